@@ -1,0 +1,22 @@
+# Makefile: thin entry points; the logic lives in scripts/.
+#   make deps   install servers and tools (apt packages; influxd and staticcheck into .bin/)
+#   make test   everything CI checks (scripts/test.sh)
+#   make run    the demo (scripts/run.sh)
+#   make build  build ./cmd/... into .bin/
+
+SHELL := bash
+.DEFAULT_GOAL := test
+
+.PHONY: deps test run build
+
+deps:
+	scripts/install-deps.sh
+
+test:
+	scripts/test.sh
+
+run:
+	scripts/run.sh
+
+build:
+	go build -o .bin/ ./cmd/...
