@@ -1,0 +1,480 @@
+package ingest
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/ingest/record"
+	"github.com/chargewatch/chargewatch/ingest/wal"
+)
+
+// PointWriter writes a batch of line protocol to the store. The InfluxDB
+// implementation is in influx.go; errors it returns are *WriteError.
+type PointWriter interface {
+	Write(ctx context.Context, lines []byte) error
+}
+
+// WriteError is a store write failure, classified for the retry policy.
+type WriteError struct {
+	Class      string // one of WriteErrorClasses
+	Status     int    // HTTP status, 0 for network errors
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *WriteError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("influxdb write: %d %s: %v", e.Status, e.Class, e.Err)
+	}
+	return fmt.Sprintf("influxdb write: %s: %v", e.Class, e.Err)
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// WriterConfig configures the store writer.
+type WriterConfig struct {
+	BatchPoints int           // points per write; default 5000
+	MaxBackoff  time.Duration // longest wait between retries; default 30 s
+	MinBackoff  time.Duration // first wait; default 100 ms
+}
+
+// Writer consumes a durable log into the store: batches bounded in points,
+// retried with exponential backoff and jitter until they are written, and
+// the log cursor committed only after a batch is in the store.
+type Writer struct {
+	cfg     WriterConfig
+	log     *wal.Log
+	logName string
+	dir     func() Directory
+	out     PointWriter
+	metrics *Metrics
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+// ConsumerWriter is the writer's consumer name in the durable logs.
+const ConsumerWriter = "writer"
+
+// NewWriter returns a writer of l into out.
+func NewWriter(cfg WriterConfig, l *wal.Log, logName string, dir func() Directory, out PointWriter, m *Metrics, logger *slog.Logger) *Writer {
+	if cfg.BatchPoints <= 0 {
+		cfg.BatchPoints = 5000
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 100 * time.Millisecond
+	}
+	return &Writer{cfg: cfg, log: l, logName: logName, dir: dir, out: out, metrics: m,
+		logger: logger.With("log", logName, "consumer", ConsumerWriter), now: time.Now}
+}
+
+// Run writes until ctx ends. What is not written stays in the log for the
+// next start.
+func (w *Writer) Run(ctx context.Context) error {
+	r, err := w.log.Reader(ConsumerWriter)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dec := record.NewDecoder()
+	var lp lineBuilder
+	backlog := w.metrics.Backlog.WithLabelValues(w.logName, ConsumerWriter)
+	age := w.metrics.OldestAge.WithLabelValues(w.logName, ConsumerWriter)
+	for {
+		lp.reset()
+		// Block for the first record, then take what is already durable.
+		b, _, err := r.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, wal.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		var oldest int64
+		for {
+			rec, err := dec.Decode(b)
+			if err != nil {
+				return fmt.Errorf("writer: corrupt record in log %s at %v: %w", w.logName, r.Pos(), err)
+			}
+			if oldest == 0 {
+				oldest = rec.Received
+			}
+			w.appendRecord(&lp, rec)
+			if lp.points >= w.cfg.BatchPoints {
+				break
+			}
+			var ok bool
+			b, ok, err = r.TryNext()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+		}
+		backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
+		age.Set(w.now().Sub(time.Unix(0, oldest)).Seconds())
+		if lp.points > 0 {
+			if err := w.writeAll(ctx, lp.buf); err != nil {
+				return nil // ctx ended during an outage; the batch stays in the log
+			}
+			w.metrics.WritePoints.Add(float64(lp.points))
+			now := w.now().UnixMilli()
+			for _, ts := range lp.readingTS {
+				w.metrics.Lag.Observe(float64(now-ts) / 1000)
+			}
+		}
+		if err := r.Commit(r.Pos()); err != nil {
+			return err
+		}
+		backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
+		age.Set(0)
+	}
+}
+
+// writeAll writes lines until they are all in the store (or quarantined
+// because the store refuses them), retrying whatever else fails. It returns
+// an error only when ctx ends.
+func (w *Writer) writeAll(ctx context.Context, lines []byte) error {
+	backoff := w.cfg.MinBackoff
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := w.out.Write(ctx, lines)
+		w.metrics.WriteDuration.Observe(time.Since(start).Seconds())
+		if err == nil {
+			w.metrics.WriteBatches.WithLabelValues("ok").Inc()
+			if attempt > 1 {
+				w.logger.Info("InfluxDB write succeeded after retries", "attempts", attempt)
+			}
+			return nil
+		}
+		var we *WriteError
+		if !errors.As(err, &we) {
+			we = &WriteError{Class: "other", Err: err}
+		}
+		w.metrics.WriteErrors.WithLabelValues(we.Class).Inc()
+		switch we.Class {
+		case "too_large":
+			w.metrics.WriteBatches.WithLabelValues("split").Inc()
+			return w.split(ctx, lines)
+		case "bad_data":
+			w.metrics.WriteBatches.WithLabelValues("partial").Inc()
+			return w.bisect(ctx, lines, we)
+		}
+		w.metrics.WriteBatches.WithLabelValues("retry").Inc()
+		wait := backoff
+		if we.RetryAfter > 0 {
+			wait = we.RetryAfter
+		} else {
+			// Full jitter in [backoff/2, backoff].
+			wait = backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
+			backoff = min(backoff*2, w.cfg.MaxBackoff)
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			w.logger.Warn("InfluxDB write failed; retrying, nothing is dropped", "attempt", attempt, "wait", wait, "err", err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// split writes the two halves of a batch the store found too large.
+func (w *Writer) split(ctx context.Context, lines []byte) error {
+	a, b := halves(lines)
+	if b == nil {
+		// One line too large: the store will never take it.
+		return w.quarantine(ctx, a, "the store refused a single point as too large")
+	}
+	if err := w.writeAll(ctx, a); err != nil {
+		return err
+	}
+	return w.writeAll(ctx, b)
+}
+
+// bisect finds the lines the store refuses after a partial write: the good
+// points were written, so re-writing a half that succeeds is harmless
+// (points are keyed by time) and a refused single line is quarantined.
+func (w *Writer) bisect(ctx context.Context, lines []byte, cause *WriteError) error {
+	a, b := halves(lines)
+	if b == nil {
+		return w.quarantine(ctx, a, cause.Err.Error())
+	}
+	if err := w.writeAll(ctx, a); err != nil {
+		return err
+	}
+	return w.writeAll(ctx, b)
+}
+
+func (w *Writer) quarantine(ctx context.Context, line []byte, why string) error {
+	w.metrics.QuarantinedByDB.Inc()
+	w.metrics.Rejected.WithLabelValues(string(ReasonStoreRefused)).Inc()
+	w.logger.Error("InfluxDB refused a point; moved to quarantine", "err", why, "line", trunc(string(line), 200))
+	var lp lineBuilder
+	lp.rejected(w.now().UnixNano(), "", "", &record.Rejected{
+		Reason: ReasonStoreRefused, Message: "InfluxDB refused the point: " + why, Payload: line, Size: len(line), Index: -1,
+	})
+	// The quarantine record is plain; if even it is refused, stop retrying
+	// it but say so loudly rather than loop forever.
+	if err := w.out.Write(ctx, lp.buf); err != nil {
+		w.logger.Error("InfluxDB refused the quarantine record too", "err", err)
+	}
+	return nil
+}
+
+// ReasonStoreRefused is the quarantine reason for points InfluxDB refused.
+const ReasonStoreRefused devices.Reason = "store_refused"
+
+func halves(lines []byte) ([]byte, []byte) {
+	lines = trimNL(lines)
+	n := 0
+	for _, c := range lines {
+		if c == '\n' {
+			n++
+		}
+	}
+	if n == 0 {
+		return lines, nil
+	}
+	// Cut at the newline nearest the middle line.
+	want, seen := (n+1)/2, 0
+	for i, c := range lines {
+		if c == '\n' {
+			seen++
+			if seen == want {
+				return lines[:i+1], lines[i+1:]
+			}
+		}
+	}
+	return lines, nil
+}
+
+func trimNL(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == '\n' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func (w *Writer) appendRecord(lp *lineBuilder, rec *record.Record) {
+	var loc Location
+	if rec.Type != record.TypeRejected {
+		if d, ok := w.dir().Device(rec.Device); ok {
+			loc = d.Loc
+		}
+	}
+	switch rec.Type {
+	case record.TypeReadings:
+		for i := range rec.Readings {
+			lp.reading(rec, &rec.Readings[i], &loc)
+		}
+	case record.TypeEvents:
+		for i := range rec.Events {
+			lp.event(rec, &rec.Events[i], &loc)
+		}
+	case record.TypeStatus:
+		lp.status(rec, &loc)
+	case record.TypeRejected:
+		lp.rejected(rec.Received, rec.Gateway, rec.Device, &rec.Rejected)
+	}
+}
+
+// lineBuilder builds InfluxDB line protocol. Tags are in key order, as
+// InfluxDB prefers; ids are validated ([a-z0-9._-]) so they need no
+// escaping.
+type lineBuilder struct {
+	buf       []byte
+	points    int
+	readingTS []int64
+}
+
+func (lp *lineBuilder) reset() {
+	lp.buf = lp.buf[:0]
+	lp.points = 0
+	lp.readingTS = lp.readingTS[:0]
+}
+
+func (lp *lineBuilder) tags(device, gateway string, loc *Location, port int, extra ...string) {
+	b := lp.buf
+	tag := func(k, v string) {
+		if v != "" {
+			b = append(b, ',')
+			b = append(b, k...)
+			b = append(b, '=')
+			b = append(b, v...)
+		}
+	}
+	tag("building", loc.Building)
+	tag("community", loc.Community)
+	tag("device", device)
+	tag("district", loc.District)
+	tag("gateway", gateway)
+	if port > 0 {
+		b = append(b, ",port="...)
+		b = strconv.AppendInt(b, int64(port), 10)
+	}
+	tag("street", loc.Street)
+	for i := 0; i+1 < len(extra); i += 2 {
+		tag(extra[i], extra[i+1])
+	}
+	tag("unit", loc.Unit)
+	lp.buf = b
+}
+
+func (lp *lineBuilder) end(tsNS int64) {
+	lp.buf = append(lp.buf, ' ')
+	lp.buf = strconv.AppendInt(lp.buf, tsNS, 10)
+	lp.buf = append(lp.buf, '\n')
+	lp.points++
+}
+
+func (lp *lineBuilder) reading(rec *record.Record, r *devices.Reading, loc *Location) {
+	lp.buf = append(lp.buf, rec.Kind.String()...)
+	port := 0
+	if v, ok := r.Get(devices.FieldPort); ok {
+		port = int(v)
+	}
+	lp.tags(rec.Device, rec.Gateway, loc, port)
+	lp.buf = append(lp.buf, " seq="...)
+	lp.buf = strconv.AppendUint(lp.buf, r.Seq, 10)
+	lp.buf = append(lp.buf, 'i')
+	for f := devices.Field(0); f < devices.NumFields; f++ {
+		if !r.Set.Has(f) || f == devices.FieldPort {
+			continue
+		}
+		sp := f.Spec()
+		lp.buf = append(lp.buf, ',')
+		lp.buf = append(lp.buf, sp.Name...)
+		lp.buf = append(lp.buf, '=')
+		v := r.Vals[f]
+		switch sp.Type {
+		case devices.TypeBool:
+			lp.buf = strconv.AppendBool(lp.buf, v != 0)
+		case devices.TypeState:
+			lp.buf = append(lp.buf, '"')
+			lp.buf = append(lp.buf, devices.PileState(v).String()...)
+			lp.buf = append(lp.buf, '"')
+		default:
+			// Always a float, so a field never changes type between points.
+			// (230 without a suffix is a float in line protocol.)
+			lp.buf = strconv.AppendFloat(lp.buf, v, 'f', -1, 64)
+		}
+	}
+	lp.end(r.TS * int64(time.Millisecond))
+	lp.readingTS = append(lp.readingTS, r.TS)
+}
+
+func (lp *lineBuilder) event(rec *record.Record, e *devices.Event, loc *Location) {
+	lp.buf = append(lp.buf, "event"...)
+	lp.tags(rec.Device, rec.Gateway, loc, e.Port, "type", e.Type.String())
+	lp.buf = append(lp.buf, " seq="...)
+	lp.buf = strconv.AppendUint(lp.buf, e.Seq, 10)
+	lp.buf = append(lp.buf, 'i')
+	lp.buf = append(lp.buf, ",kind="...)
+	lp.str(rec.Kind.String())
+	if e.Code != "" {
+		lp.buf = append(lp.buf, ",code="...)
+		lp.str(e.Code)
+	}
+	if e.Detail != "" {
+		lp.buf = append(lp.buf, ",detail="...)
+		lp.str(e.Detail)
+	}
+	lp.end(e.TS * int64(time.Millisecond))
+}
+
+func (lp *lineBuilder) status(rec *record.Record, loc *Location) {
+	st := &rec.Status
+	lp.buf = append(lp.buf, "status"...)
+	lp.tags(rec.Device, rec.Gateway, loc, 0)
+	lp.buf = append(lp.buf, " online="...)
+	lp.buf = strconv.AppendBool(lp.buf, st.Online)
+	opt := func(name string, v *int64) {
+		if v != nil {
+			lp.buf = append(lp.buf, ',')
+			lp.buf = append(lp.buf, name...)
+			lp.buf = append(lp.buf, '=')
+			lp.buf = strconv.AppendInt(lp.buf, *v, 10)
+			lp.buf = append(lp.buf, 'i')
+		}
+	}
+	opt("uptime_s", st.UptimeS)
+	opt("queue_depth", st.QueueDepth)
+	opt("queue_age_s", st.QueueAgeS)
+	opt("poll_errors", st.PollErrors)
+	if st.Clock != "" {
+		lp.buf = append(lp.buf, ",clock="...)
+		lp.str(string(st.Clock))
+	}
+	if st.Version != "" {
+		lp.buf = append(lp.buf, ",version="...)
+		lp.str(st.Version)
+	}
+	ts := st.TS * int64(time.Millisecond)
+	if st.TS == 0 { // the Last Will has no ts: use the time it arrived
+		ts = rec.Received
+	}
+	lp.end(ts)
+}
+
+func (lp *lineBuilder) rejected(tsNS int64, gw, dev string, rj *record.Rejected) {
+	lp.buf = append(lp.buf, "rejected,reason="...)
+	lp.buf = append(lp.buf, rj.Reason...) // a fixed set of [a-z_] words
+	lp.buf = append(lp.buf, " message="...)
+	lp.str(rj.Message)
+	lp.buf = append(lp.buf, ",topic="...)
+	lp.str(rj.Topic)
+	if gw != "" {
+		lp.buf = append(lp.buf, ",gateway="...)
+		lp.str(gw)
+	}
+	if dev != "" {
+		lp.buf = append(lp.buf, ",device="...)
+		lp.str(dev)
+	}
+	if utf8.Valid(rj.Payload) {
+		lp.buf = append(lp.buf, ",payload="...)
+		lp.str(string(rj.Payload))
+	} else {
+		lp.buf = append(lp.buf, ",payload_b64="...)
+		lp.str(base64.StdEncoding.EncodeToString(rj.Payload))
+	}
+	lp.buf = append(lp.buf, ",size="...)
+	lp.buf = strconv.AppendInt(lp.buf, int64(rj.Size), 10)
+	lp.buf = append(lp.buf, "i,index="...)
+	lp.buf = strconv.AppendInt(lp.buf, int64(rj.Index), 10)
+	lp.buf = append(lp.buf, 'i')
+	lp.end(tsNS)
+}
+
+// str appends a line protocol string field value: quotes and backslashes
+// are escaped; newlines are written as the two characters \n so that a
+// point never spans lines.
+func (lp *lineBuilder) str(s string) {
+	lp.buf = append(lp.buf, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			lp.buf = append(lp.buf, '\\', c)
+		case '\n':
+			lp.buf = append(lp.buf, '\\', 'n')
+		case '\r':
+			lp.buf = append(lp.buf, '\\', 'r')
+		default:
+			lp.buf = append(lp.buf, c)
+		}
+	}
+	lp.buf = append(lp.buf, '"')
+}

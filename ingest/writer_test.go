@@ -1,0 +1,262 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/ingest/record"
+	"github.com/chargewatch/chargewatch/ingest/wal"
+)
+
+func TestLineProtocol(t *testing.T) {
+	var r devices.Reading
+	r.TS, r.Seq = 1_800_000_000_123, 7
+	r.Put(devices.FieldPort, 2)
+	r.PutBool(devices.FieldFault, false)
+	r.Put(devices.FieldState, float64(devices.PileCharging))
+	r.Put(devices.FieldPower, 181.25)
+	r.Put(devices.FieldTemp, 41)
+	var lp lineBuilder
+	loc := testLoc
+	lp.reading(&record.Record{Kind: devices.KindPile, Gateway: "gw-1", Device: "p-1"}, &r, &loc)
+	lp.event(&record.Record{Kind: devices.KindSmoke, Gateway: "gw-1", Device: "s-1"}, &devices.Event{TS: 1_800_000_000_000, Seq: 3, Type: devices.EventSmokeAlarm, Detail: `say "hi"` + "\n"}, &loc)
+	lp.status(&record.Record{Gateway: "gw-1", Device: "gw-1", Received: 55}, &Location{})
+	lp.rejected(99, "", "", &record.Rejected{Reason: devices.ReasonMalformedJSON, Message: "m", Topic: "t", Payload: []byte{0xff}, Size: 1, Index: -1})
+	want := `pile,building=b1,community=c1,device=p-1,district=d1,gateway=gw-1,port=2,street=s1,unit=u1 seq=7i,power_w=181.25,temp_c=41,state="charging",fault=false 1800000000123000000
+event,building=b1,community=c1,device=s-1,district=d1,gateway=gw-1,street=s1,type=smoke_alarm,unit=u1 seq=3i,kind="smoke",detail="say \"hi\"\n" 1800000000000000000
+status,device=gw-1,gateway=gw-1 online=false 55
+rejected,reason=malformed_json message="m",topic="t",payload_b64="/w==",size=1i,index=-1i 99
+`
+	if got := string(lp.buf); got != want {
+		t.Fatalf("line protocol:\n%s\nwant:\n%s", got, want)
+	}
+	if lp.points != 4 {
+		t.Fatalf("points = %d", lp.points)
+	}
+}
+
+// fakeStore records written lines and fails on demand.
+type fakeStore struct {
+	mu      sync.Mutex
+	lines   []string
+	calls   int
+	failFor func(call int, lines []byte) error
+}
+
+func (f *fakeStore) Write(_ context.Context, lines []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.failFor != nil {
+		if err := f.failFor(f.calls, lines); err != nil {
+			return err
+		}
+	}
+	for _, l := range strings.Split(strings.TrimRight(string(lines), "\n"), "\n") {
+		f.lines = append(f.lines, l)
+	}
+	return nil
+}
+
+func (f *fakeStore) snapshot() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.lines...)
+}
+
+func runWriter(t *testing.T, store PointWriter, n int, batch int) (*Metrics, *wal.Log) {
+	t.Helper()
+	l, err := wal.Open(t.TempDir(), wal.Options{Consumers: []string{ConsumerWriter}, SegmentBytes: 1 << 20, MaxBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	for i := range n {
+		var r devices.Reading
+		r.TS, r.Seq = 1_800_000_000_000+int64(i), uint64(i+1)
+		r.Put(devices.FieldPower, float64(i))
+		if _, err := l.Append(record.AppendReadings(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Reading{r})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(prometheus.NewRegistry())
+	d := testDir()
+	w := NewWriter(WriterConfig{BatchPoints: batch, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, l, SessionTelemetry,
+		func() Directory { return d }, store, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.Backlog(ConsumerWriter) > 0 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if b := l.Backlog(ConsumerWriter); b != 0 {
+		t.Fatalf("writer left %d bytes unwritten", b)
+	}
+	return m, l
+}
+
+func TestWriterRetriesUntilWritten(t *testing.T) {
+	store := &fakeStore{failFor: func(call int, _ []byte) error {
+		if call <= 3 {
+			return &WriteError{Class: "network", Err: errors.New("connection refused")}
+		}
+		if call == 4 {
+			return &WriteError{Class: "server", Status: 503, Err: errors.New("unavailable")}
+		}
+		return nil
+	}}
+	m, _ := runWriter(t, store, 100, 1000)
+	if got := len(store.snapshot()); got != 100 {
+		t.Fatalf("store has %d points, want 100", got)
+	}
+	if got := testutil.ToFloat64(m.WriteErrors.WithLabelValues("network")); got != 3 {
+		t.Errorf("network errors = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(m.WriteErrors.WithLabelValues("server")); got != 1 {
+		t.Errorf("server errors = %v, want 1", got)
+	}
+}
+
+func TestWriterSplitsTooLarge(t *testing.T) {
+	store := &fakeStore{failFor: func(_ int, lines []byte) error {
+		if bytes.Count(lines, []byte("\n")) >= 16 {
+			return &WriteError{Class: "too_large", Status: 413, Err: errors.New("too large")}
+		}
+		return nil
+	}}
+	m, _ := runWriter(t, store, 100, 100)
+	if got := len(store.snapshot()); got != 100 {
+		t.Fatalf("store has %d points, want 100", got)
+	}
+	if got := testutil.ToFloat64(m.WriteBatches.WithLabelValues("split")); got == 0 {
+		t.Error("no split counted")
+	}
+}
+
+func TestWriterQuarantinesOnlyRefusedPoints(t *testing.T) {
+	// The store refuses points whose power is 13 or 77 (as InfluxDB refuses
+	// a field type conflict), writing the rest: a partial write.
+	bad := func(l string) bool {
+		return strings.HasPrefix(l, "meter") && (strings.Contains(l, "power_w=13 ") || strings.Contains(l, "power_w=77 "))
+	}
+	store := &fakeStore{}
+	store.failFor = func(_ int, lines []byte) error {
+		var good []string
+		refused := 0
+		for _, l := range strings.Split(strings.TrimRight(string(lines), "\n"), "\n") {
+			if bad(l) {
+				refused++
+			} else {
+				good = append(good, l)
+			}
+		}
+		if refused == 0 {
+			return nil // Write records every line
+		}
+		store.lines = append(store.lines, good...) // a partial write: the good ones land
+		return &WriteError{Class: "bad_data", Status: 400, Err: errors.New("partial write: field type conflict dropped=1")}
+	}
+	m, _ := runWriter(t, store, 100, 100)
+	var good, quarantined int
+	seen := map[string]bool{}
+	for _, l := range store.snapshot() {
+		if strings.HasPrefix(l, "rejected,reason=store_refused") {
+			quarantined++
+			continue
+		}
+		if bad(l) {
+			t.Errorf("refused point was stored: %s", l)
+		}
+		seen[l] = true
+	}
+	good = len(seen)
+	if good != 98 || quarantined != 2 {
+		t.Fatalf("good %d quarantined %d, want 98 and 2", good, quarantined)
+	}
+	if got := testutil.ToFloat64(m.QuarantinedByDB); got != 2 {
+		t.Fatalf("quarantined counter %v", got)
+	}
+}
+
+// TestInfluxWriterRetryAfter puts a local HTTP front that answers 429 with
+// Retry-After before the real client, and checks the writer waits as told.
+func TestInfluxWriterRetryAfter(t *testing.T) {
+	var calls atomic.Int32
+	var got bytes.Buffer
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v2/write" {
+			http.NotFound(w, r)
+			return
+		}
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, "slow down")
+			return
+		}
+		mu.Lock()
+		io.Copy(&got, r.Body)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	iw := NewInfluxWriter(InfluxConfig{URL: srv.URL, Database: "db"})
+	defer iw.Close()
+	err := iw.Write(context.Background(), []byte("meter,device=m-1 power_w=1 1\n"))
+	var we *WriteError
+	if !errors.As(err, &we) || we.Class != "throttled" || we.RetryAfter != time.Second {
+		t.Fatalf("first write: %#v, want throttled with Retry-After 1s", err)
+	}
+	start := time.Now()
+	m, _ := runWriter(t, &retryAfterOnce{iw: iw}, 3, 10)
+	if time.Since(start) < 900*time.Millisecond {
+		t.Fatalf("writer did not wait for Retry-After (took %v)", time.Since(start))
+	}
+	if testutil.ToFloat64(m.WriteErrors.WithLabelValues("throttled")) != 1 {
+		t.Fatal("throttled error not counted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(got.String(), "\n") + 1; n != 3 {
+		t.Fatalf("front received %d lines after the 429, want 3:\n%s", n, got.String())
+	}
+}
+
+// retryAfterOnce resets the front's counter so the writer's first attempt
+// gets the 429.
+type retryAfterOnce struct {
+	iw   *InfluxWriter
+	once sync.Once
+}
+
+func (r *retryAfterOnce) Write(ctx context.Context, lines []byte) error {
+	var first bool
+	r.once.Do(func() { first = true })
+	if first {
+		return &WriteError{Class: "throttled", Status: 429, RetryAfter: time.Second, Err: errors.New("429")}
+	}
+	return r.iw.Write(ctx, lines)
+}
