@@ -109,8 +109,11 @@ func EnsureDatabase(ctx context.Context, cfg InfluxConfig, raw, rollup time.Dura
 	if rp == "" {
 		rp = "raw"
 	}
+	// Each statement is idempotent on its own, so a database created by
+	// hand (without our policies) is completed rather than refused.
 	stmts := []string{
-		fmt.Sprintf(`CREATE DATABASE %q WITH DURATION %s REPLICATION 1 NAME %q`, cfg.Database, influxDuration(raw), rp),
+		fmt.Sprintf(`CREATE DATABASE %q`, cfg.Database),
+		fmt.Sprintf(`CREATE RETENTION POLICY %q ON %q DURATION %s REPLICATION 1 DEFAULT`, rp, cfg.Database, influxDuration(raw)),
 		fmt.Sprintf(`CREATE RETENTION POLICY "rollup" ON %q DURATION %s REPLICATION 1`, cfg.Database, influxDuration(rollup)),
 	}
 	for _, q := range stmts {

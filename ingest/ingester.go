@@ -42,6 +42,10 @@ type Config struct {
 	// ExtraConsumers are the other readers of both logs (the alerting
 	// engine: "engine"). Segments are kept until they have passed them.
 	ExtraConsumers []string
+	// UnsafeAckBeforeFsync acknowledges messages before their records are
+	// durable. Test-only: it is the negative control that proves the
+	// crash tests can detect loss. Never set it in production.
+	UnsafeAckBeforeFsync bool
 	// DrainGrace bounds how long shutdown waits for the writers to empty
 	// the logs into InfluxDB. What is left stays on disk.
 	DrainGrace time.Duration
@@ -127,6 +131,12 @@ func New(cfg Config, dir func() Directory, reg prometheus.Registerer, logger *sl
 		}
 	}
 	in.sessions = []*session{telSess, evSess}
+	if cfg.UnsafeAckBeforeFsync {
+		logger.Warn("UNSAFE: acknowledging MQTT messages before they are durable (test-only negative control); a crash will lose acknowledged readings")
+		for _, s := range in.sessions {
+			s.unsafeAck = true
+		}
+	}
 	for _, name := range []string{SessionTelemetry, SessionEvents} {
 		in.writers = append(in.writers, NewWriter(cfg.Writer, in.logs[name], name, dir, in.influx, m, logger))
 	}
@@ -220,9 +230,12 @@ func (in *Ingester) drain(grace time.Duration) {
 func (in *Ingester) gauges(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for {
+	for i := 0; ; i++ {
 		for name, l := range in.logs {
 			in.metrics.LogBytes.WithLabelValues(name).Set(float64(l.Bytes()))
+		}
+		if i%10 == 0 {
+			in.metrics.DevicesActive.Set(float64(in.seq.Active(time.Now().Add(-5 * time.Minute))))
 		}
 		select {
 		case <-ctx.Done():

@@ -24,6 +24,7 @@ type Metrics struct {
 	SeqDuplicate    prometheus.Counter       // readings seen again by seq
 	SeqResets       prometheus.Counter       // announced counter resets
 	BrokerDropped   prometheus.Gauge         // $SYS/broker/publish/messages/dropped
+	DevicesActive   prometheus.Gauge         // devices with readings in the last 5 minutes
 	WriteBatches    *prometheus.CounterVec   // InfluxDB write batches by result
 	WritePoints     prometheus.Counter       // points written
 	WriteDuration   prometheus.Histogram     // one batch write
@@ -85,6 +86,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		BrokerDropped: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chargewatch_broker_publish_messages_dropped", Help: "The broker's own count of dropped messages ($SYS/broker/publish/messages/dropped).",
 		}),
+		DevicesActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chargewatch_ingest_devices_active", Help: "Devices that sent readings in the last 5 minutes.",
+		}),
 		WriteBatches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chargewatch_ingest_write_batches_total", Help: "InfluxDB write batches, by result.",
 		}, []string{"result"}),
@@ -112,7 +116,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.Received, m.Accepted, m.Rejected, m.AckLatency, m.Reconnects, m.Connected,
 		m.LogFull, m.LogBytes, m.LogMaxBytes, m.Backlog, m.OldestAge, m.SeqMissing, m.SeqDuplicate,
-		m.SeqResets, m.BrokerDropped, m.WriteBatches, m.WritePoints, m.WriteDuration, m.WriteErrors,
+		m.SeqResets, m.BrokerDropped, m.DevicesActive, m.WriteBatches, m.WritePoints, m.WriteDuration, m.WriteErrors,
 		m.Lag, m.QuarantinedByDB, m.StageDuration)
 	for _, r := range devices.Reasons {
 		m.Rejected.WithLabelValues(string(r))

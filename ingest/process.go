@@ -99,7 +99,7 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 			return p.out
 		}
 		if len(p.readings) > 0 {
-			p.seq.Observe(t.Device, p.readings)
+			p.seq.ObserveAt(t.Device, p.readings, received)
 			p.emit(record.AppendReadings(p.buf(len(p.out)), received.UnixNano(), t.Gateway, t.Device, kind, p.readings))
 			p.metrics.Accepted.WithLabelValues("reading").Add(float64(len(p.readings)))
 		}
@@ -183,6 +183,7 @@ type SeqTracker struct {
 }
 
 type seqState struct {
+	seen       int64 // Unix seconds of the last message
 	last       uint64
 	missing    uint64
 	duplicates uint64
@@ -195,11 +196,19 @@ func NewSeqTracker(m *Metrics) *SeqTracker {
 
 // Observe accounts for one message's readings of a device.
 func (t *SeqTracker) Observe(device string, rs []devices.Reading) {
+	t.ObserveAt(device, rs, time.Now())
+}
+
+// ObserveAt is Observe with the receive time given.
+func (t *SeqTracker) ObserveAt(device string, rs []devices.Reading, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.last[device]
+	if st != nil {
+		st.seen = now.Unix()
+	}
 	if st == nil {
-		st = &seqState{}
+		st = &seqState{seen: now.Unix()}
 		t.last[device] = st
 		if len(rs) > 0 && !rs[0].SeqReset {
 			st.last = rs[0].Seq - 1 // first sighting: nothing is known to be missing
@@ -229,6 +238,20 @@ func (t *SeqTracker) Observe(device string, rs []devices.Reading) {
 			t.metrics.SeqDuplicate.Inc()
 		}
 	}
+}
+
+// Active returns how many devices sent readings since the given time.
+func (t *SeqTracker) Active(since time.Time) int {
+	s := since.Unix()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, st := range t.last {
+		if st.seen >= s {
+			n++
+		}
+	}
+	return n
 }
 
 // DeviceLoss is the loss account of one device.

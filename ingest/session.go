@@ -84,6 +84,9 @@ type session struct {
 
 	// extra handlers for non-contract topics ($SYS).
 	extra map[string]mqtt.MessageHandler
+	// unsafeAck acks on receipt, before the record is durable. It exists
+	// only as the negative control of the durability tests.
+	unsafeAck bool
 }
 
 func newSession(name string, filters []string, bc BrokerConfig, l *wal.Log, p *processor, m *Metrics, logger *slog.Logger) *session {
@@ -187,6 +190,10 @@ func (s *session) handle(_ mqtt.Client, msg mqtt.Message) {
 	}
 	if len(rec) == 0 {
 		pos = 0 // nothing to store (e.g. a duplicate retained status): ack at once after earlier ones
+	}
+	if s.unsafeAck {
+		msg.Ack()
+		return
 	}
 	select {
 	case s.acks <- ackItem{msg: msg, pos: pos, epoch: epoch, received: received}:

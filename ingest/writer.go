@@ -90,6 +90,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	var lp lineBuilder
 	backlog := w.metrics.Backlog.WithLabelValues(w.logName, ConsumerWriter)
 	age := w.metrics.OldestAge.WithLabelValues(w.logName, ConsumerWriter)
+	backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
 	for {
 		lp.reset()
 		// Block for the first record, then take what is already durable.

@@ -1,0 +1,110 @@
+// Command chargewatch is the chargewatch server: MQTT ingest into InfluxDB
+// with a durable log, the device registry, alerting and the HTTP API.
+//
+//	chargewatch serve --config FILE        run the server
+//	chargewatch check-config FILE          validate a configuration file and exit
+//	chargewatch devices validate|import|list|backup ...
+//	chargewatch version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/internal/server"
+)
+
+const usage = `usage: chargewatch COMMAND [ARGS]
+
+Commands:
+  serve --config FILE [--log-level info]   run the server (ingest, registry, alerting, HTTP API)
+  check-config FILE                        validate a configuration file and exit
+  devices validate|import|list|backup ...  manage the device registry (chargewatch devices help)
+  version                                  print the version
+
+Configuration keys are described in docs/configuration.md; a commented
+example is examples/chargewatch.yaml.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "check-config":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: chargewatch check-config FILE")
+			return 2
+		}
+		if _, err := server.LoadConfig(args[1]); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", args[1])
+		return 0
+	case "devices":
+		return registry.Command(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "chargewatch", version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "chargewatch: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "/etc/chargewatch/chargewatch.yaml", "configuration file")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "--log-level %q: use debug, info, warn or error\n", *level)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	cfg, err := server.LoadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	srv, err := server.New(ctx, cfg, logger)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("server stopped with an error", "err", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

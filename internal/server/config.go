@@ -1,0 +1,174 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the chargewatch server's configuration file (YAML). Every key
+// is documented in docs/configuration.md and examples/chargewatch.yaml.
+type Config struct {
+	// DataDir holds the durable logs and, by default, the registry and
+	// alert databases.
+	DataDir string `yaml:"data_dir"`
+	// Registry is the path of the registry database (SQLite).
+	Registry string `yaml:"registry"`
+	HTTP     struct {
+		Listen string `yaml:"listen"`
+	} `yaml:"http"`
+	MQTT struct {
+		URL          string        `yaml:"url"`
+		ClientID     string        `yaml:"client_id"`
+		Username     string        `yaml:"username"`
+		PasswordFile string        `yaml:"password_file"`
+		KeepAlive    time.Duration `yaml:"keepalive"`
+	} `yaml:"mqtt"`
+	InfluxDB struct {
+		URL             string        `yaml:"url"`
+		Database        string        `yaml:"database"`
+		RetentionPolicy string        `yaml:"retention_policy"`
+		Username        string        `yaml:"username"`
+		PasswordFile    string        `yaml:"password_file"`
+		Timeout         time.Duration `yaml:"timeout"`
+	} `yaml:"influxdb"`
+	Ingest struct {
+		TelemetryLogBytes ByteSize      `yaml:"telemetry_log_bytes"`
+		EventLogBytes     ByteSize      `yaml:"event_log_bytes"`
+		BatchPoints       int           `yaml:"batch_points"`
+		MaxPast           time.Duration `yaml:"max_past"`
+		MaxFuture         time.Duration `yaml:"max_future"`
+		DrainGrace        time.Duration `yaml:"drain_grace"`
+	} `yaml:"ingest"`
+	RegistryPoll time.Duration `yaml:"registry_poll"`
+}
+
+// ByteSize is a size in bytes that may be written with a unit: 512MiB, 4GiB.
+type ByteSize int64
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.m
+			break
+		}
+	}
+	var v int64
+	if _, err := fmt.Sscan(s, &v); err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a size: write bytes or a number with KiB, MiB, GiB or TiB", n.Line, n.Value)
+	}
+	*b = ByteSize(v * mult)
+	return nil
+}
+
+// Defaults returns a configuration with every default filled in.
+func Defaults() Config {
+	var c Config
+	c.DataDir = "/var/lib/chargewatch"
+	c.HTTP.Listen = "127.0.0.1:9466"
+	c.MQTT.URL = "tcp://127.0.0.1:1883"
+	c.MQTT.ClientID = "chargewatch-ingest"
+	c.MQTT.KeepAlive = 30 * time.Second
+	c.InfluxDB.URL = "http://127.0.0.1:8086"
+	c.InfluxDB.Database = "chargewatch"
+	c.InfluxDB.RetentionPolicy = "raw"
+	c.InfluxDB.Timeout = 30 * time.Second
+	c.Ingest.TelemetryLogBytes = 4 << 30
+	c.Ingest.EventLogBytes = 512 << 20
+	c.Ingest.BatchPoints = 5000
+	c.Ingest.MaxPast = 10 * 24 * time.Hour
+	c.Ingest.MaxFuture = 5 * time.Minute
+	c.Ingest.DrainGrace = 10 * time.Second
+	c.RegistryPoll = 2 * time.Second
+	return c
+}
+
+// LoadConfig reads and validates a configuration file. Unknown keys are
+// errors; all problems are reported together.
+func LoadConfig(path string) (Config, error) {
+	c := Defaults()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.Registry == "" {
+		c.Registry = filepath.Join(c.DataDir, "registry.db")
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("config %s:\n%w", path, err)
+	}
+	return c, nil
+}
+
+// Validate checks values and reports every problem, naming the key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("  %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must be set: the durable logs live there")
+	}
+	if u, err := url.Parse(c.MQTT.URL); err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
+		bad("mqtt.url", "%q is not a broker URL: use tcp://host:port or ssl://host:port", c.MQTT.URL)
+	}
+	if c.MQTT.ClientID == "" {
+		bad("mqtt.client_id", "must be set: the persistent session is keyed by it")
+	}
+	if u, err := url.Parse(c.InfluxDB.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("influxdb.url", "%q is not an InfluxDB URL: use http://host:8086", c.InfluxDB.URL)
+	}
+	if c.InfluxDB.Database == "" {
+		bad("influxdb.database", "must be set")
+	}
+	if c.Ingest.TelemetryLogBytes < 16<<20 {
+		bad("ingest.telemetry_log_bytes", "%d is too small: use at least 16MiB", c.Ingest.TelemetryLogBytes)
+	}
+	if c.Ingest.EventLogBytes < 16<<20 {
+		bad("ingest.event_log_bytes", "%d is too small: use at least 16MiB", c.Ingest.EventLogBytes)
+	}
+	if c.Ingest.BatchPoints < 1 || c.Ingest.BatchPoints > 100000 {
+		bad("ingest.batch_points", "%d is outside 1..100000", c.Ingest.BatchPoints)
+	}
+	if c.Ingest.MaxPast <= 0 || c.Ingest.MaxPast > 60*24*time.Hour {
+		bad("ingest.max_past", "%s is outside 0..60 days", c.Ingest.MaxPast)
+	}
+	if c.Ingest.MaxFuture < 0 || c.Ingest.MaxFuture > 24*time.Hour {
+		bad("ingest.max_future", "%s is outside 0..24h", c.Ingest.MaxFuture)
+	}
+	if c.RegistryPoll <= 0 {
+		bad("registry_poll", "must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// readSecret reads a secret from a file, trimming the trailing newline.
+func readSecret(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading secret: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}

@@ -1,0 +1,181 @@
+// Package server wires chargewatch's parts into the server process: the
+// registry with live reload, the ingester, the alerting engine, and the
+// HTTP endpoints (metrics, health, API). It is the one place where the
+// integrations are connected.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/ingest"
+)
+
+// Directory adapts a registry snapshot to what ingest needs.
+type Directory struct{ S *registry.Snapshot }
+
+// Device implements ingest.Directory.
+func (d Directory) Device(id string) (ingest.DeviceEntry, bool) {
+	dev, ok := d.S.Device(id)
+	if !ok {
+		return ingest.DeviceEntry{}, false
+	}
+	b := dev.Building
+	c := b.Community
+	return ingest.DeviceEntry{Kind: dev.Kind, Gateway: dev.Gateway.ID, Loc: ingest.Location{
+		District: c.Street.District.ID, Street: c.Street.ID, Community: c.ID, Building: b.ID, Unit: dev.UnitID(),
+	}}, true
+}
+
+// GatewayKnown implements ingest.Directory.
+func (d Directory) GatewayKnown(id string) bool {
+	_, ok := d.S.Gateway(id)
+	return ok
+}
+
+// Server is a running chargewatch server.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	reg      *prometheus.Registry
+	registry *registry.Store
+	ingester *ingest.Ingester
+	listener net.Listener
+}
+
+// New opens the registry and the durable logs and binds the HTTP port, so
+// that configuration problems surface before Run.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, logger: logger, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, err := registry.Open(ctx, cfg.Registry, registry.WithLogger(logger), registry.WithPollInterval(cfg.RegistryPoll), registry.WithRegisterer(s.reg))
+	if err != nil {
+		return nil, err
+	}
+	s.registry = store
+	mqttPass, err := readSecret(cfg.MQTT.PasswordFile)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("mqtt.password_file: %w", err)
+	}
+	influxPass, err := readSecret(cfg.InfluxDB.PasswordFile)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("influxdb.password_file: %w", err)
+	}
+	limits := devices.DefaultLimits()
+	limits.MaxPast, limits.MaxFuture = cfg.Ingest.MaxPast, cfg.Ingest.MaxFuture
+	icfg := ingest.Config{
+		Broker: ingest.BrokerConfig{URL: cfg.MQTT.URL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: mqttPass, KeepAlive: cfg.MQTT.KeepAlive},
+		Influx: ingest.InfluxConfig{URL: cfg.InfluxDB.URL, Database: cfg.InfluxDB.Database, RetentionPolicy: cfg.InfluxDB.RetentionPolicy,
+			Username: cfg.InfluxDB.Username, Password: influxPass, Timeout: cfg.InfluxDB.Timeout},
+		DataDir:           cfg.DataDir,
+		TelemetryLogBytes: int64(cfg.Ingest.TelemetryLogBytes),
+		EventLogBytes:     int64(cfg.Ingest.EventLogBytes),
+		Limits:            limits,
+		Writer:            ingest.WriterConfig{BatchPoints: cfg.Ingest.BatchPoints},
+		DrainGrace:        cfg.Ingest.DrainGrace,
+		// Test-only negative control of the crash tests (docs/ingest.md).
+		UnsafeAckBeforeFsync: os.Getenv("CHARGEWATCH_TEST_UNSAFE_ACK_BEFORE_FSYNC") == "1",
+	}
+	ing, err := ingest.New(icfg, func() ingest.Directory { return Directory{S: store.Current()} }, s.reg, logger.With("component", "ingest"))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.ingester = ing
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	s.listener = ln
+	return s, nil
+}
+
+// Addr returns the HTTP address.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Run serves until ctx ends, then shuts down in order: HTTP, ingest
+// (which drains), registry.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.registry.Close()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.ingester.Ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("GET /api/v1/ingest/loss", func(w http.ResponseWriter, r *http.Request) {
+		n := 20
+		if v := r.URL.Query().Get("limit"); v != "" {
+			if x, err := strconv.Atoi(v); err == nil && x > 0 && x <= 1000 {
+				n = x
+			} else {
+				http.Error(w, "limit must be a whole number from 1 to 1000", http.StatusBadRequest)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"devices": s.ingester.Loss(n)})
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	rctx, rcancel := context.WithCancel(context.Background())
+	go func() {
+		defer wg.Done()
+		if err := s.registry.Run(rctx); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("registry: %w", err)
+		}
+	}()
+	ictx, icancel := context.WithCancel(ctx)
+	go func() {
+		defer wg.Done()
+		if err := s.ingester.Run(ictx); err != nil {
+			errc <- fmt.Errorf("ingest: %w", err)
+		}
+	}()
+	s.logger.Info("chargewatch serving", "http", s.Addr(), "mqtt", s.cfg.MQTT.URL, "influxdb", s.cfg.InfluxDB.URL,
+		"data_dir", s.cfg.DataDir, "registry", s.cfg.Registry)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		s.logger.Error("stopping after a failure", "err", err)
+	}
+	icancel()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdownCtx)
+	rcancel()
+	wg.Wait()
+	return err
+}

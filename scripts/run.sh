@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# run.sh: the demo city, end to end, on this machine (`make run`).
+#   1. installs what is missing (scripts/install-deps.sh) and builds the binaries;
+#   2. starts Mosquitto and InfluxDB 1.8 on loopback, with their data in .run/;
+#   3. imports examples/demo-site.yaml into the registry and starts chargewatch;
+#   4. starts cw-sim, which plays the demo city's devices live (with a few hazards early on);
+#   5. prints where to look, then a live status line until Ctrl-C, which stops all it started.
+# Ports can be changed with MQTT_PORT, INFLUX_PORT, HTTP_PORT; RUN_DIR moves the data
+# (default .run/, git-ignored). DEMO_SECONDS=N stops the demo by itself after N seconds.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+MQTT_PORT="${MQTT_PORT:-1883}"
+INFLUX_PORT="${INFLUX_PORT:-8086}"
+INFLUX_RPC_PORT="${INFLUX_RPC_PORT:-8088}"
+HTTP_PORT="${HTTP_PORT:-9466}"
+RUN_DIR="${RUN_DIR:-$REPO/.run}"
+SITE="${SITE:-$REPO/examples/demo-site.yaml}"
+DB=chargewatch
+
+pids=()
+names=()
+cleanup() {
+  trap - INT TERM EXIT
+  printf '\n'
+  step "stopping"
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    if kill -0 "${pids[$i]}" 2>/dev/null; then
+      kill -TERM "${pids[$i]}" 2>/dev/null || true
+      # give each its grace period (chargewatch drains its log into InfluxDB)
+      for _ in $(seq 1 150); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "${pids[$i]}" 2>/dev/null || true
+      printf '    stopped %s (pid %s)\n' "${names[$i]}" "${pids[$i]}"
+    fi
+  done
+}
+trap cleanup INT TERM EXIT
+
+# start NAME LOG CMD...: starts CMD in the background and remembers its pid.
+start() {
+  local name="$1" log="$2"
+  shift 2
+  "$@" >>"$log" 2>&1 &
+  pids+=("$!")
+  names+=("$name")
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for NAME SECONDS CMD...: polls CMD until it succeeds, showing progress.
+wait_for() {
+  local name="$1" secs="$2" i
+  shift 2
+  for ((i = 0; i < secs * 10; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "${pids[${#pids[@]} - 1]}" 2>/dev/null; then
+      die "$name exited during start-up; see its log in $RUN_DIR/logs"
+    fi
+    sleep 0.1
+  done
+  die "$name did not become ready within ${secs}s; see its log in $RUN_DIR/logs"
+}
+
+step "installing what is missing"
+"$REPO/scripts/install-deps.sh"
+
+step "building chargewatch and cw-sim"
+t0="$(now_s)"
+go build -o "$BIN/" ./cmd/chargewatch ./cmd/cw-sim
+printf '    built in %s\n' "$(elapsed "$t0")"
+
+for p in "$MQTT_PORT" "$INFLUX_PORT" "$INFLUX_RPC_PORT" "$HTTP_PORT"; do
+  port_free "$p" || die "port $p on 127.0.0.1 is in use: stop what uses it, or set MQTT_PORT, INFLUX_PORT, INFLUX_RPC_PORT or HTTP_PORT"
+done
+
+mkdir -p "$RUN_DIR"/{mosquitto,influxdb,chargewatch,logs}
+
+step "starting Mosquitto on 127.0.0.1:$MQTT_PORT"
+render_template deploy/mosquitto/mosquitto.conf "$RUN_DIR/mosquitto.conf" \
+  PORT="$MQTT_PORT" DATA_DIR="$RUN_DIR/mosquitto" USER="$(id -un)"
+start mosquitto "$RUN_DIR/logs/mosquitto.log" "$(find_bin mosquitto)" -c "$RUN_DIR/mosquitto.conf"
+wait_for mosquitto 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MQTT_PORT"
+
+step "starting InfluxDB 1.8 on 127.0.0.1:$INFLUX_PORT"
+render_template deploy/influxdb/influxdb.conf "$RUN_DIR/influxdb.conf" \
+  HTTP_PORT="$INFLUX_PORT" RPC_PORT="$INFLUX_RPC_PORT" DATA_DIR="$RUN_DIR/influxdb"
+start influxd "$RUN_DIR/logs/influxd.log" "$BIN/influxd" run -config "$RUN_DIR/influxdb.conf"
+wait_for influxd 60 curl -sf "http://127.0.0.1:$INFLUX_PORT/ping"
+
+step "importing the demo site into the registry"
+"$BIN/chargewatch" devices import --db "$RUN_DIR/chargewatch/registry.db" "$SITE" | sed 's/^/    /'
+
+cat >"$RUN_DIR/chargewatch.yaml" <<EOF
+# written by scripts/run.sh for the demo; see examples/chargewatch.yaml for every key
+data_dir: $RUN_DIR/chargewatch
+registry: $RUN_DIR/chargewatch/registry.db
+http:
+  listen: 127.0.0.1:$HTTP_PORT
+mqtt:
+  url: tcp://127.0.0.1:$MQTT_PORT
+  client_id: chargewatch-demo
+influxdb:
+  url: http://127.0.0.1:$INFLUX_PORT
+  database: $DB
+EOF
+
+step "starting chargewatch (HTTP on 127.0.0.1:$HTTP_PORT)"
+start chargewatch "$RUN_DIR/logs/chargewatch.log" "$BIN/chargewatch" serve --config "$RUN_DIR/chargewatch.yaml"
+wait_for chargewatch 30 curl -sf "http://127.0.0.1:$HTTP_PORT/readyz"
+
+step "starting cw-sim: the demo city, live"
+start cw-sim "$RUN_DIR/logs/cw-sim.log" "$BIN/cw-sim" run --site "$SITE" \
+  --broker "tcp://127.0.0.1:$MQTT_PORT" --clock live --demo --truth "$RUN_DIR/ground-truth.jsonl"
+
+cat <<EOF
+
+chargewatch is running with the demo city.
+  metrics      http://127.0.0.1:$HTTP_PORT/metrics
+  health       http://127.0.0.1:$HTTP_PORT/readyz
+  seq loss     http://127.0.0.1:$HTTP_PORT/api/v1/ingest/loss
+  InfluxDB     http://127.0.0.1:$INFLUX_PORT  (database $DB)
+  a query      curl -sG http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=$DB \\
+                 --data-urlencode "q=SELECT mean(power_w) FROM meter WHERE time > now() - 5m GROUP BY unit"
+  quarantine   curl -sG http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=$DB \\
+                 --data-urlencode "q=SELECT * FROM rejected ORDER BY time DESC LIMIT 5"
+  logs         $RUN_DIR/logs/
+  ground truth $RUN_DIR/ground-truth.jsonl (what the simulator injected)
+Press Ctrl-C to stop everything.
+
+EOF
+
+# metric NAME_AND_LABELS: the value of one sample from /metrics (0 if absent).
+metric() {
+  curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" 2>/dev/null |
+    awk -v m="$1" 'index($0, m" ") == 1 { v = $2 } END { print (v == "" ? 0 : v) }'
+}
+
+prev=$(metric 'chargewatch_ingest_accepted_total{type="reading"}')
+started=$(date +%s)
+while true; do
+  sleep 2
+  for i in "${!pids[@]}"; do
+    kill -0 "${pids[$i]}" 2>/dev/null || die "${names[$i]} stopped unexpectedly; see $RUN_DIR/logs/${names[$i]}.log"
+  done
+  cur=$(metric 'chargewatch_ingest_accepted_total{type="reading"}')
+  rej=$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^chargewatch_ingest_rejected_total/ { s += $2 } END { print s + 0 }')
+  act=$(metric 'chargewatch_ingest_devices_active')
+  printf '\r  readings/s %8.1f | readings %10.0f | rejected %6.0f | devices online %5.0f ' \
+    "$(awk -v a="$prev" -v b="$cur" 'BEGIN { print (b - a) / 2 }')" "$cur" "$rej" "$act"
+  prev="$cur"
+  if [ -n "${DEMO_SECONDS:-}" ] && [ $(($(date +%s) - started)) -ge "$DEMO_SECONDS" ]; then
+    break
+  fi
+done
