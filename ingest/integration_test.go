@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/internal/testenv"
@@ -386,5 +389,80 @@ func TestNoLossAcrossBrokerRestart(t *testing.T) {
 	distinct := inf.Query(t, db, `SELECT count(distinct(seq)) FROM meter WHERE device='meter-2'`)
 	if got := distinct[0].Int(0, "count"); got != n {
 		t.Fatalf("%d distinct seqs in InfluxDB, want %d", got, n)
+	}
+}
+
+// TestInfluxOutageUnderLoad stops InfluxDB while readings flow, starts it
+// again, and checks that nothing was lost, the log drained, and the
+// metrics showed the outage.
+func TestInfluxOutageUnderLoad(t *testing.T) {
+	mq := testenv.SharedMosquitto(t)
+	inf := testenv.StartInflux(t)
+	db := testenv.DBName(t)
+	run := startIngester(t, mq, inf, db, e2eDir(), nil)
+	pub := publisher(t, mq.URL, "pub-"+db)
+	base := time.Now().Add(-time.Minute).UnixMilli()
+	const n = 1500
+	for seq := uint64(1); seq <= n; seq++ {
+		if seq == n/3 {
+			if err := inf.Stop(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if seq == 2*n/3 {
+			// Readings pile up in the durable log while the store is down.
+			if b := run.ing.Log(SessionTelemetry).Backlog(ConsumerWriter); b == 0 {
+				t.Error("log backlog is 0 during the outage")
+			}
+			if err := inf.Start(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		publish(t, pub, "cw/v1/gw-e2e/meter-1/telemetry", devices.AppendTelemetry(nil, []devices.Reading{makeReading(devices.KindMeter, base+int64(seq), seq)}))
+	}
+	rows := inf.WaitFor(t, 30*time.Second, db, `SELECT count(seq) FROM meter`, func(s []testenv.Series) bool {
+		return len(s) == 1 && s[0].Int(0, "count") >= n
+	})
+	if got := rows[0].Int(0, "count"); got != n {
+		t.Fatalf("%d readings in InfluxDB, %d published", got, n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for run.ing.Log(SessionTelemetry).Backlog(ConsumerWriter) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b := run.ing.Log(SessionTelemetry).Backlog(ConsumerWriter); b != 0 {
+		t.Errorf("log did not drain: %d bytes left", b)
+	}
+	if errs := testutil.ToFloat64(run.ing.metrics.WriteErrors.WithLabelValues("network")); errs == 0 {
+		t.Error("the outage left no trace in chargewatch_ingest_write_errors_total{class=\"network\"}")
+	}
+}
+
+// TestMetricsPassPromtool checks the whole exposition with promtool.
+func TestMetricsPassPromtool(t *testing.T) {
+	mq, inf := testenv.SharedMosquitto(t), testenv.SharedInflux(t)
+	db := testenv.DBName(t)
+	run := startIngester(t, mq, inf, db, e2eDir(), nil)
+	pub := publisher(t, mq.URL, "pub-"+db)
+	publish(t, pub, "cw/v1/gw-e2e/meter-1/telemetry", devices.AppendTelemetry(nil, []devices.Reading{makeReading(devices.KindMeter, time.Now().UnixMilli(), 1)}))
+	inf.WaitFor(t, 10*time.Second, db, `SELECT count(seq) FROM meter`, func(s []testenv.Series) bool { return len(s) == 1 })
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool (Debian package prometheus) is missing: run scripts/install-deps.sh: %v", err)
+	}
+	mfs, err := run.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = &buf
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
