@@ -318,3 +318,49 @@ func TestCheckConfig(t *testing.T) {
 		t.Errorf("unknown key not named: %s", errb.String())
 	}
 }
+
+// TestRegistryChangeTakesEffectWithoutRestart: a device unknown to the
+// running server is quarantined; once it is imported into the registry,
+// the same server accepts its readings.
+func TestRegistryChangeTakesEffectWithoutRestart(t *testing.T) {
+	mq, inf := testenv.SharedMosquitto(t), testenv.SharedInflux(t)
+	db := testenv.DBName(t)
+	p := newServer(t, mq, inf, db)
+	p.start()
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL).SetClientID("pub-" + db))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(100)
+	send := func(seq uint64) {
+		r := devices.Reading{TS: time.Now().UnixMilli(), Seq: seq}
+		r.Put(devices.FieldPower, 5)
+		tok := c.Publish("cw/v1/gw-t/m-new/telemetry", 1, false, devices.AppendTelemetry(nil, []devices.Reading{r}))
+		tok.WaitTimeout(5 * time.Second)
+	}
+	send(1)
+	inf.WaitFor(t, 10*time.Second, db, `SELECT message, reason FROM rejected WHERE reason='unknown_device'`, func(s []testenv.Series) bool {
+		return len(s) == 1 && len(s[0].Values) == 1
+	})
+	site := filepath.Join(t.TempDir(), "site.yaml")
+	os.WriteFile(site, []byte(testSite+"  - {id: m-new, kind: meter, gateway: gw-t, unit: u2, rated_current_a: 16}\n"), 0o644)
+	reg := filepath.Join(filepath.Dir(p.cfg), "registry.db")
+	if out, err := exec.Command(binary(t), "devices", "import", "--db", reg, site).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for seq := uint64(2); ; seq++ {
+		send(seq)
+		rows, err := inf.QueryErr(db, `SELECT seq, unit FROM meter WHERE device='m-new'`)
+		if err == nil && len(rows) == 1 {
+			if u := rows[0].String(0, "unit"); u != "u2" {
+				t.Fatalf("accepted with unit tag %q, want u2", u)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the running server never accepted the newly registered device:\n%s", p.log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
