@@ -433,3 +433,38 @@ func renderTemplate(rel string, vars map[string]string) (string, error) {
 	}
 	return s, nil
 }
+
+// --- for benchmark commands ------------------------------------------------------------------
+
+// LaunchMosquitto starts a broker for a program that is not a test (a benchmark command).
+// The binaries must be installed (make deps); Close stops it and removes its data.
+func LaunchMosquitto(extraConfig ...string) (*Mosquitto, error) {
+	path, err := findMosquitto()
+	if err != nil {
+		return nil, fmt.Errorf("%v: run %s (make deps)", err, installScript)
+	}
+	return newMosquitto(path, extraConfig)
+}
+
+// LaunchInflux starts an InfluxDB for a program that is not a test. See LaunchMosquitto.
+func LaunchInflux(env ...string) (*Influx, error) {
+	path, err := findInfluxd()
+	if err != nil {
+		return nil, fmt.Errorf("%v: run %s (make deps)", err, installScript)
+	}
+	return newInflux(path, env)
+}
+
+// Close stops a launched broker and removes its data.
+func (m *Mosquitto) Close() error {
+	err := m.Stop()
+	os.RemoveAll(m.base)
+	return err
+}
+
+// Close stops a launched InfluxDB and removes its data.
+func (i *Influx) Close() error {
+	err := i.Stop()
+	os.RemoveAll(i.base)
+	return err
+}
