@@ -222,8 +222,10 @@ func (s *session) appendWait(rec []byte) (wal.Pos, error) {
 			s.logger.Warn("durable log is full: holding acknowledgements so the broker keeps the backlog; check that InfluxDB is reachable",
 				"log_bytes", s.log.Bytes(), "max_bytes", s.log.MaxBytes())
 		}
+		// Wake at least every 5 s to try again (space may also come from
+		// a consumer commit that raced with the check above).
 		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		err = s.log.WaitSpace(ctx)
+		_ = s.log.WaitSpace(ctx)
 		cancel()
 		if s.ctx.Err() != nil {
 			return 0, s.ctx.Err()

@@ -66,9 +66,7 @@ func (f *fakeStore) Write(_ context.Context, lines []byte) error {
 			return err
 		}
 	}
-	for _, l := range strings.Split(strings.TrimRight(string(lines), "\n"), "\n") {
-		f.lines = append(f.lines, l)
-	}
+	f.lines = append(f.lines, strings.Split(strings.TrimRight(string(lines), "\n"), "\n")...)
 	return nil
 }
 
