@@ -410,7 +410,15 @@ func TestInfluxOutageUnderLoad(t *testing.T) {
 			}
 		}
 		if seq == 2*n/3 {
-			// Readings pile up in the durable log while the store is down.
+			// Readings pile up in the durable log while the store is down,
+			// and the metrics show the failing writes.
+			deadline := time.Now().Add(10 * time.Second)
+			for testutil.ToFloat64(run.ing.metrics.WriteErrors.WithLabelValues("network")) == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if errs := testutil.ToFloat64(run.ing.metrics.WriteErrors.WithLabelValues("network")); errs == 0 {
+				t.Error("the outage left no trace in chargewatch_ingest_write_errors_total{class=\"network\"}")
+			}
 			if b := run.ing.Log(SessionTelemetry).Backlog(ConsumerWriter); b == 0 {
 				t.Error("log backlog is 0 during the outage")
 			}
@@ -432,9 +440,6 @@ func TestInfluxOutageUnderLoad(t *testing.T) {
 	}
 	if b := run.ing.Log(SessionTelemetry).Backlog(ConsumerWriter); b != 0 {
 		t.Errorf("log did not drain: %d bytes left", b)
-	}
-	if errs := testutil.ToFloat64(run.ing.metrics.WriteErrors.WithLabelValues("network")); errs == 0 {
-		t.Error("the outage left no trace in chargewatch_ingest_write_errors_total{class=\"network\"}")
 	}
 }
 
