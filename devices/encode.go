@@ -7,7 +7,10 @@ import (
 )
 
 // AppendReading encodes one reading as a JSON object, fields in vocabulary
-// order. Float fields use the shortest representation that round-trips.
+// order. Float fields use the shortest representation that round-trips, so
+// decoding the output gives back the identical reading. The reading must be
+// valid (every value passes CheckValue): a NaN or an infinity would make
+// invalid JSON.
 func AppendReading(dst []byte, r *Reading) []byte {
 	dst = append(dst, `{"ts":`...)
 	dst = strconv.AppendInt(dst, r.TS, 10)
@@ -42,7 +45,8 @@ func AppendReading(dst []byte, r *Reading) []byte {
 }
 
 // AppendTelemetry encodes readings as a telemetry payload: a single object
-// for one reading, an array for a gateway batch.
+// for one reading, an array for a gateway batch. Do not send an empty
+// batch: the decoder rejects "[]".
 func AppendTelemetry(dst []byte, rs []Reading) []byte {
 	if len(rs) == 1 {
 		return AppendReading(dst, &rs[0])

@@ -97,7 +97,7 @@ func (t EventType) MarshalText() ([]byte, error) {
 func (t *EventType) UnmarshalText(b []byte) error {
 	v, ok := ParseEventType(string(b))
 	if !ok {
-		return fmt.Errorf("unknown event type %q", trunc(string(b)))
+		return fmt.Errorf("unknown event type %s", quote(string(b)))
 	}
 	*t = v
 	return nil
@@ -161,6 +161,7 @@ func (d *Decoder) DecodeEvents(kind Kind, payload []byte, now int64, dst []Event
 	}
 	s := &d.s
 	s.reset(payload)
+	defer s.reset(nil) // do not keep the caller's payload alive
 	base, errBase := len(dst), len(errs)
 	one := func(i int) *Error {
 		ev, e := d.event(kind, now)
@@ -241,9 +242,9 @@ func (d *Decoder) event(kind Kind, now int64) (Event, *Error) {
 		case "detail":
 			bit = evDetail
 		default:
-			e := reject(ReasonUnknownField, fmt.Sprintf("unknown event key %q: remove it; an event has ts, seq, type and optionally port, code and detail", trunc(string(key))))
+			e := reject(ReasonUnknownField, fmt.Sprintf("unknown event key %s: remove it; an event has ts, seq, type and optionally port, code and detail", quote(string(key))))
 			if err := s.skip(0); err != nil {
-				return malformed(s, "value of %q: %v", trunc(string(key)), err)
+				return malformed(s, "value of %s: %v", quote(string(key)), err)
 			}
 			return e
 		}
@@ -283,7 +284,7 @@ func (d *Decoder) event(kind Kind, now int64) (Event, *Error) {
 			}
 			t, ok := ParseEventType(string(b))
 			if !ok {
-				return reject(ReasonBadEvent, fmt.Sprintf("unknown event type %q: use one of the types a %s sends (docs/protocol.md): %s", trunc(string(b)), kind, eventList(kind)))
+				return reject(ReasonBadEvent, fmt.Sprintf("unknown event type %s: use one of the types a %s sends (docs/protocol.md): %s", quote(string(b)), kind, eventList(kind)))
 			}
 			ev.Type = t
 		case evCode, evDetail:
@@ -367,7 +368,7 @@ func (d *Decoder) object(what string, fn func(key []byte) *Error) (first, err *E
 			return nil, malformed(s, "key in %s: %v", what, err)
 		}
 		if !s.expect(':') {
-			return nil, malformed(s, "after key %q: %v", trunc(string(key)), s.sepErr(':'))
+			return nil, malformed(s, "after key %s: %v", quote(string(key)), s.sepErr(':'))
 		}
 		if e := fn(key); e != nil {
 			if e.syntax {

@@ -40,7 +40,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return KindUnknown, fmt.Errorf("unknown device kind %q: use one of meter, monitor, pile, smoke, plug", s)
+	return KindUnknown, fmt.Errorf("unknown device kind %s: use one of meter, monitor, pile, smoke, plug", quote(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -267,13 +267,14 @@ var vocabularies = [numKinds]FieldSet{
 	KindMonitor: setOf(append(electrical,
 		FieldVoltageL1, FieldVoltageL2, FieldVoltageL3,
 		FieldCurrentL1, FieldCurrentL2, FieldCurrentL3,
+		FieldPowerL1, FieldPowerL2, FieldPowerL3,
 		FieldLeak, FieldTemp, FieldTemp1, FieldTemp2, FieldTemp3, FieldTemp4)...),
 	KindPile: setOf(FieldPort, FieldState, FieldVoltage, FieldCurrent, FieldPower, FieldPF,
 		FieldEnergy, FieldTemp, FieldFault),
 	KindSmoke: setOf(FieldSmoke, FieldBatteryPct, FieldBatteryLow, FieldTamper, FieldFault,
 		FieldRSSI, FieldLinkQuality, FieldTemp),
 	KindPlug: setOf(FieldVoltage, FieldCurrent, FieldPower, FieldPF, FieldEnergy, FieldFreq,
-		FieldRelayOn, FieldTemp),
+		FieldRelayOn, FieldTemp, FieldFault),
 }
 
 // Vocabulary returns the fields a device of kind k may send.

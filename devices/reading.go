@@ -100,6 +100,7 @@ func (d *Decoder) DecodeTelemetry(kind Kind, payload []byte, now int64, dst []Re
 	}
 	s := &d.s
 	s.reset(payload)
+	defer s.reset(nil) // do not keep the caller's payload alive
 	base, errBase := len(dst), len(errs)
 	switch s.peek() {
 	case '{':
@@ -210,7 +211,7 @@ func (d *Decoder) reading(kind Kind, now int64, dst []Reading) ([]Reading, *Erro
 			return drop, malformed(s, "reading key: %v", err)
 		}
 		if !s.expect(':') {
-			return drop, malformed(s, "after key %q: %v", trunc(string(key)), s.sepErr(':'))
+			return drop, malformed(s, "after key %s: %v", quote(string(key)), s.sepErr(':'))
 		}
 		switch string(key) {
 		case "ts":
@@ -265,10 +266,10 @@ func (d *Decoder) reading(kind Kind, now int64, dst []Reading) ([]Reading, *Erro
 				if known {
 					first = firstErr(first, reject(ReasonUnknownField, fmt.Sprintf("field %q is not part of the %s vocabulary: leave it out, or check the device's kind in the registry (docs/protocol.md lists the fields a %s may send)", f, kind, kind)))
 				} else {
-					first = firstErr(first, reject(ReasonUnknownField, fmt.Sprintf("unknown field %q for a %s: check the name and its unit suffix (docs/protocol.md lists the fields a %s may send)", trunc(string(key)), kind, kind)))
+					first = firstErr(first, reject(ReasonUnknownField, fmt.Sprintf("unknown field %s for a %s: check the name and its unit suffix (docs/protocol.md lists the fields a %s may send)", quote(string(key)), kind, kind)))
 				}
 				if err := s.skip(0); err != nil {
-					return drop, malformed(s, "value of %q: %v", trunc(string(key)), err)
+					return drop, malformed(s, "value of %s: %v", quote(string(key)), err)
 				}
 				break
 			}
@@ -309,7 +310,7 @@ func (d *Decoder) reading(kind Kind, now int64, dst []Reading) ([]Reading, *Erro
 }
 
 func duplicate(key, in string) *Error {
-	return reject(ReasonMalformedJSON, fmt.Sprintf("duplicate key %q in %s: send each key once", trunc(key), in))
+	return reject(ReasonMalformedJSON, fmt.Sprintf("duplicate key %s in %s: send each key once", quote(key), in))
 }
 
 func badTS(v float64) *Error {
@@ -397,7 +398,7 @@ func (d *Decoder) fieldValue(r *Reading, f Field) *Error {
 		case "fault":
 			st = PileFault
 		default:
-			return reject(ReasonOutOfRange, fmt.Sprintf("%s %q is not one of idle, charging, full, fault: map the port's state onto these", sp.Name, trunc(string(b))))
+			return reject(ReasonOutOfRange, fmt.Sprintf("%s %s is not one of idle, charging, full, fault: map the port's state onto these", sp.Name, quote(string(b))))
 		}
 		r.Put(f, float64(st))
 		return nil

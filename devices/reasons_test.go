@@ -1,9 +1,6 @@
 package devices
 
-import (
-	"slices"
-	"testing"
-)
+import "testing"
 
 // TestReasonsCovered checks that the tables above exercise every reason the
 // devices package can produce. unknown_gateway and wrong_gateway come from
@@ -25,7 +22,6 @@ func TestReasonsCovered(t *testing.T) {
 	for _, c := range statusCases {
 		got[c.err] = true
 	}
-	got[ReasonBadEvent] = got[ReasonBadEvent] && true
 	for _, r := range Reasons {
 		if r == ReasonUnknownGateway || r == ReasonWrongGateway {
 			continue
@@ -40,8 +36,5 @@ func TestReasonsCovered(t *testing.T) {
 			t.Errorf("bad reason %q", r)
 		}
 		seen[r] = true
-	}
-	if !slices.Contains(Reasons, ReasonNoFields) {
-		t.Error("Reasons is missing no_fields")
 	}
 }

@@ -51,7 +51,8 @@ const MaxVersion = 64
 // ts; the Last Will {"online":false} has none. Because status messages are
 // retained, and so delivered again whenever the server subscribes, ts may
 // be arbitrarily old; it may not be further in the future than
-// Limits.MaxFuture.
+// Limits.MaxFuture, nor look like seconds, unless the status says
+// "clock":"unsynced".
 func (d *Decoder) DecodeStatus(payload []byte, now int64) (Status, *Error) {
 	var st Status
 	if err := d.checkSize(payload); err != nil {
@@ -59,6 +60,7 @@ func (d *Decoder) DecodeStatus(payload []byte, now int64) (Status, *Error) {
 	}
 	s := &d.s
 	s.reset(payload)
+	defer s.reset(nil) // do not keep the caller's payload alive
 	if s.atEnd() {
 		return st, malformed(s, `status payload is empty: send {"online":true,"ts":...}; an empty retained message only clears the status`)
 	}
@@ -84,9 +86,9 @@ func (d *Decoder) DecodeStatus(payload []byte, now int64) (Status, *Error) {
 		case "version":
 			bit, name = stVersion, "version"
 		default:
-			e := reject(ReasonUnknownField, fmt.Sprintf("unknown status key %q: remove it; a status has online, ts, uptime_s, queue_depth, queue_age_s, poll_errors, clock and version (docs/protocol.md)", trunc(string(key))))
+			e := reject(ReasonUnknownField, fmt.Sprintf("unknown status key %s: remove it; a status has online, ts, uptime_s, queue_depth, queue_age_s, poll_errors, clock and version (docs/protocol.md)", quote(string(key))))
 			if err := s.skip(0); err != nil {
-				return malformed(s, "value of %q: %v", trunc(string(key)), err)
+				return malformed(s, "value of %s: %v", quote(string(key)), err)
 			}
 			return e
 		}
@@ -122,7 +124,7 @@ func (d *Decoder) DecodeStatus(payload []byte, now int64) (Status, *Error) {
 			case string(ClockUnsynced):
 				st.Clock = ClockUnsynced
 			default:
-				return reject(ReasonOutOfRange, fmt.Sprintf("clock %q is not synced or unsynced: send \"synced\" once NTP (or another source) has set the clock, else \"unsynced\"", trunc(string(b))))
+				return reject(ReasonOutOfRange, fmt.Sprintf("clock %s is not synced or unsynced: send \"synced\" once NTP (or another source) has set the clock, else \"unsynced\"", quote(string(b))))
 			}
 		case stVersion:
 			b, e := d.stringValue(name, `send the agent version as a string, e.g. "1.4.2"`)
@@ -178,9 +180,11 @@ func (d *Decoder) DecodeStatus(payload []byte, now int64) (Status, *Error) {
 		return st, reject(ReasonMissingField, `status has no online flag: send {"online":true,"ts":...}, and register {"online":false} as the Last Will`)
 	case st.Online && seen&stTS == 0:
 		return st, reject(ReasonMissingField, `an online status needs ts: add the time in Unix milliseconds, e.g. "ts":1767225600000`)
-	case seen&stTS != 0:
+	case seen&stTS != 0 && st.Clock != ClockUnsynced:
 		// Only the future bound and the seconds-for-milliseconds mistake:
-		// a retained status is as old as its last publish.
+		// a retained status is as old as its last publish. A gateway that
+		// says its clock is unsynchronised is believed whatever its ts: it
+		// must still be able to say so.
 		switch v := d.judgeTS(st.TS, now); v {
 		case tsSeconds, tsMicros, tsFuture:
 			return st, d.tsError(v, st.TS)

@@ -26,6 +26,8 @@ var statusCases = []statusCase{
 	{name: "offline with ts", payload: fmt.Sprintf(`{"online":false,"ts":%d}`, testNow), want: &Status{TS: testNow}},
 	{name: "old retained status", payload: fmt.Sprintf(`{"online":true,"ts":%d}`, testNow-(400*day).Milliseconds()), want: &Status{Online: true, TS: testNow - (400 * day).Milliseconds()}},
 	{name: "status from the future", payload: fmt.Sprintf(`{"online":true,"ts":%d}`, testNow+(5*time.Minute).Milliseconds()+1), err: ReasonTimestamp, msg: []string{"in the future"}},
+	{name: "unsynced clock in the future", payload: fmt.Sprintf(`{"online":true,"ts":%d,"clock":"unsynced"}`, testNow+(400*day).Milliseconds()), want: &Status{Online: true, TS: testNow + (400 * day).Milliseconds(), Clock: ClockUnsynced}},
+	{name: "synced clock in the future", payload: fmt.Sprintf(`{"online":true,"ts":%d,"clock":"synced"}`, testNow+(400*day).Milliseconds()), err: ReasonTimestamp},
 	{name: "status ts in seconds", payload: fmt.Sprintf(`{"online":true,"ts":%d}`, testNow/1000), err: ReasonTimestamp, msg: []string{"Unix seconds"}},
 	{name: "status ts zero", payload: `{"online":true,"ts":0}`, err: ReasonTimestamp, msg: []string{"ts 0"}},
 	{name: "online without ts", payload: `{"online":true}`, err: ReasonMissingField, msg: []string{"online status needs ts"}},

@@ -2,7 +2,9 @@ package devices
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Channel is the last level of a wire contract topic.
@@ -60,7 +62,7 @@ func TopicFor(gateway, device string, ch Channel) string {
 func ParseTopic(name string) (Topic, error) {
 	var t Topic
 	if !strings.HasPrefix(name, TopicPrefix) {
-		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %q does not start with %q: publish to cw/v1/{gateway}/{device}/{channel}", trunc(name), TopicPrefix))
+		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %s does not start with %q: publish to cw/v1/{gateway}/{device}/{channel}", quote(name), TopicPrefix))
 	}
 	rest := name[len(TopicPrefix):]
 	if strings.Count(rest, "/") != 2 {
@@ -80,19 +82,19 @@ func ParseTopic(name string) (Topic, error) {
 	case "cmd":
 		t.Channel = ChannelCmd
 	default:
-		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %q: unknown channel %q: use telemetry, event, status or cmd", trunc(name), trunc(rest)))
+		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %s: unknown channel %s: use telemetry, event, status or cmd", quote(name), quote(rest)))
 	}
 	if !ValidID(t.Gateway) {
-		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %q: gateway id %q is invalid: %s", trunc(name), trunc(t.Gateway), idProblem(t.Gateway)))
+		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %s: gateway id %s is invalid: %s", quote(name), quote(t.Gateway), idProblem(t.Gateway)))
 	}
 	if !ValidID(t.Device) {
-		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %q: device id %q is invalid: %s", trunc(name), trunc(t.Device), idProblem(t.Device)))
+		return t, reject(ReasonBadTopic, fmt.Sprintf("topic %s: device id %s is invalid: %s", quote(name), quote(t.Device), idProblem(t.Device)))
 	}
 	return t, nil
 }
 
 func badTopic(name string) error {
-	return reject(ReasonBadTopic, fmt.Sprintf("topic %q has %d levels, not 5: publish to cw/v1/{gateway}/{device}/{channel}", trunc(name), strings.Count(name, "/")+1))
+	return reject(ReasonBadTopic, fmt.Sprintf("topic %s has %d levels, not 5: publish to cw/v1/{gateway}/{device}/{channel}", quote(name), strings.Count(name, "/")+1))
 }
 
 // ValidID reports whether s is a valid gateway, device or place id:
@@ -124,25 +126,34 @@ func idProblem(s string) string {
 	case len(s) > 64:
 		return fmt.Sprintf("it is %d bytes long, more than 64: shorten it", len(s))
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i, r := range s {
 		switch {
-		case c >= 'A' && c <= 'Z':
+		case r >= 'A' && r <= 'Z':
 			return "it has upper-case letters: use lower case (" + idRule + ")"
-		case i == 0 && (c == '.' || c == '_' || c == '-'):
-			return fmt.Sprintf("it starts with %q: start with a letter or digit", c)
-		case !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'):
-			return fmt.Sprintf("it contains %q: %s", c, idRule)
+		case i == 0 && (r == '.' || r == '_' || r == '-'):
+			return fmt.Sprintf("it starts with %q: start with a letter or digit", r)
+		case !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'):
+			return fmt.Sprintf("it contains %q: %s", r, idRule)
 		}
 	}
 	return idRule
 }
 
-// trunc shortens untrusted text quoted in error messages.
-func trunc(s string) string {
+// quote quotes untrusted text for an error message, Go-style, shortened
+// to about 80 bytes so that hostile input cannot bloat messages.
+func quote(s string) string {
 	const max = 80
-	if len(s) > max {
-		return s[:max] + "..."
+	out := make([]byte, 1, max+8)
+	out[0] = '"'
+	for i := 0; i < len(s); {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		q := strconv.Quote(s[i : i+n])
+		q = q[1 : len(q)-1]
+		if len(out)+len(q) > max {
+			return string(append(out, `"...`...))
+		}
+		out = append(out, q...)
+		i += n
 	}
-	return s
+	return string(append(out, '"'))
 }

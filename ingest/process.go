@@ -90,6 +90,10 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 		kind = d.Kind
 	}
 	now := received.UnixMilli()
+	ports := 0
+	if d, ok := dir.Device(t.Device); ok {
+		ports = d.Ports
+	}
 	switch t.Channel {
 	case devices.ChannelTelemetry:
 		var e *devices.Error
@@ -97,6 +101,9 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 		if e != nil {
 			p.reject(t.Gateway, t.Device, topic, payload, received, -1, e)
 			return p.out
+		}
+		if ports > 1 {
+			p.requirePort()
 		}
 		if len(p.readings) > 0 {
 			p.seq.ObserveAt(t.Device, p.readings, received)
@@ -115,6 +122,11 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 			p.metrics.Accepted.WithLabelValues("event").Add(float64(len(p.events)))
 		}
 	case devices.ChannelStatus:
+		if len(payload) == 0 {
+			// An empty retained message is how a retained status is
+			// cleared: nothing to store, nothing wrong.
+			return p.out
+		}
 		st, e := p.dec.DecodeStatus(payload, now)
 		if e != nil {
 			p.reject(t.Gateway, t.Device, topic, payload, received, -1, e)
@@ -127,6 +139,24 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 		p.reject(t.Gateway, t.Device, topic, payload, received, ie.Index, ie.Err)
 	}
 	return p.out
+}
+
+// requirePort moves readings of a multi-port pile that do not name their
+// port to the item errors: without the port tag they would overwrite each
+// other in InfluxDB (same device, same ts).
+func (p *processor) requirePort() {
+	kept := p.readings[:0]
+	for i := range p.readings {
+		if p.readings[i].Set.Has(devices.FieldPort) {
+			kept = append(kept, p.readings[i])
+			continue
+		}
+		// The reading's position in the message is not known here (-1);
+		// its seq names it.
+		p.itemErrs = append(p.itemErrs, devices.ItemError{Index: -1, Err: &devices.Error{Reason: devices.ReasonMissingField,
+			Msg: fmt.Sprintf(`reading seq %d of a multi-port pile has no port: add the port number, e.g. "port":2`, p.readings[i].Seq)}})
+	}
+	p.readings = kept
 }
 
 // reject quarantines a message or one of its items. Rejections get unique

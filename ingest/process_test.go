@@ -30,7 +30,8 @@ func testDir() staticDir {
 		gateways: map[string]bool{"gw-1": true, "gw-2": true, "sd-9": true},
 		devices: map[string]DeviceEntry{
 			"m-1":  {Kind: devices.KindMeter, Gateway: "gw-1", Loc: testLoc},
-			"p-1":  {Kind: devices.KindPile, Gateway: "gw-1", Loc: testLoc},
+			"p-1":  {Kind: devices.KindPile, Gateway: "gw-1", Ports: 1, Loc: testLoc},
+			"p-4":  {Kind: devices.KindPile, Gateway: "gw-1", Ports: 4, Loc: testLoc},
 			"s-1":  {Kind: devices.KindSmoke, Gateway: "gw-1", Loc: testLoc},
 			"sd-9": {Kind: devices.KindSmoke, Gateway: "sd-9", Loc: testLoc},
 		},
@@ -83,6 +84,9 @@ func TestProcess(t *testing.T) {
 		{"bad topic", "cw/v1/GW/m-1/telemetry", `{}`, 0, 0, 0, []devices.Reason{devices.ReasonBadTopic}},
 		{"publishing on cmd", "cw/v1/gw-1/m-1/cmd", `{}`, 0, 0, 0, []devices.Reason{devices.ReasonBadTopic}},
 		{"field of another kind", "cw/v1/gw-1/m-1/telemetry", `{"ts":` + ts + `,"seq":1,"smoke":true}`, 0, 0, 0, []devices.Reason{devices.ReasonUnknownField}},
+		{"single-port pile may omit port", "cw/v1/gw-1/p-1/telemetry", `{"ts":` + ts + `,"seq":1,"power_w":150}`, 1, 0, 0, nil},
+		{"multi-port pile must name the port", "cw/v1/gw-1/p-4/telemetry", `[{"ts":` + ts + `,"seq":1,"port":2,"power_w":150},{"ts":` + ts + `,"seq":2,"power_w":150}]`, 1, 0, 0, []devices.Reason{devices.ReasonMissingField}},
+		{"empty retained status clears it", "cw/v1/gw-1/gw-1/status", ``, 0, 0, 0, nil},
 		{"smoke event", "cw/v1/gw-1/s-1/event", `{"ts":` + ts + `,"seq":4,"type":"smoke_alarm"}`, 0, 1, 0, nil},
 		{"event not for kind", "cw/v1/gw-1/s-1/event", `{"ts":` + ts + `,"seq":4,"type":"charge_start"}`, 0, 0, 0, []devices.Reason{devices.ReasonBadEvent}},
 		{"gateway status", "cw/v1/gw-1/gw-1/status", `{"online":true,"ts":` + ts + `,"queue_depth":3}`, 0, 0, 1, nil},
@@ -101,7 +105,7 @@ func TestProcess(t *testing.T) {
 				switch r.Type {
 				case record.TypeReadings:
 					readings += len(r.Readings)
-					if r.Kind != devices.KindMeter && r.Kind != devices.KindSmoke {
+					if r.Kind != devices.KindMeter && r.Kind != devices.KindSmoke && r.Kind != devices.KindPile {
 						t.Errorf("readings record kind %v", r.Kind)
 					}
 				case record.TypeEvents:

@@ -35,6 +35,7 @@ type Directory interface {
 type DeviceEntry struct {
 	Kind    devices.Kind
 	Gateway string
+	Ports   int // ports of a pile; readings of a multi-port pile must name their port
 	Loc     Location
 }
 

@@ -37,7 +37,7 @@ func (d Directory) Device(id string) (ingest.DeviceEntry, bool) {
 	}
 	b := dev.Building
 	c := b.Community
-	return ingest.DeviceEntry{Kind: dev.Kind, Gateway: dev.Gateway.ID, Loc: ingest.Location{
+	return ingest.DeviceEntry{Kind: dev.Kind, Gateway: dev.Gateway.ID, Ports: int(dev.PortCount), Loc: ingest.Location{
 		District: c.Street.District.ID, Street: c.Street.ID, Community: c.ID, Building: b.ID, Unit: dev.UnitID(),
 	}}, true
 }
