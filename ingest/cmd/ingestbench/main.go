@@ -1,0 +1,437 @@
+// Command ingestbench measures the ingester end to end on this machine
+// (make bench-ingest). It starts its own Mosquitto and InfluxDB, registers
+// the load's devices, runs the real chargewatch binary, drives it with the
+// simulators' load mode (cw-sim load) at QoS 1, and prints:
+//
+//   - whole-run and steady-state throughput with every point queryable in
+//     InfluxDB (counted there, not assumed);
+//   - the chargewatch process's CPU per message and its peak RSS;
+//   - publish-to-queryable latency (p50, p99) at half of the peak rate,
+//     measured with a probe device whose readings carry their publish time.
+//
+// It runs once with single-reading messages and once with gateway batches
+// of 32 readings. Figures go to docs/performance.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/internal/testenv"
+	"github.com/chargewatch/chargewatch/simulators/load"
+)
+
+func main() { os.Exit(run()) }
+
+type options struct {
+	messages    int64
+	batchMsgs   int64
+	devices     int
+	connections int
+	latencyFor  time.Duration
+	modes       string
+	keep        bool
+}
+
+func run() int {
+	var o options
+	flag.Int64Var(&o.messages, "messages", 1_000_000, "single-reading messages to publish")
+	flag.Int64Var(&o.batchMsgs, "batch-messages", 100_000, "32-reading messages to publish")
+	flag.IntVar(&o.devices, "devices", 10_000, "meters")
+	flag.IntVar(&o.connections, "connections", 4, "publishing MQTT connections (gateways)")
+	flag.DurationVar(&o.latencyFor, "latency-for", 30*time.Second, "how long to measure latency at half of peak")
+	flag.StringVar(&o.modes, "modes", "single,batch32", "which runs: single, batch32")
+	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := bench(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "ingestbench:", err)
+		return 1
+	}
+	return 0
+}
+
+type result struct {
+	mode                  string
+	messages, readings    int64
+	wholeMsgs, wholeReads float64 // per second, publish start to all queryable
+	steadyMsgs, steadyRds float64 // median per-second rate of points written, middle of the run
+	cpuPerMsg             time.Duration
+	peakRSS               int64
+	loadCPUPerMsg         time.Duration
+	p50, p99              time.Duration
+	latencyRate           float64
+	latencySamples        int
+}
+
+func bench(ctx context.Context, o options) error {
+	root := testenv.RepoRoot()
+	work, err := os.MkdirTemp("", "ingestbench-")
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(work)
+	}
+	step("building chargewatch")
+	bin := filepath.Join(work, "chargewatch")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "chargewatch")).CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	step("starting Mosquitto and InfluxDB")
+	mq, err := testenv.LaunchMosquitto()
+	if err != nil {
+		return err
+	}
+	defer mq.Close()
+	inf, err := testenv.LaunchInflux()
+	if err != nil {
+		return err
+	}
+	defer inf.Close()
+	var results []result
+	for _, mode := range strings.Split(o.modes, ",") {
+		batch, msgs := 1, o.messages
+		if mode == "batch32" {
+			batch, msgs = 32, o.batchMsgs
+		} else if mode != "single" {
+			return fmt.Errorf("unknown mode %q: use single or batch32", mode)
+		}
+		r, err := runMode(ctx, o, mode, batch, msgs, bin, work, mq, inf)
+		if err != nil {
+			return fmt.Errorf("%s: %w", mode, err)
+		}
+		results = append(results, r)
+	}
+	fmt.Println()
+	fmt.Printf("ingestbench: %d meters, %d publishing connections, QoS 1, %s, %d cores\n", o.devices, o.connections, time.Now().UTC().Format("2006-01-02"), numCPU())
+	fmt.Println("| mode | messages | readings | whole run msgs/s | whole run readings/s | steady readings/s | chargewatch CPU µs/msg | peak RSS MiB | latency p50 | latency p99 (at msgs/s) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range results {
+		fmt.Printf("| %s | %d | %d | %.0f | %.0f | %.0f | %.1f | %.0f | %v | %v (%.0f, n=%d) |\n", r.mode, r.messages, r.readings,
+			r.wholeMsgs, r.wholeReads, r.steadyRds, float64(r.cpuPerMsg.Nanoseconds())/1000, float64(r.peakRSS)/(1<<20),
+			r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.latencyRate, r.latencySamples)
+	}
+	return nil
+}
+
+func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
+
+func runMode(ctx context.Context, o options, mode string, batch int, msgs int64, bin, work string, mq *testenv.Mosquitto, inf *testenv.Influx) (result, error) {
+	res := result{mode: mode}
+	db := "bench_" + mode
+	dir := filepath.Join(work, mode)
+	os.MkdirAll(dir, 0o755)
+	cfg := load.NewConfig()
+	cfg.Broker = mq.URL
+	cfg.Devices = o.devices
+	cfg.Connections = o.connections
+	cfg.Batch = batch
+	cfg.Messages = msgs
+	cfg.Prefix = "b" + strconv.Itoa(batch)
+	step("%s: registering %d meters and a probe", mode, o.devices)
+	site := load.Site(cfg)
+	site.Gateways = append(site.Gateways, registry.GatewaySpec{ID: "probe-gw", Building: site.Buildings[0].ID})
+	site.Devices = append(site.Devices, registry.DeviceSpec{ID: "probe", Kind: devices.KindMeter, Gateway: "probe-gw",
+		Building: site.Buildings[0].ID, RatedCurrentA: 16, Interval: time.Second})
+	regPath := filepath.Join(dir, "registry.db")
+	rdb, err := registry.OpenDB(ctx, regPath)
+	if err != nil {
+		return res, err
+	}
+	if _, err := registry.Import(ctx, rdb, site); err != nil {
+		rdb.Close()
+		return res, err
+	}
+	rdb.Close()
+	port := testenv.FreePort()
+	cfgPath := filepath.Join(dir, "chargewatch.yaml")
+	os.WriteFile(cfgPath, fmt.Appendf(nil, "data_dir: %s\nregistry: %s\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {url: %q, client_id: %q}\ninfluxdb: {url: %q, database: %q}\n",
+		filepath.Join(dir, "data"), regPath, port, mq.URL, "bench-"+mode, inf.URL, db), 0o644)
+	logf, _ := os.Create(filepath.Join(dir, "chargewatch.log"))
+	defer logf.Close()
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return res, err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	if err := waitReady(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", port)); err != nil {
+		return res, err
+	}
+
+	// Throughput: flat out.
+	step("%s: publishing %d messages of %d reading(s) flat out", mode, msgs, batch)
+	pid := cmd.Process.Pid
+	cpu0 := procCPU(pid)
+	var samples []sample
+	sampler := startSampler(ctx, metricsURL, &samples)
+	start := time.Now()
+	cfg.Progress = progressLine
+	sum, err := load.Run(ctx, cfg)
+	fmt.Println()
+	if err != nil {
+		return res, err
+	}
+	if sum.Acked != sum.Published {
+		return res, fmt.Errorf("only %d of %d messages acknowledged by the broker", sum.Acked, sum.Published)
+	}
+	res.messages, res.readings = sum.Published, sum.Readings
+	res.loadCPUPerMsg = sum.CPUPerMsg()
+	step("%s: waiting until all %d readings are queryable in InfluxDB", mode, sum.Readings)
+	if err := waitCount(ctx, inf, db, sum.Readings, 10*time.Minute); err != nil {
+		return res, err
+	}
+	elapsed := time.Since(start)
+	sampler()
+	cpu := procCPU(pid) - cpu0
+	res.wholeMsgs = float64(sum.Published) / elapsed.Seconds()
+	res.wholeReads = float64(sum.Readings) / elapsed.Seconds()
+	res.steadyRds = steady(samples)
+	res.steadyMsgs = res.steadyRds / float64(batch)
+	res.cpuPerMsg = cpu / time.Duration(sum.Published)
+	res.peakRSS = procHWM(pid)
+	fmt.Printf("    %d msgs in %v: %.0f msgs/s, %.0f readings/s whole run; steady %.0f readings/s; chargewatch CPU %.1f µs/msg; load generator %.1f µs/msg\n",
+		sum.Published, elapsed.Round(time.Millisecond), res.wholeMsgs, res.wholeReads, res.steadyRds,
+		float64(res.cpuPerMsg.Nanoseconds())/1000, float64(res.loadCPUPerMsg.Nanoseconds())/1000)
+
+	// Latency at half of the peak message rate.
+	rate := res.wholeMsgs / 2
+	step("%s: latency at %.0f msgs/s (half of peak) for %v", mode, rate, o.latencyFor)
+	lcfg := cfg
+	lcfg.Messages, lcfg.Duration, lcfg.Rate = 0, o.latencyFor, rate
+	lcfg.Prefix = cfg.Prefix // same devices: their readings continue where they stopped
+	lcfg.Progress = nil
+	lctx, lcancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := load.Run(lctx, lcfg)
+		done <- err
+	}()
+	lat, err := probeLatency(ctx, mq.URL, inf, db, o.latencyFor)
+	lcancel()
+	<-done
+	if err != nil {
+		return res, err
+	}
+	slices.Sort(lat)
+	res.latencyRate, res.latencySamples = rate, len(lat)
+	if len(lat) > 0 {
+		res.p50 = lat[len(lat)/2]
+		res.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	if rss := procHWM(pid); rss > res.peakRSS {
+		res.peakRSS = rss
+	}
+	fmt.Printf("    latency p50 %v p99 %v over %d probe readings\n", res.p50.Round(time.Millisecond), res.p99.Round(time.Millisecond), len(lat))
+	return res, nil
+}
+
+func progressLine(p load.Progress) {
+	fmt.Printf("\r    %6.1fs published %9d acked %9d readings %10d", p.Elapsed.Seconds(), p.Published, p.Acked, p.Readings)
+}
+
+func waitReady(ctx context.Context, url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("chargewatch not ready at %s", url)
+}
+
+func waitCount(ctx context.Context, inf *testenv.Influx, db string, want int64, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var got int64
+	for time.Now().Before(deadline) {
+		rows, err := inf.QueryErr(db, `SELECT count(seq) FROM meter WHERE device != 'probe'`)
+		if err == nil && len(rows) == 1 {
+			got = rows[0].Int(0, "count")
+			if got >= want {
+				if got > want {
+					return fmt.Errorf("InfluxDB holds %d readings, more than the %d published", got, want)
+				}
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("after %v InfluxDB holds %d of %d readings", limit, got, want)
+}
+
+// sample is one reading of the server's write counter.
+type sample struct {
+	at     time.Time
+	points float64
+}
+
+func startSampler(ctx context.Context, url string, out *[]sample) (stop func()) {
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			if v, ok := scrape(url, "chargewatch_ingest_write_points_total"); ok {
+				*out = append(*out, sample{time.Now(), v})
+			}
+			select {
+			case <-sctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// steady is the median of the per-second write rates, leaving out the
+// first and last fifth of the run (ramp-up and drain).
+func steady(s []sample) float64 {
+	var rates []float64
+	for i := 1; i < len(s); i++ {
+		rates = append(rates, (s[i].points-s[i-1].points)/s[i].at.Sub(s[i-1].at).Seconds())
+	}
+	if len(rates) >= 5 {
+		rates = rates[len(rates)/5 : len(rates)-len(rates)/5]
+	}
+	if len(rates) == 0 {
+		return 0
+	}
+	slices.Sort(rates)
+	return rates[len(rates)/2]
+}
+
+func scrape(url, name string) (float64, bool) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(line[len(name):]), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+// probeLatency publishes one probe reading every 50 ms stamped with its
+// publish time, and polls InfluxDB every 20 ms for the newest probe seq:
+// each reading's latency is when it was first seen minus when it was
+// published (so the figure includes up to 20 ms of polling).
+func probeLatency(ctx context.Context, url string, inf *testenv.Influx, db string, d time.Duration) ([]time.Duration, error) {
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID("probe-gw"))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return nil, fmt.Errorf("probe connect: %v", tok.Error())
+	}
+	defer c.Disconnect(100)
+	sent := map[int64]time.Time{}
+	var lat []time.Duration
+	seen := int64(0)
+	seq := int64(0)
+	end := time.Now().Add(d)
+	nextPub := time.Now()
+	for time.Now().Before(end) || (seen < seq && time.Now().Before(end.Add(10*time.Second))) {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		now := time.Now()
+		if now.After(nextPub) && now.Before(end) {
+			seq++
+			r := devices.Reading{TS: now.UnixMilli(), Seq: uint64(seq)}
+			r.Put(devices.FieldPower, 100)
+			sent[seq] = now
+			c.Publish(devices.TopicFor("probe-gw", "probe", devices.ChannelTelemetry), 1, false, devices.AppendTelemetry(nil, []devices.Reading{r}))
+			nextPub = now.Add(50 * time.Millisecond)
+		}
+		rows, err := inf.QueryErr(db, `SELECT last(seq) FROM meter WHERE device = 'probe'`)
+		if err == nil && len(rows) == 1 {
+			last := rows[0].Int(0, "last")
+			at := time.Now()
+			for s := seen + 1; s <= last; s++ {
+				if t0, ok := sent[s]; ok {
+					lat = append(lat, at.Sub(t0))
+				}
+			}
+			seen = max(seen, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if seen < seq {
+		return lat, fmt.Errorf("probe readings %d..%d never became queryable", seen+1, seq)
+	}
+	return lat, nil
+}
+
+// procCPU returns the CPU time (user+system) of a process.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / hz
+}
+
+// procHWM returns a process's peak resident set size in bytes.
+func procHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
