@@ -7,7 +7,7 @@
 SHELL := bash
 .DEFAULT_GOAL := test
 
-.PHONY: deps test run build
+.PHONY: deps test run build bench-ingest
 
 deps:
 	scripts/install-deps.sh
@@ -20,3 +20,7 @@ run:
 
 build:
 	go build -o .bin/ ./cmd/...
+
+# Ingest throughput, CPU per message and latency with real servers (several minutes).
+bench-ingest: deps
+	go run ./ingest/cmd/ingestbench $(BENCH_FLAGS)

@@ -42,6 +42,10 @@ type Config struct {
 	// ExtraConsumers are the other readers of both logs (the alerting
 	// engine: "engine"). Segments are kept until they have passed them.
 	ExtraConsumers []string
+	// SyncEvery is the least time between two group-commit fsyncs of a log
+	// (default 2 ms for telemetry; events always sync at once). Longer
+	// means fewer fsyncs and more acknowledgement latency.
+	SyncEvery time.Duration
 	// UnsafeAckBeforeFsync acknowledges messages before their records are
 	// durable. Test-only: it is the negative control that proves the
 	// crash tests can detect loss. Never set it in production.
@@ -67,6 +71,9 @@ func (c *Config) Defaults() {
 	}
 	if c.Limits.MaxPayload == 0 {
 		c.Limits = devices.DefaultLimits()
+	}
+	if c.SyncEvery == 0 {
+		c.SyncEvery = 2 * time.Millisecond
 	}
 	if c.DrainGrace == 0 {
 		c.DrainGrace = 10 * time.Second
@@ -130,6 +137,7 @@ func New(cfg Config, dir func() Directory, reg prometheus.Registerer, logger *sl
 			m.BrokerDropped.Set(v)
 		}
 	}
+	telSess.syncEvery = cfg.SyncEvery
 	in.sessions = []*session{telSess, evSess}
 	if cfg.UnsafeAckBeforeFsync {
 		logger.Warn("UNSAFE: acknowledging MQTT messages before they are durable (test-only negative control); a crash will lose acknowledged readings")

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/ingest/record"
 )
@@ -30,10 +32,16 @@ type processor struct {
 	out      [][]byte
 	bufs     [][]byte
 	throttle logThrottle
+
+	// counters resolved once: WithLabelValues hashes on every call
+	acceptedReadings, acceptedEvents, acceptedStatus prometheus.Counter
 }
 
 func newProcessor(dir func() Directory, limits devices.Limits, now func() time.Time, m *Metrics, seq *SeqTracker, logger *slog.Logger) *processor {
-	return &processor{dir: dir, dec: devices.NewDecoder(limits), now: now, metrics: m, seq: seq, logger: logger}
+	return &processor{dir: dir, dec: devices.NewDecoder(limits), now: now, metrics: m, seq: seq, logger: logger,
+		acceptedReadings: m.Accepted.WithLabelValues("reading"),
+		acceptedEvents:   m.Accepted.WithLabelValues("event"),
+		acceptedStatus:   m.Accepted.WithLabelValues("status")}
 }
 
 func (p *processor) buf(i int) []byte {
@@ -58,42 +66,31 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 		return p.out
 	}
 	dir := p.dir()
-	kind := devices.KindUnknown
+	d, known := dir.Device(t.Device)
 	switch {
 	case t.Channel == devices.ChannelStatus && t.Device == t.Gateway && dir.GatewayKnown(t.Gateway):
 		// The gateway's own status (and Last Will). A device that connects
-		// by itself is its own gateway and has a kind.
-		if d, ok := dir.Device(t.Device); ok {
-			kind = d.Kind
-		}
+		// by itself is its own gateway and has a kind (else d is zero).
 	case t.Channel == devices.ChannelCmd:
 		p.reject(t.Gateway, t.Device, topic, payload, received, -1, &devices.Error{Reason: devices.ReasonBadTopic,
 			Msg: fmt.Sprintf("topic %q is a command topic: devices must not publish on cmd", topic)})
 		return p.out
-	default:
+	case !known && !dir.GatewayKnown(t.Gateway):
+		return p.unknownGateway(t, topic, payload, received)
+	case !known:
+		p.reject(t.Gateway, t.Device, topic, payload, received, -1, &devices.Error{Reason: devices.ReasonUnknownDevice,
+			Msg: fmt.Sprintf("device %q is not registered: add it under gateway %q in the site file and import it", t.Device, t.Gateway)})
+		return p.out
+	case d.Gateway != t.Gateway:
 		if !dir.GatewayKnown(t.Gateway) {
-			p.reject(t.Gateway, t.Device, topic, payload, received, -1, &devices.Error{Reason: devices.ReasonUnknownGateway,
-				Msg: fmt.Sprintf("gateway %q is not registered: add it to the site file and import it (chargewatch devices import)", t.Gateway)})
-			return p.out
+			return p.unknownGateway(t, topic, payload, received)
 		}
-		d, ok := dir.Device(t.Device)
-		if !ok {
-			p.reject(t.Gateway, t.Device, topic, payload, received, -1, &devices.Error{Reason: devices.ReasonUnknownDevice,
-				Msg: fmt.Sprintf("device %q is not registered: add it under gateway %q in the site file and import it", t.Device, t.Gateway)})
-			return p.out
-		}
-		if d.Gateway != t.Gateway {
-			p.reject(t.Gateway, t.Device, topic, payload, received, -1, &devices.Error{Reason: devices.ReasonWrongGateway,
-				Msg: fmt.Sprintf("device %q is registered under gateway %q, not %q: fix the gateway config or move the device in the registry", t.Device, d.Gateway, t.Gateway)})
-			return p.out
-		}
-		kind = d.Kind
+		p.reject(t.Gateway, t.Device, topic, payload, received, -1, &devices.Error{Reason: devices.ReasonWrongGateway,
+			Msg: fmt.Sprintf("device %q is registered under gateway %q, not %q: fix the gateway config or move the device in the registry", t.Device, d.Gateway, t.Gateway)})
+		return p.out
 	}
+	kind, ports := d.Kind, d.Ports
 	now := received.UnixMilli()
-	ports := 0
-	if d, ok := dir.Device(t.Device); ok {
-		ports = d.Ports
-	}
 	switch t.Channel {
 	case devices.ChannelTelemetry:
 		var e *devices.Error
@@ -108,7 +105,7 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 		if len(p.readings) > 0 {
 			p.seq.ObserveAt(t.Device, p.readings, received)
 			p.emit(record.AppendReadings(p.buf(len(p.out)), received.UnixNano(), t.Gateway, t.Device, kind, p.readings))
-			p.metrics.Accepted.WithLabelValues("reading").Add(float64(len(p.readings)))
+			p.acceptedReadings.Add(float64(len(p.readings)))
 		}
 	case devices.ChannelEvent:
 		var e *devices.Error
@@ -119,7 +116,7 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 		}
 		if len(p.events) > 0 {
 			p.emit(record.AppendEvents(p.buf(len(p.out)), received.UnixNano(), t.Gateway, t.Device, kind, p.events))
-			p.metrics.Accepted.WithLabelValues("event").Add(float64(len(p.events)))
+			p.acceptedEvents.Add(float64(len(p.events)))
 		}
 	case devices.ChannelStatus:
 		if len(payload) == 0 {
@@ -133,11 +130,17 @@ func (p *processor) process(topic string, payload []byte, received time.Time) []
 			return p.out
 		}
 		p.emit(record.AppendStatus(p.buf(len(p.out)), received.UnixNano(), t.Gateway, t.Device, kind, st))
-		p.metrics.Accepted.WithLabelValues("status").Inc()
+		p.acceptedStatus.Inc()
 	}
 	for _, ie := range p.itemErrs {
 		p.reject(t.Gateway, t.Device, topic, payload, received, ie.Index, ie.Err)
 	}
+	return p.out
+}
+
+func (p *processor) unknownGateway(t devices.Topic, topic string, payload []byte, received time.Time) [][]byte {
+	p.reject(t.Gateway, t.Device, topic, payload, received, -1, &devices.Error{Reason: devices.ReasonUnknownGateway,
+		Msg: fmt.Sprintf("gateway %q is not registered: add it to the site file and import it (chargewatch devices import)", t.Gateway)})
 	return p.out
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/ingest/wal"
@@ -85,6 +86,11 @@ type session struct {
 
 	// extra handlers for non-contract topics ($SYS).
 	extra map[string]mqtt.MessageHandler
+	// received counts messages (resolved once: WithLabelValues hashes).
+	received prometheus.Counter
+	// syncEvery is the least time between two group-commit fsyncs: acks
+	// wait up to this long so that one fsync serves more messages.
+	syncEvery time.Duration
 	// unsafeAck acks on receipt, before the record is durable. It exists
 	// only as the negative control of the durability tests.
 	unsafeAck bool
@@ -96,7 +102,8 @@ func newSession(name string, filters []string, bc BrokerConfig, l *wal.Log, p *p
 		f[t] = 1
 	}
 	return &session{name: name, filters: f, broker: bc, log: l, proc: p, metrics: m,
-		logger: logger.With("session", name), acks: make(chan ackItem, 1<<16), extra: map[string]mqtt.MessageHandler{}}
+		logger: logger.With("session", name), acks: make(chan ackItem, 1<<16), extra: map[string]mqtt.MessageHandler{},
+		received: m.Received.WithLabelValues(name)}
 }
 
 // run connects and consumes until ctx ends, then acks what is durable and
@@ -117,6 +124,7 @@ func (s *session) run(ctx context.Context) error {
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(10 * time.Second).
 		SetConnectTimeout(10 * time.Second).
+		SetCustomOpenConnectionFn(dialBuffered).
 		SetKeepAlive(s.keepAlive()).
 		SetDefaultPublishHandler(s.handle).
 		SetOnConnectHandler(s.onConnect).
@@ -173,7 +181,7 @@ func (s *session) onConnect(c mqtt.Client) {
 func (s *session) handle(_ mqtt.Client, msg mqtt.Message) {
 	received := time.Now()
 	epoch := s.epoch.Load()
-	s.metrics.Received.WithLabelValues(s.name).Inc()
+	s.received.Inc()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -238,6 +246,7 @@ func (s *session) appendWait(rec []byte) (wal.Pos, error) {
 // commit) and acknowledges them in arrival order.
 func (s *session) acker(ctx context.Context) {
 	var batch []ackItem
+	var lastSync time.Time
 	for {
 		select {
 		case it := <-s.acks:
@@ -259,6 +268,14 @@ func (s *session) acker(ctx context.Context) {
 			}
 			return
 		}
+		// Group commit: let more messages join this fsync, but no later
+		// than syncEvery after the previous one.
+		if wait := s.syncEvery - time.Since(lastSync); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+		}
 	drain:
 		for len(batch) < cap(s.acks) {
 			select {
@@ -269,6 +286,7 @@ func (s *session) acker(ctx context.Context) {
 			}
 		}
 		s.syncAndAck(batch)
+		lastSync = time.Now()
 	}
 }
 

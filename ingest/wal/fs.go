@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 )
 
 // FS is the file layer under the log. The default is the operating
@@ -39,9 +40,25 @@ type File interface {
 // OSFS is the operating system's file layer.
 type OSFS struct{}
 
-// OpenAppend implements FS.
+// OpenAppend implements FS. Its Sync is fdatasync: the data and the file
+// size are made durable, not the modification time.
 func (OSFS) OpenAppend(name string) (File, error) {
-	return os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	return dataSyncFile{f}, nil
+}
+
+type dataSyncFile struct{ *os.File }
+
+func (f dataSyncFile) Sync() error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
 }
 
 // Open implements FS.

@@ -47,6 +47,7 @@ type options struct {
 	latencyFor  time.Duration
 	modes       string
 	keep        bool
+	cpuprofile  string
 }
 
 func run() int {
@@ -54,10 +55,11 @@ func run() int {
 	flag.Int64Var(&o.messages, "messages", 1_000_000, "single-reading messages to publish")
 	flag.Int64Var(&o.batchMsgs, "batch-messages", 100_000, "32-reading messages to publish")
 	flag.IntVar(&o.devices, "devices", 10_000, "meters")
-	flag.IntVar(&o.connections, "connections", 4, "publishing MQTT connections (gateways)")
+	flag.IntVar(&o.connections, "connections", 1, "publishing MQTT connections (gateways)")
 	flag.DurationVar(&o.latencyFor, "latency-for", 30*time.Second, "how long to measure latency at half of peak")
 	flag.StringVar(&o.modes, "modes", "single,batch32", "which runs: single, batch32")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "save a 5 s CPU profile of chargewatch during each flat-out run to FILE.<mode>")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -190,6 +192,9 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 	sampler := startSampler(ctx, metricsURL, &samples)
 	start := time.Now()
 	cfg.Progress = progressLine
+	if o.cpuprofile != "" {
+		go saveProfile(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=5", port), o.cpuprofile+"."+mode)
+	}
 	sum, err := load.Run(ctx, cfg)
 	fmt.Println()
 	if err != nil {
@@ -247,6 +252,23 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 	}
 	fmt.Printf("    latency p50 %v p99 %v over %d probe readings\n", res.p50.Round(time.Millisecond), res.p99.Round(time.Millisecond), len(lat))
 	return res, nil
+}
+
+func saveProfile(url, path string) {
+	time.Sleep(time.Second)
+	resp, err := http.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
 }
 
 func progressLine(p load.Progress) {
