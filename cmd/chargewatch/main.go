@@ -4,6 +4,7 @@
 //	chargewatch serve --config FILE        run the server
 //	chargewatch check-config FILE          validate a configuration file and exit
 //	chargewatch devices validate|import|list|backup ...
+//	chargewatch tokens create ...
 //	chargewatch version
 package main
 
@@ -28,6 +29,7 @@ Commands:
   serve --config FILE [--log-level info]   run the server (ingest, registry, alerting, HTTP API)
   check-config FILE                        validate a configuration file and exit
   devices validate|import|list|backup ...  manage the device registry (chargewatch devices help)
+  tokens create --config FILE --name N --person ID   make an API token (printed once)
   version                                  print the version
 
 Configuration keys are described in docs/configuration.md; a commented
@@ -59,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "devices":
 		return registry.Command(ctx, args[1:], stdout, stderr)
+	case "tokens":
+		return tokens(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "chargewatch", version())
 		return 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,6 +64,13 @@ devices:
   - {id: m-1, kind: meter, gateway: gw-t, unit: u1, rated_current_a: 16}
   - {id: m-2, kind: meter, gateway: gw-t, unit: u2, rated_current_a: 32}
   - {id: sd-1, kind: smoke, gateway: gw-t, unit: u1}
+people:
+  - id: gw-wang
+    name: 王伟
+    roles: [grid_worker]
+    communities: [c1]
+    contacts: [{channel: sms, address: "13800000001"}]
+  - {id: adm, name: 管理员, roles: [admin]}
 `
 
 // proc is a chargewatch server process under test.
@@ -362,5 +370,67 @@ func TestRegistryChangeTakesEffectWithoutRestart(t *testing.T) {
 			t.Fatalf("the running server never accepted the newly registered device:\n%s", p.log.String())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestSmokeAlarmReachesTheAPI: a smoke alarm published over MQTT goes
+// through ingest and the alerting engine and is listed, with its place, by
+// the API for the community's grid worker.
+func TestSmokeAlarmReachesTheAPI(t *testing.T) {
+	mq, inf := testenv.SharedMosquitto(t), testenv.SharedInflux(t)
+	db := testenv.DBName(t)
+	p := newServer(t, mq, inf, db)
+	p.start()
+	out, err := exec.Command(binary(t), "tokens", "create", "--config", p.cfg, "--name", "test", "--person", "gw-wang").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tokens create: %v\n%s", err, out)
+	}
+	token := strings.TrimSpace(string(out))
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL).SetClientID("pub-" + db))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(100)
+	ev := devices.Event{TS: time.Now().UnixMilli(), Seq: 1, Type: devices.EventSmokeAlarm}
+	c.Publish("cw/v1/gw-t/sd-1/event", 1, false, devices.AppendEvent(nil, &ev)).WaitTimeout(5 * time.Second)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", p.http+"/api/v1/alerts?state=firing", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /api/v1/alerts: %d %s", resp.StatusCode, body)
+		}
+		var list struct {
+			Alerts []struct {
+				Rule, Severity, State string
+				Location              map[string]any
+			}
+		}
+		if err := json.Unmarshal(body, &list); err != nil {
+			t.Fatalf("alerts response: %v: %s", err, body)
+		}
+		if len(list.Alerts) > 0 {
+			a := list.Alerts[0]
+			if len(list.Alerts) != 1 || a.Rule != "smoke" || a.Severity != "critical" || a.State != "firing" {
+				t.Fatalf("want one critical firing smoke alert, got %s", body)
+			}
+			for k, v := range map[string]string{"device": "sd-1", "unit": "u1", "building": "b1", "community": "c1", "street": "s1", "district": "d1"} {
+				if a.Location[k] != v {
+					t.Errorf("alert location %s = %v, want %s", k, a.Location[k], v)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no smoke alert in the API after 10 s: %s\nserver log:\n%s", body, p.log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -49,6 +49,21 @@ type Config struct {
 		DrainGrace        time.Duration `yaml:"drain_grace"`
 	} `yaml:"ingest"`
 	RegistryPoll time.Duration `yaml:"registry_poll"`
+	Alerting     struct {
+		// Enabled runs the alerting engine on the ingest logs.
+		Enabled bool `yaml:"enabled"`
+		// DB is the alert database (SQLite); default <data_dir>/alerts.db.
+		DB string `yaml:"db"`
+		// Rules is an optional rule configuration file (docs/alerting.md);
+		// empty uses the defaults.
+		Rules string `yaml:"rules"`
+		// Synchronous is SQLite's synchronous setting for the alert
+		// database: NORMAL survives kill -9, FULL a power cut too.
+		Synchronous string `yaml:"synchronous"`
+		// SnapshotInterval is how often open alerts and buildings are
+		// written to InfluxDB for the dashboards.
+		SnapshotInterval time.Duration `yaml:"snapshot_interval"`
+	} `yaml:"alerting"`
 }
 
 // ByteSize is a size in bytes that may be written with a unit: 512MiB, 4GiB.
@@ -94,6 +109,9 @@ func Defaults() Config {
 	c.Ingest.MaxFuture = 5 * time.Minute
 	c.Ingest.DrainGrace = 10 * time.Second
 	c.RegistryPoll = 2 * time.Second
+	c.Alerting.Enabled = true
+	c.Alerting.Synchronous = "NORMAL"
+	c.Alerting.SnapshotInterval = time.Minute
 	return c
 }
 
@@ -112,6 +130,9 @@ func LoadConfig(path string) (Config, error) {
 	}
 	if c.Registry == "" {
 		c.Registry = filepath.Join(c.DataDir, "registry.db")
+	}
+	if c.Alerting.DB == "" {
+		c.Alerting.DB = filepath.Join(c.DataDir, "alerts.db")
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("config %s:\n%w", path, err)
@@ -157,6 +178,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RegistryPoll <= 0 {
 		bad("registry_poll", "must be positive")
+	}
+	if c.Alerting.Synchronous != "NORMAL" && c.Alerting.Synchronous != "FULL" {
+		bad("alerting.synchronous", "%q: use NORMAL or FULL", c.Alerting.Synchronous)
+	}
+	if c.Alerting.SnapshotInterval < time.Second {
+		bad("alerting.snapshot_interval", "%s is too short: use at least 1s", c.Alerting.SnapshotInterval)
 	}
 	return errors.Join(errs...)
 }

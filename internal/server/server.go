@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"sync"
@@ -21,6 +22,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/chargewatch/chargewatch/alerting/api"
+	"github.com/chargewatch/chargewatch/alerting/engine"
+	"github.com/chargewatch/chargewatch/alerting/feed"
+	alertinflux "github.com/chargewatch/chargewatch/alerting/influx"
+	"github.com/chargewatch/chargewatch/alerting/store"
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/devices/registry"
 	"github.com/chargewatch/chargewatch/ingest"
@@ -56,6 +62,14 @@ type Server struct {
 	registry *registry.Store
 	ingester *ingest.Ingester
 	listener net.Listener
+
+	// alerting, when enabled
+	alerts      *store.Store
+	engine      *engine.Engine
+	feed        *feed.Feed
+	alertInflux *alertinflux.Writer
+	closeInflux func()
+	api         http.Handler
 }
 
 // New opens the registry and the durable logs and binds the HTTP port, so
@@ -90,6 +104,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		Limits:            limits,
 		Writer:            ingest.WriterConfig{BatchPoints: cfg.Ingest.BatchPoints},
 		DrainGrace:        cfg.Ingest.DrainGrace,
+		ExtraConsumers:    extraConsumers(cfg),
 		// Test-only negative control of the crash tests (docs/ingest.md).
 		UnsafeAckBeforeFsync: os.Getenv("CHARGEWATCH_TEST_UNSAFE_ACK_BEFORE_FSYNC") == "1",
 	}
@@ -99,13 +114,78 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, err
 	}
 	s.ingester = ing
+	if cfg.Alerting.Enabled {
+		if err := s.newAlerting(ctx, influxPass); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
+		s.closeAlerting()
 		store.Close()
 		return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
 	s.listener = ln
 	return s, nil
+}
+
+func extraConsumers(cfg Config) []string {
+	if cfg.Alerting.Enabled {
+		return []string{feed.Consumer}
+	}
+	return nil
+}
+
+// newAlerting opens the alert store and wires the engine to the ingest
+// logs, the API and InfluxDB.
+func (s *Server) newAlerting(ctx context.Context, influxPass string) error {
+	cfg := s.cfg
+	rules := engine.DefaultConfig()
+	if cfg.Alerting.Rules != "" {
+		var err error
+		if rules, err = engine.LoadConfig(cfg.Alerting.Rules); err != nil {
+			return fmt.Errorf("alerting.rules: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, cfg.Alerting.DB, store.Options{Synchronous: cfg.Alerting.Synchronous})
+	if err != nil {
+		return err
+	}
+	s.alerts = st
+	logger := s.logger.With("component", "alerting")
+	eng, err := engine.New(ctx, st, s.registry, engine.Options{Config: rules, Logger: logger, Registerer: s.reg})
+	if err != nil {
+		s.closeAlerting()
+		return err
+	}
+	s.engine = eng
+	f, err := feed.New(eng, s.registry, s.ingester.Log(ingest.SessionTelemetry), s.ingester.Log(ingest.SessionEvents), feed.Options{Logger: logger})
+	if err != nil {
+		s.closeAlerting()
+		return err
+	}
+	s.feed = f
+	pw, closeFn := alertinflux.NewClient(alertinflux.ClientConfig{URL: cfg.InfluxDB.URL, Username: cfg.InfluxDB.Username,
+		Password: influxPass, Database: cfg.InfluxDB.Database, RetentionPolicy: cfg.InfluxDB.RetentionPolicy})
+	s.closeInflux = closeFn
+	aw, err := alertinflux.New(st, s.registry, pw, alertinflux.Options{SnapshotInterval: cfg.Alerting.SnapshotInterval, Logger: logger, Registerer: s.reg})
+	if err != nil {
+		s.closeAlerting()
+		return err
+	}
+	s.alertInflux = aw
+	s.api = api.New(st, eng, s.registry, api.Options{Logger: logger}).Handler()
+	return nil
+}
+
+func (s *Server) closeAlerting() {
+	if s.closeInflux != nil {
+		s.closeInflux()
+	}
+	if s.alerts != nil {
+		s.alerts.Close()
+	}
 }
 
 // Addr returns the HTTP address.
@@ -138,31 +218,48 @@ func (s *Server) Run(ctx context.Context) error {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"devices": s.ingester.Loss(n)})
 	})
+	// Profiling, for operators on the (loopback by default) HTTP address.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	if s.api != nil {
+		mux.Handle("/api/v1/", s.api)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
+	errc := make(chan error, 8)
+	goRun := func(name string, ctx context.Context, run func(context.Context) error) <-chan struct{} {
+		done := make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done)
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+		return done
+	}
+	goRun("http", ctx, func(context.Context) error {
+		if err := srv.Serve(s.listener); !errors.Is(err, http.ErrServerClosed) {
+			return err
 		}
-	}()
+		return nil
+	})
+	// Shutdown order: ingest first (it drains its sessions and writers),
+	// then the alerting feed (it commits what it fed), then the rest.
 	rctx, rcancel := context.WithCancel(context.Background())
-	go func() {
-		defer wg.Done()
-		if err := s.registry.Run(rctx); err != nil && !errors.Is(err, context.Canceled) {
-			errc <- fmt.Errorf("registry: %w", err)
-		}
-	}()
+	goRun("registry", rctx, s.registry.Run)
 	ictx, icancel := context.WithCancel(ctx)
-	go func() {
-		defer wg.Done()
-		if err := s.ingester.Run(ictx); err != nil {
-			errc <- fmt.Errorf("ingest: %w", err)
-		}
-	}()
+	ingestDone := goRun("ingest", ictx, s.ingester.Run)
+	actx, acancel := context.WithCancel(context.Background())
+	if s.engine != nil {
+		defer s.closeAlerting()
+		goRun("alerting feed", actx, s.feed.Run)
+		goRun("alerting engine", actx, s.engine.Run)
+		goRun("alerting influx", actx, s.alertInflux.Run)
+	}
 	s.logger.Info("chargewatch serving", "http", s.Addr(), "mqtt", s.cfg.MQTT.URL, "influxdb", s.cfg.InfluxDB.URL,
 		"data_dir", s.cfg.DataDir, "registry", s.cfg.Registry)
 	var err error
@@ -175,6 +272,8 @@ func (s *Server) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shutdownCtx)
+	<-ingestDone
+	acancel()
 	rcancel()
 	wg.Wait()
 	return err
