@@ -351,7 +351,8 @@ func TestRegistryChangeTakesEffectWithoutRestart(t *testing.T) {
 		return len(s) == 1 && len(s[0].Values) == 1
 	})
 	site := filepath.Join(t.TempDir(), "site.yaml")
-	os.WriteFile(site, []byte(testSite+"  - {id: m-new, kind: meter, gateway: gw-t, unit: u2, rated_current_a: 16}\n"), 0o644)
+	withNew := strings.Replace(testSite, "people:", "  - {id: m-new, kind: meter, gateway: gw-t, unit: u2, rated_current_a: 16}\npeople:", 1)
+	os.WriteFile(site, []byte(withNew), 0o644)
 	reg := filepath.Join(filepath.Dir(p.cfg), "registry.db")
 	if out, err := exec.Command(binary(t), "devices", "import", "--db", reg, site).CombinedOutput(); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
