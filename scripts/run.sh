@@ -121,6 +121,8 @@ chargewatch is running with the demo city.
   metrics      http://127.0.0.1:$HTTP_PORT/metrics
   health       http://127.0.0.1:$HTTP_PORT/readyz
   seq loss     http://127.0.0.1:$HTTP_PORT/api/v1/ingest/loss
+  alerts API   make a token:  $BIN/chargewatch tokens create --config $RUN_DIR/chargewatch.yaml --name demo --person p-admin
+               then: curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/alerts
   InfluxDB     http://127.0.0.1:$INFLUX_PORT  (database $DB)
   a query      curl -sG http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=$DB \\
                  --data-urlencode "q=SELECT mean(power_w) FROM meter WHERE time > now() - 5m GROUP BY unit"
@@ -148,8 +150,9 @@ while true; do
   cur=$(metric 'chargewatch_ingest_accepted_total{type="reading"}')
   rej=$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^chargewatch_ingest_rejected_total/ { s += $2 } END { print s + 0 }')
   act=$(metric 'chargewatch_ingest_devices_active')
-  printf '\r  readings/s %8.1f | readings %10.0f | rejected %6.0f | devices online %5.0f ' \
-    "$(awk -v a="$prev" -v b="$cur" 'BEGIN { print (b - a) / 2 }')" "$cur" "$rej" "$act"
+  firing=$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^chargewatch_alerting_alerts\{.*state="(firing|acknowledged)"/ { s += $2 } END { print s + 0 }')
+  printf '\r  readings/s %8.1f | readings %10.0f | rejected %6.0f | devices online %5.0f | alerts open %4.0f ' \
+    "$(awk -v a="$prev" -v b="$cur" 'BEGIN { print (b - a) / 2 }')" "$cur" "$rej" "$act" "$firing"
   prev="$cur"
   if [ -n "${DEMO_SECONDS:-}" ] && [ $(($(date +%s) - started)) -ge "$DEMO_SECONDS" ]; then
     break
