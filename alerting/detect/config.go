@@ -114,6 +114,13 @@ func Defaults(k devices.Kind) Config {
 	if k == devices.KindPlug {
 		c.Overload.RatedCurrentA = 10 // GB 2099 household plugs and sockets: 10 A
 	}
+	if k != devices.KindPile {
+		// Mains supply at a meter, monitor or plug: GB/T 12325 allows
+		// 220 V +7%/-10% in normal operation; alarm at ±15% (253 V /
+		// 187 V). Piles keep their own protocol's 270 V / 100 V (AP3000).
+		c.OverVoltage = Threshold{Raise: 253, Clear: 245, For: 30 * time.Second, ClearFor: time.Minute}
+		c.UnderVoltage = Threshold{Raise: 187, Clear: 195, For: 30 * time.Second, ClearFor: time.Minute}
+	}
 	return c
 }
 

@@ -153,7 +153,7 @@ func TestThresholdRules(t *testing.T) {
 			[]input{at(0, V, 271), at(30, V, 275), at(60, V, 230), at(120, V, 230)},
 			[]string{"0 pending over_voltage", "30 fire over_voltage", "120 clear over_voltage"}},
 		{"under-voltage", devices.KindMeter,
-			[]input{at(0, V, 95), at(30, V, 90), at(60, V, 105), at(90, V, 111), at(150, V, 220)},
+			[]input{at(0, V, 180), at(30, V, 175), at(60, V, 190), at(90, V, 196), at(150, V, 220)},
 			[]string{"0 pending under_voltage", "30 fire under_voltage", "150 clear under_voltage"}},
 		{"a lost phase is phase loss, not under-voltage", devices.KindMonitor,
 			[]input{at(0, devices.FieldVoltageL1, 230, devices.FieldVoltageL2, 231, devices.FieldVoltageL3, 229),
