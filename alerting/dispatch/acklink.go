@@ -1,0 +1,336 @@
+package dispatch
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/chargewatch/chargewatch/alerting"
+	"github.com/chargewatch/chargewatch/alerting/notify"
+)
+
+// A personal acknowledgement link is PublicURL + AckLink.Path + token.
+// The token is base64url(payload) "." base64url(mac), where mac is the
+// first 16 bytes of HMAC-SHA256(link key, payload) and payload is
+//
+//	byte     version (1)
+//	uvarint  expiry, Unix seconds
+//	8 bytes  nonce (random; makes the link single-use)
+//	uvarint  length, then the person id
+//	uvarint  count, then each alert id as uvarint
+//
+// A GET (what link previews and chat apps fetch) only shows a
+// confirmation page; the acknowledgement is the page's POST. A link works
+// until it expires and once.
+
+const (
+	linkVersion  = 1
+	linkMACBytes = 16
+	nonceBytes   = 8
+	maxLinkIDs   = 64
+)
+
+type linkClaims struct {
+	alerts  []int64
+	person  string
+	expires int64 // Unix seconds
+	nonce   []byte
+}
+
+func newNonce() []byte {
+	b := make([]byte, nonceBytes)
+	rand.Read(b)
+	return b
+}
+
+func (d *Dispatcher) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, []byte(d.linkKey.Reveal()))
+	m.Write(payload)
+	return m.Sum(nil)[:linkMACBytes]
+}
+
+func (d *Dispatcher) signLink(c linkClaims) string {
+	if len(c.alerts) > maxLinkIDs {
+		c.alerts = c.alerts[:maxLinkIDs]
+	}
+	b := []byte{linkVersion}
+	b = binary.AppendUvarint(b, uint64(c.expires))
+	b = append(b, c.nonce...)
+	b = binary.AppendUvarint(b, uint64(len(c.person)))
+	b = append(b, c.person...)
+	b = binary.AppendUvarint(b, uint64(len(c.alerts)))
+	for _, id := range c.alerts {
+		b = binary.AppendUvarint(b, uint64(id))
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(b) + "." + enc.EncodeToString(d.mac(b))
+}
+
+var (
+	errLinkInvalid = errors.New("invalid link")
+	errLinkExpired = errors.New("expired link")
+)
+
+// parseLink checks a token's signature and expiry at now.
+func (d *Dispatcher) parseLink(tok string, now time.Time) (linkClaims, error) {
+	var c linkClaims
+	p, s, ok := strings.Cut(tok, ".")
+	if !ok || len(tok) > 1024 {
+		return c, errLinkInvalid
+	}
+	enc := base64.RawURLEncoding
+	payload, err1 := enc.DecodeString(p)
+	sig, err2 := enc.DecodeString(s)
+	if err1 != nil || err2 != nil || !hmac.Equal(sig, d.mac(payload)) {
+		return c, errLinkInvalid
+	}
+	b := payload
+	if len(b) < 1 || b[0] != linkVersion {
+		return c, errLinkInvalid
+	}
+	b = b[1:]
+	exp, n := binary.Uvarint(b)
+	if n <= 0 || len(b) < n+nonceBytes {
+		return c, errLinkInvalid
+	}
+	c.expires = int64(exp)
+	b = b[n:]
+	c.nonce, b = b[:nonceBytes], b[nonceBytes:]
+	l, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < l || l > 64 {
+		return c, errLinkInvalid
+	}
+	c.person, b = string(b[n:n+int(l)]), b[n+int(l):]
+	cnt, n := binary.Uvarint(b)
+	if n <= 0 || cnt == 0 || cnt > maxLinkIDs {
+		return c, errLinkInvalid
+	}
+	b = b[n:]
+	for range cnt {
+		id, n := binary.Uvarint(b)
+		if n <= 0 {
+			return c, errLinkInvalid
+		}
+		c.alerts, b = append(c.alerts, int64(id)), b[n:]
+	}
+	if len(b) != 0 {
+		return c, errLinkInvalid
+	}
+	if now.Unix() >= c.expires {
+		return c, errLinkExpired
+	}
+	return c, nil
+}
+
+// AckFunc acknowledges an alert on behalf of a registry person. Errors
+// matching alerting.ErrConflict or alerting.ErrNotFound (already
+// acknowledged, resolved, closed, unknown) are final; others are taken as
+// passing trouble and leave the link usable.
+type AckFunc func(ctx context.Context, alertID int64, personID string) error
+
+// AckHandler serves the personal acknowledgement links at the path
+// configured as ack_link.path (mount it there, e.g. mux.Handle("/ack/",
+// h)): GET and HEAD show a confirmation page and change nothing, so link
+// previews cannot acknowledge; the page's POST acknowledges every alert of
+// the link through ack, once, before the link expires.
+func (d *Dispatcher) AckHandler(ack AckFunc) http.Handler {
+	return &ackHandler{d: d, ack: ack}
+}
+
+type ackHandler struct {
+	d   *Dispatcher
+	ack AckFunc
+}
+
+// pageAlert is an alert on the page.
+type pageAlert struct {
+	ID     int64
+	Title  string
+	Place  string
+	Status string
+	Result string
+}
+
+type page struct {
+	Lang    string
+	Heading string
+	Text    string
+	Alerts  []pageAlert
+	Form    bool
+	Button  string
+}
+
+func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Robots-Tag", "noindex, nofollow")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	d := h.d
+	now := d.clock.Now()
+	tok := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	c, err := d.parseLink(tok, now)
+	locale := d.cfg.Locale
+	if err == nil {
+		if p, ok := d.reg.Current().Person(c.person); ok && p.Locale != "" {
+			locale = p.Locale
+		}
+	}
+	tr := func(zh, en string) string {
+		if locale == notify.LocaleEN {
+			return en
+		}
+		return zh
+	}
+	show := func(status int, pg page) {
+		pg.Lang = locale
+		hd.Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			pageTemplate.Execute(w, &pg)
+		}
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+	default:
+		hd.Set("Allow", "GET, HEAD, POST")
+		show(http.StatusMethodNotAllowed, page{Heading: tr("不支持的请求", "Method not allowed")})
+		return
+	}
+	switch {
+	case errors.Is(err, errLinkExpired):
+		d.m.ackLink("expired")
+		show(http.StatusGone, page{Heading: tr("链接已过期", "This link has expired"),
+			Text: tr("请在系统中用本人令牌登录后确认。", "Sign in with your own token to acknowledge.")})
+		return
+	case err != nil:
+		d.m.ackLink("invalid")
+		show(http.StatusNotFound, page{Heading: tr("链接无效", "Invalid link")})
+		return
+	}
+	used, err := d.db.linkUsed(r.Context(), c.nonce)
+	if err != nil {
+		show(http.StatusServiceUnavailable, page{Heading: tr("暂时无法处理，请稍后再试", "Please try again in a moment")})
+		return
+	}
+	if used {
+		d.m.ackLink("used")
+		show(http.StatusGone, page{Heading: tr("链接已使用过", "This link has been used"),
+			Text: tr("每个确认链接只能使用一次。", "Each acknowledgement link works once.")})
+		return
+	}
+	alerts := h.describe(c.alerts, locale, now)
+	if r.Method != http.MethodPost {
+		d.m.ackLink("shown")
+		show(http.StatusOK, page{Heading: tr("确认接警", "Acknowledge"), Alerts: alerts, Form: true,
+			Text:   tr("确认后，升级和提醒将停止，您将作为接警人记录在案。", "Acknowledging stops escalation and reminders and records you as the responder."),
+			Button: tr("我已接警，立即处置", "I take it on")})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("confirm") != "yes" {
+		show(http.StatusBadRequest, page{Heading: tr("请从确认页面提交", "Submit from the confirmation page")})
+		return
+	}
+	ok, err := d.db.claimLink(r.Context(), c.nonce, c.person, now.UnixMilli(), c.expires)
+	if err != nil {
+		show(http.StatusServiceUnavailable, page{Heading: tr("暂时无法处理，请稍后再试", "Please try again in a moment")})
+		return
+	}
+	if !ok {
+		d.m.ackLink("used")
+		show(http.StatusGone, page{Heading: tr("链接已使用过", "This link has been used")})
+		return
+	}
+	done, transient := 0, 0
+	for i := range alerts {
+		err := h.ack(r.Context(), alerts[i].ID, c.person)
+		switch {
+		case err == nil:
+			done++
+			alerts[i].Result = tr("已确认", "acknowledged")
+		case errors.Is(err, alerting.ErrConflict) || errors.Is(err, alerting.ErrNotFound):
+			alerts[i].Result = tr("无需确认（已被确认、已恢复或已结案）", "not needed (already acknowledged, resolved or closed)")
+		default:
+			transient++
+			alerts[i].Result = tr("失败，请稍后再试", "failed, try again")
+			d.log.Warn("acknowledging from a link failed", "alert", alerts[i].ID, "person", c.person, "err", err)
+		}
+	}
+	if done == 0 && transient > 0 {
+		// Nothing happened: let the link be used again.
+		if err := d.db.releaseLink(context.WithoutCancel(r.Context()), c.nonce); err != nil {
+			d.log.Error("releasing an ack link failed", "err", err)
+		}
+		d.m.ackLink("error")
+		show(http.StatusServiceUnavailable, page{Heading: tr("暂时无法确认，请稍后再试", "Could not acknowledge; please try again"), Alerts: alerts})
+		return
+	}
+	d.m.ackLink("acknowledged")
+	show(http.StatusOK, page{Heading: tr("已确认接警", "Acknowledged"), Alerts: alerts,
+		Text: tr("请尽快到场处置，处置后在系统中填写结果结案。", "Go to the site; close the alert with its outcome when done.")})
+}
+
+// describe words the link's alerts for the page.
+func (h *ackHandler) describe(ids []int64, locale string, now time.Time) []pageAlert {
+	d := h.d
+	snap := d.reg.Current()
+	out := make([]pageAlert, 0, len(ids))
+	d.mu.Lock()
+	docs := make([]*alerting.Alert, len(ids))
+	for i, id := range ids {
+		if t, ok := d.alerts[id]; ok {
+			docs[i] = t.a.Clone()
+		}
+	}
+	d.mu.Unlock()
+	for i, id := range ids {
+		pa := pageAlert{ID: id}
+		if docs[i] == nil {
+			pa.Title = map[bool]string{true: "Alert", false: "告警"}[locale == notify.LocaleEN]
+			pa.Status = map[bool]string{true: "no longer open", false: "已结束"}[locale == notify.LocaleEN]
+			out = append(out, pa)
+			continue
+		}
+		m := &notify.Message{Kind: notify.KindForward, Severity: docs[i].Severity, Locale: locale, At: now.In(d.loc),
+			Alerts: []notify.Alert{d.view(snap, docs[i])}}
+		if err := notify.Render(m, d.loc); err == nil {
+			pa.Title = m.Title
+			lines := strings.Split(m.Text, "\n")
+			if len(lines) > 1 {
+				pa.Place = strings.Join(lines[1:], "\n")
+			}
+		}
+		out = append(out, pa)
+	}
+	return out
+}
+
+var pageTemplate = template.Must(template.New("ack").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>{{.Heading}} · chargewatch</title>
+<style>body{font-family:system-ui,sans-serif;margin:1.2em;max-width:40em;line-height:1.5}
+.alert{border:1px solid #ccc;border-radius:6px;padding:.6em .8em;margin:.8em 0;white-space:pre-line}
+.result{font-weight:bold}button{font-size:1.2em;padding:.6em 1.2em;width:100%;background:#c62828;color:#fff;border:0;border-radius:6px}</style>
+</head><body>
+<h1>{{.Heading}}</h1>
+{{range .Alerts}}<div class="alert"><strong>#{{.ID}} {{.Title}}</strong>
+{{.Place}}{{with .Status}}
+{{.}}{{end}}{{with .Result}}
+<span class="result">{{.}}</span>{{end}}</div>
+{{end}}{{with .Text}}<p>{{.}}</p>{{end}}
+{{if .Form}}<form method="post"><input type="hidden" name="confirm" value="yes"><button type="submit">{{.Button}}</button></form>{{end}}
+</body></html>
+`))
