@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -44,6 +45,7 @@ type WriterConfig struct {
 	BatchPoints int           // points per write; default 5000
 	MaxBackoff  time.Duration // longest wait between retries; default 30 s
 	MinBackoff  time.Duration // first wait; default 100 ms
+	Concurrency int           // batches written at once; default 2
 }
 
 // Writer consumes a durable log into the store: batches bounded in points,
@@ -74,6 +76,9 @@ func NewWriter(cfg WriterConfig, l *wal.Log, logName string, dir func() Director
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = 100 * time.Millisecond
 	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2
+	}
 	return &Writer{cfg: cfg, log: l, logName: logName, dir: dir, out: out, metrics: m,
 		logger: logger.With("log", logName, "consumer", ConsumerWriter), now: time.Now}
 }
@@ -86,61 +91,166 @@ func (w *Writer) Run(ctx context.Context) error {
 		return err
 	}
 	defer r.Close()
-	dec := record.NewDecoder()
-	var lp lineBuilder
 	backlog := w.metrics.Backlog.WithLabelValues(w.logName, ConsumerWriter)
 	age := w.metrics.OldestAge.WithLabelValues(w.logName, ConsumerWriter)
 	backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
-	for {
-		lp.reset()
-		// Block for the first record, then take what is already durable.
-		b, _, err := r.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, wal.ErrClosed) {
+
+	// Up to Concurrency batches are written at once (InfluxDB uses a core
+	// per request); the cursor only ever moves past batches that are all
+	// written, in log order.
+	n := w.cfg.Concurrency
+	free := make(chan *batch, n+1)
+	for range n + 1 {
+		free <- &batch{}
+	}
+	jobs := make(chan *batch, n)
+	done := make(chan *batch, n+1)
+	wctx, cancel := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	// On return: no more jobs, abandon writes in progress, wait for them.
+	defer workers.Wait()
+	defer cancel()
+	defer close(jobs)
+	for range n {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for b := range jobs {
+				if b.lp.points > 0 {
+					b.err = w.writeAll(wctx, b.lp.buf)
+				}
+				done <- b
+			}
+		}()
+	}
+
+	var seq, nextCommit uint64
+	pending := map[uint64]*batch{}
+	commit := func(b *batch) error {
+		pending[b.seq] = b
+		for {
+			b, ok := pending[nextCommit]
+			if !ok {
 				return nil
 			}
-			return err
+			if b.err != nil {
+				return b.err // ctx ended during an outage: the rest stays in the log
+			}
+			delete(pending, nextCommit)
+			nextCommit++
+			w.metrics.WritePoints.Add(float64(b.lp.points))
+			now := w.now().UnixMilli()
+			for _, ts := range b.lp.readingTS {
+				w.metrics.Lag.Observe(float64(now-ts) / 1000)
+			}
+			if err := r.Commit(b.end); err != nil {
+				return err
+			}
+			backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
+			if len(pending) == 0 {
+				age.Set(0)
+			}
+			free <- b
+		}
+	}
+	dec := record.NewDecoder()
+	for {
+		// A free buffer first (finished batches give theirs back).
+		var b *batch
+		select {
+		case b = <-free:
+		case d := <-done:
+			if err := commit(d); err != nil {
+				return ignoreCancel(ctx, err)
+			}
+			continue
+		}
+		b.lp.reset()
+		// Block for the first record (committing finished batches while
+		// waiting), then take what is already durable.
+		rec, err := w.next(ctx, r, done, commit)
+		if err != nil {
+			return ignoreCancel(ctx, err)
 		}
 		var oldest int64
 		for {
-			rec, err := dec.Decode(b)
+			rd, err := dec.Decode(rec)
 			if err != nil {
 				return fmt.Errorf("writer: corrupt record in log %s at %v: %w", w.logName, r.Pos(), err)
 			}
 			if oldest == 0 {
-				oldest = rec.Received
+				oldest = rd.Received
 			}
-			w.appendRecord(&lp, rec)
-			if lp.points >= w.cfg.BatchPoints {
+			w.appendRecord(&b.lp, rd)
+			if b.lp.points >= w.cfg.BatchPoints {
 				break
 			}
 			var ok bool
-			b, ok, err = r.TryNext()
-			if err != nil {
+			if rec, ok, err = r.TryNext(); err != nil {
 				return err
 			}
 			if !ok {
 				break
 			}
 		}
+		b.seq, b.end, b.err = seq, r.Pos(), nil
+		seq++
 		backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
 		age.Set(w.now().Sub(time.Unix(0, oldest)).Seconds())
-		if lp.points > 0 {
-			if err := w.writeAll(ctx, lp.buf); err != nil {
-				return nil // ctx ended during an outage; the batch stays in the log
-			}
-			w.metrics.WritePoints.Add(float64(lp.points))
-			now := w.now().UnixMilli()
-			for _, ts := range lp.readingTS {
-				w.metrics.Lag.Observe(float64(now-ts) / 1000)
-			}
+		select {
+		case jobs <- b:
+		case <-ctx.Done():
+			return nil
 		}
-		if err := r.Commit(r.Pos()); err != nil {
-			return err
-		}
-		backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
-		age.Set(0)
 	}
+}
+
+// batch is one write in flight.
+type batch struct {
+	lp  lineBuilder
+	seq uint64
+	end wal.Pos
+	err error
+}
+
+// next waits for the next durable record, handing finished batches to
+// commit meanwhile.
+func (w *Writer) next(ctx context.Context, r *wal.Reader, done <-chan *batch, commit func(*batch) error) ([]byte, error) {
+	for {
+		rec, ok, err := r.TryNext()
+		if err != nil || ok {
+			return rec, err
+		}
+		nctx, cancel := context.WithCancel(ctx)
+		got := make(chan error, 1)
+		var b []byte
+		go func() {
+			var err error
+			b, _, err = r.Next(nctx)
+			got <- err
+		}()
+		select {
+		case err := <-got:
+			cancel()
+			return b, err
+		case d := <-done:
+			cancel()
+			<-got // the reader is ours again
+			if err := commit(d); err != nil {
+				return nil, err
+			}
+			if b != nil {
+				return b, nil
+			}
+		}
+	}
+}
+
+func ignoreCancel(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, wal.ErrClosed) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 // writeAll writes lines until they are all in the store (or quarantined
