@@ -20,7 +20,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/internal/benchutil"
 	"github.com/chargewatch/chargewatch/internal/testenv"
 	"github.com/chargewatch/chargewatch/simulators/load"
 )
@@ -84,7 +84,6 @@ type result struct {
 }
 
 func bench(ctx context.Context, o options) error {
-	root := testenv.RepoRoot()
 	work, err := os.MkdirTemp("", "ingestbench-")
 	if err != nil {
 		return err
@@ -93,9 +92,9 @@ func bench(ctx context.Context, o options) error {
 		defer os.RemoveAll(work)
 	}
 	step("building chargewatch")
-	bin := filepath.Join(work, "chargewatch")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "chargewatch")).CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+	bin, err := benchutil.BuildChargewatch(work)
+	if err != nil {
+		return err
 	}
 	step("starting Mosquitto and InfluxDB")
 	mq, err := testenv.LaunchMosquitto()
@@ -123,7 +122,7 @@ func bench(ctx context.Context, o options) error {
 		results = append(results, r)
 	}
 	fmt.Println()
-	fmt.Printf("ingestbench: %d meters, %d publishing connections, QoS 1, %s, %d cores\n", o.devices, o.connections, time.Now().UTC().Format("2006-01-02"), numCPU())
+	fmt.Printf("ingestbench: %d meters, %d publishing connections, QoS 1, %s, %d cores\n", o.devices, o.connections, time.Now().UTC().Format("2006-01-02"), benchutil.NumCPU())
 	fmt.Println("| mode | messages | readings | whole run msgs/s | whole run readings/s | steady readings/s | chargewatch CPU µs/msg | peak RSS MiB | latency p50 | latency p99 (at msgs/s) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
@@ -134,7 +133,7 @@ func bench(ctx context.Context, o options) error {
 	return nil
 }
 
-func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
+var step = benchutil.Step
 
 func runMode(ctx context.Context, o options, mode string, batch int, msgs int64, bin, work string, mq *testenv.Mosquitto, inf *testenv.Influx) (result, error) {
 	res := result{mode: mode}
@@ -163,37 +162,23 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 		return res, err
 	}
 	rdb.Close()
-	port := testenv.FreePort()
-	cfgPath := filepath.Join(dir, "chargewatch.yaml")
-	os.WriteFile(cfgPath, fmt.Appendf(nil, "data_dir: %s\nregistry: %s\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {url: %q, client_id: %q}\ninfluxdb: {url: %q, database: %q}\n",
-		filepath.Join(dir, "data"), regPath, port, mq.URL, "bench-"+mode, inf.URL, db), 0o644)
-	logf, _ := os.Create(filepath.Join(dir, "chargewatch.log"))
-	defer logf.Close()
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	srv, err := benchutil.StartServer(ctx, bin, dir, fmt.Sprintf("data_dir: %s\nregistry: %s\nhttp: {listen: \"127.0.0.1:%%d\"}\nmqtt: {url: %q, client_id: %q}\ninfluxdb: {url: %q, database: %q}\n",
+		filepath.Join(dir, "data"), regPath, mq.URL, "bench-"+mode, inf.URL, db))
+	if err != nil {
 		return res, err
 	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	if err := waitReady(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", port)); err != nil {
-		return res, err
-	}
+	defer srv.Stop()
 
 	// Throughput: flat out.
 	step("%s: publishing %d messages of %d reading(s) flat out", mode, msgs, batch)
-	pid := cmd.Process.Pid
-	cpu0 := procCPU(pid)
+	pid := srv.Pid()
+	cpu0 := benchutil.ProcCPU(pid)
 	var samples []sample
-	sampler := startSampler(ctx, metricsURL, &samples)
+	sampler := startSampler(ctx, srv, &samples)
 	start := time.Now()
 	cfg.Progress = progressLine
 	if o.cpuprofile != "" {
-		go saveProfile(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=5", port), o.cpuprofile+"."+mode)
+		go saveProfile(srv.HTTP+"/debug/pprof/profile?seconds=5", o.cpuprofile+"."+mode)
 	}
 	sum, err := load.Run(ctx, cfg)
 	fmt.Println()
@@ -211,13 +196,13 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 	}
 	elapsed := time.Since(start)
 	sampler()
-	cpu := procCPU(pid) - cpu0
+	cpu := benchutil.ProcCPU(pid) - cpu0
 	res.wholeMsgs = float64(sum.Published) / elapsed.Seconds()
 	res.wholeReads = float64(sum.Readings) / elapsed.Seconds()
 	res.steadyRds = steady(samples)
 	res.steadyMsgs = res.steadyRds / float64(batch)
 	res.cpuPerMsg = cpu / time.Duration(sum.Published)
-	res.peakRSS = procHWM(pid)
+	res.peakRSS = benchutil.ProcHWM(pid)
 	fmt.Printf("    %d msgs in %v: %.0f msgs/s, %.0f readings/s whole run; steady %.0f readings/s; chargewatch CPU %.1f µs/msg; load generator %.1f µs/msg\n",
 		sum.Published, elapsed.Round(time.Millisecond), res.wholeMsgs, res.wholeReads, res.steadyRds,
 		float64(res.cpuPerMsg.Nanoseconds())/1000, float64(res.loadCPUPerMsg.Nanoseconds())/1000)
@@ -247,7 +232,7 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 		res.p50 = lat[len(lat)/2]
 		res.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
 	}
-	if rss := procHWM(pid); rss > res.peakRSS {
+	if rss := benchutil.ProcHWM(pid); rss > res.peakRSS {
 		res.peakRSS = rss
 	}
 	fmt.Printf("    latency p50 %v p99 %v over %d probe readings\n", res.p50.Round(time.Millisecond), res.p99.Round(time.Millisecond), len(lat))
@@ -269,28 +254,6 @@ func saveProfile(url, path string) {
 	}
 	defer f.Close()
 	io.Copy(f, resp.Body)
-}
-
-func progressLine(p load.Progress) {
-	fmt.Printf("\r    %6.1fs published %9d acked %9d readings %10d", p.Elapsed.Seconds(), p.Published, p.Acked, p.Readings)
-}
-
-func waitReady(ctx context.Context, url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("chargewatch not ready at %s", url)
 }
 
 func waitCount(ctx context.Context, inf *testenv.Influx, db string, want int64, limit time.Duration) error {
@@ -322,7 +285,7 @@ type sample struct {
 	points float64
 }
 
-func startSampler(ctx context.Context, url string, out *[]sample) (stop func()) {
+func startSampler(ctx context.Context, srv *benchutil.Server, out *[]sample) (stop func()) {
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -330,7 +293,7 @@ func startSampler(ctx context.Context, url string, out *[]sample) (stop func()) 
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			if v, ok := scrape(url, "chargewatch_ingest_write_points_total"); ok {
+			if v, ok := srv.Metric("chargewatch_ingest_write_points_total"); ok {
 				*out = append(*out, sample{time.Now(), v})
 			}
 			select {
@@ -341,6 +304,10 @@ func startSampler(ctx context.Context, url string, out *[]sample) (stop func()) 
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+func progressLine(p load.Progress) {
+	fmt.Printf("\r    %6.1fs published %9d acked %9d readings %10d", p.Elapsed.Seconds(), p.Published, p.Acked, p.Readings)
 }
 
 // steady is the median of the per-second write rates, leaving out the
@@ -358,22 +325,6 @@ func steady(s []sample) float64 {
 	}
 	slices.Sort(rates)
 	return rates[len(rates)/2]
-}
-
-func scrape(url, name string) (float64, bool) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, name+" ") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(line[len(name):]), 64)
-			return v, err == nil
-		}
-	}
-	return 0, false
 }
 
 // probeLatency publishes one probe reading every 50 ms stamped with its
@@ -422,38 +373,4 @@ func probeLatency(ctx context.Context, url string, inf *testenv.Influx, db strin
 		return lat, fmt.Errorf("probe readings %d..%d never became queryable", seen+1, seq)
 	}
 	return lat, nil
-}
-
-// procCPU returns the CPU time (user+system) of a process.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	const hz = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / hz
-}
-
-// procHWM returns a process's peak resident set size in bytes.
-func procHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func numCPU() int {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	return strings.Count(string(b), "processor\t:")
 }
