@@ -7,7 +7,7 @@
 SHELL := bash
 .DEFAULT_GOAL := test
 
-.PHONY: deps test run build bench-ingest
+.PHONY: deps test run build bench-ingest bench-smoke
 
 deps:
 	scripts/install-deps.sh
@@ -24,3 +24,11 @@ build:
 # Ingest throughput, CPU per message and latency with real servers (several minutes).
 bench-ingest: deps
 	go run ./ingest/cmd/ingestbench $(BENCH_FLAGS)
+
+# Dashboard query times (p95 per panel) on 28 days of 10,000 devices (several minutes).
+bench-dashboards: deps
+	go run ./dashboards/cmd/dashbench $(BENCH_FLAGS)
+
+# Smoke alarm published to the first notifier request: alone, under peak telemetry, InfluxDB stopped.
+bench-smoke: deps
+	go run ./alerting/cmd/smokebench $(BENCH_FLAGS)

@@ -44,7 +44,7 @@ type Registry interface{ Current() *registry.Snapshot }
 // Options tune the feed.
 type Options struct {
 	CommitEvery   time.Duration // telemetry commits at least this often while busy; default 1 s
-	CommitRecords int           // or after this many telemetry records; default 5000
+	CommitRecords int           // or after this many telemetry records; default 50000
 	Logger        *slog.Logger
 }
 
@@ -70,7 +70,7 @@ func New(eng Engine, reg Registry, telemetry, events *wal.Log, opt Options) (*Fe
 		opt.CommitEvery = time.Second
 	}
 	if opt.CommitRecords <= 0 {
-		opt.CommitRecords = 5000
+		opt.CommitRecords = 50000
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -155,8 +155,11 @@ func (f *Feed) feed(ctx context.Context, r *wal.Reader, l *wal.Log, fed *atomic.
 			}
 		}
 		// Commit at once for events and status (alarms must not wait);
-		// telemetry when a batch is done or the log is drained.
-		if urgent || n >= f.opt.CommitRecords || pos >= l.Durable() {
+		// telemetry after CommitRecords, else on the committer's ticker:
+		// every telemetry commit checkpoints the detector state of every
+		// device that changed, and an alarm's commit must not queue
+		// behind a stream of them.
+		if urgent || n >= f.opt.CommitRecords {
 			n = 0
 			select {
 			case f.kick <- struct{}{}:
