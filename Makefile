@@ -3,11 +3,12 @@
 #   make test   everything CI checks (scripts/test.sh)
 #   make run    the demo (scripts/run.sh)
 #   make build  build ./cmd/... into .bin/
+#   make package  Debian packages of chargewatch and cw-edge into dist/ (packaging/cmd/cwpkg)
 
 SHELL := bash
 .DEFAULT_GOAL := test
 
-.PHONY: deps test run build bench-ingest bench-smoke
+.PHONY: deps test run build bench-ingest package bench-smoke
 
 deps:
 	scripts/install-deps.sh
@@ -32,3 +33,8 @@ bench-dashboards: deps
 # Smoke alarm published to the first notifier request: alone, under peak telemetry, InfluxDB stopped.
 bench-smoke: deps
 	go run ./alerting/cmd/smokebench $(BENCH_FLAGS)
+
+# Debian packages: chargewatch (amd64, arm64) and cw-edge (amd64, arm64, armhf), version from
+# git describe (PACKAGE_FLAGS="-version 0.2.0 -only cw-edge -arch arm7" narrows it down).
+package:
+	go run ./packaging/cmd/cwpkg -out dist $(PACKAGE_FLAGS)

@@ -128,6 +128,9 @@ func New(cfg Config, dir func() Directory, reg prometheus.Registerer, logger *sl
 	if ev.KeepAlive == 0 {
 		ev.KeepAlive = cfg.Broker.KeepAlive
 	}
+	if ev.TLS == nil {
+		ev.TLS = cfg.Broker.TLS
+	}
 	telSess := newSession(SessionTelemetry, []string{devices.FilterTelemetry}, tel, in.logs[SessionTelemetry],
 		newProcessor(dir, cfg.Limits, now, m, in.seq, logger), m, logger)
 	evSess := newSession(SessionEvents, []string{devices.FilterEvent, devices.FilterStatus}, ev, in.logs[SessionEvents],

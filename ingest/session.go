@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,7 +52,9 @@ type BrokerConfig struct {
 	ClientID string // fixed, so the persistent session survives restarts
 	Username string
 	Password string
-	// TLS and keepalive settings are added by the security work.
+	// TLS configures ssl:// URLs: the CAs to trust (nil RootCAs: the
+	// system's) and an optional client certificate. nil uses the defaults.
+	TLS       *tls.Config
 	KeepAlive time.Duration
 }
 
@@ -133,6 +136,9 @@ func (s *session) run(ctx context.Context) error {
 			s.metrics.Connected.WithLabelValues(s.name).Set(0)
 			s.logger.Warn("lost connection to broker; reconnecting", "err", err)
 		})
+	if s.broker.TLS != nil {
+		opts.SetTLSConfig(s.broker.TLS) // dialBuffered dials with it
+	}
 	s.client = mqtt.NewClient(opts)
 	s.client.Connect() // with ConnectRetry it keeps trying in the background
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # run.sh: the demo city, end to end, on this machine (`make run`).
 #   1. installs what is missing (scripts/install-deps.sh) and builds the binaries;
-#   2. starts Mosquitto and InfluxDB 1.8 on loopback, with their data in .run/;
-#   3. imports examples/demo-site.yaml into the registry and starts chargewatch;
+#   2. imports examples/demo-site.yaml into the registry and makes the broker's accounts and ACL
+#      from it (chargewatch mqtt-auth: each gateway publishes only as itself; the simulated
+#      gateways share one password, kept in .run/mqtt-auth/simulators.password);
+#   3. starts Mosquitto (password file and ACL on) and InfluxDB 1.8 on loopback, with their data
+#      in .run/, and chargewatch with its own two broker accounts;
 #   4. starts cw-sim, which plays the demo city's devices live (with a few hazards early on);
 #   5. prints where to look, then a live status line until Ctrl-C, which stops all it started.
 # Ports can be changed with MQTT_PORT, INFLUX_PORT, HTTP_PORT; RUN_DIR moves the data
@@ -78,9 +81,19 @@ done
 
 mkdir -p "$RUN_DIR"/{mosquitto,influxdb,chargewatch,logs}
 
+step "importing the demo site into the registry"
+"$BIN/chargewatch" devices import --db "$RUN_DIR/chargewatch/registry.db" "$SITE" | sed 's/^/    /'
+
+step "making the broker's accounts and ACL from the registry"
+# Passwords of the server's accounts and the simulators are kept across runs (mode 0600).
+"$BIN/chargewatch" mqtt-auth --db "$RUN_DIR/chargewatch/registry.db" --out "$RUN_DIR/mqtt-auth" \
+  --client-id chargewatch-demo --simulators | sed -n '1s/^/    /p'
+
 step "starting Mosquitto on 127.0.0.1:$MQTT_PORT"
 render_template deploy/mosquitto/mosquitto.conf "$RUN_DIR/mosquitto.conf" \
   PORT="$MQTT_PORT" DATA_DIR="$RUN_DIR/mosquitto" USER="$(id -un)"
+render_template deploy/mosquitto/auth.conf "$RUN_DIR/mosquitto-auth.conf" AUTH_DIR="$RUN_DIR/mqtt-auth"
+cat "$RUN_DIR/mosquitto-auth.conf" >>"$RUN_DIR/mosquitto.conf"
 start mosquitto "$RUN_DIR/logs/mosquitto.log" "$(find_bin mosquitto)" -c "$RUN_DIR/mosquitto.conf"
 wait_for mosquitto 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MQTT_PORT"
 
@@ -89,9 +102,6 @@ render_template deploy/influxdb/influxdb.conf "$RUN_DIR/influxdb.conf" \
   HTTP_PORT="$INFLUX_PORT" RPC_PORT="$INFLUX_RPC_PORT" DATA_DIR="$RUN_DIR/influxdb"
 start influxd "$RUN_DIR/logs/influxd.log" "$BIN/influxd" run -config "$RUN_DIR/influxdb.conf"
 wait_for influxd 60 curl -sf "http://127.0.0.1:$INFLUX_PORT/ping"
-
-step "importing the demo site into the registry"
-"$BIN/chargewatch" devices import --db "$RUN_DIR/chargewatch/registry.db" "$SITE" | sed 's/^/    /'
 
 cat >"$RUN_DIR/chargewatch.yaml" <<EOF
 # written by scripts/run.sh for the demo; see examples/chargewatch.yaml for every key
@@ -102,6 +112,10 @@ http:
 mqtt:
   url: tcp://127.0.0.1:$MQTT_PORT
   client_id: chargewatch-demo
+  username: chargewatch-demo-telemetry
+  password_file: $RUN_DIR/mqtt-auth/chargewatch-demo-telemetry.password
+  events_username: chargewatch-demo-events
+  events_password_file: $RUN_DIR/mqtt-auth/chargewatch-demo-events.password
 influxdb:
   url: http://127.0.0.1:$INFLUX_PORT
   database: $DB
@@ -112,8 +126,11 @@ start chargewatch "$RUN_DIR/logs/chargewatch.log" "$BIN/chargewatch" serve --con
 wait_for chargewatch 30 curl -sf "http://127.0.0.1:$HTTP_PORT/readyz"
 
 step "starting cw-sim: the demo city, live"
+# Every simulated gateway logs in as itself with the simulators' password. (cw-sim takes it
+# on the command line, which other local users can see in ps: fine for a loopback demo.)
 start cw-sim "$RUN_DIR/logs/cw-sim.log" "$BIN/cw-sim" run --site "$SITE" \
-  --broker "tcp://127.0.0.1:$MQTT_PORT" --clock live --demo --truth "$RUN_DIR/ground-truth.jsonl"
+  --broker "tcp://127.0.0.1:$MQTT_PORT" --password "$(cat "$RUN_DIR/mqtt-auth/simulators.password")" \
+  --clock live --demo --truth "$RUN_DIR/ground-truth.jsonl"
 
 cat <<EOF
 

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,9 +33,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/chargewatch/chargewatch/alerting"
 	"github.com/chargewatch/chargewatch/alerting/store"
 	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/internal/ratelimit"
 )
 
 // Backend makes the changes: the engine implements it.
@@ -54,7 +59,31 @@ type Options struct {
 	Logger  *slog.Logger
 	Now     func() time.Time // nil: time.Now
 	MaxBody int64            // request body limit in bytes; 0: 64 KiB
+	// AuthFailures limits failed authentications per client address;
+	// zero: DefaultAuthFailures.
+	AuthFailures Limit
+	// Writes limits changes (ack, close, silences, tokens) per caller;
+	// zero: DefaultWrites.
+	Writes Limit
+	// Registerer takes the API's metrics; nil: not exported.
+	Registerer prometheus.Registerer
 }
+
+// Limit is a token bucket: Burst at once, refilled at PerMinute.
+type Limit struct {
+	Burst     int
+	PerMinute float64
+}
+
+// Default limits. A token is 256 random bits, so failed attempts can only
+// be mistakes or an attack on the store; 10 in a row, then one a minute,
+// is plenty for a person. Thirty changes at once, then one every 2 s, lets a
+// grid worker clear a storm of alerts and stops a stolen token from
+// acknowledging everything in sight.
+var (
+	DefaultAuthFailures = Limit{Burst: 10, PerMinute: 1}
+	DefaultWrites       = Limit{Burst: 30, PerMinute: 30}
+)
 
 // Server serves the API.
 type Server struct {
@@ -64,6 +93,10 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	maxBody int64
+
+	authFailures *ratelimit.Limiter // by client address
+	writes       *ratelimit.Limiter // by subject
+	metrics      metrics
 }
 
 // New returns a server reading from st, changing through be, and taking
@@ -79,6 +112,17 @@ func New(st *store.Store, be Backend, reg Registry, o Options) *Server {
 	if s.maxBody <= 0 {
 		s.maxBody = 64 << 10
 	}
+	if o.AuthFailures == (Limit{}) {
+		o.AuthFailures = DefaultAuthFailures
+	}
+	if o.Writes == (Limit{}) {
+		o.Writes = DefaultWrites
+	}
+	s.authFailures = ratelimit.New(o.AuthFailures.PerMinute/60, o.AuthFailures.Burst, 0)
+	s.writes = ratelimit.New(o.Writes.PerMinute/60, o.Writes.Burst, 0)
+	s.authFailures.SetClock(s.now)
+	s.writes.SetClock(s.now)
+	s.metrics = newMetrics(o.Registerer)
 	return s
 }
 
@@ -86,25 +130,16 @@ func New(st *store.Store, be Backend, reg Registry, o Options) *Server {
 //
 //	mux.Handle("/api/v1/", srv.Handler())
 func (s *Server) Handler() http.Handler {
-	routes := []struct {
-		pattern string
-		h       handler
-	}{
-		{"GET /api/v1/whoami", s.whoami},
-		{"GET /api/v1/alerts", s.listAlerts},
-		{"GET /api/v1/alerts/{id}", s.getAlert},
-		{"POST /api/v1/alerts/{id}/ack", s.ackAlert},
-		{"POST /api/v1/alerts/{id}/close", s.closeAlert},
-		{"GET /api/v1/silences", s.listSilences},
-		{"POST /api/v1/silences", s.createSilence},
-		{"DELETE /api/v1/silences/{id}", s.endSilence},
-		{"GET /api/v1/tokens", s.listTokens},
-		{"POST /api/v1/tokens", s.createToken},
-		{"DELETE /api/v1/tokens/{id}", s.revokeToken},
-	}
 	mux, known := http.NewServeMux(), http.NewServeMux()
-	for _, r := range routes {
-		mux.HandleFunc(r.pattern, s.authed(r.h))
+	for _, r := range s.routes() {
+		h := r.h
+		if r.write {
+			h = s.limitWrites(h)
+		}
+		if !r.query {
+			h = noQuery(h)
+		}
+		mux.HandleFunc(r.pattern, s.authed(h))
 		known.HandleFunc(r.pattern, func(http.ResponseWriter, *http.Request) {})
 	}
 	// Everything else gets a JSON 405 (with Allow) or 404.
@@ -125,6 +160,58 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, http.StatusNotFound, "no such endpoint: see docs/api.md")
 	})
 	return mux
+}
+
+// route is one endpoint: write marks changes (rate-limited per caller),
+// query endpoints that take query parameters (they check them; the others
+// refuse any).
+type route struct {
+	pattern string
+	h       handler
+	write   bool
+	query   bool
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /api/v1/whoami", s.whoami, false, false},
+		{"GET /api/v1/alerts", s.listAlerts, false, true},
+		{"GET /api/v1/alerts/{id}", s.getAlert, false, false},
+		{"POST /api/v1/alerts/{id}/ack", s.ackAlert, true, false},
+		{"POST /api/v1/alerts/{id}/close", s.closeAlert, true, false},
+		{"GET /api/v1/silences", s.listSilences, false, true},
+		{"POST /api/v1/silences", s.createSilence, true, false},
+		{"DELETE /api/v1/silences/{id}", s.endSilence, true, false},
+		{"GET /api/v1/audit", s.listAudit, false, true},
+		{"GET /api/v1/tokens", s.listTokens, false, false},
+		{"POST /api/v1/tokens", s.createToken, true, false},
+		{"DELETE /api/v1/tokens/{id}", s.revokeToken, true, false},
+	}
+}
+
+// noQuery refuses query parameters on endpoints that take none, so that a
+// mistyped filter is an error instead of being ignored.
+func noQuery(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, p *Principal) {
+		if err := query(r.URL.Query()); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+// limitWrites rate-limits changes per caller.
+func (s *Server) limitWrites(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, p *Principal) {
+		if ok, wait := s.writes.Allow(p.Subject); !ok {
+			s.metrics.limited.WithLabelValues(limitWrite).Inc()
+			tooMany(w, wait, fmt.Sprintf("too many changes by %s: at most %d at once and then one every %s; try again in %s",
+				p.Subject, int(s.writes.Burst()), s.writes.Every(), retrySeconds(wait)))
+			return
+		}
+		h(w, r, p)
+	}
 }
 
 // Principal is the authenticated caller.
@@ -213,12 +300,30 @@ func union(dst *alerting.Scope, add alerting.Scope) {
 type handler func(w http.ResponseWriter, r *http.Request, p *Principal)
 
 // authed authenticates the bearer token and passes the principal on.
+// Failed attempts are counted per client address: beyond the limit they
+// are answered 429 with Retry-After instead of 401 (and not logged one by
+// one) until the address's bucket refills. A valid token is always served,
+// so one misbehaving client behind a shared address (carrier NAT, a
+// proxy) does not lock out the others.
 func (s *Server) authed(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		failed := func(reason, msg string) {
+			s.metrics.authFailures.WithLabelValues(reason).Inc()
+			addr := clientAddr(r)
+			if ok, wait := s.authFailures.Allow(addr); !ok {
+				s.metrics.limited.WithLabelValues(limitAuth).Inc()
+				tooMany(w, wait, fmt.Sprintf("too many failed authentications from %s: fix the token, then try again in %s", addr, retrySeconds(wait)))
+				return
+			}
+			if blocked, _ := s.authFailures.Blocked(addr); blocked {
+				s.log.Warn("failed authentications from one address: answering 429 for a while", "client", addr, "reason", reason)
+			}
+			writeError(w, http.StatusUnauthorized, msg)
+		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="chargewatch"`)
-			writeError(w, http.StatusUnauthorized, "missing token: send Authorization: Bearer <token>")
+			failed(authMissing, "missing token: send Authorization: Bearer <token>")
 			return
 		}
 		t, err := s.st.Authenticate(r.Context(), strings.TrimSpace(tok), s.now().UnixMilli())
@@ -229,17 +334,37 @@ func (s *Server) authed(h handler) http.HandlerFunc {
 				writeError(w, http.StatusServiceUnavailable, "cannot check the token now: try again")
 				return
 			}
-			writeError(w, http.StatusUnauthorized, "invalid token: it is unknown, revoked or expired")
+			failed(authInvalid, "invalid token: it is unknown, revoked or expired")
 			return
 		}
 		p, err := s.principal(t)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="chargewatch", error="invalid_token"`)
-			writeError(w, http.StatusUnauthorized, "invalid token: "+err.Error())
+			failed(authInvalid, "invalid token: "+err.Error())
 			return
 		}
 		h(w, r, p)
 	}
+}
+
+// clientAddr is the address failed authentications are counted against:
+// the connection's IP. Behind a reverse proxy every client shares the
+// proxy's address (docs/security.md).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	writeError(w, http.StatusTooManyRequests, msg)
+}
+
+func retrySeconds(d time.Duration) string {
+	return (time.Duration(math.Ceil(d.Seconds())) * time.Second).String()
 }
 
 // errorBody is every error's JSON.

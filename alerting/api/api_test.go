@@ -27,7 +27,7 @@ var t0 = time.Date(2026, 1, 5, 20, 0, 0, 0, registry.Shanghai())
 // env is the engine behind the API on a fresh database, with alerts in
 // communities c1 (mon1), c2 (m3) and c3 (m5), and a token per person.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	st     *store.Store
 	e      *engine.Engine
@@ -37,7 +37,14 @@ type env struct {
 	ids    map[string]int64 // alert id by device
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	return newEnvWith(t, Options{})
+}
+
+// newEnvWith is newEnv with options for the API (Now is always the
+// test clock).
+func newEnvWith(t testing.TB, o Options) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "alerts.db"), store.Options{})
@@ -51,7 +58,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(st, e, fixture.Registry{S: snap}, Options{Now: clock.Now}).Handler())
+	o.Now = clock.Now
+	srv := httptest.NewServer(New(st, e, fixture.Registry{S: snap}, o).Handler())
 	t.Cleanup(srv.Close)
 	v := &env{t: t, srv: srv, st: st, e: e, clock: clock, snap: snap, tokens: map[string]string{}, ids: map[string]int64{}}
 	for _, p := range []string{"gw1", "gw3", "so1", "fb", "adm"} {

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -309,6 +310,12 @@ func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, p *Princi
 	}
 	if !p.Write.Covers(&loc) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("your roles (%s) may not silence this place: it is outside the places you act on", p.Roles))
+		return
+	}
+	// Silencing smoke alarms is what an attacker with a stolen token would
+	// do first: it takes an admin (docs/security.md).
+	if slices.Contains(sl.Rules, alerting.RuleSmoke) && !p.Roles.Has(registry.RoleAdmin) {
+		writeError(w, http.StatusForbidden, "only an admin may silence smoke alarms: leave smoke out of rules (a silence without rules never covers smoke)")
 		return
 	}
 	sl, err = s.be.CreateSilence(r.Context(), sl)

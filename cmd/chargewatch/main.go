@@ -5,6 +5,7 @@
 //	chargewatch check-config FILE          validate a configuration file and exit
 //	chargewatch devices validate|import|list|backup ...
 //	chargewatch tokens create ...
+//	chargewatch mqtt-auth ...              broker password file and ACL from the registry
 //	chargewatch version
 package main
 
@@ -19,6 +20,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/chargewatch/chargewatch/alerting/dispatch"
 	"github.com/chargewatch/chargewatch/devices/registry"
 	"github.com/chargewatch/chargewatch/internal/server"
 )
@@ -30,6 +32,7 @@ Commands:
   check-config FILE                        validate a configuration file and exit
   devices validate|import|list|backup ...  manage the device registry (chargewatch devices help)
   tokens create --config FILE --name N --person ID   make an API token (printed once)
+  mqtt-auth --config FILE --out DIR        broker password file and ACL from the registry (mqtt-auth help)
   version                                  print the version
 
 Configuration keys are described in docs/configuration.md; a commented
@@ -53,7 +56,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "usage: chargewatch check-config FILE")
 			return 2
 		}
-		if _, err := server.LoadConfig(args[1]); err != nil {
+		cfg, err := server.LoadConfig(args[1])
+		if err == nil {
+			if ferr := cfg.CheckFiles(); ferr != nil {
+				err = fmt.Errorf("config %s:\n%w", args[1], ferr)
+			}
+		}
+		if err == nil && cfg.Alerting.Notifications != "" {
+			dc, derr := dispatch.LoadConfig(cfg.Alerting.Notifications)
+			if derr == nil {
+				_, derr = dc.Channels.Notifiers() // loads the secrets, as the server will
+			}
+			if derr != nil {
+				err = fmt.Errorf("alerting.notifications %s: %w", cfg.Alerting.Notifications, derr)
+			}
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -63,6 +81,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return registry.Command(ctx, args[1:], stdout, stderr)
 	case "tokens":
 		return tokens(ctx, args[1:], stdout, stderr)
+	case "mqtt-auth":
+		return mqttAuth(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "chargewatch", version())
 		return 0

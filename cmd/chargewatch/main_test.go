@@ -435,3 +435,7 @@ func TestSmokeAlarmReachesTheAPI(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func execCmd(name string, args ...string) ([]byte, error) {
+	return exec.Command(name, args...).CombinedOutput()
+}

@@ -32,6 +32,17 @@ Commands:
                                     list the registered devices
   backup --db PATH OUT              write a consistent copy of the registry to OUT while it is in use
 
+Installers (each edits the site file in place, keeping its comments, imports it, and records
+who did what in the registry's audit log; the registry must hold what the site file holds):
+  replace --db PATH --site FILE --by WHO [--new-id ID] [--model M] [--note TEXT] DEVICE
+                                    new hardware takes DEVICE's place (same id unless --new-id)
+  move --db PATH --site FILE --by WHO [--unit U | --building B] [--gateway G] [--note TEXT] DEVICE
+                                    move a device to another unit, building or gateway
+  decommission --db PATH --site FILE --by WHO [--move-devices-to G | --remove-devices] [--note TEXT] GATEWAY
+                                    remove a gateway, moving or removing its devices
+  audit --db PATH [--subject ID] [--limit N] [--json]
+                                    show the registry's audit log (and a device's lineage)
+
 Exit status: 0 ok, 1 invalid site file or usage, 2 failure (database, disk).
 The site file format is described in examples/demo-site.yaml.
 `
@@ -52,11 +63,19 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.list(args[1:])
 	case "backup":
 		return c.backup(args[1:])
+	case "replace":
+		return c.replace(args[1:])
+	case "move":
+		return c.move(args[1:])
+	case "decommission":
+		return c.decommission(args[1:])
+	case "audit":
+		return c.audit(args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "chargewatch devices: unknown command %q: use validate, import, list or backup\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "chargewatch devices: unknown command %q: use validate, import, list, backup, replace, move, decommission or audit\n\n%s", args[0], usage)
 	return ExitInvalid
 }
 
@@ -136,6 +155,8 @@ func (c *cli) importSite(args []string) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	dbPath := fs.String("db", "", "registry database `path` (created if missing)")
 	dryRun := fs.Bool("dry-run", false, "print what would change and change nothing")
+	by := fs.String("by", defaultActor(), "who imports, for the registry's audit log")
+	note := fs.String("note", "", "why, for the registry's audit log")
 	pos, ok := c.parse(fs, args, "FILE")
 	if !ok || !c.needDB(fs, *dbPath) {
 		return ExitInvalid
@@ -153,11 +174,12 @@ func (c *cli) importSite(args []string) int {
 	if err != nil {
 		return c.fail("import", err)
 	}
-	imp := Import
+	var ch *Changes
 	if *dryRun {
-		imp = DryRunImport
+		ch, err = DryRunImport(c.ctx, db, site)
+	} else {
+		ch, err = ImportBy(c.ctx, db, site, *by, *note)
 	}
-	ch, err := imp(c.ctx, db, site)
 	if err != nil {
 		return c.fail("import", err)
 	}

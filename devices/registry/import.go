@@ -58,15 +58,22 @@ func (c *Changes) Entities() []EntityCount {
 // gone, and bumps the generation if anything changed. The site is validated
 // first; an invalid one changes nothing.
 func Import(ctx context.Context, db *sql.DB, site *Site) (*Changes, error) {
-	return importSite(ctx, db, site, true)
+	return importSite(ctx, db, site, true, "", "")
+}
+
+// ImportBy is Import with the person (or tool) that ran it and a note, for
+// the registry's audit log. An import that changes something is recorded
+// there with its counts.
+func ImportBy(ctx context.Context, db *sql.DB, site *Site, actor, note string) (*Changes, error) {
+	return importSite(ctx, db, site, true, actor, note)
 }
 
 // DryRunImport reports what Import would change, and changes nothing.
 func DryRunImport(ctx context.Context, db *sql.DB, site *Site) (*Changes, error) {
-	return importSite(ctx, db, site, false)
+	return importSite(ctx, db, site, false, "", "")
 }
 
-func importSite(ctx context.Context, db *sql.DB, site *Site, commit bool) (*Changes, error) {
+func importSite(ctx context.Context, db *sql.DB, site *Site, commit bool, actor, note string) (*Changes, error) {
 	if err := site.Validate(); err != nil {
 		return nil, err
 	}
@@ -75,6 +82,31 @@ func importSite(ctx context.Context, db *sql.DB, site *Site, commit bool) (*Chan
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer tx.Rollback()
+	ch, err := importTx(ctx, tx, site)
+	if err != nil {
+		return nil, err
+	}
+	if !commit {
+		return ch, nil // the deferred Rollback undoes it all
+	}
+	if ch.Changed() {
+		if actor == "" {
+			actor = "import"
+		}
+		if _, err := insertAudit(ctx, tx, &AuditEntry{At: timeNow().UnixMilli(), Actor: actor, Action: ActionImport,
+			Detail: importDetail(ch), Note: note, Generation: ch.Generation}); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("import: commit: %w", err)
+	}
+	return ch, nil
+}
+
+// importTx makes the registry hold exactly the site's content, within tx,
+// and bumps the generation if anything changed.
+func importTx(ctx context.Context, tx *sql.Tx, site *Site) (*Changes, error) {
 	// Rows are written parents first and removed children first, but a
 	// person's scopes are replaced after the places they name; check
 	// references at commit.
@@ -108,18 +140,13 @@ func importSite(ctx context.Context, db *sql.DB, site *Site, commit bool) (*Chan
 			return nil, fmt.Errorf("import %s: %w", p.table.name, err)
 		}
 	}
+	var err error
 	if ch.Changed() {
 		if ch.Generation, err = BumpGeneration(ctx, tx); err != nil {
 			return nil, err
 		}
 	} else if ch.Generation, err = generation(ctx, tx); err != nil {
 		return nil, err
-	}
-	if !commit {
-		return ch, nil // the deferred Rollback undoes it all
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("import: commit: %w", err)
 	}
 	return ch, nil
 }

@@ -27,13 +27,27 @@ func Load(ctx context.Context, db *sql.DB) (*Snapshot, error) {
 	}{
 		{"districts", l.districts}, {"streets", l.streets}, {"communities", l.communities},
 		{"buildings", l.buildings}, {"units", l.units}, {"gateways", l.gateways},
-		{"devices", l.devices}, {"people", l.people}, {"rosters", l.rosters},
+		{"devices", l.devices}, {"people", l.people}, {"rosters", l.rosters}, {"lineage", l.lineage},
 	} {
 		if err := step.fn(); err != nil {
 			return nil, fmt.Errorf("load registry %s: %w", step.what, err)
 		}
 	}
 	return l.s, nil
+}
+
+// lineage loads when each replaced device last got new hardware.
+func (l *loader) lineage() error {
+	l.s.replacedAt = map[string]int64{}
+	return l.each(`SELECT device_id, max(replaced_at) FROM device_lineage GROUP BY device_id`, func(r *sql.Rows) error {
+		var id string
+		var at int64
+		if err := r.Scan(&id, &at); err != nil {
+			return err
+		}
+		l.s.replacedAt[id] = at
+		return nil
+	})
 }
 
 type loader struct {

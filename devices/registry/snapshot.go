@@ -30,6 +30,9 @@ type Snapshot struct {
 	people       map[string]*Person
 	peopleList   []*Person
 	rosters      []*Roster
+	// replacedAt: when a device's hardware was last replaced (Unix ms),
+	// for the devices that ever were (device_lineage).
+	replacedAt map[string]int64
 }
 
 // District is a district (区).

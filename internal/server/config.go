@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/chargewatch/chargewatch/alerting/notify"
+	"github.com/chargewatch/chargewatch/internal/tlsutil"
 )
 
 // Config is the chargewatch server's configuration file (YAML). Every key
@@ -24,13 +27,36 @@ type Config struct {
 	Registry string `yaml:"registry"`
 	HTTP     struct {
 		Listen string `yaml:"listen"`
+		// TLS serves HTTPS with this certificate (reloaded when its
+		// files change); empty serves plain HTTP.
+		TLS struct {
+			// CertFile is the server certificate (PEM, with its
+			// intermediates) for the names clients use.
+			CertFile string `yaml:"cert_file"`
+			// KeyFile is its private key (PEM), readable by the service only.
+			KeyFile string `yaml:"key_file"`
+		} `yaml:"tls"`
 	} `yaml:"http"`
 	MQTT struct {
-		URL          string        `yaml:"url"`
-		ClientID     string        `yaml:"client_id"`
-		Username     string        `yaml:"username"`
-		PasswordFile string        `yaml:"password_file"`
-		KeepAlive    time.Duration `yaml:"keepalive"`
+		URL      string `yaml:"url"`
+		ClientID string `yaml:"client_id"`
+		// Username is the telemetry session's broker account
+		// (`chargewatch mqtt-auth` makes it: <client_id>-telemetry).
+		Username string `yaml:"username"`
+		// PasswordFile holds its password (mode 0600; other modes are
+		// refused).
+		PasswordFile string `yaml:"password_file"`
+		// EventsUsername is the events session's own account
+		// (<client_id>-events); required with username, because the
+		// broker makes the username the client id.
+		EventsUsername string `yaml:"events_username"`
+		// EventsPasswordFile holds its password (mode 0600).
+		EventsPasswordFile string        `yaml:"events_password_file"`
+		KeepAlive          time.Duration `yaml:"keepalive"`
+		// TLS for ssl:// URLs: ca_file replaces the system roots, cert_file
+		// and key_file give a client certificate, server_name overrides
+		// the name checked in the broker's certificate.
+		TLS MQTTTLS `yaml:"tls"`
 	} `yaml:"mqtt"`
 	InfluxDB struct {
 		URL             string        `yaml:"url"`
@@ -63,8 +89,32 @@ type Config struct {
 		// SnapshotInterval is how often open alerts and buildings are
 		// written to InfluxDB for the dashboards.
 		SnapshotInterval time.Duration `yaml:"snapshot_interval"`
+		// Notifications is the notification configuration file (routing,
+		// escalation ladders, channels: docs/notifications.md); empty sends
+		// no notifications.
+		Notifications string `yaml:"notifications"`
+		// DispatchDB is the notification outbox (SQLite); default
+		// <data_dir>/dispatch.db.
+		DispatchDB string `yaml:"dispatch_db"`
 	} `yaml:"alerting"`
 }
+
+// MQTTTLS is the mqtt.tls section.
+type MQTTTLS struct {
+	// CAFile holds the CA certificates (PEM) to verify the broker with,
+	// instead of the system's.
+	CAFile string `yaml:"ca_file"`
+	// CertFile is a client certificate (PEM), with KeyFile; optional.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile is the client certificate's key (PEM).
+	KeyFile string `yaml:"key_file"`
+	// ServerName is the name to verify in the broker's certificate;
+	// empty: the host of mqtt.url.
+	ServerName string `yaml:"server_name"`
+}
+
+// set reports whether any TLS key is given.
+func (t MQTTTLS) set() bool { return t != MQTTTLS{} }
 
 // ByteSize is a size in bytes that may be written with a unit: 512MiB, 4GiB.
 type ByteSize int64
@@ -134,6 +184,9 @@ func LoadConfig(path string) (Config, error) {
 	if c.Alerting.DB == "" {
 		c.Alerting.DB = filepath.Join(c.DataDir, "alerts.db")
 	}
+	if c.Alerting.DispatchDB == "" {
+		c.Alerting.DispatchDB = filepath.Join(c.DataDir, "dispatch.db")
+	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("config %s:\n%w", path, err)
 	}
@@ -154,6 +207,24 @@ func (c *Config) Validate() error {
 	}
 	if c.MQTT.ClientID == "" {
 		bad("mqtt.client_id", "must be set: the persistent session is keyed by it")
+	}
+	if u, err := url.Parse(c.MQTT.URL); err == nil && (u.Scheme == "tcp" || u.Scheme == "mqtt") && c.MQTT.TLS.set() {
+		bad("mqtt.tls", "is set but mqtt.url %q is plain MQTT: use ssl://host:8883", c.MQTT.URL)
+	}
+	if (c.MQTT.TLS.CertFile == "") != (c.MQTT.TLS.KeyFile == "") {
+		bad("mqtt.tls", "cert_file and key_file go together: set both for a client certificate, or neither")
+	}
+	if c.MQTT.Username != "" && c.MQTT.EventsUsername == "" {
+		bad("mqtt.events_username", "must be set when mqtt.username is: each of the two sessions needs an account of its own, because the broker makes the username the client id (use_username_as_clientid; chargewatch mqtt-auth makes both)")
+	}
+	if c.MQTT.EventsPasswordFile != "" && c.MQTT.EventsUsername == "" {
+		bad("mqtt.events_password_file", "is set without mqtt.events_username")
+	}
+	if c.MQTT.PasswordFile != "" && c.MQTT.Username == "" {
+		bad("mqtt.password_file", "is set without mqtt.username")
+	}
+	if (c.HTTP.TLS.CertFile == "") != (c.HTTP.TLS.KeyFile == "") {
+		bad("http.tls", "cert_file and key_file go together: set both to serve HTTPS, or neither")
 	}
 	if u, err := url.Parse(c.InfluxDB.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("influxdb.url", "%q is not an InfluxDB URL: use http://host:8086", c.InfluxDB.URL)
@@ -188,14 +259,43 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// readSecret reads a secret from a file, trimming the trailing newline.
-func readSecret(path string) (string, error) {
+// CheckFiles checks the files the configuration names: secrets readable
+// only by their owner, certificates and keys that load. check-config and
+// New call it; every problem is reported, naming the key.
+func (c *Config) CheckFiles() error {
+	var errs []error
+	for _, s := range []struct{ key, path string }{
+		{"mqtt.password", c.MQTT.PasswordFile}, {"mqtt.events_password", c.MQTT.EventsPasswordFile},
+		{"influxdb.password", c.InfluxDB.PasswordFile},
+	} {
+		if _, err := readSecret(s.key, s.path); err != nil {
+			errs = append(errs, fmt.Errorf("  %w", err))
+		}
+	}
+	if t := c.MQTT.TLS; t.set() {
+		if _, err := tlsutil.NewClient(tlsutil.ClientFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile}, nil); err != nil {
+			errs = append(errs, fmt.Errorf("  mqtt.tls: %w", err))
+		}
+	}
+	if t := c.HTTP.TLS; t.CertFile != "" {
+		if _, err := tlsutil.LoadKeyPair(t.CertFile, t.KeyFile, nil); err != nil {
+			errs = append(errs, fmt.Errorf("  http.tls: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readSecret reads the secret of config key KEY_file from path, as
+// notifier secrets are read: a regular file that only its owner may read
+// (mode 0600 or 0400), surrounding white space trimmed. Errors name the key
+// and the file, never the value. An empty path is no secret.
+func readSecret(key, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(path)
+	sec, err := notify.LoadSecret(key, "", path)
 	if err != nil {
-		return "", fmt.Errorf("reading secret: %w", err)
+		return "", err
 	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	return sec.Reveal(), nil
 }

@@ -6,6 +6,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chargewatch/chargewatch/alerting/api"
+	"github.com/chargewatch/chargewatch/alerting/dispatch"
 	"github.com/chargewatch/chargewatch/alerting/engine"
 	"github.com/chargewatch/chargewatch/alerting/feed"
 	alertinflux "github.com/chargewatch/chargewatch/alerting/influx"
@@ -30,6 +33,8 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/devices/registry"
 	"github.com/chargewatch/chargewatch/ingest"
+	"github.com/chargewatch/chargewatch/internal/ratelimit"
+	"github.com/chargewatch/chargewatch/internal/tlsutil"
 )
 
 // Directory adapts a registry snapshot to what ingest needs.
@@ -62,6 +67,8 @@ type Server struct {
 	registry *registry.Store
 	ingester *ingest.Ingester
 	listener net.Listener
+	scheme   string // of the HTTP listener: http or https
+	expiry   *tlsutil.Expiry
 
 	// alerting, when enabled
 	alerts      *store.Store
@@ -70,32 +77,52 @@ type Server struct {
 	alertInflux *alertinflux.Writer
 	closeInflux func()
 	api         http.Handler
+	dispatcher  *dispatch.Dispatcher // nil without a notifications file
+	ackPath     string
 }
 
 // New opens the registry and the durable logs and binds the HTTP port, so
 // that configuration problems surface before Run.
 func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, logger: logger, reg: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, logger: logger, reg: prometheus.NewRegistry(), scheme: "http"}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	store, err := registry.Open(ctx, cfg.Registry, registry.WithLogger(logger), registry.WithPollInterval(cfg.RegistryPoll), registry.WithRegisterer(s.reg))
 	if err != nil {
 		return nil, err
 	}
 	s.registry = store
-	mqttPass, err := readSecret(cfg.MQTT.PasswordFile)
-	if err != nil {
+	if err := cfg.CheckFiles(); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("mqtt.password_file: %w", err)
+		return nil, fmt.Errorf("configuration files:\n%w", err)
 	}
-	influxPass, err := readSecret(cfg.InfluxDB.PasswordFile)
+	mqttPass, err := readSecret("mqtt.password", cfg.MQTT.PasswordFile)
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("influxdb.password_file: %w", err)
+		return nil, err
+	}
+	eventsPass, err := readSecret("mqtt.events_password", cfg.MQTT.EventsPasswordFile)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.expiry = tlsutil.NewExpiry()
+	s.reg.MustRegister(s.expiry)
+	mqttTLS, err := s.mqttTLS()
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	influxPass, err := readSecret("influxdb.password", cfg.InfluxDB.PasswordFile)
+	if err != nil {
+		store.Close()
+		return nil, err
 	}
 	limits := devices.DefaultLimits()
 	limits.MaxPast, limits.MaxFuture = cfg.Ingest.MaxPast, cfg.Ingest.MaxFuture
 	icfg := ingest.Config{
-		Broker: ingest.BrokerConfig{URL: cfg.MQTT.URL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: mqttPass, KeepAlive: cfg.MQTT.KeepAlive},
+		Broker: ingest.BrokerConfig{URL: cfg.MQTT.URL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: mqttPass, KeepAlive: cfg.MQTT.KeepAlive, TLS: mqttTLS},
+		// Its own account: the broker makes the username the client id.
+		EventsBroker: ingest.BrokerConfig{Username: cfg.MQTT.EventsUsername, Password: eventsPass},
 		Influx: ingest.InfluxConfig{URL: cfg.InfluxDB.URL, Database: cfg.InfluxDB.Database, RetentionPolicy: cfg.InfluxDB.RetentionPolicy,
 			Username: cfg.InfluxDB.Username, Password: influxPass, Timeout: cfg.InfluxDB.Timeout},
 		DataDir:           cfg.DataDir,
@@ -126,8 +153,41 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		store.Close()
 		return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
+	if t := cfg.HTTP.TLS; t.CertFile != "" {
+		k, err := tlsutil.LoadKeyPair(t.CertFile, t.KeyFile, logger.With("component", "http"))
+		if err != nil {
+			ln.Close()
+			s.closeAlerting()
+			store.Close()
+			return nil, fmt.Errorf("http.tls: %w", err)
+		}
+		s.expiry.WatchKeyPair(tlsutil.UseHTTP, k)
+		ln = tls.NewListener(ln, tlsutil.ServerConfig(k))
+		s.scheme = "https"
+	}
 	s.listener = ln
 	return s, nil
+}
+
+// mqttTLS builds the broker connection's TLS configuration from mqtt.tls;
+// nil (the defaults, with the system roots) when it is not set.
+func (s *Server) mqttTLS() (*tls.Config, error) {
+	t := s.cfg.MQTT.TLS
+	if !t.set() {
+		return nil, nil
+	}
+	c, err := tlsutil.NewClient(tlsutil.ClientFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName},
+		s.logger.With("component", "mqtt"))
+	if err != nil {
+		return nil, fmt.Errorf("mqtt.tls: %w", err)
+	}
+	if len(c.CAs) > 0 {
+		s.expiry.Watch(tlsutil.UseMQTTCA, func() []*x509.Certificate { return c.CAs })
+	}
+	if c.Pair != nil {
+		s.expiry.WatchKeyPair(tlsutil.UseMQTTClient, c.Pair)
+	}
+	return c.Config, nil
 }
 
 func extraConsumers(cfg Config) []string {
@@ -154,7 +214,22 @@ func (s *Server) newAlerting(ctx context.Context, influxPass string) error {
 	}
 	s.alerts = st
 	logger := s.logger.With("component", "alerting")
-	eng, err := engine.New(ctx, st, s.registry, engine.Options{Config: rules, Logger: logger, Registerer: s.reg})
+	var notifier engine.Notifier
+	if cfg.Alerting.Notifications != "" {
+		dcfg, err := dispatch.LoadConfig(cfg.Alerting.Notifications)
+		if err != nil {
+			s.closeAlerting()
+			return fmt.Errorf("alerting.notifications: %w", err)
+		}
+		d, err := dispatch.Open(ctx, cfg.Alerting.DispatchDB, dispatch.Options{Config: dcfg, Registry: s.registry, Audit: st,
+			Logger: s.logger.With("component", "dispatch"), Registerer: s.reg})
+		if err != nil {
+			s.closeAlerting()
+			return err
+		}
+		s.dispatcher, s.ackPath, notifier = d, dcfg.AckLink.Path, d
+	}
+	eng, err := engine.New(ctx, st, s.registry, engine.Options{Config: rules, Logger: logger, Registerer: s.reg, Notifier: notifier})
 	if err != nil {
 		s.closeAlerting()
 		return err
@@ -175,11 +250,14 @@ func (s *Server) newAlerting(ctx context.Context, influxPass string) error {
 		return err
 	}
 	s.alertInflux = aw
-	s.api = api.New(st, eng, s.registry, api.Options{Logger: logger}).Handler()
+	s.api = api.New(st, eng, s.registry, api.Options{Logger: logger, Registerer: s.reg}).Handler()
 	return nil
 }
 
 func (s *Server) closeAlerting() {
+	if s.dispatcher != nil {
+		s.dispatcher.Close()
+	}
 	if s.closeInflux != nil {
 		s.closeInflux()
 	}
@@ -225,7 +303,21 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.api != nil {
 		mux.Handle("/api/v1/", s.api)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if s.dispatcher != nil {
+		eng := s.engine
+		// Personal links need no token: their requests are limited per
+		// client address (30 at once, then one every 2 s).
+		mux.Handle(s.ackPath, ratelimit.Handler(ratelimit.New(0.5, 30, 0), s.dispatcher.AckHandler(func(ctx context.Context, id int64, person string) error {
+			_, err := eng.Ack(ctx, id, person, "acknowledged from the personal link")
+			return err
+		}), nil))
+	}
+	// Bounded requests: headers in 10 s and 64 KiB, a whole request in
+	// 30 s (API bodies are at most 64 KiB); no write timeout, so that
+	// /debug/pprof/profile can take its 30 s.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.logger.With("component", "http").Handler(), slog.LevelDebug)}
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
@@ -259,8 +351,11 @@ func (s *Server) Run(ctx context.Context) error {
 		goRun("alerting feed", actx, s.feed.Run)
 		goRun("alerting engine", actx, s.engine.Run)
 		goRun("alerting influx", actx, s.alertInflux.Run)
+		if s.dispatcher != nil {
+			goRun("dispatch", actx, s.dispatcher.Run)
+		}
 	}
-	s.logger.Info("chargewatch serving", "http", s.Addr(), "mqtt", s.cfg.MQTT.URL, "influxdb", s.cfg.InfluxDB.URL,
+	s.logger.Info("chargewatch serving", "http", s.scheme+"://"+s.Addr(), "mqtt", s.cfg.MQTT.URL, "influxdb", s.cfg.InfluxDB.URL,
 		"data_dir", s.cfg.DataDir, "registry", s.cfg.Registry)
 	var err error
 	select {
