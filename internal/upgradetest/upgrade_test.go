@@ -101,12 +101,18 @@ func extract(t *testing.T, root, rev, dir string) {
 func TestUpgradeFromPreviousRelease(t *testing.T) {
 	start := time.Now()
 	root := repoRoot(t)
-	if out, err := exec.Command("git", "-C", root, "rev-parse", "--verify", "--quiet", PreviousTag+"^{commit}").Output(); err != nil || len(out) == 0 {
-		t.Fatalf("git tag %s is missing from this clone, so the upgrade from the previous release cannot be tested: fetch it (git fetch --tags origin), or clone without --depth/--no-tags. The tag is documented in docs/operations.md (Upgrades).", PreviousTag)
+	rev := PreviousCommit
+	if out, err := exec.Command("git", "-C", root, "rev-parse", "--verify", "--quiet", PreviousTag+"^{commit}").Output(); err == nil && len(out) > 0 {
+		if got := strings.TrimSpace(string(out)); got != PreviousCommit {
+			t.Fatalf("tag %s names %s, but PreviousCommit is %s: update the pair in upgradetest.go together", PreviousTag, got, PreviousCommit)
+		}
+	}
+	if err := exec.Command("git", "-C", root, "cat-file", "-e", rev+"^{commit}").Run(); err != nil {
+		t.Fatalf("commit %s (release %s) is missing from this clone, so the upgrade from the previous release cannot be tested: clone without --depth, or fetch it. The pin is documented in docs/operations.md (Upgrades).", rev, PreviousTag)
 	}
 	tmp := t.TempDir()
 	old := filepath.Join(tmp, "old")
-	extract(t, root, PreviousTag, old)
+	extract(t, root, rev, old)
 	src, err := os.ReadFile("testdata/writer/main.go")
 	if err != nil {
 		t.Fatal(err)

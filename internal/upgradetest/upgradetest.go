@@ -10,5 +10,12 @@
 // that release's APIs (docs/operations.md, "Upgrades").
 package upgradetest
 
-// PreviousTag is the release the upgrade test starts from.
-const PreviousTag = "v0.1.0"
+// PreviousTag is the release the upgrade test starts from, and
+// PreviousCommit the commit that tag names. The test uses the tag when the
+// clone has it and checks that it still names PreviousCommit; a clone
+// without tags (the submission of a branch may not carry them) builds the
+// same commit, which every clone of main has in its history.
+const (
+	PreviousTag    = "v0.1.0"
+	PreviousCommit = "c40d4227394cafdf1eebe243742e3621bc60ecbd"
+)
