@@ -6,6 +6,7 @@
 //	chargewatch devices validate|import|list|backup ...
 //	chargewatch tokens create ...
 //	chargewatch mqtt-auth ...              broker password file and ACL from the registry
+//	chargewatch backup|restore ...          databases, consistently, while running / stopped
 //	chargewatch version
 package main
 
@@ -33,6 +34,8 @@ Commands:
   devices validate|import|list|backup ...  manage the device registry (chargewatch devices help)
   tokens create --config FILE --name N --person ID   make an API token (printed once)
   mqtt-auth --config FILE --out DIR        broker password file and ACL from the registry (mqtt-auth help)
+  backup --config FILE OUT_DIR             consistent copy of the registry, alert and outbox databases, while running
+  restore --config FILE IN_DIR             put a backup back (the server must be stopped)
   version                                  print the version
 
 Configuration keys are described in docs/configuration.md; a commented
@@ -130,7 +133,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
+// buildVersion is set by the package build (-ldflags -X main.buildVersion=...).
+var buildVersion string
+
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}

@@ -106,8 +106,11 @@ func goBuild(ctx context.Context, repo, name, arch, version, dir string) error {
 		return err
 	}
 	ldflags := "-s -w"
-	if name == "cw-edge" {
+	switch name {
+	case "cw-edge":
 		ldflags += " -X main.version=" + version
+	case "chargewatch":
+		ldflags += " -X main.buildVersion=" + version
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", filepath.Join(dir, name), "./cmd/"+name)
 	cmd.Dir = repo
