@@ -158,6 +158,10 @@ func New(cfg Config, dir func() Directory, reg prometheus.Registerer, logger *sl
 // for the other consumers.
 func (in *Ingester) Log(session string) *wal.Log { return in.logs[session] }
 
+// ForgetSeq restarts the seq accounting of the given devices (after a
+// device was replaced by new hardware under the same id).
+func (in *Ingester) ForgetSeq(ids ...string) { in.seq.Forget(ids...) }
+
 // Loss returns the n devices with the most readings missing by seq.
 func (in *Ingester) Loss(n int) []DeviceLoss { return in.seq.Worst(n) }
 

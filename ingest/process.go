@@ -273,6 +273,17 @@ func (t *SeqTracker) ObserveAt(device string, rs []devices.Reading, now time.Tim
 	}
 }
 
+// Forget drops what is known of devices' seq counters: a replaced device
+// (same id, new hardware) starts counting again without counting the
+// restart as loss.
+func (t *SeqTracker) Forget(ids ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range ids {
+		delete(t.last, id)
+	}
+}
+
 // Active returns how many devices sent readings since the given time.
 func (t *SeqTracker) Active(since time.Time) int {
 	s := since.Unix()

@@ -205,3 +205,14 @@ func BenchmarkProcessSingleReading(b *testing.B) {
 		}
 	}
 }
+
+func TestSeqTrackerForget(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	tr := NewSeqTracker(m)
+	tr.Observe("x", []devices.Reading{{Seq: 500}, {Seq: 501}})
+	tr.Forget("x") // replaced: the new hardware counts from 1
+	tr.Observe("x", []devices.Reading{{Seq: 1}, {Seq: 2}})
+	if got := testutil.ToFloat64(m.SeqDuplicate) + testutil.ToFloat64(m.SeqMissing); got != 0 {
+		t.Fatalf("a replaced device's restart counted %v missing or duplicate readings", got)
+	}
+}

@@ -44,6 +44,15 @@ type Querier interface {
 	Exec(ctx context.Context, influxql string) error
 }
 
+// FieldLister is implemented by a Querier that can list the field keys of a
+// measurement (HTTPQuerier does). The Downsampler then leaves out aggregates
+// of fields the measurement does not have: a meter vocabulary has 17 fields,
+// a single-phase meter sends 6, and each missing aggregate would still cost
+// an iterator per series.
+type FieldLister interface {
+	FieldKeys(ctx context.Context, rp, measurement string) ([]string, error)
+}
+
 // QuerierFunc adapts a function to Querier.
 type QuerierFunc func(ctx context.Context, influxql string) error
 
@@ -69,6 +78,9 @@ type Config struct {
 	// MaxBucketsPerQuery bounds the hours one SELECT ... INTO covers (adjacent
 	// dirty buckets are merged into one query); default 6.
 	MaxBucketsPerQuery int
+	// BackfillBucketsPerQuery is the same for Backfill, which covers long
+	// spans: larger queries cost less per hour; default 24.
+	BackfillBucketsPerQuery int
 	// Retries after a failed pass: MinBackoff doubling up to MaxBackoff;
 	// defaults 1 s and 1 minute.
 	MinBackoff, MaxBackoff time.Duration
@@ -105,6 +117,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxBucketsPerQuery <= 0 {
 		c.MaxBucketsPerQuery = 6
+	}
+	if c.BackfillBucketsPerQuery <= 0 {
+		c.BackfillBucketsPerQuery = 24
 	}
 	if c.MinBackoff <= 0 {
 		c.MinBackoff = time.Second
@@ -321,6 +336,15 @@ func (d *Downsampler) Flush(ctx context.Context) error {
 	d.mu.Lock()
 	prev := d.prevHorizon
 	d.prevHorizon = horizon
+	cur := bucketOf(now.UnixMilli())
+	for i := range d.ms {
+		if m := &d.ms[i]; m.rollup.Periodic {
+			if _, ok := m.dirty[cur]; !ok {
+				m.dirty[cur] = 0
+				d.changed = true
+			}
+		}
+	}
 	var jobs []job
 	oldest := int64(noBucket)
 	for i := range d.ms {
@@ -352,8 +376,9 @@ func (d *Downsampler) Flush(ctx context.Context) error {
 	if oldest != noBucket {
 		d.m.behind.Set(max(0, now.Sub(bucketTime(oldest+1).Add(d.cfg.Settle)).Seconds()))
 	}
+	fields := map[*measurement]func(string) bool{} // looked up once per pass
 	for i, j := range jobs {
-		if err := d.runJob(ctx, j); err != nil {
+		if err := d.runJob(ctx, j, fields); err != nil {
 			d.putBack(jobs[i:])
 			return err
 		}
@@ -381,9 +406,32 @@ func (d *Downsampler) splitJobs(m *measurement, sorted []int64) []job {
 	return out
 }
 
-func (d *Downsampler) runJob(ctx context.Context, j job) error {
+// fieldSet returns which fields the raw measurement has, or nil (every
+// aggregate) if the Querier cannot tell or the lookup fails.
+func (d *Downsampler) fieldSet(ctx context.Context, m *measurement) func(string) bool {
+	fl, ok := d.q.(FieldLister)
+	if !ok {
+		return nil
+	}
+	keys, err := fl.FieldKeys(ctx, d.cfg.RawRP, m.rollup.Measurement)
+	if err != nil {
+		return nil // the statements will report the error, or work
+	}
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	return func(f string) bool { return set[f] }
+}
+
+func (d *Downsampler) runJob(ctx context.Context, j job, fields map[*measurement]func(string) bool) error {
 	from, to := bucketTime(j.from), bucketTime(j.to)
-	for _, stmt := range j.m.rollup.Statements(d.cfg.Database, d.cfg.RawRP, d.cfg.RollupRP, from, to) {
+	has, ok := fields[j.m]
+	if !ok {
+		has = d.fieldSet(ctx, j.m)
+		fields[j.m] = has
+	}
+	for _, stmt := range j.m.rollup.Statements(d.cfg.Database, d.cfg.RawRP, d.cfg.RollupRP, from, to, has) {
 		if err := d.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("downsampling %s from %s to %s: %w", j.m.rollup.Measurement,
 				from.Format(time.RFC3339), to.Format(time.RFC3339), err)
@@ -500,15 +548,16 @@ func (d *Downsampler) Backfill(ctx context.Context, from, to time.Time) error {
 	}
 	var jobs []job
 	for i := range d.ms {
-		for b := first; b <= last; b += int64(d.cfg.MaxBucketsPerQuery) {
-			jobs = append(jobs, job{m: &d.ms[i], from: b, to: min(b+int64(d.cfg.MaxBucketsPerQuery), last+1)})
+		for b := first; b <= last; b += int64(d.cfg.BackfillBucketsPerQuery) {
+			jobs = append(jobs, job{m: &d.ms[i], from: b, to: min(b+int64(d.cfg.BackfillBucketsPerQuery), last+1)})
 		}
 	}
 	start := time.Now()
+	fields := map[*measurement]func(string) bool{}
 	for i, j := range jobs {
 		backoff := time.Duration(0)
 		for {
-			err := d.runJob(ctx, j)
+			err := d.runJob(ctx, j, fields)
 			if err == nil {
 				break
 			}

@@ -99,7 +99,13 @@ func newTest(t *testing.T, cfg Config) (*Downsampler, *recorder, *fakeClock, *pr
 	if err := d.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := d.Dirty(); n != 0 || len(rec.ranges()) == 0 {
+	periodic := 0
+	for _, r := range d.cfg.Rollups {
+		if r.Periodic {
+			periodic++ // its current hour
+		}
+	}
+	if n := d.Dirty(); n != periodic || len(rec.ranges()) == 0 {
 		t.Fatalf("start-up pass ran %v and left %d dirty, want hours 8 to 10 done", rec.ranges(), n)
 	}
 	rec.reset()
@@ -184,6 +190,29 @@ func TestLateDataRerunsItsBucket(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(d.m.lateBuckets); v != 5 {
 		t.Fatalf("late buckets = %v, want 5", v)
+	}
+}
+
+// TestPeriodicRollup: a measurement chargewatch writes itself every minute
+// (snapshots) is downsampled hour after hour without any Touch.
+func TestPeriodicRollup(t *testing.T) {
+	d, rec, clock, _ := newTest(t, Config{Rollups: []Rollup{
+		{Measurement: "alert_open", Into: "alert_open_1h", Periodic: true, Queries: []Query{{Aggs: []Agg{{"last", "state", "state"}}}}},
+	}})
+	for _, at := range []time.Duration{11*time.Hour + 30*time.Minute, 12*time.Hour + 3*time.Minute, 12*time.Hour + 30*time.Minute, 13*time.Hour + 3*time.Minute} {
+		clock.Set(t0.Add(at))
+		if err := d.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hoursRE := regexp.MustCompile(`WHERE time >= '([^']+)' AND time < '([^']+)'`)
+	var got []string
+	for _, s := range rec.stmts {
+		m := hoursRE.FindStringSubmatch(s)
+		got = append(got, m[1][11:13]+"-"+m[2][11:13])
+	}
+	if want := []string{"11-12", "12-13"}; !slices.Equal(got, want) {
+		t.Fatalf("ran hours %v, want %v", got, want)
 	}
 }
 
@@ -472,7 +501,7 @@ func TestDefaultRollupStatements(t *testing.T) {
 	}
 	from := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	pile := byName["pile"]
-	st := pile.Statements("chargewatch", "raw", "rollup", from, from.Add(time.Hour))
+	st := pile.Statements("chargewatch", "raw", "rollup", from, from.Add(time.Hour), nil)
 	if len(st) != 2 {
 		t.Fatalf("pile statements: %q", st)
 	}
@@ -492,11 +521,34 @@ func TestDefaultRollupStatements(t *testing.T) {
 		t.Errorf("charging statement:\n got %s\nwant %s", st[1], want)
 	}
 	smokeR := byName["smoke"]
-	smoke := smokeR.Statements("chargewatch", "raw", "rollup", from, from.Add(time.Hour))[0]
+	smoke := smokeR.Statements("chargewatch", "raw", "rollup", from, from.Add(time.Hour), nil)[0]
 	for _, want := range []string{`max("smoke") AS "smoke_max"`, `last("smoke") AS "smoke_last"`, `min("battery_pct") AS "battery_pct_min"`, `min("rssi_dbm") AS "rssi_dbm_min"`} {
 		if !strings.Contains(smoke, want) {
 			t.Errorf("smoke statement lacks %s:\n%s", want, smoke)
 		}
+	}
+}
+
+// TestStatementsSkipMissingFields: with the measurement's field keys known,
+// only aggregates of fields it has are computed; a query left with none is
+// dropped.
+func TestStatementsSkipMissingFields(t *testing.T) {
+	var pile Rollup
+	for _, r := range DefaultRollups() {
+		if r.Measurement == "pile" {
+			pile = r
+		}
+	}
+	from := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	has := func(f string) bool { return f == "power_w" || f == "seq" }
+	st := pile.Statements("db", "raw", "rollup", from, from.Add(time.Hour), has)
+	want := `SELECT count("seq") AS "readings", mean("power_w") AS "power_w_mean", max("power_w") AS "power_w_max" INTO`
+	if len(st) != 2 || !strings.HasPrefix(st[0], want) {
+		t.Errorf("statements %q, want the first to start %s", st, want)
+	}
+	none := pile.Statements("db", "raw", "rollup", from, from.Add(time.Hour), func(string) bool { return false })
+	if len(none) != 0 {
+		t.Errorf("no fields: statements %q", none)
 	}
 }
 

@@ -23,9 +23,45 @@ type HTTPQuerier struct {
 
 var defaultClient = &http.Client{Timeout: 5 * time.Minute}
 
+// FieldKeys implements FieldLister with SHOW FIELD KEYS.
+func (h *HTTPQuerier) FieldKeys(ctx context.Context, rp, measurement string) ([]string, error) {
+	body, err := h.do(ctx, fmt.Sprintf("SHOW FIELD KEYS FROM %s.%s", ident(rp), ident(measurement)))
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Results []struct {
+			Series []struct {
+				Values [][]any `json:"values"`
+			} `json:"series"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("influxdb %s: %w", h.URL, err)
+	}
+	var keys []string
+	for _, res := range r.Results {
+		for _, s := range res.Series {
+			for _, v := range s.Values {
+				if k, ok := v[0].(string); ok {
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
+	return keys, nil
+}
+
 // Exec implements Querier. The credentials go in the form body, never in
 // errors.
 func (h *HTTPQuerier) Exec(ctx context.Context, q string) error {
+	_, err := h.do(ctx, q)
+	return err
+}
+
+// do runs q and returns the response body; an HTTP error or an error in
+// any statement's result is an error.
+func (h *HTTPQuerier) do(ctx context.Context, q string) ([]byte, error) {
 	form := url.Values{"q": {q}, "db": {h.Database}}
 	if h.Username != "" {
 		form.Set("u", h.Username)
@@ -33,7 +69,7 @@ func (h *HTTPQuerier) Exec(ctx context.Context, q string) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(h.URL, "/")+"/query", strings.NewReader(form.Encode()))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	c := h.Client
@@ -42,10 +78,10 @@ func (h *HTTPQuerier) Exec(ctx context.Context, q string) error {
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("influxdb: %w", err)
+		return nil, fmt.Errorf("influxdb: %w", err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	var r struct {
 		Results []struct {
 			Error string `json:"error"`
@@ -58,15 +94,15 @@ func (h *HTTPQuerier) Exec(ctx context.Context, q string) error {
 		if msg == "" {
 			msg = strings.TrimSpace(string(body))
 		}
-		return fmt.Errorf("influxdb %s: %s: %s", h.URL, resp.Status, msg)
+		return nil, fmt.Errorf("influxdb %s: %s: %s", h.URL, resp.Status, msg)
 	}
 	if r.Error != "" {
-		return fmt.Errorf("influxdb %s: %s", h.URL, r.Error)
+		return nil, fmt.Errorf("influxdb %s: %s", h.URL, r.Error)
 	}
 	for _, res := range r.Results {
 		if res.Error != "" {
-			return fmt.Errorf("influxdb %s: %s", h.URL, res.Error)
+			return nil, fmt.Errorf("influxdb %s: %s", h.URL, res.Error)
 		}
 	}
-	return nil
+	return body, nil
 }

@@ -36,6 +36,10 @@ type Rollup struct {
 	Measurement string // raw measurement, e.g. "meter"
 	Into        string // rollup measurement, e.g. "meter_1h"
 	Queries     []Query
+	// Periodic marks a measurement that chargewatch itself writes at a
+	// steady pace and in time order (the alerting engine's snapshots): its
+	// current hour is always dirty, so nobody needs to Touch it.
+	Periodic bool
 }
 
 // Field returns the rollup field name of aggregate fn over raw field f:
@@ -98,7 +102,8 @@ func aggregates(f devices.Field) []string {
 }
 
 // DefaultRollups returns the rollups of every device kind's measurement
-// (fields from the kind's vocabulary in the devices package) and of events.
+// (fields from the kind's vocabulary in the devices package), of events and
+// of the open-alert snapshots.
 func DefaultRollups() []Rollup {
 	var out []Rollup
 	for _, k := range devices.Kinds() {
@@ -121,22 +126,45 @@ func DefaultRollups() []Rollup {
 	out = append(out, Rollup{Measurement: "event", Into: RollupName("event"), Queries: []Query{
 		{Aggs: []Agg{{Func: "count", Field: "seq", As: FieldEvents}}},
 	}})
+	// The snapshots of open alerts (one point per open alert per minute, see
+	// dashboards/schema.go): per alert and hour, its state at the end of the
+	// hour, so that "open alerts over time" over months reads 60 times fewer
+	// points.
+	out = append(out, Rollup{Measurement: "alert_open", Into: RollupName("alert_open"), Periodic: true, Queries: []Query{
+		{Aggs: []Agg{
+			{Func: "last", Field: "state", As: "state"},
+			{Func: "last", Field: "age_s", As: "age_s"},
+			{Func: "max", Field: "overdue", As: "overdue"},
+			{Func: "last", Field: "relapse", As: "relapse"},
+		}},
+	}})
 	return out
 }
 
 // Statements returns the InfluxQL statements that (re)compute the rollup
 // of r for the hour buckets in [from, to) (both multiples of Bucket).
 // GROUP BY * keeps every tag, so each raw series gets its own rollup series.
-func (r *Rollup) Statements(db, rawRP, rollupRP string, from, to time.Time) []string {
+// If has is not nil, aggregates of fields it does not report are left out:
+// an aggregate of a field the measurement never had still costs InfluxDB an
+// iterator per series.
+func (r *Rollup) Statements(db, rawRP, rollupRP string, from, to time.Time, has func(field string) bool) []string {
 	out := make([]string, 0, len(r.Queries))
 	for _, q := range r.Queries {
 		var b strings.Builder
 		b.WriteString("SELECT ")
-		for i, a := range q.Aggs {
-			if i > 0 {
+		n := 0
+		for _, a := range q.Aggs {
+			if has != nil && !has(a.Field) {
+				continue
+			}
+			if n > 0 {
 				b.WriteString(", ")
 			}
 			fmt.Fprintf(&b, "%s(%s) AS %s", a.Func, ident(a.Field), ident(a.As))
+			n++
+		}
+		if n == 0 {
+			continue
 		}
 		fmt.Fprintf(&b, " INTO %s.%s.%s FROM %s.%s.%s WHERE time >= '%s' AND time < '%s'",
 			ident(db), ident(rollupRP), ident(r.Into), ident(db), ident(rawRP), ident(r.Measurement),

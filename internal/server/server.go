@@ -86,7 +86,16 @@ type Server struct {
 func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, logger: logger, reg: prometheus.NewRegistry(), scheme: "http"}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := registry.Open(ctx, cfg.Registry, registry.WithLogger(logger), registry.WithPollInterval(cfg.RegistryPoll), registry.WithRegisterer(s.reg))
+	// A device replaced under the same id restarts its seq counter: the
+	// ingester is made below, so the hook reaches it late (the reload loop
+	// that calls it starts in Run).
+	var onReplace func(ids ...string)
+	store, err := registry.Open(ctx, cfg.Registry, registry.WithLogger(logger), registry.WithPollInterval(cfg.RegistryPoll), registry.WithRegisterer(s.reg),
+		registry.WithOnSwap(func(old, new *registry.Snapshot) {
+			if ids := registry.ReplacedDevices(old, new); len(ids) > 0 && onReplace != nil {
+				onReplace(ids...)
+			}
+		}))
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +150,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, err
 	}
 	s.ingester = ing
+	onReplace = ing.ForgetSeq
 	if cfg.Alerting.Enabled {
 		if err := s.newAlerting(ctx, influxPass); err != nil {
 			store.Close()
