@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/ingest/adapters"
 	"github.com/chargewatch/chargewatch/ingest/wal"
 )
 
@@ -46,6 +47,10 @@ type Config struct {
 	// (default 2 ms for telemetry; events always sync at once). Longer
 	// means fewer fsyncs and more acknowledgement latency.
 	SyncEvery time.Duration
+	// Adapters map the topics of devices already installed (Tasmota,
+	// Shelly, Zigbee2MQTT, ThingsBoard) onto the contract; the events
+	// session subscribes to their filters. nil: none.
+	Adapters *adapters.Router
 	// UnsafeAckBeforeFsync acknowledges messages before their records are
 	// durable. Test-only: it is the negative control that proves the
 	// crash tests can detect loss. Never set it in production.
@@ -133,8 +138,13 @@ func New(cfg Config, dir func() Directory, reg prometheus.Registerer, logger *sl
 	}
 	telSess := newSession(SessionTelemetry, []string{devices.FilterTelemetry}, tel, in.logs[SessionTelemetry],
 		newProcessor(dir, cfg.Limits, now, m, in.seq, logger), m, logger)
-	evSess := newSession(SessionEvents, []string{devices.FilterEvent, devices.FilterStatus}, ev, in.logs[SessionEvents],
-		newProcessor(dir, cfg.Limits, now, m, in.seq, logger), m, logger)
+	evFilters := []string{devices.FilterEvent, devices.FilterStatus}
+	evProc := newProcessor(dir, cfg.Limits, now, m, in.seq, logger)
+	if cfg.Adapters != nil {
+		evFilters = append(evFilters, cfg.Adapters.Filters()...)
+		evProc.adapters = cfg.Adapters
+	}
+	evSess := newSession(SessionEvents, evFilters, ev, in.logs[SessionEvents], evProc, m, logger)
 	evSess.extra["$SYS/broker/publish/messages/dropped"] = func(_ mqtt.Client, msg mqtt.Message) {
 		if v, err := strconv.ParseFloat(strings.TrimSpace(string(msg.Payload())), 64); err == nil {
 			m.BrokerDropped.Set(v)

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/ingest/adapters/accounts"
 	"github.com/chargewatch/chargewatch/internal/testenv"
 )
 
@@ -469,5 +470,47 @@ func TestMetricsPassPromtool(t *testing.T) {
 	cmd.Stdin = &buf
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestAdapterDeviceThroughTheIngester: a Tasmota plug publishing on its
+// own topics (tele/<topic>/SENSOR) is mapped onto the contract, stored
+// like any registered plug, and a payload the adapter cannot read is
+// quarantined with the foreign topic.
+func TestAdapterDeviceThroughTheIngester(t *testing.T) {
+	mq, inf := testenv.SharedMosquitto(t), testenv.SharedInflux(t)
+	db := testenv.DBName(t)
+	dir := e2eDir()
+	f, err := accounts.Parse("adapters.yaml", []byte(`accounts:
+  - username: plug-athom
+    gateway: gw-e2e
+    tasmota:
+      devices:
+        athomspv3a: plug-1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := f.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	startIngester(t, mq, inf, db, dir, func(c *Config) { c.Adapters = router })
+	pub := publisher(t, mq.URL, "plug-athom")
+	ts := time.Now().UTC().Truncate(time.Second)
+	publish(t, pub, "tele/athomspv3a/SENSOR", fmt.Appendf(nil, `{"Time":"%s","ENERGY":{"Total":1066.000,"Power":118.5,"Factor":0.97,"Voltage":227.7,"Current":0.537}}`,
+		ts.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04:05")))
+	publish(t, pub, "tele/athomspv3a/SENSOR", []byte(`{"ENERGY":`))
+	rows := inf.WaitFor(t, 20*time.Second, db, `SELECT power_w, voltage_v, pf FROM plug WHERE device='plug-1'`, func(s []testenv.Series) bool {
+		return len(s) == 1 && len(s[0].Values) == 1
+	})
+	if p := rows[0].Float(0, "power_w"); p != 118.5 {
+		t.Errorf("power_w = %v, want 118.5", p)
+	}
+	rej := inf.WaitFor(t, 20*time.Second, db, `SELECT topic, message FROM rejected`, func(s []testenv.Series) bool {
+		return len(s) == 1 && len(s[0].Values) == 1
+	})
+	if got := rej[0].String(0, "topic"); got != "tele/athomspv3a/SENSOR" {
+		t.Errorf("quarantined with topic %q, want the foreign topic", got)
 	}
 }

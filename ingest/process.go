@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/ingest/adapters"
 	"github.com/chargewatch/chargewatch/ingest/record"
 )
 
@@ -32,6 +34,10 @@ type processor struct {
 	out      [][]byte
 	bufs     [][]byte
 	throttle logThrottle
+
+	// adapters map foreign topics (nil: none configured)
+	adapters *adapters.Router
+	foreign  []byte
 
 	// counters resolved once: WithLabelValues hashes on every call
 	acceptedReadings, acceptedEvents, acceptedStatus prometheus.Counter
@@ -60,6 +66,31 @@ func (p *processor) emit(b []byte) {
 // returned slices are reused by the next call.
 func (p *processor) process(topic string, payload []byte, received time.Time) [][]byte {
 	p.out = p.out[:0]
+	if p.adapters != nil && !strings.HasPrefix(topic, devices.TopicPrefix) {
+		return p.processForeign(topic, payload, received)
+	}
+	return p.processOne(topic, payload, received)
+}
+
+// processForeign maps a message of a device already installed (Tasmota,
+// Shelly, Zigbee2MQTT, ThingsBoard) onto contract messages and processes
+// each like one that arrived on its contract topic. What the adapter
+// cannot map is quarantined with the foreign topic and payload.
+func (p *processor) processForeign(topic string, payload []byte, received time.Time) [][]byte {
+	mapped, rejects := p.adapters.Map(topic, payload, received)
+	for _, e := range rejects {
+		p.reject("", "", topic, payload, received, -1, e)
+	}
+	for i := range mapped {
+		m := &mapped[i]
+		p.foreign = m.AppendPayload(p.foreign[:0])
+		p.processOne(m.Topic(), p.foreign, received)
+	}
+	return p.out
+}
+
+// processOne appends the records of one contract message to p.out.
+func (p *processor) processOne(topic string, payload []byte, received time.Time) [][]byte {
 	t, err := devices.ParseTopic(topic)
 	if err != nil {
 		p.reject("", "", topic, payload, received, -1, err.(*devices.Error))

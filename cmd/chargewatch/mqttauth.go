@@ -13,6 +13,7 @@ import (
 
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/ingest/adapters/accounts"
 	"github.com/chargewatch/chargewatch/internal/mqttauth"
 	"github.com/chargewatch/chargewatch/internal/server"
 )
@@ -63,6 +64,7 @@ func mqttAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return 2
 	}
 	regPath, cid := *db, *clientID
+	adaptersFile := ""
 	if *cfgPath != "" {
 		cfg, err := server.LoadConfig(*cfgPath)
 		if err != nil {
@@ -75,6 +77,7 @@ func mqttAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if cid == "" {
 			cid = cfg.MQTT.ClientID
 		}
+		adaptersFile = cfg.Ingest.Adapters
 	}
 	if cid == "" {
 		cid = "chargewatch-ingest"
@@ -91,7 +94,19 @@ func mqttAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return 1
 	}
 	defer st.Close()
-	rep, err := mqttauth.Write(*out, st.Current(), mqttauth.Options{ClientID: cid, Simulators: *sim, RotateService: *rotate})
+	opts := mqttauth.Options{ClientID: cid, Simulators: *sim, RotateService: *rotate}
+	if adaptersFile != "" {
+		f, err := accounts.Load(adaptersFile)
+		if err == nil {
+			opts.Adapters = f.ACL()
+			opts.AdapterFilters, err = f.Filters()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "mqtt-auth: ingest.adapters: %v\n", err)
+			return 1
+		}
+	}
+	rep, err := mqttauth.Write(*out, st.Current(), opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqtt-auth: %v\n", err)
 		return 1

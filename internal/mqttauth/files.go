@@ -12,6 +12,7 @@ import (
 
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/ingest/adapters/accounts"
 )
 
 // File names in the output directory.
@@ -47,6 +48,12 @@ type Options struct {
 	// with one shared password, kept in SimulatorsFile: for the demo and
 	// load tests, never for real gateways.
 	Simulators bool
+	// Adapters are the accounts of devices already installed that publish
+	// on their own topics (ingest/adapters/accounts): each gets its
+	// password hash and its topics; AdapterFilters are what the ingester's
+	// events session must be able to read.
+	Adapters       []accounts.ACLEntry
+	AdapterFilters []string
 	// RotateService makes new passwords for the service accounts (and the
 	// simulators) even if their files exist. The server must then be
 	// restarted with them.
@@ -143,13 +150,33 @@ func Write(dir string, snap *registry.Snapshot, o Options) (*Report, error) {
 		}
 		fmt.Fprintf(&passwd, "%s:%s\n", g.ID, h)
 	}
+	acl := ACL(o.ClientID)
+	if len(o.Adapters) > 0 {
+		acl = append(acl, adapterACL(o, rep.Events)...)
+		seen := map[string]bool{}
+		for _, a := range o.Adapters {
+			if seen[a.Username] {
+				continue
+			}
+			seen[a.Username] = true
+			if a.PasswordHash == "" {
+				rep.Missing = append(rep.Missing, a.Username)
+				continue
+			}
+			if err := CheckHash(a.PasswordHash); err != nil {
+				errs = append(errs, fmt.Errorf("adapter account %q: password_hash: %w", a.Username, err))
+				continue
+			}
+			fmt.Fprintf(&passwd, "%s:%s\n", a.Username, a.PasswordHash)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	if err := writeAtomic(filepath.Join(dir, PasswdFile), passwd.Bytes(), 0o640); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(dir, ACLFile), ACL(o.ClientID), 0o640); err != nil {
+	if err := writeAtomic(filepath.Join(dir, ACLFile), acl, 0o640); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -180,6 +207,28 @@ topic read cw/v1/+/+/event
 topic read cw/v1/+/+/status
 topic read $SYS/broker/publish/messages/dropped
 `, tel, ev)
+	return b.Bytes()
+}
+
+// adapterACL grants each adapter account its foreign topics, and the
+// ingester's events account the right to read them.
+func adapterACL(o Options, events string) []byte {
+	var b bytes.Buffer
+	b.WriteString("\n# Devices already installed, through adapters (docs/adapters.md).\n")
+	user := ""
+	for _, a := range o.Adapters {
+		if a.Username != user {
+			user = a.Username
+			fmt.Fprintf(&b, "\nuser %s\n", user)
+		}
+		fmt.Fprintf(&b, "topic %s %s\n", a.Access, a.Topic)
+	}
+	if len(o.AdapterFilters) > 0 {
+		fmt.Fprintf(&b, "\nuser %s\n", events)
+		for _, f := range o.AdapterFilters {
+			fmt.Fprintf(&b, "topic read %s\n", f)
+		}
+	}
 	return b.Bytes()
 }
 

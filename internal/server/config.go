@@ -73,6 +73,10 @@ type Config struct {
 		MaxPast           time.Duration `yaml:"max_past"`
 		MaxFuture         time.Duration `yaml:"max_future"`
 		DrainGrace        time.Duration `yaml:"drain_grace"`
+		// Adapters is the accounts file of devices already installed
+		// (Tasmota, Shelly, Zigbee2MQTT, ThingsBoard: docs/adapters.md);
+		// empty: none.
+		Adapters string `yaml:"adapters"`
 	} `yaml:"ingest"`
 	RegistryPoll time.Duration `yaml:"registry_poll"`
 	Alerting     struct {

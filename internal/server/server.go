@@ -33,6 +33,8 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/devices/registry"
 	"github.com/chargewatch/chargewatch/ingest"
+	"github.com/chargewatch/chargewatch/ingest/adapters"
+	"github.com/chargewatch/chargewatch/ingest/adapters/accounts"
 	"github.com/chargewatch/chargewatch/internal/ratelimit"
 	"github.com/chargewatch/chargewatch/internal/tlsutil"
 )
@@ -144,6 +146,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		// Test-only negative control of the crash tests (docs/ingest.md).
 		UnsafeAckBeforeFsync: os.Getenv("CHARGEWATCH_TEST_UNSAFE_ACK_BEFORE_FSYNC") == "1",
 	}
+	if cfg.Ingest.Adapters != "" {
+		router, err := loadAdapters(cfg.Ingest.Adapters, store.Current())
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("ingest.adapters: %w", err)
+		}
+		icfg.Adapters = router
+	}
 	ing, err := ingest.New(icfg, func() ingest.Directory { return Directory{S: store.Current()} }, s.reg, logger.With("component", "ingest"))
 	if err != nil {
 		store.Close()
@@ -198,6 +208,28 @@ func (s *Server) mqttTLS() (*tls.Config, error) {
 		s.expiry.WatchKeyPair(tlsutil.UseMQTTClient, c.Pair)
 	}
 	return c.Config, nil
+}
+
+// loadAdapters loads the adapter accounts and checks them against the
+// registry: every account's gateway and devices must be registered.
+func loadAdapters(path string, snap *registry.Snapshot) (*adapters.Router, error) {
+	f, err := accounts.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.CheckRegistry(accounts.RegistryFunc{
+		DeviceFunc: func(id string) (string, devices.Kind, bool) {
+			d, ok := snap.Device(id)
+			if !ok {
+				return "", devices.KindUnknown, false
+			}
+			return d.Gateway.ID, d.Kind, true
+		},
+		GatewayFunc: func(id string) bool { _, ok := snap.Gateway(id); return ok },
+	}); err != nil {
+		return nil, fmt.Errorf("%s:\n%w", path, err)
+	}
+	return f.Build()
 }
 
 func extraConsumers(cfg Config) []string {
