@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -423,7 +424,7 @@ func (v *validator) checkMQTT(m *MQTT) {
 		v.fail("mqtt.password_file", ctx, "password and password_file are both set: keep one")
 	}
 	if m.PasswordFile != "" {
-		if _, err := os.ReadFile(m.PasswordFile); err != nil {
+		if _, err := readLimited(m.PasswordFile, maxSecretFile); err != nil {
 			v.fail("mqtt.password_file", ctx, "password_file: %v", errText(err))
 		}
 	}
@@ -603,7 +604,7 @@ func (v *validator) loadProfileFiles(c *Config) map[string]*profile.Profile {
 			path = filepath.Join(v.dir, path)
 		}
 		where := v.at(fmt.Sprintf("profile_files[%d]", i))
-		b, err := os.ReadFile(path)
+		b, err := readLimited(path, maxProfileFile)
 		if err != nil {
 			v.errAt(where, "profile_files", "%s: %v", f, errText(err))
 			continue
@@ -696,11 +697,35 @@ func (c *Config) Password() (string, error) {
 	if c.MQTT.PasswordFile == "" {
 		return c.MQTT.Password, nil
 	}
-	b, err := os.ReadFile(c.MQTT.PasswordFile)
+	b, err := readLimited(c.MQTT.PasswordFile, maxSecretFile)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// Limits on files a config names, so that a path like /dev/zero gives an
+// error instead of a hang.
+const (
+	maxSecretFile  = 4 << 10
+	maxProfileFile = 1 << 20
+)
+
+// readLimited reads a file that must not be larger than max bytes.
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes: is it the right file?", path, max)
+	}
+	return b, nil
 }
 
 // Summary describes a valid config in a few lines, for cw-edge check.
