@@ -12,9 +12,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
