@@ -126,10 +126,10 @@ start chargewatch "$RUN_DIR/logs/chargewatch.log" "$BIN/chargewatch" serve --con
 wait_for chargewatch 30 curl -sf "http://127.0.0.1:$HTTP_PORT/readyz"
 
 step "starting cw-sim: the demo city, live"
-# Every simulated gateway logs in as itself with the simulators' password. (cw-sim takes it
-# on the command line, which other local users can see in ps: fine for a loopback demo.)
+# Every simulated gateway logs in as itself with the simulators' password (read from its file,
+# so it never shows in ps).
 start cw-sim "$RUN_DIR/logs/cw-sim.log" "$BIN/cw-sim" run --site "$SITE" \
-  --broker "tcp://127.0.0.1:$MQTT_PORT" --password "$(cat "$RUN_DIR/mqtt-auth/simulators.password")" \
+  --broker "tcp://127.0.0.1:$MQTT_PORT" --password-file "$RUN_DIR/mqtt-auth/simulators.password" \
   --clock live --demo --truth "$RUN_DIR/ground-truth.jsonl"
 
 cat <<EOF

@@ -42,12 +42,19 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&cfg.Duration, "duration", 0, "stop after this long")
 	fs.Int64Var(&cfg.Messages, "messages", 0, "stop after this many messages")
 	fs.StringVar(&cfg.Prefix, "prefix", cfg.Prefix, "id prefix of the gateways and devices")
-	fs.StringVar(&cfg.Password, "password", "", "MQTT password of every connection")
+	fs.StringVar(&cfg.Password, "password", "", "MQTT password of every connection (visible in ps: prefer --password-file)")
+	passwordFile := fs.String("password-file", "", "file holding the MQTT password of every connection")
 	fs.StringVar(&siteOut, "site-out", "", "also write the registry site file of the load's devices here")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *passwordFile != "" {
+		var err error
+		if cfg.Password, err = readPasswordFile(*passwordFile); err != nil {
+			return err
+		}
 	}
 	cfg.QoS = byte(qos)
 	if *cpuProfile != "" {

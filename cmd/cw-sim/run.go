@@ -57,7 +57,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&f.qos, "qos", -1, "MQTT QoS for telemetry and events, 0 or 1 (default: the scenario's, 1)")
 	fs.IntVar(&f.batch, "batch", 0, "readings per telemetry message (default: the scenario's, 1)")
 	fs.IntVar(&f.inFlight, "in-flight", 0, "unacknowledged messages at most (default: the scenario's, 1000)")
-	fs.StringVar(&f.password, "password", "", "MQTT password of every gateway, if the broker needs one")
+	fs.StringVar(&f.password, "password", "", "MQTT password of every gateway, if the broker needs one (visible in ps: prefer --password-file)")
+	passwordFile := fs.String("password-file", "", "file holding the MQTT password of every gateway (mqtt-auth's simulators.password)")
 	fs.StringVar(&f.now, "now", "", "pretend the run starts at this RFC 3339 time (reproducible backfills)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	if err := parse(fs, args); err != nil {
@@ -97,6 +98,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var pub *publish.Publisher
 	if f.broker != "" {
 		var pw func(string) string
+		if *passwordFile != "" {
+			if f.password, err = readPasswordFile(*passwordFile); err != nil {
+				return err
+			}
+		}
 		if f.password != "" {
 			pw = func(string) string { return f.password }
 		}
@@ -380,3 +386,17 @@ cw-sim check validates a scenario (every problem, with its line) and describes i
 }
 
 func exampleScenario() []byte { return scenario.Example() }
+
+// readPasswordFile reads a password kept in a file (trailing newline
+// dropped), so that it does not show on the command line.
+func readPasswordFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", fmt.Errorf("--password-file %s is empty", path)
+	}
+	return pw, nil
+}
