@@ -36,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chargewatch/chargewatch/alerting"
+	"github.com/chargewatch/chargewatch/alerting/report"
 	"github.com/chargewatch/chargewatch/alerting/store"
 	"github.com/chargewatch/chargewatch/devices/registry"
 	"github.com/chargewatch/chargewatch/internal/ratelimit"
@@ -56,9 +57,13 @@ type Registry interface{ Current() *registry.Snapshot }
 
 // Options configure the server.
 type Options struct {
-	Logger  *slog.Logger
-	Now     func() time.Time // nil: time.Now
-	MaxBody int64            // request body limit in bytes; 0: 64 KiB
+	// Escalations, when set, counts escalations per alert since a time
+	// (Unix ms) for the accountability report (from the notification
+	// outbox); nil: the report says escalations were not counted.
+	Escalations func(ctx context.Context, since int64) (report.Counts, error)
+	Logger      *slog.Logger
+	Now         func() time.Time // nil: time.Now
+	MaxBody     int64            // request body limit in bytes; 0: 64 KiB
 	// AuthFailures limits failed authentications per client address;
 	// zero: DefaultAuthFailures.
 	AuthFailures Limit
@@ -97,12 +102,13 @@ type Server struct {
 	authFailures *ratelimit.Limiter // by client address
 	writes       *ratelimit.Limiter // by subject
 	metrics      metrics
+	escalations  func(ctx context.Context, since int64) (report.Counts, error)
 }
 
 // New returns a server reading from st, changing through be, and taking
 // people's roles from reg.
 func New(st *store.Store, be Backend, reg Registry, o Options) *Server {
-	s := &Server{st: st, be: be, reg: reg, log: o.Logger, now: o.Now, maxBody: o.MaxBody}
+	s := &Server{st: st, be: be, reg: reg, log: o.Logger, now: o.Now, maxBody: o.MaxBody, escalations: o.Escalations}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -183,6 +189,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/silences", s.createSilence, true, false},
 		{"DELETE /api/v1/silences/{id}", s.endSilence, true, false},
 		{"GET /api/v1/audit", s.listAudit, false, true},
+		{"GET /api/v1/report", s.getReport, false, true},
 		{"GET /api/v1/tokens", s.listTokens, false, false},
 		{"POST /api/v1/tokens", s.createToken, true, false},
 		{"DELETE /api/v1/tokens/{id}", s.revokeToken, true, false},

@@ -71,6 +71,17 @@ func TestEveryEndpointScope(t *testing.T) {
 					t.Errorf("%s sees m5's audit log: %v, want %v: %.300s", who, in, want, body)
 				}
 			}},
+		"GET /api/v1/report": {"GET", "/api/v1/report?level=all&from=2026-01-05T00:00:00%2B08:00&to=2026-01-06T00:00:00%2B08:00", "",
+			expect{"gw1": 200, "so1": 200, "fb": 200, "viewer-c3": 200, "gw3": 200, "adm": 200},
+			func(t *testing.T, v *env, who, body string) {
+				in := strings.Contains(body, `"place":"c3"`)
+				if want := who == "gw3" || who == "fb" || who == "viewer-c3" || who == "adm"; in != want {
+					t.Errorf("%s sees c3's figures: %v, want %v: %.300s", who, in, want, body)
+				}
+				if (who == "gw1" || who == "so1") && strings.Contains(body, `"s2"`) {
+					t.Errorf("%s sees something of s2: %.300s", who, body)
+				}
+			}},
 		"GET /api/v1/tokens":         {"GET", "/api/v1/tokens", "", expect{"gw1": 403, "so1": 403, "fb": 403, "viewer-c3": 403, "gw3": 403, "adm": 200}, nil},
 		"POST /api/v1/tokens":        {"POST", "/api/v1/tokens", `{"name":"n","role":"viewer"}`, expect{"gw1": 403, "so1": 403, "fb": 403, "viewer-c3": 403, "gw3": 403, "adm": 201}, nil},
 		"DELETE /api/v1/tokens/{id}": {"DELETE", "/api/v1/tokens/TOK", "", expect{"gw1": 403, "so1": 403, "fb": 403, "viewer-c3": 403, "gw3": 403, "adm": 204}, nil},

@@ -5,6 +5,7 @@
 //	chargewatch check-config FILE          validate a configuration file and exit
 //	chargewatch devices validate|import|list|backup ...
 //	chargewatch tokens create ...
+//	chargewatch report --config FILE ...   accountability report, CSV or JSON
 //	chargewatch mqtt-auth ...              broker password file and ACL from the registry
 //	chargewatch backup|restore ...          databases, consistently, while running / stopped
 //	chargewatch version
@@ -33,6 +34,7 @@ Commands:
   check-config FILE                        validate a configuration file and exit
   devices validate|import|list|backup ...  manage the device registry (chargewatch devices help)
   tokens create --config FILE --name N --person ID   make an API token (printed once)
+  report --config FILE [--from T] [--to T] [--level L] [--format csv|json]   accountability report (docs/api.md)
   mqtt-auth --config FILE --out DIR        broker password file and ACL from the registry (mqtt-auth help)
   backup --config FILE OUT_DIR             consistent copy of the registry, alert and outbox databases, while running
   restore --config FILE IN_DIR             put a backup back (the server must be stopped)
@@ -84,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return registry.Command(ctx, args[1:], stdout, stderr)
 	case "tokens":
 		return tokens(ctx, args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "mqtt-auth":
 		return mqttAuth(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "backup":

@@ -17,6 +17,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/chargewatch/chargewatch/alerting/engine"
 	"github.com/chargewatch/chargewatch/alerting/feed"
 	alertinflux "github.com/chargewatch/chargewatch/alerting/influx"
+	"github.com/chargewatch/chargewatch/alerting/report"
 	"github.com/chargewatch/chargewatch/alerting/store"
 	"github.com/chargewatch/chargewatch/devices"
 	"github.com/chargewatch/chargewatch/devices/registry"
@@ -80,6 +82,7 @@ type Server struct {
 	closeInflux func()
 	api         http.Handler
 	dispatcher  *dispatch.Dispatcher // nil without a notifications file
+	reportRun   *report.Runner
 	ackPath     string
 }
 
@@ -292,7 +295,23 @@ func (s *Server) newAlerting(ctx context.Context, influxPass string) error {
 		return err
 	}
 	s.alertInflux = aw
-	s.api = api.New(st, eng, s.registry, api.Options{Logger: logger, Registerer: s.reg}).Handler()
+	aopts := api.Options{Logger: logger, Registerer: s.reg}
+	if s.dispatcher != nil {
+		aopts.Escalations = func(ctx context.Context, since int64) (report.Counts, error) {
+			return report.EscalationsFromFile(ctx, cfg.Alerting.DispatchDB, since)
+		}
+	}
+	s.api = api.New(st, eng, s.registry, aopts).Handler()
+	// The accountability report's figures go to InfluxDB for the dashboards.
+	iw := ingest.NewInfluxWriter(ingest.InfluxConfig{URL: cfg.InfluxDB.URL, Database: cfg.InfluxDB.Database,
+		RetentionPolicy: cfg.InfluxDB.RetentionPolicy, Username: cfg.InfluxDB.Username, Password: influxPass, Timeout: cfg.InfluxDB.Timeout})
+	s.reportRun = &report.Runner{Store: st, Escalations: aopts.Escalations,
+		Write: func(ctx context.Context, lines []string) error {
+			return iw.Write(ctx, []byte(strings.Join(lines, "\n")))
+		},
+		OnError: func(err error) {
+			logger.Warn("writing the accountability report to InfluxDB failed; next round retries", "err", err)
+		}}
 	return nil
 }
 
@@ -396,6 +415,7 @@ func (s *Server) Run(ctx context.Context) error {
 		if s.dispatcher != nil {
 			goRun("dispatch", actx, s.dispatcher.Run)
 		}
+		goRun("accountability report", actx, s.reportRun.Run)
 	}
 	s.logger.Info("chargewatch serving", "http", s.scheme+"://"+s.Addr(), "mqtt", s.cfg.MQTT.URL, "influxdb", s.cfg.InfluxDB.URL,
 		"data_dir", s.cfg.DataDir, "registry", s.cfg.Registry)
