@@ -40,8 +40,8 @@ type Charging interface {
 }
 
 // ChargingModel makes a device's charging detector. The engine takes one
-// model; StepModel is the first version, and the detection work replaces it
-// behind this interface.
+// model: StepModel is the first version, PhysicsModel its replacement
+// (charging_physics.go, docs/detection.md).
 type ChargingModel interface {
 	New() Charging
 }
@@ -60,8 +60,8 @@ func (f ChargingModelFunc) New() Charging { return f() }
 // kW resistive loads (a step above StepMaxW is another load, not a
 // charger) and compressor cycles shorter than ConfirmAfter. It does not
 // separate chargers from other stable loads in the band that run longer
-// than ConfirmAfter (a television, a desktop PC): that is the detection
-// issue's work.
+// than ConfirmAfter (a television, a desktop PC, lighting): PhysicsModel
+// does; docs/detection.md compares the two.
 var StepModel ChargingModel = ChargingModelFunc(func() Charging { return new(stepCharging) })
 
 const (

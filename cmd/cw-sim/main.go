@@ -42,6 +42,7 @@ Usage:
   cw-sim site    write the registry site file of a scenario's city
   cw-sim load    publish synthetic meter telemetry at a rate, for benchmarks
   cw-sim check   validate a scenario and describe its city
+  cw-sim eval    measure the indoor-charging detector against simulated ground truth
   cw-sim example print a commented example scenario
 
 Run "cw-sim COMMAND -h" for a command's flags. See docs/simulators.md.
@@ -63,6 +64,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdLoad(ctx, rest, stdout, stderr)
 	case "check":
 		err = cmdCheck(rest, stdout, stderr)
+	case "eval":
+		err = cmdEval(ctx, rest, stdout, stderr)
 	case "example":
 		_, err = stdout.Write(exampleScenario())
 	case "-h", "-help", "--help", "help":

@@ -1,0 +1,938 @@
+package detect
+
+import (
+	"errors"
+	"math"
+	"time"
+	"unsafe"
+)
+
+// PhysicsParams tune PhysicsModel. The per-device thresholds that the
+// alerting configuration sets (ChargingConfig: the step band, the end
+// level and time, the longest gap) come with each reading; these are the
+// model's own, shared by every device. The defaults were chosen on the
+// tuning seeds of simulators/eval (docs/detection.md).
+type PhysicsParams struct {
+	// EdgeW and EdgeK: a change between two readings of at least
+	// max(EdgeW, EdgeK × the robust standard deviation of the
+	// reading-to-reading change) is an appliance switching (an edge).
+	EdgeW float64
+	EdgeK float64
+	// Settle: for this long after a step starts, readings show its
+	// start-up (a compressor's peak decaying) and are not used to judge
+	// noise; its level is read after it.
+	Settle time.Duration
+	// Hold: a step stays a candidate while the power stays at least Hold
+	// times the step over the power before it (loads that were on before
+	// and went off are allowed for), and, after the persistence window
+	// (45 min), while the lowest power of the window does.
+	Hold float64
+	// PairTol: a down-edge within PairTol (relative) of a step's level
+	// ends it.
+	PairTol float64
+
+	// Fast confirmation: the step has held FastHold and FastReadings
+	// reading intervals (at intervals over 90 s, FastReadings readings
+	// without an edge, so that its noise is judged on enough of them), the
+	// power has been quiet since (relative
+	// reading-to-reading noise at most FastNoise of the step, or FastNoiseW
+	// watts: a charger runs at constant current; lighting flickers more, a
+	// television or a PC much more), it did not overshoot at its start by more than
+	// MaxOvershoot (a compressor's start-up; judged at intervals up to
+	// 90 s), and the unit is not known to run a load of this size that
+	// is not a charger.
+	FastHold     time.Duration
+	FastReadings int
+	FastNoise    float64
+	FastNoiseW   float64
+	MaxOvershoot float64
+	// Rise confirmation: after SlowHold, a step whose level rose by
+	// MinRise to MaxRise (relative, per hour: a charger's plateau rises
+	// with the pack voltage) with a t statistic of at least RiseT. The
+	// rise is measured in the stretches between edges, each weighted by
+	// its own noise, leaving out RiseSkip after every up-edge.
+	SlowHold time.Duration
+	MinRise  float64
+	MaxRise  float64
+	RiseT    float64
+	RiseSkip time.Duration
+	// Quiet-later confirmation: a step that held QuietHold and is quiet
+	// now (its last readings within FastNoise) outlasted the noisy loads
+	// that hid it; confirmed unless the unit is known to run a load of its
+	// size that is not a charger. 0 disables it.
+	QuietHold time.Duration
+	// MaxCandidate: a step not confirmed after this long is forgotten.
+	MaxCandidate time.Duration
+	// CyclerHold: a step the size of a load the unit runs for minutes at
+	// a time (a fridge compressor) must hold this many times that load's
+	// longest run before the fast confirmation.
+	CyclerHold float64
+	// MemTol: steps within this relative size are the same load.
+	MemTol float64
+
+	// Trace, when set, is called at each decision with the detector's
+	// view of the step: for tuning and evaluation tools; nil in service.
+	// It must not keep the pointer.
+	Trace func(*ChargingTrace)
+}
+
+// DefaultPhysicsParams returns the defaults.
+func DefaultPhysicsParams() PhysicsParams {
+	return PhysicsParams{
+		EdgeW: 25, EdgeK: 4, Settle: 4 * time.Minute, Hold: 0.7, PairTol: 0.15,
+		FastHold: 10 * time.Minute, FastReadings: 6, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12,
+		SlowHold: 45 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 4, RiseSkip: 8 * time.Minute,
+		QuietHold: 0, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
+	}
+}
+
+// ChargingTrace is the detector's view of a step at a decision.
+type ChargingTrace struct {
+	TS     int64  // the reading that caused it
+	Event  string // open, drop, fire, end
+	Reason string
+	Start  int64   // the step's first reading
+	StepW  float64 // the step at its first reading
+	LevelW float64 // its settled level
+	RefW   float64 // the power before it
+	Noise  float64 // relative reading-to-reading noise since its start
+	Added  float64 // relative reading-to-reading noise it added
+	Over   float64 // relative overshoot at the start
+	Rise   float64 // relative rise per hour
+	RiseT  float64 // t statistic of the rise
+	Held   time.Duration
+	N      int    // quiet readings since the start
+	Known  string // what the unit's memory says about a load of this size: "", "charger", "cycler", "other"
+}
+
+// PhysicsModel is the indoor-charging detector that follows a charger's
+// physics (docs/detection.md): a step into the charger band that holds,
+// with the default PhysicsParams.
+var PhysicsModel ChargingModel = NewPhysicsModel(DefaultPhysicsParams())
+
+// NewPhysicsModel returns the physics-based model with parameters p.
+func NewPhysicsModel(p PhysicsParams) ChargingModel {
+	pp := &p
+	return ChargingModelFunc(func() Charging { return &physCharging{p: pp} })
+}
+
+// Candidate states.
+const (
+	cFree   uint8 = iota
+	cOpen         // a step in the band, being judged
+	cCharge       // confirmed as a charge
+)
+
+// Candidate flags.
+const (
+	fClean uint8 = 1 << iota // no edge while it settled: its overshoot is known
+	fBelow                   // the last reading was under the hold level
+)
+
+// cand is a step into the charger band. 64 bytes.
+type cand struct {
+	t0   int64   // first reading of the step
+	low  int64   // charge: first reading under the end level; 0 otherwise
+	ref  float32 // the power before the step less two of its noise's standard deviations, less what went off since
+	pre  float32 // the power before the step, less what went off since
+	step float32 // the step at its first reading
+	lvl  float32 // its level once settled; 0 before
+	v0   float32 // robust variance of the reading-to-reading change before it, W²
+	sd2  float32 // sum of squared reading-to-reading changes, quiet readings since
+	nz   float32 // relative noise when it had held FastHold; 0 before
+	rq   float32 // recent squared reading-to-reading change, W², EWMA over quiet readings
+	sxx  float32 // rise regression since the start: the stretches between
+	sxy  float32 // ... edges pooled, each weighted by its own noise
+	n    uint16  // quiet readings since the start
+	st   uint8
+	fl   uint8
+}
+
+const nCands = 4
+
+// The window over which a step must persist: nBlocks blocks of blockMS,
+// longer than a compressor's longest run.
+const (
+	nBlocks = 9
+	blockMS = 5 * 60000
+)
+
+// sig is a load the unit is known to switch: a step of about w watts that
+// was a charge, or was not (then how long it ran at most, and how often it
+// ran for less than an hour: a compressor). 24 bytes.
+type sig struct {
+	last    int64 // when it was last seen
+	w       float32
+	maxRun  float32 // minutes
+	other   uint8   // saturating counts
+	charger uint8
+	cycles  uint8
+}
+
+const memSize = 6
+
+// physCharging is PhysicsModel's per-device state; Size reports its bytes.
+type physCharging struct {
+	p *PhysicsParams
+
+	last int64   // event time of the last reading
+	seg0 int64   // start of the current stretch between edges
+	skip int64   // readings until this time do not enter the rise regression
+	blkT int64   // start of the current block of the persistence window
+	prev float32 // power of the last reading
+	base float32 // floor of the power: follows drops at once, rises slowly
+	na   float32 // mean absolute reading-to-reading change, EWMA over quiet readings (clipped)
+	iv   float32 // reading interval, s (EWMA)
+	blk  [nBlocks]float32
+	blkI uint8 // current block
+	chg  uint8 // confirmed candidates
+	// regression sums of the current stretch: time (hours since seg0) and power
+	sn, st, sp, stt, stp, spp float64
+	c                         [nCands]cand
+	mem                       [memSize]sig
+	// what Session reports about the charge, kept after it ended
+	sT0               int64
+	sRef, sStep, sLvl float32
+	sPeak             float32
+}
+
+func (s *physCharging) thr() float64 {
+	return math.Max(s.p.EdgeW, s.p.EdgeK*float64(s.sigma()))
+}
+
+// sigma is a robust estimate of the standard deviation of the reading-to-
+// reading change of the power.
+func (s *physCharging) sigma() float32 { return 1.25 * s.na }
+
+func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, pw float64) ChargeChange {
+	p := float32(math.Max(pw, 0))
+	if s.last == 0 {
+		*s = physCharging{p: s.p, mem: s.mem, last: ts, prev: p, base: p, seg0: ts}
+		return ChargeNone
+	}
+	gap := ts - s.last
+	d := p - s.prev
+	prev := s.prev
+	s.last, s.prev = ts, p
+	if gap > ms(cfg.MaxGap) {
+		return s.afterGap(cfg, ts, p)
+	}
+	s.window(ts, p)
+	if s.iv == 0 {
+		s.iv = float32(gap) / 1000
+	} else {
+		s.iv += 0.1 * (float32(gap)/1000 - s.iv)
+	}
+	settle := ms(s.p.Settle)
+	settling := false
+	for i := range s.c {
+		if c := &s.c[i]; c.st != cFree && ts <= c.t0+settle {
+			settling = true
+		}
+	}
+	edge := math.Abs(float64(d)) >= s.thr()
+	if edge && settling && d < 0 {
+		// a start-up peak decaying is not an edge unless it goes further
+		// than any step still settling could
+		edge = false
+		for i := range s.c {
+			if c := &s.c[i]; c.st != cFree && ts <= c.t0+settle && float64(-d) >= 0.6*float64(c.step) {
+				edge = true
+			}
+		}
+	}
+	var ch ChargeChange
+	switch {
+	case edge:
+		s.closeSegment(ts)
+		if d > 0 {
+			s.skip = ts + ms(s.p.RiseSkip)
+			s.open(cfg, ts, prev, d)
+		} else {
+			ch = s.down(ts, p, d)
+		}
+	case settling:
+	default:
+		s.quiet(ts, p, d)
+	}
+	if p < s.base {
+		s.base = p
+	} else if m := s.persistent(); m > s.base {
+		// the floor rises towards what has been on for the whole
+		// window, with a time constant of a week
+		s.base += min(1, s.iv/604800) * (m - s.base)
+	}
+	for i := range s.c {
+		c := &s.c[i]
+		if c.st == cFree {
+			continue
+		}
+		if c.lvl == 0 && ts > c.t0+settle {
+			c.lvl = max(1, p-c.pre)
+			if !edge && s.seg0 == c.t0 {
+				c.fl |= fClean
+			}
+		}
+		if c.st == cOpen && c.lvl > 0 {
+			under := p-c.ref < float32(s.p.Hold)*c.lvl
+			if under && (c.fl&fBelow != 0 || s.iv >= 240) {
+				s.forget(ts, i, "fell")
+				continue
+			}
+			if under {
+				c.fl |= fBelow
+			} else {
+				c.fl &^= fBelow
+			}
+		}
+	}
+	if ch != ChargeNone {
+		return ch
+	}
+	if edge && d < 0 && s.chg > 0 {
+		// a charge that a down-edge took from its plateau to under half
+		// its level, with no earlier load to account for the fall, is
+		// gone (in its taper, an unrelated edge does not end it)
+		for i := range s.c {
+			if c := &s.c[i]; c.st == cCharge && p-c.ref < 0.5*c.lvl && prev-c.ref >= 0.85*c.lvl {
+				if ch := s.endCharge(ts, i, "fell", false); ch != ChargeNone {
+					return ch
+				}
+			}
+		}
+	}
+	if s.chg == 0 {
+		for i := range s.c {
+			if s.c[i].st == cOpen {
+				if c := s.judge(cfg, ts, i); c != ChargeNone {
+					return c
+				}
+			}
+		}
+		return ChargeNone
+	}
+	return s.checkEnd(cfg, ts, p)
+}
+
+// quiet accounts a reading without an edge: noise and the rise regression.
+func (s *physCharging) quiet(ts int64, p, d float32) {
+	s.na += 0.05 * (min(abs32(d), 3*s.sigma()+1) - s.na)
+	for i := range s.c {
+		if c := &s.c[i]; c.st != cFree && c.t0 < ts {
+			c.n++
+			c.sd2 += d * d
+			if c.n == 1 {
+				c.rq = d * d
+			}
+			// over about the last seven minutes, whatever the interval
+			c.rq += min(0.15, s.iv/420) * (d*d - c.rq)
+		}
+	}
+	if ts <= s.skip {
+		return
+	}
+	h := float64(ts-s.seg0) / 3.6e6
+	s.sn++
+	s.st += h
+	s.sp += float64(p)
+	s.stt += h * h
+	s.stp += h * float64(p)
+	s.spp += float64(p) * float64(p)
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// window keeps the minimum of the power per block.
+func (s *physCharging) window(ts int64, p float32) {
+	if s.blkT == 0 || ts-s.blkT >= blockMS*nBlocks {
+		for i := range s.blk {
+			s.blk[i] = p
+		}
+		s.blkT, s.blkI = ts, 0
+		return
+	}
+	for ts-s.blkT >= blockMS {
+		s.blkT += blockMS
+		s.blkI = (s.blkI + 1) % nBlocks
+		s.blk[s.blkI] = p
+	}
+	s.blk[s.blkI] = min(s.blk[s.blkI], p)
+}
+
+// persistent returns the lowest power of the window: what has been on all
+// the time.
+func (s *physCharging) persistent() float32 {
+	m := s.blk[0]
+	for _, v := range s.blk[1:] {
+		m = min(m, v)
+	}
+	return m
+}
+
+// afterGap handles a reading after a gap longer than MaxGap: nothing is
+// known about what switched, so candidates are forgotten and a charge
+// carries on (and ends once the power stays at its reference).
+func (s *physCharging) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
+	s.closeSegment(ts)
+	s.base = min(s.base, p)
+	for i := range s.c {
+		if s.c[i].st == cOpen {
+			s.trace(ts, "drop", "gap", i)
+			s.c[i].st = cFree
+		}
+	}
+	if s.chg == 0 {
+		return ChargeNone
+	}
+	return s.checkEnd(cfg, ts, p)
+}
+
+// open starts following an up-edge into the charger band.
+func (s *physCharging) open(cfg *ChargingConfig, ts int64, prev, d float32) {
+	if float64(d) < cfg.StepMinW*0.8 || float64(d) > cfg.StepMaxW*1.6 {
+		return
+	}
+	i := -1
+	for j := range s.c {
+		if s.c[j].st == cFree {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		// forget the latest candidate: the ones that held are worth more
+		for j := range s.c {
+			if s.c[j].st == cOpen && (i < 0 || s.c[j].t0 > s.c[i].t0) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return
+		}
+		s.forget(ts, i, "no room")
+	}
+	// a step still settling is measured before this one comes on top
+	for j := range s.c {
+		if c := &s.c[j]; c.st != cFree && c.lvl == 0 && j != i {
+			c.lvl = max(1, prev-c.pre)
+			if ts-c.t0 >= 2*60000 && s.seg0 == c.t0 {
+				c.fl |= fClean
+			}
+		}
+	}
+	sg := s.sigma()
+	s.c[i] = cand{t0: ts, ref: max(s.base, prev-2*sg), pre: prev, step: d, v0: sg * sg, st: cOpen}
+	s.trace(ts, "open", "", i)
+}
+
+// down handles a down-edge: it ends the step it matches (a compressor
+// first, else the latest), or a load that was on before the steps went
+// off: the references of the steps it would bring down go down with it,
+// to the floor at most.
+func (s *physCharging) down(ts int64, p, d float32) ChargeChange {
+	pp := s.p
+	best, bi := math.Inf(1), -1
+	for i := range s.c {
+		c := &s.c[i]
+		if c.st == cFree {
+			continue
+		}
+		w := c.size()
+		e := math.Abs(float64(d+w)) / float64(w)
+		if e > pp.PairTol {
+			continue
+		}
+		score := e
+		if c.st == cCharge {
+			score++
+		}
+		if s.cyclerLike(c) {
+			score--
+		}
+		score -= float64(c.t0-s.last) / 1e12 // then the latest
+		if score < best {
+			best, bi = score, i
+		}
+	}
+	var ch ChargeChange
+	if bi >= 0 {
+		ch = s.gone(ts, bi)
+	}
+	for i := range s.c {
+		c := &s.c[i]
+		if c.st != cFree && i != bi && p-c.ref < float32(pp.Hold)*c.size() {
+			c.ref = max(s.base, c.ref+d)
+			c.pre = max(s.base, c.pre+d)
+		}
+	}
+	return ch
+}
+
+// size is the step's level, or its first reading before it settled.
+func (c *cand) size() float32 {
+	if c.lvl > 0 {
+		return c.lvl
+	}
+	return c.step
+}
+
+// cyclerLike reports whether a step looks like a compressor: it
+// overshot at its start, or the unit runs such a load for minutes.
+func (s *physCharging) cyclerLike(c *cand) bool {
+	if c.st != cOpen {
+		return false
+	}
+	if s.iv <= 90 && c.fl&fClean != 0 && overshoot(c) > s.p.MaxOvershoot {
+		return true
+	}
+	k := s.known(c.size())
+	return k >= 0 && s.mem[k].cycles*2 > s.mem[k].other && s.mem[k].charger < s.mem[k].other
+}
+
+// segment returns the regression of the current stretch weighted by the
+// inverse of its residual variance: noisy stretches (a television on)
+// count little, quiet ones (the night) much.
+func (s *physCharging) segment() (wxx, wxy float64) {
+	if s.sn < 4 {
+		return 0, 0
+	}
+	sxx := s.stt - s.st*s.st/s.sn
+	sxy := s.stp - s.st*s.sp/s.sn
+	syy := s.spp - s.sp*s.sp/s.sn
+	if sxx <= 0 {
+		return 0, 0
+	}
+	v := math.Max((syy-sxy*sxy/sxx)/(s.sn-2), 0.25)
+	return sxx / v, sxy / v
+}
+
+// closeSegment pools the regression of the stretch that an edge (or a gap)
+// ends into the steps that were on during it.
+func (s *physCharging) closeSegment(ts int64) {
+	wxx, wxy := s.segment()
+	for i := range s.c {
+		if c := &s.c[i]; c.st != cFree && c.t0 <= s.seg0 {
+			c.sxx += float32(wxx)
+			c.sxy += float32(wxy)
+		}
+	}
+	s.seg0 = ts
+	s.sn, s.st, s.sp, s.stt, s.stp, s.spp = 0, 0, 0, 0, 0, 0
+}
+
+// rise returns a step's relative rise per hour and its t statistic.
+func (s *physCharging) rise(c *cand) (float64, float64) {
+	sxx, sxy := float64(c.sxx), float64(c.sxy)
+	if c.t0 <= s.seg0 {
+		wxx, wxy := s.segment()
+		sxx += wxx
+		sxy += wxy
+	}
+	if sxx <= 0 || c.size() <= 0 {
+		return 0, 0
+	}
+	b := sxy / sxx
+	// Readings closer than a minute are not independent enough to count
+	// each: the t statistic is taken as if there were one a minute.
+	t := b * math.Sqrt(sxx) / math.Sqrt(max(1, 60/float64(s.iv)))
+	return b / float64(c.size()), t
+}
+
+// noise is the relative reading-to-reading noise of the power since a step
+// started (the standard deviation of one reading, for independent noise).
+func (s *physCharging) noise(c *cand) float64 {
+	if c.n == 0 || c.size() <= 0 {
+		return 1
+	}
+	return math.Sqrt(float64(c.sd2/float32(c.n))/2) / float64(c.size())
+}
+
+// added is the reading-to-reading noise a step added to what was there
+// before it, relative to its level (the standard deviation of one reading).
+func (s *physCharging) added(c *cand) float64 {
+	if c.n == 0 || c.size() <= 0 {
+		return 1
+	}
+	return math.Sqrt(math.Max(0, float64(c.sd2/float32(c.n)-c.v0))/2) / float64(c.size())
+}
+
+// overshoot is the relative overshoot of a step's first reading over its
+// settled level.
+func overshoot(c *cand) float64 {
+	if c.lvl <= 0 {
+		return 0
+	}
+	return float64((c.step - c.lvl) / c.lvl)
+}
+
+// known returns the memory slot of a load the size of w, or -1.
+func (s *physCharging) known(w float32) int {
+	best, bi := s.p.MemTol, -1
+	for i := range s.mem {
+		m := &s.mem[i]
+		if m.w <= 0 {
+			continue
+		}
+		if e := math.Abs(float64(w-m.w)) / float64(m.w); e <= best {
+			best, bi = e, i
+		}
+	}
+	return bi
+}
+
+// notCharger reports whether the unit is known to run a load the size of
+// w that is not a charger.
+func (s *physCharging) notCharger(w float32) bool {
+	k := s.known(w)
+	return k >= 0 && s.mem[k].charger < s.mem[k].other
+}
+
+// remember records a load of w watts that ran for run minutes.
+func (s *physCharging) remember(w float32, run float32, charger bool) {
+	if w <= 0 {
+		return
+	}
+	i := s.known(w)
+	if i < 0 {
+		// replace the slot least worth keeping: seen rarely, long ago
+		worst := math.Inf(1)
+		for j := range s.mem {
+			m := &s.mem[j]
+			if m.w <= 0 {
+				i = j
+				break
+			}
+			v := math.Min(float64(m.other)+float64(m.charger), 10) - float64(s.last-m.last)/86400000
+			if v < worst {
+				worst, i = v, j
+			}
+		}
+		s.mem[i] = sig{w: w}
+	}
+	m := &s.mem[i]
+	m.last = s.last
+	m.w += 0.3 * (w - m.w)
+	if charger {
+		m.charger = min(m.charger+1, 250)
+		return
+	}
+	m.other = min(m.other+1, 250)
+	if run < 60 {
+		m.cycles = min(m.cycles+1, 250)
+	}
+	m.maxRun = max(m.maxRun, run)
+}
+
+// judge confirms a candidate as a charge, or forgets it.
+func (s *physCharging) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
+	pp := s.p
+	c := &s.c[i]
+	held := ts - c.t0
+	if c.lvl == 0 {
+		return ChargeNone
+	}
+	if held > ms(pp.MaxCandidate) {
+		s.forget(ts, i, "too long")
+		return ChargeNone
+	}
+	lvl := float64(c.lvl)
+	if lvl < cfg.StepMinW || lvl > cfg.StepMaxW*1.05 {
+		return ChargeNone
+	}
+	if held >= blockMS*nBlocks && s.persistent()-c.ref < float32(pp.Hold)*c.lvl {
+		// the power has not stayed up for the whole window: the step
+		// went away unseen (its end hidden in a busy moment)
+		s.forget(ts, i, "not persistent")
+		return ChargeNone
+	}
+	noise := s.noise(c)
+	fastHold := max(ms(pp.FastHold), int64(float64(pp.FastReadings)*float64(s.iv)*1000))
+	if held >= fastHold && c.nz == 0 {
+		c.nz = float32(max(noise, 1e-6))
+	}
+	quietN := 3
+	if s.iv > 90 {
+		quietN = pp.FastReadings // few readings: the noise needs them all
+	}
+	if held >= fastHold && int(c.n) >= quietN && noise <= max(pp.FastNoise, pp.FastNoiseW/lvl) &&
+		(s.iv > 90 || (c.fl&fClean != 0 && overshoot(c) <= pp.MaxOvershoot)) {
+		k := s.known(c.lvl)
+		switch {
+		case k < 0:
+			return s.fire(ts, i, "fast")
+		case s.mem[k].charger >= s.mem[k].other:
+			return s.fire(ts, i, "fast, known charger")
+		case s.mem[k].cycles*2 > s.mem[k].other && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000:
+			return s.fire(ts, i, "outlasted a cycler")
+		}
+	}
+	if held >= ms(pp.SlowHold) {
+		if r, t := s.rise(c); r >= pp.MinRise && r <= pp.MaxRise && t >= pp.RiseT {
+			return s.fire(ts, i, "rise")
+		}
+	}
+	if pp.QuietHold > 0 && held >= ms(pp.QuietHold) && c.n >= 10 &&
+		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) {
+		return s.fire(ts, i, "quiet later")
+	}
+	return ChargeNone
+}
+
+func (s *physCharging) fire(ts int64, i int, why string) ChargeChange {
+	c := &s.c[i]
+	c.st = cCharge
+	s.trace(ts, "fire", why, i)
+	s.chg++
+	if s.chg > 1 {
+		return ChargeNone // a second charge in the same session
+	}
+	s.sT0, s.sRef, s.sStep, s.sLvl, s.sPeak = c.t0, c.ref, c.step, c.lvl, c.lvl
+	return ChargeStarted
+}
+
+// verdict says what a step that ended was, for the memory: +1 a charger
+// (it tapered, or its level rose), -1 not a charger (it ran less than an
+// hour, or its level did not rise), 0 not known.
+func (s *physCharging) verdict(c *cand, tapered bool, run float32) int {
+	if tapered {
+		return 1
+	}
+	r, t := s.rise(c)
+	switch {
+	case r >= s.p.MinRise && t >= 2:
+		return 1
+	case run < 60 || r < s.p.MinRise:
+		return -1
+	}
+	return 0
+}
+
+// forget drops a candidate, remembering it when it was a quiet load.
+func (s *physCharging) forget(ts int64, i int, why string) {
+	c := &s.c[i]
+	run := float32(ts-c.t0) / 60000
+	if run >= 5 && c.nz > 0 && c.nz <= 0.03 && c.lvl > 0 {
+		if k := s.verdict(c, false, run); k != 0 {
+			s.remember(c.lvl, run, k > 0)
+		}
+	}
+	s.trace(ts, "drop", why, i)
+	c.st = cFree
+}
+
+// gone handles a step that went away at once.
+func (s *physCharging) gone(ts int64, i int) ChargeChange {
+	if s.c[i].st == cOpen {
+		s.forget(ts, i, "switched off")
+		return ChargeNone
+	}
+	return s.endCharge(ts, i, "unplugged", false)
+}
+
+// endCharge ends a confirmed charge; the session ends with the last one.
+func (s *physCharging) endCharge(ts int64, i int, why string, tapered bool) ChargeChange {
+	c := &s.c[i]
+	run := float32(ts-c.t0) / 60000
+	if k := s.verdict(c, tapered, run); k != 0 {
+		s.remember(c.lvl, run, k > 0)
+	}
+	s.trace(ts, "end", why, i)
+	c.st = cFree
+	s.chg--
+	if s.chg > 0 {
+		return ChargeNone
+	}
+	return ChargeEnded
+}
+
+// checkEnd ends a charge after EndAfter under the float level over its
+// reference: the taper is over, or it was unplugged unseen.
+func (s *physCharging) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
+	for i := range s.c {
+		c := &s.c[i]
+		if c.st != cCharge {
+			continue
+		}
+		if l := p - c.ref; l > s.sPeak && l < 1.5*c.lvl {
+			s.sPeak = l
+		}
+		if float64(p-c.ref) >= cfg.EndBelowW {
+			c.low = 0
+			continue
+		}
+		if c.low == 0 {
+			c.low = ts
+		}
+		if ts-c.low >= ms(cfg.EndAfter) {
+			return s.endCharge(ts, i, "float", true)
+		}
+	}
+	return ChargeNone
+}
+
+func (s *physCharging) trace(ts int64, ev, why string, i int) {
+	if s.p.Trace == nil {
+		return
+	}
+	c := &s.c[i]
+	r, t := s.rise(c)
+	known := ""
+	if k := s.known(c.size()); k >= 0 {
+		m := s.mem[k]
+		switch {
+		case m.charger >= m.other:
+			known = "charger"
+		case m.cycles*2 > m.other:
+			known = "cycler"
+		default:
+			known = "other"
+		}
+	}
+	s.p.Trace(&ChargingTrace{TS: ts, Event: ev, Reason: why, Start: c.t0, StepW: float64(c.step), LevelW: float64(c.lvl), RefW: float64(c.ref),
+		Noise: s.noise(c), Added: s.added(c), Over: overshoot(c), Rise: r, RiseT: t, Held: time.Duration(ts-c.t0) * time.Millisecond, N: int(c.n), Known: known})
+}
+
+// Session describes the current (or last) charge: its start, the power
+// before it, the step at its start, its settled level and its highest.
+func (s *physCharging) Session() ChargeSession {
+	return ChargeSession{Start: s.sT0, BaseW: float64(s.sRef), StartW: float64(s.sRef + s.sStep), StepW: float64(s.sLvl), PeakW: float64(s.sPeak)}
+}
+
+// physVersion is the version of the checkpoint encoding.
+const physVersion = 1
+
+// MarshalBinary encodes the state: the fixed part, then only the
+// candidates and memory slots in use.
+func (s *physCharging) MarshalBinary() ([]byte, error) {
+	e := enc{b: make([]byte, 0, 192)}
+	e.u8(physVersion)
+	for _, v := range [...]int64{s.last, s.seg0, s.skip, s.blkT, s.sT0} {
+		e.i64(v)
+	}
+	for _, v := range [...]float32{s.prev, s.base, s.na, s.iv, s.sRef, s.sStep, s.sLvl, s.sPeak} {
+		e.f32(v)
+	}
+	for _, v := range s.blk {
+		e.f32(v)
+	}
+	e.u8(s.blkI)
+	e.u8(s.chg)
+	for _, v := range [...]float64{s.sn, s.st, s.sp, s.stt, s.stp, s.spp} {
+		e.u64(math.Float64bits(v))
+	}
+	var used uint8
+	for i := range s.c {
+		if s.c[i].st != cFree {
+			used |= 1 << i
+		}
+	}
+	e.u8(used)
+	for i := range s.c {
+		if used&(1<<i) == 0 {
+			continue
+		}
+		c := &s.c[i]
+		e.i64(c.t0)
+		e.i64(c.low)
+		for _, v := range [...]float32{c.ref, c.pre, c.step, c.lvl, c.v0, c.sd2, c.nz, c.rq, c.sxx, c.sxy} {
+			e.f32(v)
+		}
+		e.u8(uint8(c.n))
+		e.u8(uint8(c.n >> 8))
+		e.u8(c.st)
+		e.u8(c.fl)
+	}
+	var mem uint8
+	for i := range s.mem {
+		if s.mem[i].w > 0 {
+			mem |= 1 << i
+		}
+	}
+	e.u8(mem)
+	for i := range s.mem {
+		if mem&(1<<i) == 0 {
+			continue
+		}
+		m := &s.mem[i]
+		e.i64(m.last)
+		e.f32(m.w)
+		e.f32(m.maxRun)
+		e.u8(m.other)
+		e.u8(m.charger)
+		e.u8(m.cycles)
+	}
+	return e.b, nil
+}
+
+var errPhysState = errors.New("charging detector state is corrupt")
+
+// UnmarshalBinary restores a state written by MarshalBinary.
+func (s *physCharging) UnmarshalBinary(b []byte) error {
+	d := dec{b: b}
+	if v := d.u8(); v != physVersion {
+		return errors.New("charging detector state has an unknown version (was it written by another charging model?)")
+	}
+	n := physCharging{p: s.p}
+	for _, v := range [...]*int64{&n.last, &n.seg0, &n.skip, &n.blkT, &n.sT0} {
+		*v = d.i64()
+	}
+	for _, v := range [...]*float32{&n.prev, &n.base, &n.na, &n.iv, &n.sRef, &n.sStep, &n.sLvl, &n.sPeak} {
+		*v = d.f32()
+	}
+	for i := range n.blk {
+		n.blk[i] = d.f32()
+	}
+	n.blkI = d.u8()
+	n.chg = d.u8()
+	for _, v := range [...]*float64{&n.sn, &n.st, &n.sp, &n.stt, &n.stp, &n.spp} {
+		*v = math.Float64frombits(d.u64())
+	}
+	used := d.u8()
+	charges := uint8(0)
+	for i := range n.c {
+		if used&(1<<i) == 0 {
+			continue
+		}
+		c := &n.c[i]
+		c.t0 = d.i64()
+		c.low = d.i64()
+		for _, v := range [...]*float32{&c.ref, &c.pre, &c.step, &c.lvl, &c.v0, &c.sd2, &c.nz, &c.rq, &c.sxx, &c.sxy} {
+			*v = d.f32()
+		}
+		c.n = uint16(d.u8()) | uint16(d.u8())<<8
+		c.st = d.u8()
+		c.fl = d.u8()
+		if c.st != cOpen && c.st != cCharge {
+			return errPhysState
+		}
+		if c.st == cCharge {
+			charges++
+		}
+	}
+	mem := d.u8()
+	for i := range n.mem {
+		if mem&(1<<i) == 0 {
+			continue
+		}
+		m := &n.mem[i]
+		m.last = d.i64()
+		m.w = d.f32()
+		m.maxRun = d.f32()
+		m.other = d.u8()
+		m.charger = d.u8()
+		m.cycles = d.u8()
+	}
+	if d.err != nil || len(d.b) != 0 || n.blkI >= nBlocks || used>>nCands != 0 || mem>>memSize != 0 || charges != n.chg {
+		return errPhysState
+	}
+	*s = n
+	return nil
+}
+
+// Size returns the detector's size in bytes.
+func (s *physCharging) Size() int { return int(unsafe.Sizeof(*s)) }

@@ -1,0 +1,375 @@
+package detect
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// Series for the physics detector's tests: each function gives the power
+// at t seconds; a ripple draws a deterministic pseudo-random value per
+// reading, as a meter sees an appliance's fluctuation.
+
+// ripple returns a uniform value in [-1, 1) for (t, key).
+func ripple(t float64, key uint64) float64 {
+	x := uint64(t)*0x9e3779b97f4a7c15 ^ key*0xbf58476d1ce4e5b9
+	x ^= x >> 31
+	x *= 0x94d049bb133111eb
+	x ^= x >> 29
+	return float64(x>>11)/(1<<52) - 1
+}
+
+// base is an always-on load with a 3% ripple.
+func base(w float64) func(float64) float64 {
+	return func(t float64) float64 { return w * (1 + 0.03*ripple(t, 1)) }
+}
+
+// charge is a lithium charge: a plateau from plateau W rising 2% an hour,
+// from start for cc hours, then a logistic taper (tau minutes) to a 4 W
+// float, unplugged at end hours; 0.4% ripple.
+func charge(start, cc, tau, end, plateau float64) func(float64) float64 {
+	return func(t float64) float64 {
+		h := (t - start) / 3600
+		switch {
+		case t < start || h >= end:
+			return 0
+		case h < cc:
+			return plateau * (1 + 0.02*(h-cc)) * (1 + 0.004*ripple(t, 2))
+		}
+		x := (h - cc) * 60 / tau
+		return 4 + (plateau-4)*2/(1+math.Exp(x))*(1+0.004*ripple(t, 3))
+	}
+}
+
+// cycler is a compressor: w W (with a start-up peak of 60% decaying in 1.5
+// minutes) for on minutes every on+off minutes, 2% ripple.
+func cycler(w, on, off float64) func(float64) float64 {
+	return func(t float64) float64 {
+		m := math.Mod(t/60, on+off)
+		if m >= on {
+			return 0
+		}
+		return w * (1 + 0.6*math.Exp(-m/1.5)) * (1 + 0.02*ripple(t, 4))
+	}
+}
+
+// box is a load of w W with a relative ripple from a to b seconds.
+func box(a, b, w, rip float64) func(float64) float64 {
+	return func(t float64) float64 {
+		if t < a || t >= b {
+			return 0
+		}
+		return w * (1 + rip*ripple(t, uint64(w)))
+	}
+}
+
+// physRun feeds power every step seconds from 0 to end through a Device
+// with the physics model and returns its signals as "seconds op rule".
+func physRun(t *testing.T, p PhysicsParams, step, end float64, w func(float64) float64) []string {
+	t.Helper()
+	var d Device
+	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+	m := NewPhysicsModel(p)
+	var out []string
+	var sigs []Signal
+	for s := 0.0; s < end; s += step {
+		var r devices.Reading
+		r.TS = t0 + int64(s*1000)
+		r.Put(devices.FieldPower, math.Round(w(s)*10)/10)
+		sigs, _ = d.Observe(&cfg, &inf, m, &r, sigs[:0])
+		for _, g := range sigs {
+			if g.Rule == "indoor_charging" {
+				out = append(out, fmtSig(g))
+			}
+		}
+	}
+	return out
+}
+
+func fmtSig(g Signal) string {
+	return (time.Duration(g.TS-t0) * time.Millisecond).String() + " " + g.Op.String() + " since " + (time.Duration(g.Since-t0) * time.Millisecond).String()
+}
+
+func sumW(fs ...func(float64) float64) func(float64) float64 {
+	return func(t float64) float64 {
+		s := 0.0
+		for _, f := range fs {
+			s += f(t)
+		}
+		return s
+	}
+}
+
+const hr = 3600.0
+
+func TestPhysicsFeatures(t *testing.T) {
+	p := DefaultPhysicsParams()
+	cases := []struct {
+		name string
+		step float64
+		w    func(float64) float64
+		want []string // empty: nothing fires
+	}{
+		{"a charge over a quiet background fires 10 min after its start, clears 10 min after its taper falls under 20 W", 60,
+			sumW(base(40), charge(2*hr, 3, 30, 7, 110)),
+			[]string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+		{"the same at 10-s readings", 10,
+			sumW(base(40), charge(2*hr, 3, 30, 7, 110)),
+			[]string{"2h10m0s fire since 2h0m0s", "6h29m30s clear since 2h0m0s"}},
+		{"a noisier base: over the fast limit for this step, its rise confirms it", 60,
+			sumW(base(150), charge(2*hr, 3, 30, 7, 110)),
+			[]string{"3h3m0s fire since 2h0m0s", "6h47m0s clear since 2h0m0s"}},
+		{"at 5-min readings it fires after six quiet readings", 300,
+			sumW(base(40), charge(2*hr, 3, 30, 7, 110)),
+			[]string{"2h30m0s fire since 2h0m0s", "6h30m0s clear since 2h0m0s"}},
+		{"a partial charge, unplugged on its plateau, clears at once", 60,
+			sumW(base(40), charge(2*hr, 3, 30, 3, 150)),
+			[]string{"2h10m0s fire since 2h0m0s", "5h0m0s clear since 2h0m0s"}},
+		{"a charge the size of the fridge, under its cycles, is confirmed by its rise; the cycles are not", 60,
+			sumW(base(40), cycler(110, 18, 30), charge(2*hr+7*60, 3, 30, 6, 106)),
+			[]string{"3h6m0s fire since 2h7m0s", "5h54m0s clear since 2h7m0s"}},
+		{"fridge cycles alone raise nothing", 60, sumW(base(40), cycler(110, 18, 30)), nil},
+		{"fridge cycles at 5-min readings raise nothing", 300, sumW(base(40), cycler(110, 18, 30)), nil},
+		{"a kettle and a heater raise nothing", 60, sumW(base(40), box(hr, hr+240, 1900, 0.01), box(2*hr, 5*hr, 1500, 0.01)), nil},
+		{"a television (12% ripple) raises nothing", 60, sumW(base(40), box(hr, 5*hr, 150, 0.12)), nil},
+		{"a desktop PC (8% ripple) left on overnight raises nothing", 60, sumW(base(40), box(hr, 11*hr, 90, 0.08)), nil},
+		{"a laptop under the band raises nothing", 60, sumW(base(40), box(hr, 5*hr, 45, 0.01)), nil},
+		{"a load over the band raises nothing", 60, sumW(base(40), box(hr, 5*hr, 450, 0.004)), nil},
+		{"two bikes, 40 minutes apart, make one session", 60,
+			sumW(base(40), charge(2*hr, 3, 30, 7, 110), charge(2*hr+40*60, 3.5, 30, 7.5, 150)),
+			[]string{"2h10m0s fire since 2h0m0s", "8h1m0s clear since 2h0m0s"}},
+		{"a charge that starts under a running heater is confirmed by its rise once the power is quiet, with its own start", 60,
+			sumW(base(40), box(hr, 3*hr, 1200, 0.01), charge(2*hr, 3, 30, 7, 180)),
+			[]string{"3h45m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := physRun(t, p, c.step, 12*hr, c.w)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("signals:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestPhysicsChargeUnderTelevision checks the slow paths: a charge that
+// starts while a television runs is not confirmed at once (the power is
+// noisy), but by its rise once the television is off and the power
+// quiet; with QuietHold set, by the quietness itself a little sooner.
+func TestPhysicsChargeUnderTelevision(t *testing.T) {
+	w := sumW(base(40), box(hr, 4*hr, 160, 0.12), charge(2*hr, 5, 30, 9, 110))
+	for _, c := range []struct {
+		quiet time.Duration
+		want  []string
+	}{
+		{0, []string{"4h39m0s fire since 2h0m0s", "8h23m0s clear since 2h0m0s"}},
+		{90 * time.Minute, []string{"4h31m0s fire since 2h0m0s", "8h23m0s clear since 2h0m0s"}},
+	} {
+		p := DefaultPhysicsParams()
+		p.QuietHold = c.quiet
+		if got := physRun(t, p, 60, 12*hr, w); !slices.Equal(got, c.want) {
+			t.Errorf("QuietHold %s: signals:\n got %q\nwant %q", c.quiet, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsLearnsLookAlike checks the memory: a quiet flat evening load
+// (lighting) that ends abruptly and never rose is a false alarm the first
+// evening and not the next ones.
+func TestPhysicsLearnsLookAlike(t *testing.T) {
+	day := 24 * hr
+	lights := func(t float64) float64 {
+		d := math.Mod(t, day)
+		if d >= 18*hr && d < 23*hr {
+			return 95 * (1 + 0.002*ripple(t, 9))
+		}
+		return 0
+	}
+	got := physRun(t, DefaultPhysicsParams(), 60, 3*day, sumW(base(40), lights))
+	want := []string{"18h10m0s fire since 18h0m0s", "23h0m0s clear since 18h0m0s"}
+	if !slices.Equal(got, want) {
+		t.Errorf("signals:\n got %q\nwant %q (the first evening only)", got, want)
+	}
+}
+
+// TestPhysicsChargingRoom checks that a unit that is a designated charging
+// room raises nothing.
+func TestPhysicsChargingRoom(t *testing.T) {
+	inf := info(devices.KindMeter)
+	inf.Charging = false
+	var d Device
+	cfg := Defaults(devices.KindMeter)
+	var sigs []Signal
+	w := sumW(base(40), charge(hr, 3, 30, 6, 150))
+	for s := 0.0; s < 8*hr; s += 60 {
+		var r devices.Reading
+		r.TS = t0 + int64(s*1000)
+		r.Put(devices.FieldPower, w(s))
+		sigs, _ = d.Observe(&cfg, &inf, PhysicsModel, &r, sigs[:0])
+		if len(sigs) > 0 {
+			t.Fatalf("a designated charging room raised %v", sigs)
+		}
+	}
+}
+
+// TestPhysicsGap checks that a gap longer than MaxGap forgets a candidate
+// and that a session across a gap goes on.
+func TestPhysicsGap(t *testing.T) {
+	var d Device
+	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+	w := sumW(base(40), charge(hr, 4, 30, 7, 120))
+	var got []string
+	var sigs []Signal
+	for s := 0.0; s < 9*hr; s += 60 {
+		if s > 1.1*hr && s < 1.6*hr || s > 3*hr && s < 3.5*hr {
+			continue // the meter is silent for 30 minutes, twice
+		}
+		var r devices.Reading
+		r.TS = t0 + int64(s*1000)
+		r.Put(devices.FieldPower, w(s))
+		sigs, _ = d.Observe(&cfg, &inf, PhysicsModel, &r, sigs[:0])
+		for _, g := range sigs {
+			got = append(got, fmtSig(g))
+		}
+	}
+	// the candidate from 1h is lost across the first gap; the charge is
+	// not seen again without a step (a known limit); nothing false fires
+	for _, g := range got {
+		if g[len(g)-7:] != "1h0m0s" {
+			t.Errorf("signal %q", g)
+		}
+	}
+}
+
+// TestPhysicsCheckpoint checks that the state survives MarshalBinary and
+// UnmarshalState at every point of a day with a charge, fridge cycles,
+// lighting and a kettle: the signals equal those of an uninterrupted run.
+func TestPhysicsCheckpoint(t *testing.T) {
+	w := sumW(base(40), cycler(110, 18, 30), box(17*hr, 23*hr, 80, 0.02), box(19*hr, 19*hr+240, 1900, 0.01),
+		box(18*hr, 19*hr, 130, 0.005), charge(23*hr+33*60, 3, 30, 9, 130))
+	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+	var ins []*devices.Reading
+	for s := 0.0; s < 30*hr; s += 60 {
+		r := &devices.Reading{TS: t0 + int64(s*1000)}
+		r.Put(devices.FieldPower, math.Round(w(s)*10)/10)
+		ins = append(ins, r)
+	}
+	feedAll := func(d *Device, rs []*devices.Reading) []string {
+		var out []string
+		var sigs []Signal
+		for _, r := range rs {
+			sigs, _ = d.Observe(&cfg, &inf, PhysicsModel, r, sigs[:0])
+			for _, g := range sigs {
+				out = append(out, fmtSig(g))
+			}
+		}
+		return out
+	}
+	var whole Device
+	want := feedAll(&whole, ins)
+	if len(want) != 4 {
+		t.Fatalf("expected two sessions' fire and clear, got %q", want)
+	}
+	for cut := 60; cut < len(ins); cut += 97 {
+		var d Device
+		got := feedAll(&d, ins[:cut])
+		b, err := d.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d2 Device
+		if err := d2.UnmarshalState(b, PhysicsModel); err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		b2, _ := d2.MarshalBinary()
+		if string(b) != string(b2) {
+			t.Fatalf("cut %d: state does not round-trip", cut)
+		}
+		got = append(got, feedAll(&d2, ins[cut:])...)
+		if !slices.Equal(got, want) {
+			t.Errorf("cut %d:\n got %q\nwant %q", cut, got, want)
+		}
+	}
+	// corrupt states are refused
+	var d Device
+	feedAll(&d, ins[:21*60])
+	b, _ := d.MarshalBinary()
+	var d2 Device
+	for _, n := range []int{len(b) - 1, len(b) - 40, 20} {
+		if err := d2.UnmarshalState(b[:n], PhysicsModel); err == nil {
+			t.Errorf("a state cut to %d of %d bytes was accepted", n, len(b))
+		}
+	}
+}
+
+// TestPhysicsStateSize pins the detector's state: well under a kilobyte
+// in memory, and a device with it under the engine's 2 KiB.
+func TestPhysicsStateSize(t *testing.T) {
+	var s physCharging
+	if n := s.Size(); n > 700 {
+		t.Errorf("physics detector state %d bytes in memory", n)
+	}
+	var d Device
+	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+	w := sumW(base(40), cycler(110, 18, 30), charge(hr, 3, 30, 6, 130))
+	var sigs []Signal
+	for x := 0.0; x < 2*hr; x += 60 {
+		r := &devices.Reading{TS: t0 + int64(x*1000)}
+		r.Put(devices.FieldPower, w(x))
+		r.Put(devices.FieldVoltage, 230)
+		r.Put(devices.FieldCurrent, w(x)/230)
+		sigs, _ = d.Observe(&cfg, &inf, PhysicsModel, r, sigs[:0])
+	}
+	b, _ := d.MarshalBinary()
+	t.Logf("physics detector: %d bytes in memory; device %d bytes in memory, %d checkpointed during a charge", s.Size(), d.Size(), len(b))
+	if d.Size() > 2048 {
+		t.Errorf("device state %d bytes", d.Size())
+	}
+}
+
+// BenchmarkPhysicsObserve measures the detector alone on a day of
+// 1-minute readings of a busy home (fridge, lighting, a television, a
+// kettle and a charge): readings per second per core is 1e9 / ns/op.
+func BenchmarkPhysicsObserve(b *testing.B) {
+	w := sumW(base(40), cycler(110, 18, 30), box(17*hr, 23*hr, 80, 0.02), box(19*hr, 22*hr, 150, 0.12),
+		box(19*hr, 19*hr+240, 1900, 0.01), charge(20*hr+3*60, 3, 30, 9, 130))
+	const n = 1440
+	var ps [n]float64
+	for i := range ps {
+		ps[i] = math.Round(w(float64(i*60))*10) / 10
+	}
+	cfg := Defaults(devices.KindMeter).Charging
+	const devs = 256
+	ds := make([]Charging, devs)
+	for i := range ds {
+		ds[i] = PhysicsModel.New()
+	}
+	b.ReportAllocs()
+	b.SetBytes(8)
+	for i := 0; b.Loop(); i++ {
+		k := i / devs
+		ds[i%devs].Observe(&cfg, t0+int64(k)*60000, ps[k%n])
+	}
+}
+
+// BenchmarkObserveMeterPhysics is BenchmarkObserveMeter's reading through
+// a whole Device with the physics model.
+func BenchmarkObserveMeterPhysics(b *testing.B) {
+	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+	const n = 1024
+	ds := make([]Device, n)
+	r := &devices.Reading{}
+	var sigs []Signal
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.Set = 0
+		r.TS = t0 + int64(i/n)*60000
+		r.Put(devices.FieldPower, 400+float64(i%7))
+		r.Put(devices.FieldCurrent, 2)
+		r.Put(devices.FieldVoltage, 230)
+		sigs, _ = ds[i%n].Observe(&cfg, &inf, PhysicsModel, r, sigs[:0])
+	}
+}

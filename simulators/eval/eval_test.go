@@ -1,0 +1,262 @@
+package eval
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/alerting/detect"
+	"github.com/chargewatch/chargewatch/simulators/simtime"
+)
+
+// pin is the least a case must keep: sessions detected, and the most false
+// alarms it may raise. Raise a pin when the detector improves; a drop
+// fails the test, so quality only ratchets up.
+type pin struct {
+	sessions, detected, falseAlarms int
+}
+
+// regressionPins are the figures of the Regression set (two cities, 30
+// units, 3 scored days each) per reading interval and case.
+var regressionPins = map[time.Duration]map[Cases]pin{
+	time.Minute: {
+		0:             {38, 15, 1},
+		CaseLookAlike: {24, 7, 1},
+		CaseTwoBikes:  {6, 2, 0},
+		CasePartial:   {7, 4, 0},
+		CaseKW:        {28, 8, 0},
+	},
+	5 * time.Minute: {
+		0:             {38, 6, 1},
+		CaseLookAlike: {24, 2, 1},
+		CaseTwoBikes:  {6, 0, 0},
+		CasePartial:   {7, 2, 0},
+		CaseKW:        {28, 2, 0},
+	},
+}
+
+// TestRegression runs the detector over a small fixed scenario that holds
+// every hard case and checks the figures per case against their pins.
+func TestRegression(t *testing.T) {
+	res, err := Evaluate(context.Background(), Options{Set: Regression, Intervals: []time.Duration{time.Minute, 5 * time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for iv, pins := range regressionPins {
+		for c, want := range pins {
+			f := res.Figures(iv, c)
+			name := fmtInterval(iv) + " " + caseName(c)
+			if f.Sessions != want.sessions {
+				t.Errorf("%s: %d sessions, the scenario has %d (did the simulator change?)", name, f.Sessions, want.sessions)
+			}
+			if f.Sessions == 0 {
+				t.Errorf("%s: the regression scenario lacks this hard case", name)
+			}
+			if f.Detected < want.detected {
+				t.Errorf("%s: %d sessions detected, pinned at least %d", name, f.Detected, want.detected)
+			}
+			if f.FalseAlarms > want.falseAlarms {
+				t.Errorf("%s: %d false alarms, pinned at most %d", name, f.FalseAlarms, want.falseAlarms)
+			}
+			if f.Detected > want.detected || f.FalseAlarms < want.falseAlarms {
+				t.Logf("%s improved: %d detected (pin %d), %d false alarms (pin %d): raise the pin", name, f.Detected, want.detected, f.FalseAlarms, want.falseAlarms)
+			}
+		}
+	}
+	var b strings.Builder
+	WriteReport(&b, res)
+	t.Log("\n" + b.String())
+}
+
+// TestWholeDaysOnly checks that the warm-up day is not scored and that the
+// unit-days count whole days of every unit.
+func TestWholeDaysOnly(t *testing.T) {
+	s := Spec{Seed: 5, Start: day(2026, 3, 2), Days: 2, Interval: 5 * time.Minute, Buildings: 2, Units: 10, Indoor: 0.5, TwoBikes: 0.3}
+	o, err := runCity(context.Background(), s, Physics(detect.DefaultPhysicsParams()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Units) != 20 {
+		t.Fatalf("%d units", len(o.Units))
+	}
+	for _, u := range o.Units {
+		if len(u.Days) != 2 || simtime.DayStart(u.Days[0].Day) != s.Start.UnixMilli() {
+			t.Fatalf("unit %s days %+v", u.Unit, u.Days)
+		}
+	}
+	for _, e := range o.Episodes {
+		if e.Scored != (e.Start >= o.From && e.Start < o.To-simtime.Hour) {
+			t.Errorf("episode %+v scored %v", e, e.Scored)
+		}
+	}
+}
+
+func TestMatchAndScore(t *testing.T) {
+	h := simtime.Hour
+	d0 := simtime.DayOf(day(2026, 1, 5).UnixMilli())
+	at := func(d int64, hours float64) int64 { return simtime.At(d0+d, hours) }
+	o := &Outcome{
+		From: simtime.DayStart(d0), To: simtime.DayStart(d0 + 2),
+		Units: []UnitDays{
+			{Unit: "a", Days: []DayTags{{Day: d0, Charging: true}, {Day: d0 + 1}}},
+			{Unit: "b", Days: []DayTags{{Day: d0, Cases: CaseLookAlike}, {Day: d0 + 1, Charging: true, Cases: CaseTwoBikes}}},
+		},
+		Episodes: []Episode{
+			{Unit: "a", Start: at(0, 20), End: at(0, 20) + 5*h, Scored: true},                      // detected 12 min in
+			{Unit: "b", Start: at(1, 20), End: at(1, 20) + 3*h, Scored: true, Cases: CaseTwoBikes}, // missed
+		},
+		Alerts: []Alert{
+			{Unit: "a", Fired: at(0, 20.2), Resolved: at(0, 23)},   // true
+			{Unit: "a", Fired: at(1, 10), Resolved: at(1, 11)},     // false, charger-free day
+			{Unit: "b", Fired: at(0, 19), Resolved: at(0, 22)},     // false, on a look-alike day
+			{Unit: "b", Fired: at(1, 23.5), Resolved: at(1, 23.9)}, // after the session: false, but on a charging day
+		},
+	}
+	f := Score(o, 0)
+	if f.Sessions != 2 || f.Detected != 1 || f.Alerts != 4 || f.TruePos != 1 || f.FalseAlarms != 2 || f.UnitDays != 4 || f.FreeDays != 2 {
+		t.Errorf("figures %+v", f)
+	}
+	if len(f.TTD) != 1 || f.TTD[0] != 12*simtime.Minute {
+		t.Errorf("TTD %v", f.TTD)
+	}
+	la := Score(o, CaseLookAlike)
+	if la.Sessions != 0 || la.Alerts != 1 || la.FalseAlarms != 1 || la.UnitDays != 1 || la.FreeDays != 1 {
+		t.Errorf("look-alike figures %+v", la)
+	}
+	tb := Score(o, CaseTwoBikes)
+	if tb.Sessions != 1 || tb.Detected != 0 || tb.Alerts != 1 || tb.TruePos != 0 || tb.FalseAlarms != 0 {
+		t.Errorf("two-bike figures %+v", tb)
+	}
+	// an alert already open when a session starts detects it at once
+	o.Alerts = []Alert{{Unit: "b", Fired: at(1, 19)}}
+	if f := Score(o, CaseTwoBikes); f.Detected != 1 || f.TTD[0] != 0 {
+		t.Errorf("open alert: %+v", f)
+	}
+}
+
+func TestStats(t *testing.T) {
+	near := func(a, b float64) bool { return math.Abs(a-b) < 5e-4 }
+	// Wilson 95%: 8/10 -> [0.490, 0.943]; 0/20 -> [0, 0.161]
+	if p, lo, hi := Wilson(8, 10); !near(p, 0.8) || !near(lo, 0.4902) || !near(hi, 0.9433) {
+		t.Errorf("Wilson(8,10) = %v %v %v", p, lo, hi)
+	}
+	if _, lo, hi := Wilson(0, 20); lo != 0 || !near(hi, 0.1611) {
+		t.Errorf("Wilson(0,20) = %v %v", lo, hi)
+	}
+	// Garwood: 0 -> [0, 3.689]; 1 -> [0.0253, 5.572]; 10 -> [4.795, 18.39]
+	for _, c := range []struct {
+		k      int
+		lo, hi float64
+	}{{0, 0, 3.6889}, {1, 0.0253, 5.5716}, {10, 4.7954, 18.3904}} {
+		lo, hi := PoissonCI(c.k)
+		if !near(lo, c.lo) || !near(hi, c.hi) {
+			t.Errorf("PoissonCI(%d) = %v %v, want %v %v", c.k, lo, hi, c.lo, c.hi)
+		}
+	}
+	v := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
+	if Quantile(v, 0.5) != 10 || Quantile(v, 0.9) != 18 {
+		t.Errorf("quantiles %d %d", Quantile(v, 0.5), Quantile(v, 0.9))
+	}
+	// n = 20: ranks 6 and 15 cover 95.9%
+	if lo, hi, ok := MedianCI(v); !ok || lo != 6 || hi != 15 {
+		t.Errorf("median CI %d %d %v", lo, hi, ok)
+	}
+}
+
+// TestPlots draws the pictures of a small run and checks they show a
+// series, sessions and alerts.
+func TestPlots(t *testing.T) {
+	set := Regression
+	set.Cities = set.Cities[:1]
+	res, err := Evaluate(context.Background(), Options{Set: set, Intervals: []time.Duration{time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	paths, err := WritePlots(dir, "simulated", res.Runs[time.Minute])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < 5 {
+		t.Fatalf("only %d pictures: %v", len(paths), paths)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		if !strings.HasPrefix(s, "<svg") || !strings.Contains(s, "<polyline") || !strings.HasSuffix(s, "</svg>\n") {
+			t.Errorf("%s is not a picture of a series", filepath.Base(p))
+		}
+		if strings.Contains(filepath.Base(p), "detected") && !strings.Contains(s, "alert ") {
+			t.Errorf("%s shows no alert", filepath.Base(p))
+		}
+	}
+}
+
+// realData finds ../shared/realdata beside the repository.
+func realDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			p := filepath.Join(filepath.Dir(d), "shared", "realdata")
+			if _, err := os.Stat(p); err != nil {
+				t.Skipf("real traces not found at %s", p)
+			}
+			return p
+		}
+		if filepath.Dir(d) == d {
+			t.Skip("repository root not found")
+		}
+	}
+}
+
+// TestSemiSynthetic builds the semi-synthetic set from the real traces and
+// pins its figures at 5-minute readings (the chargers' own sampling).
+func TestSemiSynthetic(t *testing.T) {
+	o, err := SemiSynthetic(realDataDir(t), 5*time.Minute, Physics(detect.DefaultPhysicsParams()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := Score(o, 0)
+	if f.Sessions != 80 || f.UnitDays != 120 || f.FreeDays != 40 {
+		t.Errorf("semi-synthetic set: %d sessions, %d unit-days, %d charger-free", f.Sessions, f.UnitDays, f.FreeDays)
+	}
+	for _, c := range []Cases{CaseLookAlike, CaseTwoBikes, CasePartial, CaseKW} {
+		if g := Score(o, c); g.Sessions == 0 {
+			t.Errorf("no semi-synthetic session of case %s", c)
+		}
+	}
+	if f.Detected < 1 || f.FalseAlarms > 0 {
+		t.Errorf("semi-synthetic at 5 min: %d detected (pin 1), %d false alarms (pin 0)", f.Detected, f.FalseAlarms)
+	}
+	if _, err := SemiSynthetic(realDataDir(t), 30*time.Second, Physics(detect.DefaultPhysicsParams())); err == nil {
+		t.Error("30-s readings accepted from a 1-min background")
+	}
+}
+
+func TestParseSet(t *testing.T) {
+	s, err := ParseSet("7,8,9")
+	if err != nil || len(s.Cities) != 3 || s.Cities[2].Seed != 9 || s.Cities[1].Start.Month() != time.April {
+		t.Errorf("ParseSet: %+v %v", s, err)
+	}
+	if _, err := ParseSet("7,x"); err == nil {
+		t.Error("bad seed accepted")
+	}
+	for _, c := range HeldOut.Cities {
+		for _, u := range Tuning.Cities {
+			if c.Seed == u.Seed {
+				t.Errorf("seed %d is both held out and tuned on", c.Seed)
+			}
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chargewatch/chargewatch/alerting/detect"
+)
+
+// Options say what to evaluate.
+type Options struct {
+	Set       Set
+	Intervals []time.Duration // reading intervals of meters and plugs
+	Model     ModelMaker      // nil: the physics model with default parameters
+	Workers   int             // cities simulated at once; 0: GOMAXPROCS
+	// RealData is the folder of the real traces (../shared/realdata);
+	// "" leaves out the semi-synthetic set.
+	RealData string
+	// Progress, when set, receives a line per finished run.
+	Progress func(string)
+}
+
+// Result is an evaluation: the outcome of every city at every interval,
+// and of the semi-synthetic set.
+type Result struct {
+	Set       Set
+	Intervals []time.Duration
+	Runs      map[time.Duration][]*Outcome // per interval, in the set's city order
+	Semi      map[time.Duration]*Outcome   // semi-synthetic, per interval it has
+	Readings  int64
+	Elapsed   time.Duration
+}
+
+// Evaluate simulates the set's cities at every interval, feeds every meter
+// and plug reading to the charging detector as the alerting engine does,
+// and matches the alerts to the ground truth.
+func Evaluate(ctx context.Context, o Options) (*Result, error) {
+	if o.Model == nil {
+		o.Model = Physics(detect.DefaultPhysicsParams())
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type job struct {
+		iv  time.Duration
+		i   int
+		sp  Spec
+		out *Outcome
+		err error
+	}
+	var jobs []*job
+	for _, iv := range o.Intervals {
+		for i, sp := range o.Set.specs(iv) {
+			jobs = append(jobs, &job{iv: iv, i: i, sp: sp})
+		}
+	}
+	// the slowest (shortest interval) first, so that workers finish together
+	slices.SortStableFunc(jobs, func(a, b *job) int { return int(a.iv - b.iv) })
+	started := time.Now()
+	ch := make(chan *job)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				t := time.Now()
+				j.out, j.err = runCity(ctx, j.sp, o.Model, nil)
+				if o.Progress != nil && j.err == nil {
+					mu.Lock()
+					o.Progress(fmt.Sprintf("%s: %d readings in %s", j.sp.Name(), j.out.Readings, time.Since(t).Round(100*time.Millisecond)))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &Result{Set: o.Set, Intervals: o.Intervals, Runs: map[time.Duration][]*Outcome{}, Semi: map[time.Duration]*Outcome{}}
+	var errs []error
+	for _, j := range jobs {
+		if j.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", j.sp.Name(), j.err))
+			continue
+		}
+		runs := r.Runs[j.iv]
+		if runs == nil {
+			runs = make([]*Outcome, len(o.Set.Cities))
+			r.Runs[j.iv] = runs
+		}
+		runs[j.i] = j.out
+		r.Readings += j.out.Readings
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if o.RealData != "" {
+		for _, iv := range o.Intervals {
+			if iv < time.Minute {
+				continue // the real background is sampled once a minute
+			}
+			semi, err := SemiSynthetic(o.RealData, iv, o.Model)
+			if err != nil {
+				return nil, err
+			}
+			r.Semi[iv] = semi
+			r.Readings += semi.Readings
+		}
+	}
+	r.Elapsed = time.Since(started)
+	return r, nil
+}
+
+// Figures returns the figures of interval iv for a case (0: all), summed
+// over the cities.
+func (r *Result) Figures(iv time.Duration, c Cases) Figures {
+	var f Figures
+	for _, o := range r.Runs[iv] {
+		g := Score(o, c)
+		f.Add(&g)
+	}
+	return f
+}

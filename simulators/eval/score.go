@@ -1,0 +1,145 @@
+package eval
+
+import (
+	"math"
+	"slices"
+
+	"github.com/chargewatch/chargewatch/simulators/simtime"
+)
+
+// Figures are the counts behind one row of the report.
+type Figures struct {
+	Sessions    int     // true sessions in scope
+	Detected    int     // ... with an alert that overlaps them and fired before they ended
+	Alerts      int     // alerts in scope (fired on a unit-day in scope)
+	TruePos     int     // ... that overlap a true session
+	FalseAlarms int     // alerts that overlap no session, fired on a charger-free unit-day in scope
+	UnitDays    int     // unit-days in scope
+	FreeDays    int     // ... without any charging
+	TTD         []int64 // time to detect of the detected sessions, ms, sorted
+}
+
+// Precision returns TruePos/Alerts with its Wilson interval.
+func (f *Figures) Precision() (p, lo, hi float64) { return Wilson(f.TruePos, f.Alerts) }
+
+// Recall returns Detected/Sessions with its Wilson interval.
+func (f *Figures) Recall() (p, lo, hi float64) { return Wilson(f.Detected, f.Sessions) }
+
+// F1 returns the harmonic mean of precision and recall, and the F1 of
+// their interval bounds (F1 grows with both).
+func (f *Figures) F1() (v, lo, hi float64) {
+	p, plo, phi := f.Precision()
+	r, rlo, rhi := f.Recall()
+	return f1(p, r), f1(plo, rlo), f1(phi, rhi)
+}
+
+func f1(p, r float64) float64 {
+	if math.IsNaN(p) || math.IsNaN(r) || p+r == 0 {
+		return math.NaN()
+	}
+	return 2 * p * r / (p + r)
+}
+
+// FARate returns false alarms per 1,000 charger-free unit-days with the
+// exact Poisson 95% interval.
+func (f *Figures) FARate() (v, lo, hi float64) {
+	if f.FreeDays == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	lo, hi = PoissonCI(f.FalseAlarms)
+	k := 1000 / float64(f.FreeDays)
+	return float64(f.FalseAlarms) * k, lo * k, hi * k
+}
+
+// Add adds g's counts to f.
+func (f *Figures) Add(g *Figures) {
+	f.Sessions += g.Sessions
+	f.Detected += g.Detected
+	f.Alerts += g.Alerts
+	f.TruePos += g.TruePos
+	f.FalseAlarms += g.FalseAlarms
+	f.UnitDays += g.UnitDays
+	f.FreeDays += g.FreeDays
+	f.TTD = append(f.TTD, g.TTD...)
+	slices.Sort(f.TTD)
+}
+
+// match scores an outcome: it marks the detected episodes and returns for
+// every alert the index of the first episode it overlaps, or -1.
+func match(o *Outcome) []int {
+	byUnit := map[string][]int{}
+	for i := range o.Episodes {
+		o.Episodes[i].Detected, o.Episodes[i].Alert, o.Episodes[i].TTD = false, -1, 0
+		byUnit[o.Episodes[i].Unit] = append(byUnit[o.Episodes[i].Unit], i)
+	}
+	hit := make([]int, len(o.Alerts))
+	for ai := range o.Alerts {
+		a := &o.Alerts[ai]
+		hit[ai] = -1
+		end := a.Resolved
+		if end == 0 {
+			end = math.MaxInt64
+		}
+		for _, ei := range byUnit[a.Unit] {
+			e := &o.Episodes[ei]
+			// the alert overlaps the session and was raised before it ended
+			if a.Fired < e.End && end > e.Start {
+				if hit[ai] < 0 {
+					hit[ai] = ei
+				}
+				if !e.Detected || a.Fired < e.Start+e.TTD {
+					e.Detected, e.Alert, e.TTD = true, ai, max(0, a.Fired-e.Start)
+				}
+			}
+		}
+	}
+	return hit
+}
+
+// Score returns the figures of an outcome for the sessions and unit-days
+// of the given case (0: all).
+func Score(o *Outcome, c Cases) Figures {
+	hit := match(o)
+	var f Figures
+	for i := range o.Episodes {
+		e := &o.Episodes[i]
+		if !e.Scored || (c != 0 && e.Cases&c == 0) {
+			continue
+		}
+		f.Sessions++
+		if e.Detected {
+			f.Detected++
+			f.TTD = append(f.TTD, e.TTD)
+		}
+	}
+	slices.Sort(f.TTD)
+	days := map[string]map[int64]DayTags{}
+	for _, u := range o.Units {
+		m := map[int64]DayTags{}
+		for _, d := range u.Days {
+			m[d.Day] = d
+			if c != 0 && d.Cases&c == 0 {
+				continue
+			}
+			f.UnitDays++
+			if !d.Charging {
+				f.FreeDays++
+			}
+		}
+		days[u.Unit] = m
+	}
+	for ai := range o.Alerts {
+		a := &o.Alerts[ai]
+		d, ok := days[a.Unit][simtime.DayOf(a.Fired)]
+		if !ok || (c != 0 && d.Cases&c == 0) {
+			continue // on a partial day at the edge of the span, or out of scope
+		}
+		f.Alerts++
+		if hit[ai] >= 0 {
+			f.TruePos++
+		} else if !d.Charging {
+			f.FalseAlarms++
+		}
+	}
+	return f
+}
