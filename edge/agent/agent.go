@@ -11,11 +11,15 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -30,6 +34,7 @@ import (
 	"github.com/chargewatch/chargewatch/edge/modbus"
 	"github.com/chargewatch/chargewatch/edge/publish"
 	"github.com/chargewatch/chargewatch/edge/queue"
+	"github.com/chargewatch/chargewatch/internal/tlsutil"
 )
 
 // Options are the agent's collaborators. Config is required.
@@ -116,6 +121,12 @@ func New(o Options) (*Agent, error) {
 			return nil, err
 		}
 	}
+	if t := c.MQTT.TLS; t != nil && o.Dialer == nil {
+		if err := watchCertificates(a.reg, t.CAFile, t.CertFile, t.KeyFile); err != nil {
+			q.Close()
+			return nil, fmt.Errorf("mqtt tls: %w", err)
+		}
+	}
 	a.pub = publish.New(publish.Config{
 		Gateway: c.Gateway, MaxBatch: c.MQTT.MaxBatch, MaxInflight: c.MQTT.MaxInflight, BatchWait: c.MQTT.BatchWait,
 		AckTimeout: c.MQTT.AckTimeout, ReconnectMin: c.MQTT.ReconnectMin, ReconnectMax: c.MQTT.ReconnectMax,
@@ -137,6 +148,39 @@ func pahoDialer(c *config.Config) (publish.Dialer, error) {
 		}
 	}
 	return d, nil
+}
+
+// watchCertificates exports when the broker's CAs and the gateway's
+// client certificate expire (chargewatch_tls_certificate_expiry_timestamp_seconds),
+// so an expiring certificate raises the same self-monitoring alert as on
+// the server instead of silently cutting the gateway off one day.
+func watchCertificates(reg prometheus.Registerer, caFile, certFile, keyFile string) error {
+	exp := tlsutil.NewExpiry()
+	if caFile != "" {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return err
+		}
+		var cas []*x509.Certificate
+		for len(b) > 0 {
+			var blk *pem.Block
+			if blk, b = pem.Decode(b); blk == nil {
+				break
+			}
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+				cas = append(cas, c)
+			}
+		}
+		exp.Watch(tlsutil.UseMQTTCA, func() []*x509.Certificate { return cas })
+	}
+	if certFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return err
+		}
+		exp.Watch(tlsutil.UseMQTTClient, func() []*x509.Certificate { return []*x509.Certificate{pair.Leaf} })
+	}
+	return reg.Register(exp)
 }
 
 // checkDiskSpace warns when the queue may fill the disk before its bound.
