@@ -51,6 +51,7 @@ const (
 	FieldReadings         = "readings"          // count of raw points in the bucket (any field; seq is always there)
 	FieldChargingReadings = "charging_readings" // pile points with state "charging"
 	FieldEvents           = "events"            // count of events (the type is a tag)
+	FieldPoints           = "points"            // count of snapshot points (open alerts x snapshots)
 )
 
 // RollupName returns the rollup measurement of raw measurement m.
@@ -103,7 +104,7 @@ func aggregates(f devices.Field) []string {
 
 // DefaultRollups returns the rollups of every device kind's measurement
 // (fields from the kind's vocabulary in the devices package), of events and
-// of the open-alert snapshots.
+// of the alerting engine's open-alert snapshots.
 func DefaultRollups() []Rollup {
 	var out []Rollup
 	for _, k := range devices.Kinds() {
@@ -126,17 +127,13 @@ func DefaultRollups() []Rollup {
 	out = append(out, Rollup{Measurement: "event", Into: RollupName("event"), Queries: []Query{
 		{Aggs: []Agg{{Func: "count", Field: "seq", As: FieldEvents}}},
 	}})
-	// The snapshots of open alerts (one point per open alert per minute, see
-	// dashboards/schema.go): per alert and hour, its state at the end of the
-	// hour, so that "open alerts over time" over months reads 60 times fewer
+	// The snapshots of open alerts (alerting/influx: one point per open alert
+	// per minute, tagged with rule, severity, state and location): the number
+	// of points per hour and tag set, from which the dashboards compute the
+	// average number of open alerts over long ranges, reading 60 times fewer
 	// points.
 	out = append(out, Rollup{Measurement: "alert_open", Into: RollupName("alert_open"), Periodic: true, Queries: []Query{
-		{Aggs: []Agg{
-			{Func: "last", Field: "state", As: "state"},
-			{Func: "last", Field: "age_s", As: "age_s"},
-			{Func: "max", Field: "overdue", As: "overdue"},
-			{Func: "last", Field: "relapse", As: "relapse"},
-		}},
+		{Aggs: []Agg{{Func: "count", Field: "id", As: FieldPoints}}},
 	}})
 	return out
 }
