@@ -46,6 +46,9 @@ type WriterConfig struct {
 	MaxBackoff  time.Duration // longest wait between retries; default 30 s
 	MinBackoff  time.Duration // first wait; default 100 ms
 	Concurrency int           // batches written at once; default 2
+	// Touch, when set, is told the measurement and time of every reading
+	// once it is in the store (the downsampler marks its hour dirty).
+	Touch func(measurement string, tsMillis int64)
 }
 
 // Writer consumes a durable log into the store: batches bounded in points,
@@ -140,8 +143,11 @@ func (w *Writer) Run(ctx context.Context) error {
 			nextCommit++
 			w.metrics.WritePoints.Add(float64(b.lp.points))
 			now := w.now().UnixMilli()
-			for _, ts := range b.lp.readingTS {
+			for i, ts := range b.lp.readingTS {
 				w.metrics.Lag.Observe(float64(now-ts) / 1000)
+				if w.cfg.Touch != nil {
+					w.cfg.Touch(b.lp.readingK[i].String(), ts)
+				}
 			}
 			if err := r.Commit(b.end); err != nil {
 				return err
@@ -409,12 +415,14 @@ type lineBuilder struct {
 	buf       []byte
 	points    int
 	readingTS []int64
+	readingK  []devices.Kind // the measurement of each reading in readingTS
 }
 
 func (lp *lineBuilder) reset() {
 	lp.buf = lp.buf[:0]
 	lp.points = 0
 	lp.readingTS = lp.readingTS[:0]
+	lp.readingK = lp.readingK[:0]
 }
 
 func (lp *lineBuilder) tags(device, gateway string, loc *Location, port int, extra ...string) {
@@ -485,6 +493,7 @@ func (lp *lineBuilder) reading(rec *record.Record, r *devices.Reading, loc *Loca
 	}
 	lp.end(r.TS * int64(time.Millisecond))
 	lp.readingTS = append(lp.readingTS, r.TS)
+	lp.readingK = append(lp.readingK, rec.Kind)
 }
 
 func (lp *lineBuilder) event(rec *record.Record, e *devices.Event, loc *Location) {

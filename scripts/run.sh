@@ -19,6 +19,7 @@ MQTT_PORT="${MQTT_PORT:-1883}"
 INFLUX_PORT="${INFLUX_PORT:-8086}"
 INFLUX_RPC_PORT="${INFLUX_RPC_PORT:-8088}"
 HTTP_PORT="${HTTP_PORT:-9466}"
+PROM_PORT="${PROM_PORT:-9090}"
 RUN_DIR="${RUN_DIR:-$REPO/.run}"
 SITE="${SITE:-$REPO/examples/demo-site.yaml}"
 DB=chargewatch
@@ -75,8 +76,8 @@ t0="$(now_s)"
 go build -o "$BIN/" ./cmd/chargewatch ./cmd/cw-sim
 printf '    built in %s\n' "$(elapsed "$t0")"
 
-for p in "$MQTT_PORT" "$INFLUX_PORT" "$INFLUX_RPC_PORT" "$HTTP_PORT"; do
-  port_free "$p" || die "port $p on 127.0.0.1 is in use: stop what uses it, or set MQTT_PORT, INFLUX_PORT, INFLUX_RPC_PORT or HTTP_PORT"
+for p in "$MQTT_PORT" "$INFLUX_PORT" "$INFLUX_RPC_PORT" "$HTTP_PORT" "$PROM_PORT"; do
+  port_free "$p" || die "port $p on 127.0.0.1 is in use: stop what uses it, or set MQTT_PORT, INFLUX_PORT, INFLUX_RPC_PORT, HTTP_PORT or PROM_PORT"
 done
 
 mkdir -p "$RUN_DIR"/{mosquitto,influxdb,chargewatch,logs}
@@ -125,6 +126,15 @@ step "starting chargewatch (HTTP on 127.0.0.1:$HTTP_PORT)"
 start chargewatch "$RUN_DIR/logs/chargewatch.log" "$BIN/chargewatch" serve --config "$RUN_DIR/chargewatch.yaml"
 wait_for chargewatch 30 curl -sf "http://127.0.0.1:$HTTP_PORT/readyz"
 
+step "starting Prometheus on 127.0.0.1:$PROM_PORT (ingestion health, self-monitoring rules)"
+mkdir -p "$RUN_DIR/prometheus/edge-targets" "$RUN_DIR/prometheus/data"
+render_template deploy/prometheus/prometheus.yml "$RUN_DIR/prometheus.yml" \
+  CHARGEWATCH_TARGET="127.0.0.1:$HTTP_PORT" EDGE_TARGETS_DIR="$RUN_DIR/prometheus/edge-targets" SCRAPE_INTERVAL=15s
+printf '\nrule_files:\n  - %s/deploy/prometheus/rules/chargewatch.rules.yml\n' "$REPO" >>"$RUN_DIR/prometheus.yml"
+start prometheus "$RUN_DIR/logs/prometheus.log" "$(find_bin prometheus)" --config.file="$RUN_DIR/prometheus.yml" \
+  --storage.tsdb.path="$RUN_DIR/prometheus/data" --web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=15d
+wait_for prometheus 30 curl -sf "http://127.0.0.1:$PROM_PORT/-/ready"
+
 step "starting cw-sim: the demo city, live"
 # Every simulated gateway logs in as itself with the simulators' password (read from its file,
 # so it never shows in ps).
@@ -141,6 +151,8 @@ chargewatch is running with the demo city.
   alerts API   make a token:  $BIN/chargewatch tokens create --config $RUN_DIR/chargewatch.yaml --name demo --person p-admin
                then: curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/alerts
   InfluxDB     http://127.0.0.1:$INFLUX_PORT  (database $DB)
+  Prometheus   http://127.0.0.1:$PROM_PORT  (scrapes chargewatch; self-monitoring alerts)
+  dashboards   dashboards/json/*.json: import into Grafana with dashboards/provisioning (docs/dashboards.md)
   a query      curl -sG http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=$DB \\
                  --data-urlencode "q=SELECT mean(power_w) FROM meter WHERE time > now() - 5m GROUP BY unit"
   quarantine   curl -sG http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=$DB \\

@@ -806,10 +806,14 @@ func (s *physCharging) Session() ChargeSession {
 // physVersion is the version of the checkpoint encoding.
 const physVersion = 1
 
+// physMagic starts every state of this model.
+const physMagic = "cwP"
+
 // MarshalBinary encodes the state: the fixed part, then only the
 // candidates and memory slots in use.
 func (s *physCharging) MarshalBinary() ([]byte, error) {
 	e := enc{b: make([]byte, 0, 192)}
+	e.b = append(e.b, physMagic...)
 	e.u8(physVersion)
 	for _, v := range [...]int64{s.last, s.seg0, s.skip, s.blkT, s.sT0} {
 		e.i64(v)
@@ -871,11 +875,21 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 
 var errPhysState = errors.New("charging detector state is corrupt")
 
+// ErrOtherChargingModel is UnmarshalBinary's answer to a state written by
+// another charging model (an upgrade that changed the model): the caller
+// starts that device's charging detector afresh instead of failing.
+var ErrOtherChargingModel = errors.New("charging detector state was written by another charging model")
+
 // UnmarshalBinary restores a state written by MarshalBinary.
 func (s *physCharging) UnmarshalBinary(b []byte) error {
-	d := dec{b: b}
+	// The first model's state has no header: anything without ours is
+	// another model's (checkpoints written before an upgrade).
+	if len(b) < len(physMagic) || string(b[:len(physMagic)]) != physMagic {
+		return ErrOtherChargingModel
+	}
+	d := dec{b: b[len(physMagic):]}
 	if v := d.u8(); v != physVersion {
-		return errors.New("charging detector state has an unknown version (was it written by another charging model?)")
+		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p}
 	for _, v := range [...]*int64{&n.last, &n.seg0, &n.skip, &n.blkT, &n.sT0} {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -371,5 +372,14 @@ func BenchmarkObserveMeterPhysics(b *testing.B) {
 		r.Put(devices.FieldCurrent, 2)
 		r.Put(devices.FieldVoltage, 230)
 		sigs, _ = ds[i%n].Observe(&cfg, &inf, PhysicsModel, r, sigs[:0])
+	}
+}
+
+// TestCheckpointFromTheFirstModel: a checkpoint written by the first
+// charging model (an upgrade) does not stop the engine from starting: the
+// device's charging detector starts afresh, the rest of its state stays.
+func TestCheckpointFromTheFirstModel(t *testing.T) {
+	if err := NewPhysicsModel(DefaultPhysicsParams()).New().UnmarshalBinary([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}); !errors.Is(err, ErrOtherChargingModel) {
+		t.Fatalf("a state of another model: %v, want ErrOtherChargingModel", err)
 	}
 }

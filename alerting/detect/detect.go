@@ -795,7 +795,13 @@ func (d *Device) UnmarshalState(b []byte, model ChargingModel) error {
 		}
 		n.chg = model.New()
 		if err := n.chg.UnmarshalBinary(chg); err != nil {
-			return err
+			if !errors.Is(err, ErrOtherChargingModel) {
+				return err
+			}
+			// The model changed since the checkpoint (an upgrade): this
+			// device's charging detector starts afresh and finds a session
+			// still in progress again from the next readings.
+			n.chg = model.New()
 		}
 	}
 	np := int(dc.u8())

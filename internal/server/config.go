@@ -73,6 +73,10 @@ type Config struct {
 		MaxPast           time.Duration `yaml:"max_past"`
 		MaxFuture         time.Duration `yaml:"max_future"`
 		DrainGrace        time.Duration `yaml:"drain_grace"`
+		// Downsample keeps hourly rollups (retention policy "rollup") of
+		// every hour that readings touched, late ones included, for long
+		// dashboard ranges (docs/dashboards.md).
+		Downsample bool `yaml:"downsample"`
 		// Adapters is the accounts file of devices already installed
 		// (Tasmota, Shelly, Zigbee2MQTT, ThingsBoard: docs/adapters.md);
 		// empty: none.
@@ -162,6 +166,7 @@ func Defaults() Config {
 	c.Ingest.MaxPast = 10 * 24 * time.Hour
 	c.Ingest.MaxFuture = 5 * time.Minute
 	c.Ingest.DrainGrace = 10 * time.Second
+	c.Ingest.Downsample = true
 	c.RegistryPoll = 2 * time.Second
 	c.Alerting.Enabled = true
 	c.Alerting.Synchronous = "NORMAL"

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ import (
 	"github.com/chargewatch/chargewatch/ingest"
 	"github.com/chargewatch/chargewatch/ingest/adapters"
 	"github.com/chargewatch/chargewatch/ingest/adapters/accounts"
+	"github.com/chargewatch/chargewatch/ingest/downsample"
 	"github.com/chargewatch/chargewatch/internal/ratelimit"
 	"github.com/chargewatch/chargewatch/internal/tlsutil"
 )
@@ -84,6 +86,7 @@ type Server struct {
 	api         http.Handler
 	dispatcher  *dispatch.Dispatcher // nil without a notifications file
 	reportRun   *report.Runner
+	downsampler *downsample.Downsampler
 	ackPath     string
 }
 
@@ -157,6 +160,18 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 			return nil, fmt.Errorf("ingest.adapters: %w", err)
 		}
 		icfg.Adapters = router
+	}
+	if cfg.Ingest.Downsample {
+		ds, err := downsample.New(downsample.Config{Database: cfg.InfluxDB.Database, RawRP: cfg.InfluxDB.RetentionPolicy,
+			StatePath: filepath.Join(cfg.DataDir, "downsample.state")},
+			&downsample.HTTPQuerier{URL: cfg.InfluxDB.URL, Database: cfg.InfluxDB.Database, Username: cfg.InfluxDB.Username, Password: influxPass},
+			s.reg, logger.With("component", "downsample"))
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("downsampling: %w", err)
+		}
+		s.downsampler = ds
+		icfg.Writer.Touch = ds.Touch
 	}
 	ing, err := ingest.New(icfg, func() ingest.Directory { return Directory{S: store.Current()} }, s.reg, logger.With("component", "ingest"))
 	if err != nil {
@@ -411,6 +426,9 @@ func (s *Server) Run(ctx context.Context) error {
 	goRun("registry", rctx, s.registry.Run)
 	ictx, icancel := context.WithCancel(ctx)
 	ingestDone := goRun("ingest", ictx, s.ingester.Run)
+	if s.downsampler != nil {
+		goRun("downsample", rctx, s.downsampler.Run)
+	}
 	actx, acancel := context.WithCancel(context.Background())
 	if s.engine != nil {
 		defer s.closeAlerting()
