@@ -265,6 +265,22 @@ func AlertPoint(a *alerting.Alert, au *alerting.Audit) *write.Point {
 	if au.Outcome != "" {
 		p.AddField("outcome", string(au.Outcome))
 	}
+	// What accountability dashboards need and InfluxQL cannot compute from
+	// two points: seconds from firing to this acknowledgement or closing,
+	// and whether a resolution came with nobody having acknowledged.
+	if a.FiredAt > 0 && au.At >= a.FiredAt {
+		switch au.Action {
+		case alerting.ActionAck:
+			p.AddField("ack_s", float64(au.At-a.FiredAt)/1000)
+		case alerting.ActionClose:
+			p.AddField("close_s", float64(au.At-a.FiredAt)/1000)
+		}
+	}
+	if au.Action == alerting.ActionResolve {
+		// The alert is the committed one, possibly acknowledged later: what
+		// counts is whether it was acknowledged before this resolution.
+		p.AddField("resolved_unacked", a.AckedAt == 0 || a.AckedAt > au.At)
+	}
 	if au.Note != "" {
 		p.AddField("note", au.Note)
 	}

@@ -204,3 +204,45 @@ func TestInflux(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAccountabilityFields: acknowledgement and closing carry the seconds
+// since firing, a resolution whether nobody had acknowledged it before.
+func TestAccountabilityFields(t *testing.T) {
+	const fired = int64(1_767_600_000_000)
+	cases := []struct {
+		name   string
+		alert  alerting.Alert
+		audit  alerting.Audit
+		field  string
+		want   any
+		absent []string
+	}{
+		{"ack after 90 s", alerting.Alert{FiredAt: fired, AckedAt: fired + 90_000},
+			alerting.Audit{ID: 1, At: fired + 90_000, Action: alerting.ActionAck}, "ack_s", 90.0, []string{"close_s", "resolved_unacked"}},
+		{"close after 30 min", alerting.Alert{FiredAt: fired, AckedAt: fired + 60_000, ClosedAt: fired + 1_800_000},
+			alerting.Audit{ID: 2, At: fired + 1_800_000, Action: alerting.ActionClose}, "close_s", 1800.0, []string{"ack_s"}},
+		{"resolved unacknowledged", alerting.Alert{FiredAt: fired},
+			alerting.Audit{ID: 3, At: fired + 300_000, Action: alerting.ActionResolve}, "resolved_unacked", true, nil},
+		{"resolved after an ack", alerting.Alert{FiredAt: fired, AckedAt: fired + 60_000},
+			alerting.Audit{ID: 4, At: fired + 300_000, Action: alerting.ActionResolve}, "resolved_unacked", false, nil},
+		{"acknowledged only after it resolved", alerting.Alert{FiredAt: fired, AckedAt: fired + 600_000},
+			alerting.Audit{ID: 5, At: fired + 300_000, Action: alerting.ActionResolve}, "resolved_unacked", true, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := AlertPoint(&c.alert, &c.audit)
+			got := map[string]any{}
+			for _, f := range p.FieldList() {
+				got[f.Key] = f.Value
+			}
+			if got[c.field] != c.want {
+				t.Errorf("%s = %v, want %v (fields %v)", c.field, got[c.field], c.want, got)
+			}
+			for _, k := range c.absent {
+				if _, ok := got[k]; ok {
+					t.Errorf("%s set on a %s point", k, c.audit.Action)
+				}
+			}
+		})
+	}
+}
