@@ -26,6 +26,9 @@ func need(t *testing.T, tools ...string) {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("%s is not installed", tool)
 			}
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is not installed: CI must have it (Debian's dpkg)", tool)
+			}
 			t.Skipf("%s is not installed", tool)
 		}
 	}

@@ -183,7 +183,7 @@ func TestSiteAndCheck(t *testing.T) {
 func TestRunDemoSiteToBroker(t *testing.T) {
 	site := filepath.Join("..", "..", "examples", "demo-site.yaml")
 	if _, err := os.Stat(site); err != nil {
-		t.Skip("no demo site")
+		t.Fatal("examples/demo-site.yaml is missing")
 	}
 	mq := testenv.SharedMosquitto(t)
 	code, _, stderr := cli(t, "run", "--site", site, "--clock", "backfill", "--span", "1h", "--broker", mq.URL, "--quiet")
