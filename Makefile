@@ -8,7 +8,7 @@
 SHELL := bash
 .DEFAULT_GOAL := test
 
-.PHONY: deps test run build bench-ingest package bench-smoke
+.PHONY: deps test run build bench-ingest package bench-smoke bench-dashboards
 
 deps:
 	scripts/install-deps.sh

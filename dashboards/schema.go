@@ -9,10 +9,8 @@ import (
 // This file is the one place that names what the dashboards read from
 // InfluxDB. Readings, events and status come from docs/ingest.md; rollups from
 // ingest/downsample; alerts and snapshots from alerting/influx (docs/alerting.md,
-// "InfluxDB"). Three fields of the alert measurement that accountability needs
-// are not written by alerting/influx yet (see AlertAckSeconds); until they are,
-// the panels that use them stay empty. The tests write their alert points
-// through these constants, so a change here carries over to them.
+// "InfluxDB"). The tests write their alert points through these constants, so
+// a change here carries over to them.
 
 // Datasources, as provisioned by provisioning/datasources/chargewatch.yaml.
 const (
@@ -69,15 +67,12 @@ const (
 //	             summary, relapse (bool), silenced (bool), lat, lon, outcome
 //	             (close), note
 //
-// Accountability also needs, and alerting/influx does not write yet:
+// and, for accountability (InfluxQL cannot subtract a field from the point's
+// time, so the durations are written with the point):
 //
-//	ack_s             on ack: seconds from firing to acknowledgement (AckedAt - FiredAt)
-//	close_s           on close: seconds from firing to closing (ClosedAt - FiredAt)
-//	resolved_unacked  on resolve: the alert resolved with nobody having acknowledged it
-//	                  (alerting.Alert.ResolvedUnacked)
-//
-// InfluxQL cannot subtract a field from the point's time, so these durations
-// must be written with the point.
+//	ack_s             on ack: seconds from firing to acknowledgement
+//	close_s           on close: seconds from firing to closing
+//	resolved_unacked  on resolve: resolved with nobody having acknowledged it
 const (
 	AlertRP                = RawRP
 	AlertMeasurement       = "alert"

@@ -174,7 +174,10 @@ func (w *Writer) Flush(ctx context.Context) error {
 		if err := w.Snapshot(ctx, now); err != nil {
 			return err
 		}
-		w.lastSnp = now
+		// The aligned time, not now: a slow poll must not push every later
+		// snapshot further past its minute (the "now" panels read the
+		// minute that ends 10 s before the range's end).
+		w.lastSnp = now.Truncate(w.o.SnapshotInterval)
 	}
 	return nil
 }

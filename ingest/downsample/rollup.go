@@ -124,7 +124,10 @@ func DefaultRollups() []Rollup {
 		}
 		out = append(out, r)
 	}
-	out = append(out, Rollup{Measurement: "event", Into: RollupName("event"), Queries: []Query{
+	// Events are counted per type and hour. They are Periodic too (a city
+	// sends events every hour), so their hours are downsampled even where the
+	// writer touches readings only; late events need a Touch.
+	out = append(out, Rollup{Measurement: "event", Into: RollupName("event"), Periodic: true, Queries: []Query{
 		{Aggs: []Agg{{Func: "count", Field: "seq", As: FieldEvents}}},
 	}})
 	// The snapshots of open alerts (alerting/influx: one point per open alert
