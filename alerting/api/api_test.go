@@ -410,13 +410,52 @@ func TestTokensAPI(t *testing.T) {
 			t.Errorf("%v: %d %s", bad, code, body)
 		}
 	}
-	if code, _ := v.do("adm", "DELETE", fmt.Sprintf("/api/v1/tokens/%d", tr.Record.ID), nil, nil); code != 204 {
-		t.Errorf("revoke: %d", code)
+	// A service token with the admin role revokes as "token:NAME".
+	var ops tokenResponse
+	if code, body := v.do("adm", "POST", "/api/v1/tokens", map[string]any{"name": "ops", "role": "admin"}, &ops); code != 201 {
+		t.Fatalf("create an admin service token: %d %s", code, body)
+	}
+	v.tokens["ops"] = ops.Token
+	var laptop tokenResponse
+	if code, body := v.do("adm", "POST", "/api/v1/tokens", map[string]any{"name": "laptop", "person": "gw1"}, &laptop); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	now := v.clock.Now().UnixMilli()
+	for _, c := range []struct {
+		name, by string
+		id       int64
+		code     int
+		// the record afterwards
+		revokedBy string
+		revokedAt int64
+	}{
+		{"by a person", "adm", tr.Record.ID, 204, "adm", now},
+		{"again, by someone else: the first revoker stays", "ops", tr.Record.ID, 204, "adm", now},
+		{"by a service token", "ops", laptop.Record.ID, 204, "token:ops", now},
+		{"unknown", "adm", 999, 404, "", 0},
+		{"not an admin", "gw1", ops.Record.ID, 403, "", 0},
+	} {
+		if code, body := v.do(c.by, "DELETE", fmt.Sprintf("/api/v1/tokens/%d", c.id), nil, nil); code != c.code {
+			t.Errorf("%s: %d %s", c.name, code, body)
+		}
+		var ts tokensResponse
+		v.do("adm", "GET", "/api/v1/tokens", nil, &ts)
+		var rec store.Token
+		for _, x := range ts.Tokens {
+			if x.ID == c.id {
+				rec = x
+			}
+		}
+		if rec.RevokedBy != c.revokedBy || rec.RevokedAt != c.revokedAt {
+			t.Errorf("%s: listed as revoked by %q at %d, want %q at %d", c.name, rec.RevokedBy, rec.RevokedAt, c.revokedBy, c.revokedAt)
+		}
 	}
 	if code, _ := v.do("grafana", "GET", "/api/v1/alerts", nil, nil); code != 401 {
 		t.Errorf("revoked token: %d", code)
 	}
-	if code, _ := v.do("adm", "DELETE", "/api/v1/tokens/999", nil, nil); code != 404 {
-		t.Errorf("revoke unknown: %d", code)
+	// The list answers revoked_by in its JSON.
+	code, body = v.do("adm", "GET", "/api/v1/tokens", nil, nil)
+	if code != 200 || !strings.Contains(body, `"revoked_by":"token:ops"`) {
+		t.Errorf("token list: %d %s", code, body)
 	}
 }

@@ -439,10 +439,13 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *Principa
 	if !ok {
 		return
 	}
-	if err := s.st.RevokeToken(r.Context(), id, s.now().UnixMilli()); err != nil {
+	// The record says who revoked the token (p.Subject) and when; a
+	// second revocation leaves the first one's revoker in place.
+	rec, err := s.st.RevokeToken(r.Context(), id, s.now().UnixMilli(), p.Subject)
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	s.log.Info("token revoked", "token_id", id, "by", p.Subject)
+	s.log.Info("token revoked", "token_id", id, "name", rec.Name, "by", p.Subject, "revoked_by", rec.RevokedBy, "revoked_at", rec.RevokedAt)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -7,17 +7,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"path"
-	"slices"
 	"strconv"
 	"strings"
 
-	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+	"github.com/chargewatch/chargewatch/internal/sqlitedb"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
+
+// schema records its versions in dispatch_migrations, not
+// schema_migrations, so the dispatch tables can share the alert store's
+// database file.
+var schema = sqlitedb.Schema{FS: migrationFiles, Table: "dispatch_migrations", Name: "the dispatch database"}
 
 // db is the dispatch database: one writer connection, a pool of readers.
 type db struct {
@@ -28,134 +30,26 @@ func openDB(ctx context.Context, file string) (*db, error) {
 	if file == "" {
 		return nil, errors.New("no database path: give one, e.g. /var/lib/chargewatch/dispatch.db")
 	}
-	if strings.ContainsAny(file, "?#") {
-		return nil, fmt.Errorf("database path %q must not contain '?' or '#'", file)
-	}
-	dsn := func(readOnly bool) string {
-		q := url.Values{}
-		q.Add("_pragma", "busy_timeout(10000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "foreign_keys(1)")
-		q.Add("_pragma", "synchronous(NORMAL)")
-		if readOnly {
-			q.Add("_pragma", "query_only(1)")
-		} else {
-			q.Set("_txlock", "immediate")
-		}
-		return "file:" + file + "?" + q.Encode()
-	}
-	w, err := sql.Open("sqlite", dsn(false))
+	w, err := sqlitedb.Open(ctx, file, sqlitedb.Options{MaxOpenConns: 1})
 	if err != nil {
 		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	if err := w.PingContext(ctx); err != nil {
+	if err := schema.Migrate(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, w); err != nil {
-		w.Close()
-		return nil, err
-	}
-	r, err := sql.Open("sqlite", dsn(true))
+	r, err := sqlitedb.Open(ctx, file, sqlitedb.Options{ReadOnly: true, MaxOpenConns: 4})
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	r.SetMaxOpenConns(4)
 	return &db{w: w, r: r}, nil
 }
 
 func (d *db) close() error { return errors.Join(d.r.Close(), d.w.Close()) }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := migrationFiles.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("migration file %q is not named NNNN_what.sql", e.Name())
-		}
-		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected version %d: migrations are numbered from 1 without gaps", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
-
 // SchemaVersion is the dispatch schema version this binary migrates to.
-func SchemaVersion() int {
-	ms, _ := loadMigrations()
-	return len(ms)
-}
-
-// migrate moves the schema forward, one transaction per migration,
-// recording each in dispatch_migrations.
-func migrate(ctx context.Context, w *sql.DB) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
-	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS dispatch_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-	) STRICT`); err != nil {
-		return fmt.Errorf("create dispatch_migrations: %w", err)
-	}
-	for _, m := range ms {
-		err := func() error {
-			tx, err := w.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			var have int
-			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM dispatch_migrations`).Scan(&have); err != nil {
-				return err
-			}
-			if have >= m.version {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO dispatch_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
-				return err
-			}
-			return tx.Commit()
-		}()
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-	}
-	var v int
-	if err := w.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM dispatch_migrations`).Scan(&v); err != nil {
-		return fmt.Errorf("read the dispatch schema version: %w", err)
-	}
-	if v > len(ms) {
-		return fmt.Errorf("the dispatch tables have schema version %d, newer than the %d this chargewatch knows: run the newer chargewatch", v, len(ms))
-	}
-	return nil
-}
+func SchemaVersion() int { return schema.Latest() }
 
 func (d *db) meta(ctx context.Context, key string) ([]byte, error) {
 	var v []byte

@@ -109,7 +109,11 @@ type Token struct {
 	CreatedAt int64          `json:"created_at"`
 	ExpiresAt int64          `json:"expires_at,omitempty"`
 	RevokedAt int64          `json:"revoked_at,omitempty"`
-	LastUsed  int64          `json:"last_used_at,omitempty"`
+	// RevokedBy is who revoked it: a person id or "token:NAME" through
+	// the API, "cli:NAME" through the command line; "" for a token revoked
+	// before schema version 2, which did not record it.
+	RevokedBy string `json:"revoked_by,omitempty"`
+	LastUsed  int64  `json:"last_used_at,omitempty"`
 }
 
 // TokenPrefix starts every token, so that a leaked one is recognisable
@@ -154,7 +158,7 @@ func (s *Store) CreateToken(ctx context.Context, t Token) (string, Token, error)
 // The API answers 401 and does not say which.
 var ErrBadToken = errors.New("invalid token")
 
-const tokenCols = `id, name, person, role, scope, created_by, created_at, expires_at, revoked_at, last_used_at`
+const tokenCols = `id, name, person, role, scope, created_by, created_at, expires_at, revoked_at, revoked_by, last_used_at`
 
 // Authenticate returns the record of a valid token at time now.
 func (s *Store) Authenticate(ctx context.Context, tok string, now int64) (Token, error) {
@@ -188,7 +192,7 @@ type scanner interface{ Scan(...any) error }
 func scanToken(r scanner, hash *[]byte) (Token, error) {
 	var t Token
 	var scope string
-	dst := []any{&t.ID, &t.Name, &t.Person, &t.Role, &scope, &t.CreatedBy, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.LastUsed}
+	dst := []any{&t.ID, &t.Name, &t.Person, &t.Role, &scope, &t.CreatedBy, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.RevokedBy, &t.LastUsed}
 	if hash != nil {
 		dst = append([]any{hash}, dst...)
 	}
@@ -219,17 +223,30 @@ func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
 	return out, rows.Err()
 }
 
-// RevokeToken revokes a token at time at.
-func (s *Store) RevokeToken(ctx context.Context, id, at int64) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, at, id)
+// RevokeToken revokes a token at time at, recording who revoked it (by,
+// required), and returns its record. Revoking a revoked token changes
+// nothing: the record keeps the first revocation's time and revoker.
+func (s *Store) RevokeToken(ctx context.Context, id, at int64, by string) (Token, error) {
+	if strings.TrimSpace(by) == "" {
+		return Token{}, fmt.Errorf("revoke token %d: say who revokes it", id)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("revoke token %d: %w", id, err)
+		return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var x int
-		if err := s.w.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE id = ?`, id).Scan(&x); errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("token %d: %w", id, ErrNotFound)
-		}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at = 0`, at, by, id); err != nil {
+		return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
 	}
-	return nil
+	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id), nil)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Token{}, fmt.Errorf("token %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	return t, nil
 }

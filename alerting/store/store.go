@@ -20,15 +20,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/chargewatch/chargewatch/alerting"
-
-	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+	"github.com/chargewatch/chargewatch/internal/sqlitedb"
 )
 
 // ErrNotFound is returned for an alert, silence or token that does not
@@ -54,55 +51,27 @@ type Options struct {
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+var schema = sqlitedb.Schema{FS: migrationFiles, Table: "schema_migrations", Name: "the alert database"}
+
 // Open opens (creating and migrating if need be) the alerting database at
 // path.
 func Open(ctx context.Context, file string, opt Options) (*Store, error) {
 	if file == "" {
 		return nil, errors.New("open alert store: no database path: give one, e.g. --alerts-db /var/lib/chargewatch/alerts.db")
 	}
-	if strings.ContainsAny(file, "?#") {
-		return nil, fmt.Errorf("open alert store %q: the path must not contain '?' or '#'", file)
-	}
-	sync := strings.ToUpper(opt.Synchronous)
-	switch sync {
-	case "":
-		sync = "NORMAL"
-	case "NORMAL", "FULL":
-	default:
-		return nil, fmt.Errorf("open alert store %q: synchronous %q: use NORMAL or FULL", file, opt.Synchronous)
-	}
-	dsn := func(readOnly bool) string {
-		q := url.Values{}
-		q.Add("_pragma", "busy_timeout(10000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "foreign_keys(1)")
-		q.Add("_pragma", "synchronous("+sync+")")
-		if readOnly {
-			q.Add("_pragma", "query_only(1)")
-		} else {
-			q.Set("_txlock", "immediate")
-		}
-		return "file:" + file + "?" + q.Encode()
-	}
-	w, err := sql.Open("sqlite", dsn(false))
+	w, err := sqlitedb.Open(ctx, file, sqlitedb.Options{Synchronous: opt.Synchronous, MaxOpenConns: 1})
 	if err != nil {
 		return nil, fmt.Errorf("open alert store %q: %w", file, err)
 	}
-	w.SetMaxOpenConns(1)
-	if err := w.PingContext(ctx); err != nil {
+	if err := schema.Migrate(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open alert store %q: %w", file, err)
 	}
-	if err := migrate(ctx, w); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open alert store %q: %w", file, err)
-	}
-	r, err := sql.Open("sqlite", dsn(true))
+	r, err := sqlitedb.Open(ctx, file, sqlitedb.Options{Synchronous: opt.Synchronous, ReadOnly: true, MaxOpenConns: 4})
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open alert store %q: %w", file, err)
 	}
-	r.SetMaxOpenConns(4)
 	return &Store{w: w, r: r, path: file}, nil
 }
 
@@ -112,92 +81,8 @@ func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
 // Path returns the database file.
 func (s *Store) Path() string { return s.path }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := migrationFiles.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("migration file %q is not named NNNN_what.sql", e.Name())
-		}
-		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected version %d: migrations are numbered from 1 without gaps", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
-
 // SchemaVersion is the schema version this binary migrates to.
-func SchemaVersion() int {
-	ms, _ := loadMigrations()
-	return len(ms)
-}
-
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-	) STRICT`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	for _, m := range ms {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		var have int
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("read schema version: %w", err)
-		}
-		if have >= m.version {
-			tx.Rollback()
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-	}
-	var v int
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if v > len(ms) {
-		return fmt.Errorf("the alert database has schema version %d, newer than the %d this chargewatch knows: run the newer chargewatch, or restore a backup made by this version", v, len(ms))
-	}
-	return nil
-}
+func SchemaVersion() int { return schema.Latest() }
 
 // State is one checkpointed state blob: a device's or a gateway's. A nil
 // Blob deletes it.

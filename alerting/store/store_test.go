@@ -186,20 +186,36 @@ func TestTokens(t *testing.T) {
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE hash = ? OR name = ? OR CAST(hash AS TEXT) LIKE ?`, tok, tok, "%"+tok[4:12]+"%").Scan(&n); err != nil || n != 0 {
 		t.Errorf("token stored in plain text (%d rows, %v)", n, err)
 	}
-	if err := s.RevokeToken(ctx, rec.ID, 20); err != nil {
-		t.Fatal(err)
+	if _, err := s.RevokeToken(ctx, rec.ID, 20, ""); err == nil {
+		t.Error("revoked without saying who")
+	}
+	if _, err := s.Authenticate(ctx, tok, 10); err != nil {
+		t.Errorf("a failed revocation revoked the token: %v", err)
+	}
+	for _, c := range []struct {
+		name   string
+		id, at int64
+		by     string
+		want   Token // RevokedAt, RevokedBy
+		err    error
+	}{
+		{"revoke", rec.ID, 20, "adm", Token{RevokedAt: 20, RevokedBy: "adm"}, nil},
+		{"again keeps the first revoker", rec.ID, 25, "cli:root", Token{RevokedAt: 20, RevokedBy: "adm"}, nil},
+		{"unknown", 99, 20, "adm", Token{}, ErrNotFound},
+	} {
+		got, err := s.RevokeToken(ctx, c.id, c.at, c.by)
+		if !errors.Is(err, c.err) || got.RevokedAt != c.want.RevokedAt || got.RevokedBy != c.want.RevokedBy {
+			t.Errorf("%s: %+v, %v; want revoked at %d by %q, error %v", c.name, got, err, c.want.RevokedAt, c.want.RevokedBy, c.err)
+		}
 	}
 	if _, err := s.Authenticate(ctx, tok, 30); !errors.Is(err, ErrBadToken) {
 		t.Errorf("revoked token: %v", err)
-	}
-	if err := s.RevokeToken(ctx, 99, 20); !errors.Is(err, ErrNotFound) {
-		t.Errorf("revoke unknown: %v", err)
 	}
 	if _, _, err := s.CreateToken(ctx, Token{Name: "x", Person: "p1", Role: "admin"}); err == nil {
 		t.Error("token with both person and role")
 	}
 	ts, err := s.Tokens(ctx)
-	if err != nil || len(ts) != 1 || ts[0].RevokedAt != 20 {
+	if err != nil || len(ts) != 1 || ts[0].RevokedAt != 20 || ts[0].RevokedBy != "adm" {
 		t.Errorf("tokens %+v %v", ts, err)
 	}
 }

@@ -65,7 +65,9 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens, _ := st.Tokens(ctx)
-	st.RevokeToken(ctx, tokens[0].ID, 2)
+	if _, err := st.RevokeToken(ctx, tokens[0].ID, 2, "backup-test"); err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
 
 	// The registry is open (as in a running server): refused.

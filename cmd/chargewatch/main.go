@@ -4,7 +4,7 @@
 //	chargewatch serve --config FILE        run the server
 //	chargewatch check-config FILE          validate a configuration file and exit
 //	chargewatch devices validate|import|list|backup ...
-//	chargewatch tokens create ...
+//	chargewatch tokens create|list|revoke ...
 //	chargewatch report --config FILE ...   accountability report, CSV or JSON
 //	chargewatch mqtt-auth ...              broker password file and ACL from the registry
 //	chargewatch backup|restore ...          databases, consistently, while running / stopped
@@ -34,6 +34,7 @@ Commands:
   check-config FILE                        validate a configuration file and exit
   devices validate|import|list|backup ...  manage the device registry (chargewatch devices help)
   tokens create --config FILE --name N --person ID   make an API token (printed once)
+  tokens list|revoke --config FILE [ID]    list token records; revoke one, recording who (tokens help)
   report --config FILE [--from T] [--to T] [--level L] [--format csv|json]   accountability report (docs/api.md)
   mqtt-auth --config FILE --out DIR        broker password file and ACL from the registry (mqtt-auth help)
   backup --config FILE OUT_DIR             consistent copy of the registry, alert and outbox databases, while running

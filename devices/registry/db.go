@@ -4,49 +4,34 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
-	"strings"
 
-	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+	"github.com/chargewatch/chargewatch/internal/sqlitedb"
 )
-
-// busyTimeoutMS is how long a statement waits for a lock that another
-// connection or process holds before it fails with SQLITE_BUSY.
-const busyTimeoutMS = 10000
 
 // OpenDB opens the registry database at path, creating it if it does not
 // exist, and migrates its schema forward. The connection uses WAL mode (a
 // running server reads while an import writes), foreign keys and a busy
 // timeout; write transactions take the write lock when they begin, so two
-// writers queue instead of failing halfway.
+// writers queue instead of failing halfway (internal/sqlitedb). Commits are
+// synchronous(FULL): a registry change survives a power cut.
 func OpenDB(ctx context.Context, path string) (*sql.DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open registry: no database path: give one, e.g. --db /var/lib/chargewatch/registry.db")
 	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("open registry %q: the path must not contain '?' or '#': rename the file", path)
-	}
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(FULL)")
-	// 32 MiB of page cache per connection (the default is 2 MB): an import
-	// of a million devices otherwise spills pages to the WAL all the time.
-	q.Add("_pragma", "cache_size(-32768)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sqlitedb.Open(ctx, path, sqlitedb.Options{
+		Synchronous: "FULL",
+		// 32 MiB of page cache per connection (the default is 2 MB): an
+		// import of a million devices otherwise spills pages to the WAL
+		// all the time.
+		CacheKiB: 32768,
+		// WAL lets readers run beside the one writer; a few connections
+		// are plenty for the registry.
+		MaxOpenConns: 4,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open registry %q: %w", path, err)
 	}
-	// WAL lets readers run beside the one writer; a few connections are
-	// plenty for the registry.
-	db.SetMaxOpenConns(4)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open registry %q: %w", path, err)
-	}
-	if err := migrate(ctx, db); err != nil {
+	if err := schema.Migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open registry %q: %w", path, err)
 	}

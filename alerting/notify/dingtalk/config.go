@@ -3,8 +3,9 @@ package dingtalk
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
+
+	"github.com/chargewatch/chargewatch/alerting/notify/grouprobot"
 )
 
 // Config configures the DingTalk notifier (channels.dingtalk of the
@@ -53,16 +54,11 @@ func (c *Config) Validate() error {
 	if c.Timeout < 0 {
 		errs = append(errs, errors.New("dingtalk.timeout cannot be negative"))
 	}
-	seen := map[string]bool{}
+	seen := grouprobot.Addresses{}
 	for i, r := range c.Robots {
-		u, err := url.Parse(r.Address)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			errs = append(errs, fmt.Errorf("dingtalk.robots[%d].address must be an http(s) URL as written in the registry", i))
-		case seen[r.Address]:
-			errs = append(errs, fmt.Errorf("dingtalk.robots[%d].address is listed twice", i))
+		if err := seen.Check("dingtalk.robots", i, r.Address); err != nil {
+			errs = append(errs, err)
 		}
-		seen[r.Address] = true
 		if r.AccessToken == "" && r.AccessTokenFile == "" && r.Secret == "" && r.SecretFile == "" {
 			errs = append(errs, fmt.Errorf("dingtalk.robots[%d]: give access_token(_file), secret(_file) or both", i))
 		}

@@ -24,31 +24,25 @@
 package dingtalk
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/chargewatch/chargewatch/alerting/notify"
+	"github.com/chargewatch/chargewatch/alerting/notify/grouprobot"
 )
 
 // MaxText bounds the markdown text sent, in bytes.
 const MaxText = 16000
 
-const (
-	errcodeBusy     = -1
-	errcodeTooFast  = 130101
-	tooFastRetryFor = time.Minute
-)
+// errcodeTooFast is the robot API's "too many messages" (20 a minute).
+const errcodeTooFast = 130101
 
 type robot struct {
 	token  notify.Secret
@@ -99,12 +93,6 @@ type Markdown struct {
 	Text  string `json:"text"`
 }
 
-// Response is the robot's answer.
-type Response struct {
-	ErrCode int    `json:"errcode"`
-	ErrMsg  string `json:"errmsg"`
-}
-
 // Sign returns the sign parameter for timestamp (Unix ms) before URL
 // encoding: base64(HMAC-SHA256(secret, timestamp + "\n" + secret)).
 func Sign(secret string, timestamp int64) string {
@@ -115,9 +103,9 @@ func Sign(secret string, timestamp int64) string {
 
 // Notify posts m's markdown to the robot at m.Recipient.Address.
 func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
-	u, err := url.Parse(m.Recipient.Address)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return notify.Permanent(notify.ReasonBadMessage, errors.New("dingtalk: the contact's address is not an http(s) URL"))
+	u, err := grouprobot.Address("dingtalk", m.Recipient.Address)
+	if err != nil {
+		return err
 	}
 	what := "dingtalk robot " + notify.RedactURL(u.String())
 	u.Fragment, u.RawFragment = "", ""
@@ -136,32 +124,8 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 		q.Set("sign", Sign(rb.secret.Reveal(), ts))
 	}
 	u.RawQuery = q.Encode()
-	b, err := json.Marshal(Payload{MsgType: "markdown", Markdown: Markdown{Title: m.Title, Text: notify.Truncate(breaks(m.Markdown), MaxText)}})
-	if err != nil {
-		return notify.Permanent(notify.ReasonBadMessage, fmt.Errorf("%s: %w", what, err))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(b))
-	if err != nil {
-		return notify.Permanent(notify.ReasonBadMessage, fmt.Errorf("%s: cannot build the request", what))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	_, body, err := notify.Do(n.client, req, what, r)
-	if err != nil {
-		return err
-	}
-	var resp Response
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return notify.Retryable(notify.ReasonProvider, 0, fmt.Errorf("%s: answer is not JSON: %s", what, notify.Snippet(body, r)))
-	}
-	switch resp.ErrCode {
-	case 0:
-		return nil
-	case errcodeTooFast:
-		return notify.Retryable(notify.ReasonRateLimited, tooFastRetryFor, fmt.Errorf("%s: errcode %d: %s", what, resp.ErrCode, r.String(resp.ErrMsg)))
-	case errcodeBusy:
-		return notify.Retryable(notify.ReasonProvider, 0, fmt.Errorf("%s: errcode %d: %s", what, resp.ErrCode, r.String(resp.ErrMsg)))
-	}
-	return notify.Permanent(notify.ReasonProvider, fmt.Errorf("%s: errcode %d: %s", what, resp.ErrCode, r.String(resp.ErrMsg)))
+	msg := Payload{MsgType: "markdown", Markdown: Markdown{Title: m.Title, Text: notify.Truncate(breaks(m.Markdown), MaxText)}}
+	return grouprobot.Post(ctx, n.client, u, msg, errcodeTooFast, what, r)
 }
 
 // breaks makes each line its own paragraph: DingTalk's markdown joins

@@ -3,8 +3,9 @@ package wecom
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
+
+	"github.com/chargewatch/chargewatch/alerting/notify/grouprobot"
 )
 
 // Config configures the WeCom notifier (channels.wecom of the
@@ -47,16 +48,11 @@ func (c *Config) Validate() error {
 	if c.Timeout < 0 {
 		errs = append(errs, errors.New("wecom.timeout cannot be negative"))
 	}
-	seen := map[string]bool{}
+	seen := grouprobot.Addresses{}
 	for i, r := range c.Robots {
-		u, err := url.Parse(r.Address)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			errs = append(errs, fmt.Errorf("wecom.robots[%d].address must be an http(s) URL as written in the registry", i))
-		case seen[r.Address]:
-			errs = append(errs, fmt.Errorf("wecom.robots[%d].address is listed twice", i))
+		if err := seen.Check("wecom.robots", i, r.Address); err != nil {
+			errs = append(errs, err)
 		}
-		seen[r.Address] = true
 		if r.Key == "" && r.KeyFile == "" {
 			errs = append(errs, fmt.Errorf("wecom.robots[%d]: key or key_file is required", i))
 		}

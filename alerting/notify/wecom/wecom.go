@@ -21,27 +21,19 @@
 package wecom
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"time"
 
 	"github.com/chargewatch/chargewatch/alerting/notify"
+	"github.com/chargewatch/chargewatch/alerting/notify/grouprobot"
 )
 
 // MaxContent is the robot's limit on markdown content, in bytes.
 const MaxContent = 4096
 
-// Error codes of the robot API that are worth retrying.
-const (
-	errcodeBusy     = -1
-	errcodeTooFast  = 45009
-	tooFastRetryFor = time.Minute
-)
+// errcodeTooFast is the robot API's "too many messages" (20 a minute).
+const errcodeTooFast = 45009
 
 // Notifier posts markdown messages to WeCom group robots.
 type Notifier struct {
@@ -81,17 +73,11 @@ type Markdown struct {
 	Content string `json:"content"`
 }
 
-// Response is the robot's answer.
-type Response struct {
-	ErrCode int    `json:"errcode"`
-	ErrMsg  string `json:"errmsg"`
-}
-
 // Notify posts m's markdown to the robot at m.Recipient.Address.
 func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
-	u, err := url.Parse(m.Recipient.Address)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return notify.Permanent(notify.ReasonBadMessage, errors.New("wecom: the contact's address is not an http(s) URL"))
+	u, err := grouprobot.Address("wecom", m.Recipient.Address)
+	if err != nil {
+		return err
 	}
 	what := "wecom robot " + notify.RedactURL(u.String())
 	if k, ok := n.keys[m.Recipient.Address]; ok {
@@ -104,30 +90,6 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	}
 	u.Fragment, u.RawFragment = "", ""
 	r := n.redact.With(u.Query().Get("key"))
-	b, err := json.Marshal(Payload{MsgType: "markdown", Markdown: Markdown{Content: notify.Truncate(m.Markdown, MaxContent)}})
-	if err != nil {
-		return notify.Permanent(notify.ReasonBadMessage, fmt.Errorf("%s: %w", what, err))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(b))
-	if err != nil {
-		return notify.Permanent(notify.ReasonBadMessage, fmt.Errorf("%s: cannot build the request", what))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	_, body, err := notify.Do(n.client, req, what, r)
-	if err != nil {
-		return err
-	}
-	var resp Response
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return notify.Retryable(notify.ReasonProvider, 0, fmt.Errorf("%s: answer is not JSON: %s", what, notify.Snippet(body, r)))
-	}
-	switch resp.ErrCode {
-	case 0:
-		return nil
-	case errcodeTooFast:
-		return notify.Retryable(notify.ReasonRateLimited, tooFastRetryFor, fmt.Errorf("%s: errcode %d: %s", what, resp.ErrCode, r.String(resp.ErrMsg)))
-	case errcodeBusy:
-		return notify.Retryable(notify.ReasonProvider, 0, fmt.Errorf("%s: errcode %d: %s", what, resp.ErrCode, r.String(resp.ErrMsg)))
-	}
-	return notify.Permanent(notify.ReasonProvider, fmt.Errorf("%s: errcode %d: %s", what, resp.ErrCode, r.String(resp.ErrMsg)))
+	msg := Payload{MsgType: "markdown", Markdown: Markdown{Content: notify.Truncate(m.Markdown, MaxContent)}}
+	return grouprobot.Post(ctx, n.client, u, msg, errcodeTooFast, what, r)
 }
