@@ -54,8 +54,15 @@ type WriterConfig struct {
 	MinBackoff  time.Duration // first wait; default 100 ms
 	Concurrency int           // batches written at once; default 2
 	// Touch, when set, is told the measurement and time of every reading
-	// once it is in the store (the downsampler marks its hour dirty).
+	// and event once it is in the store (the downsampler marks its hour
+	// dirty, so late data is rolled up again).
 	Touch func(measurement string, tsMillis int64)
+	// Checkpoint, when set, is called after the Touch calls of a batch and
+	// before the log cursor moves past it (the downsampler saves its dirty
+	// hours): a crash then never loses the mark of an hour whose points are
+	// written. While it fails the cursor stays put and the next batch
+	// retries it; nothing is written twice but harmlessly.
+	Checkpoint func() error
 }
 
 // Writer consumes a durable log into the store: batches bounded in points,
@@ -157,6 +164,20 @@ func (w *Writer) Run(ctx context.Context) error {
 				w.metrics.Lag.Observe(float64(now-ts) / 1000)
 				if w.cfg.Touch != nil {
 					w.cfg.Touch(b.lp.readingK[i].String(), ts)
+				}
+			}
+			if w.cfg.Touch != nil {
+				for _, ts := range b.lp.eventTS {
+					w.cfg.Touch("event", ts)
+				}
+			}
+			if w.cfg.Checkpoint != nil {
+				if err := w.cfg.Checkpoint(); err != nil {
+					// Keep the cursor where it is: after a crash these
+					// points are written again and their hours marked.
+					w.logger.Warn("downsampling checkpoint failed; the log cursor waits for the next one", "err", err)
+					free <- b
+					continue
 				}
 			}
 			if err := r.Commit(b.end); err != nil {
@@ -446,6 +467,7 @@ type lineBuilder struct {
 	ends      []int32 // where each line ends in buf (after its newline)
 	readingTS []int64
 	readingK  []devices.Kind // the measurement of each reading in readingTS
+	eventTS   []int64        // times of the events (measurement "event")
 
 	// for sortSeries
 	order []lineRef
@@ -461,6 +483,7 @@ func (lp *lineBuilder) reset() {
 	lp.ends = lp.ends[:0]
 	lp.readingTS = lp.readingTS[:0]
 	lp.readingK = lp.readingK[:0]
+	lp.eventTS = lp.eventTS[:0]
 }
 
 // sortSeries orders the batch's lines by series key (measurement and tags),
@@ -593,6 +616,7 @@ func (lp *lineBuilder) event(rec *record.Record, e *devices.Event, loc *Location
 		lp.str(e.Detail)
 	}
 	lp.end(e.TS * int64(time.Millisecond))
+	lp.eventTS = append(lp.eventTS, e.TS)
 }
 
 func (lp *lineBuilder) status(rec *record.Record, loc *Location) {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -384,6 +386,87 @@ func BenchmarkSortSeries(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/point")
+		})
+	}
+}
+
+// TestWriterTouchesAndCheckpointsBeforeTheCursor: readings and events mark
+// their hours, the checkpoint runs while the batch is still in the log, and
+// a failing checkpoint keeps the cursor where it was.
+func TestWriterTouchesAndCheckpointsBeforeTheCursor(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("checkpoint fails=%v", fail), func(t *testing.T) {
+			l, err := wal.Open(t.TempDir(), wal.Options{Consumers: []string{ConsumerWriter}, SegmentBytes: 1 << 20, MaxBytes: 64 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			var r devices.Reading
+			r.TS, r.Seq = 1_800_000_000_000, 1
+			r.Put(devices.FieldPower, 5)
+			ev := devices.Event{TS: 1_800_000_360_000, Seq: 2, Type: devices.EventSmokeAlarm}
+			for _, rec := range [][]byte{
+				record.AppendReadings(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Reading{r}),
+				record.AppendEvents(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Event{ev}),
+			} {
+				if _, err := l.Append(rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := l.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			var touched []string
+			var backlogAtCheckpoint []int64
+			store := &fakeStore{}
+			d := testDir()
+			w := NewWriter(WriterConfig{BatchWait: -1,
+				Touch: func(m string, ts int64) {
+					mu.Lock()
+					defer mu.Unlock()
+					touched = append(touched, fmt.Sprintf("%s@%d", m, ts))
+				},
+				Checkpoint: func() error {
+					mu.Lock()
+					defer mu.Unlock()
+					backlogAtCheckpoint = append(backlogAtCheckpoint, l.Backlog(ConsumerWriter))
+					if fail {
+						return errors.New("disk full")
+					}
+					return nil
+				},
+			}, l, SessionTelemetry, func() Directory { return d }, store, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				mu.Lock()
+				n := len(backlogAtCheckpoint)
+				mu.Unlock()
+				if n > 0 && (fail || l.Backlog(ConsumerWriter) == 0) {
+					break
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if want := []string{"meter@1800000000000", "event@1800000360000"}; !slices.Equal(touched, want) {
+				t.Errorf("touched %v, want %v", touched, want)
+			}
+			if len(backlogAtCheckpoint) == 0 || backlogAtCheckpoint[0] == 0 {
+				t.Errorf("checkpoint saw backlogs %v: it must run before the cursor moves", backlogAtCheckpoint)
+			}
+			if got := l.Backlog(ConsumerWriter); fail && got == 0 {
+				t.Error("the cursor moved although the checkpoint failed")
+			} else if !fail && got != 0 {
+				t.Errorf("%d bytes left in the log after a good checkpoint", got)
+			}
 		})
 	}
 }

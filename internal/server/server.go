@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 			return nil, fmt.Errorf("downsampling: %w", err)
 		}
 		s.downsampler = ds
-		icfg.Writer.Touch = ds.Touch
+		icfg.Writer.Touch, icfg.Writer.Checkpoint = ds.Touch, ds.Checkpoint
 	}
 	ing, err := ingest.New(icfg, func() ingest.Directory { return Directory{S: store.Current()} }, s.reg, logger.With("component", "ingest"))
 	if err != nil {
