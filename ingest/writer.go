@@ -1,12 +1,14 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -42,13 +44,25 @@ func (e *WriteError) Unwrap() error { return e.Err }
 
 // WriterConfig configures the store writer.
 type WriterConfig struct {
-	BatchPoints int           // points per write; default 5000
+	BatchPoints int // points per write; default 5000
+	// BatchWait is how long a batch waits to fill up to BatchPoints once
+	// its first record is in: InfluxDB fsyncs its WAL and pays a request's
+	// overhead per write, so a few large writes cost it far less CPU than
+	// many small ones. Default 200 ms; negative writes what is there at once.
+	BatchWait   time.Duration
 	MaxBackoff  time.Duration // longest wait between retries; default 30 s
 	MinBackoff  time.Duration // first wait; default 100 ms
 	Concurrency int           // batches written at once; default 2
 	// Touch, when set, is told the measurement and time of every reading
-	// once it is in the store (the downsampler marks its hour dirty).
+	// and event once it is in the store (the downsampler marks its hour
+	// dirty, so late data is rolled up again).
 	Touch func(measurement string, tsMillis int64)
+	// Checkpoint, when set, is called after the Touch calls of a batch and
+	// before the log cursor moves past it (the downsampler saves its dirty
+	// hours): a crash then never loses the mark of an hour whose points are
+	// written. While it fails the cursor stays put and the next batch
+	// retries it; nothing is written twice but harmlessly.
+	Checkpoint func() error
 }
 
 // Writer consumes a durable log into the store: batches bounded in points,
@@ -72,6 +86,9 @@ const ConsumerWriter = "writer"
 func NewWriter(cfg WriterConfig, l *wal.Log, logName string, dir func() Directory, out PointWriter, m *Metrics, logger *slog.Logger) *Writer {
 	if cfg.BatchPoints <= 0 {
 		cfg.BatchPoints = 5000
+	}
+	if cfg.BatchWait == 0 {
+		cfg.BatchWait = 200 * time.Millisecond
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 30 * time.Second
@@ -149,6 +166,20 @@ func (w *Writer) Run(ctx context.Context) error {
 					w.cfg.Touch(b.lp.readingK[i].String(), ts)
 				}
 			}
+			if w.cfg.Touch != nil {
+				for _, ts := range b.lp.eventTS {
+					w.cfg.Touch("event", ts)
+				}
+			}
+			if w.cfg.Checkpoint != nil {
+				if err := w.cfg.Checkpoint(); err != nil {
+					// Keep the cursor where it is: after a crash these
+					// points are written again and their hours marked.
+					w.logger.Warn("downsampling checkpoint failed; the log cursor waits for the next one", "err", err)
+					free <- b
+					continue
+				}
+			}
 			if err := r.Commit(b.end); err != nil {
 				return err
 			}
@@ -174,11 +205,12 @@ func (w *Writer) Run(ctx context.Context) error {
 		b.lp.reset()
 		// Block for the first record (committing finished batches while
 		// waiting), then take what is already durable.
-		rec, err := w.next(ctx, r, done, commit)
+		rec, err := w.next(ctx, r, done, commit, time.Time{})
 		if err != nil {
 			return ignoreCancel(ctx, err)
 		}
 		var oldest int64
+		fillBy := time.Now().Add(w.cfg.BatchWait)
 		for {
 			rd, err := dec.Decode(rec)
 			if err != nil {
@@ -195,10 +227,18 @@ func (w *Writer) Run(ctx context.Context) error {
 			if rec, ok, err = r.TryNext(); err != nil {
 				return err
 			}
+			if !ok && w.cfg.BatchWait > 0 && time.Now().Before(fillBy) {
+				// Wait for more until the batch's time is up.
+				if rec, err = w.next(ctx, r, done, commit, fillBy); err != nil {
+					return ignoreCancel(ctx, err)
+				}
+				ok = rec != nil
+			}
 			if !ok {
 				break
 			}
 		}
+		b.lp.sortSeries()
 		b.seq, b.end, b.err = seq, r.Pos(), nil
 		seq++
 		backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
@@ -220,14 +260,21 @@ type batch struct {
 }
 
 // next waits for the next durable record, handing finished batches to
-// commit meanwhile.
-func (w *Writer) next(ctx context.Context, r *wal.Reader, done <-chan *batch, commit func(*batch) error) ([]byte, error) {
+// commit meanwhile. With a non-zero deadline it returns a nil record and no
+// error when the deadline passes first.
+func (w *Writer) next(ctx context.Context, r *wal.Reader, done <-chan *batch, commit func(*batch) error, deadline time.Time) ([]byte, error) {
 	for {
 		rec, ok, err := r.TryNext()
 		if err != nil || ok {
 			return rec, err
 		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return nil, nil
+		}
 		nctx, cancel := context.WithCancel(ctx)
+		if !deadline.IsZero() {
+			nctx, cancel = context.WithDeadline(ctx, deadline)
+		}
 		got := make(chan error, 1)
 		var b []byte
 		go func() {
@@ -238,6 +285,9 @@ func (w *Writer) next(ctx context.Context, r *wal.Reader, done <-chan *batch, co
 		select {
 		case err := <-got:
 			cancel()
+			if err != nil && !deadline.IsZero() && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				return nil, nil
+			}
 			return b, err
 		case d := <-done:
 			cancel()
@@ -414,15 +464,67 @@ func (w *Writer) appendRecord(lp *lineBuilder, rec *record.Record) {
 type lineBuilder struct {
 	buf       []byte
 	points    int
+	ends      []int32 // where each line ends in buf (after its newline)
 	readingTS []int64
 	readingK  []devices.Kind // the measurement of each reading in readingTS
+	eventTS   []int64        // times of the events (measurement "event")
+
+	// for sortSeries
+	order []lineRef
+	spare []byte
 }
+
+// lineRef is one line of a batch: buf[start:end], series key buf[start:key].
+type lineRef struct{ start, key, end int32 }
 
 func (lp *lineBuilder) reset() {
 	lp.buf = lp.buf[:0]
 	lp.points = 0
+	lp.ends = lp.ends[:0]
 	lp.readingTS = lp.readingTS[:0]
 	lp.readingK = lp.readingK[:0]
+	lp.eventTS = lp.eventTS[:0]
+}
+
+// sortSeries orders the batch's lines by series key (measurement and tags),
+// keeping log order (so time order) within a series: InfluxDB then appends
+// each series' values in one run to its cache and WAL entry instead of
+// interleaving ten thousand devices. A batch already in order (a gateway's
+// batch of one device) is left as it is.
+func (lp *lineBuilder) sortSeries() {
+	if len(lp.ends) < 2 {
+		return
+	}
+	lp.order = lp.order[:0]
+	start := int32(0)
+	sorted := true
+	for i, end := range lp.ends {
+		line := lp.buf[start:end]
+		key := bytes.IndexByte(line, ' ') // ids and tag values need no escaping
+		if key < 0 {
+			key = len(line)
+		}
+		r := lineRef{start: start, key: start + int32(key), end: end}
+		if i > 0 && sorted {
+			p := lp.order[i-1]
+			sorted = bytes.Compare(lp.buf[p.start:p.key], lp.buf[r.start:r.key]) <= 0
+		}
+		lp.order = append(lp.order, r)
+		start = end
+	}
+	if sorted {
+		return
+	}
+	buf := lp.buf
+	slices.SortStableFunc(lp.order, func(a, b lineRef) int {
+		return bytes.Compare(buf[a.start:a.key], buf[b.start:b.key])
+	})
+	out := lp.spare[:0]
+	for i, r := range lp.order {
+		out = append(out, buf[r.start:r.end]...)
+		lp.ends[i] = int32(len(out))
+	}
+	lp.buf, lp.spare = out, buf
 }
 
 func (lp *lineBuilder) tags(device, gateway string, loc *Location, port int, extra ...string) {
@@ -456,6 +558,7 @@ func (lp *lineBuilder) end(tsNS int64) {
 	lp.buf = append(lp.buf, ' ')
 	lp.buf = strconv.AppendInt(lp.buf, tsNS, 10)
 	lp.buf = append(lp.buf, '\n')
+	lp.ends = append(lp.ends, int32(len(lp.buf)))
 	lp.points++
 }
 
@@ -513,6 +616,7 @@ func (lp *lineBuilder) event(rec *record.Record, e *devices.Event, loc *Location
 		lp.str(e.Detail)
 	}
 	lp.end(e.TS * int64(time.Millisecond))
+	lp.eventTS = append(lp.eventTS, e.TS)
 }
 
 func (lp *lineBuilder) status(rec *record.Record, loc *Location) {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -257,4 +260,213 @@ func (r *retryAfterOnce) Write(ctx context.Context, lines []byte) error {
 		return &WriteError{Class: "throttled", Status: 429, RetryAfter: time.Second, Err: errors.New("429")}
 	}
 	return r.iw.Write(ctx, lines)
+}
+
+func TestSortSeries(t *testing.T) {
+	line := func(dev string, ts int) string {
+		return "meter,device=" + dev + ",gateway=gw-1 seq=1i,power_w=" + strconv.Itoa(ts) + " " + strconv.Itoa(ts) + "\n"
+	}
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"empty", nil, nil},
+		{"one line", []string{line("m-2", 1)}, []string{line("m-2", 1)}},
+		{"already in order is kept", []string{line("m-1", 1), line("m-1", 2), line("m-2", 1)},
+			[]string{line("m-1", 1), line("m-1", 2), line("m-2", 1)}},
+		{"interleaved devices grouped, time order kept within a device",
+			[]string{line("m-2", 1), line("m-1", 1), line("m-2", 2), line("m-10", 1), line("m-1", 2)},
+			[]string{line("m-1", 1), line("m-1", 2), line("m-10", 1), line("m-2", 1), line("m-2", 2)}},
+		{"measurements apart", []string{line("m-1", 1), "event,device=m-1 seq=1i 5\n", line("m-1", 2)},
+			[]string{"event,device=m-1 seq=1i 5\n", line("m-1", 1), line("m-1", 2)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var lp lineBuilder
+			for range 2 { // the second round reuses the buffers
+				lp.reset()
+				for _, l := range tc.in {
+					lp.buf = append(lp.buf, strings.TrimSuffix(l, "\n")...)
+					lp.buf = append(lp.buf, '\n')
+					lp.ends = append(lp.ends, int32(len(lp.buf)))
+					lp.points++
+				}
+				lp.sortSeries()
+				if got, want := string(lp.buf), strings.Join(tc.want, ""); got != want {
+					t.Fatalf("sorted:\n%s\nwant:\n%s", got, want)
+				}
+				if len(lp.ends) != len(tc.want) || (len(lp.ends) > 0 && int(lp.ends[len(lp.ends)-1]) != len(lp.buf)) {
+					t.Fatalf("line ends %v do not match the buffer of %d bytes", lp.ends, len(lp.buf))
+				}
+			}
+		})
+	}
+}
+
+// TestWriterBatchWaitsToFill: with a long BatchWait a batch is written only
+// when it has BatchPoints points, so the store sees one write, not three.
+func TestWriterBatchWaitsToFill(t *testing.T) {
+	l, err := wal.Open(t.TempDir(), wal.Options{Consumers: []string{ConsumerWriter}, SegmentBytes: 1 << 20, MaxBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	appendSync := func(from, n int) {
+		for i := from; i < from+n; i++ {
+			var r devices.Reading
+			r.TS, r.Seq = 1_800_000_000_000+int64(i), uint64(i+1)
+			r.Put(devices.FieldPower, float64(i))
+			if _, err := l.Append(record.AppendReadings(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Reading{r})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := l.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendSync(0, 3)
+	store := &fakeStore{}
+	d := testDir()
+	w := NewWriter(WriterConfig{BatchPoints: 10, BatchWait: time.Hour}, l, SessionTelemetry,
+		func() Directory { return d }, store, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	appendSync(3, 3)
+	appendSync(6, 4)
+	deadline := time.Now().Add(10 * time.Second)
+	for l.Backlog(ConsumerWriter) > 0 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if store.calls != 1 || len(store.lines) != 10 {
+		t.Fatalf("%d writes of %d points in all, want 1 write of 10", store.calls, len(store.lines))
+	}
+}
+
+func BenchmarkSortSeries(b *testing.B) {
+	// A batch of 5,000 single readings of 10,000 devices in arrival order:
+	// the line protocol alone, then with the batch sorted by series.
+	loc := Location{District: "d-1", Street: "s-1", Community: "c-1", Building: "b-1", Unit: "u-1"}
+	var recs [][]byte
+	for i := range 5000 {
+		var r devices.Reading
+		r.TS, r.Seq = 1_800_000_000_000, uint64(i)
+		r.Put(devices.FieldPower, 123.4)
+		r.Put(devices.FieldVoltage, 229.8)
+		r.Put(devices.FieldCurrent, 0.61)
+		dev := "m-" + strconv.Itoa((i*7919)%10000)
+		recs = append(recs, record.AppendReadings(nil, 1, "gw-1", dev, devices.KindMeter, []devices.Reading{r}))
+	}
+	for _, sorted := range []bool{false, true} {
+		name := "build"
+		if sorted {
+			name = "build+sort"
+		}
+		b.Run(name, func(b *testing.B) {
+			var lp lineBuilder
+			dec := record.NewDecoder()
+			b.ReportAllocs()
+			for b.Loop() {
+				lp.reset()
+				for _, rb := range recs {
+					rec, err := dec.Decode(rb)
+					if err != nil {
+						b.Fatal(err)
+					}
+					lp.reading(rec, &rec.Readings[0], &loc)
+				}
+				if sorted {
+					lp.sortSeries()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/point")
+		})
+	}
+}
+
+// TestWriterTouchesAndCheckpointsBeforeTheCursor: readings and events mark
+// their hours, the checkpoint runs while the batch is still in the log, and
+// a failing checkpoint keeps the cursor where it was.
+func TestWriterTouchesAndCheckpointsBeforeTheCursor(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("checkpoint fails=%v", fail), func(t *testing.T) {
+			l, err := wal.Open(t.TempDir(), wal.Options{Consumers: []string{ConsumerWriter}, SegmentBytes: 1 << 20, MaxBytes: 64 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			var r devices.Reading
+			r.TS, r.Seq = 1_800_000_000_000, 1
+			r.Put(devices.FieldPower, 5)
+			ev := devices.Event{TS: 1_800_000_360_000, Seq: 2, Type: devices.EventSmokeAlarm}
+			for _, rec := range [][]byte{
+				record.AppendReadings(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Reading{r}),
+				record.AppendEvents(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Event{ev}),
+			} {
+				if _, err := l.Append(rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := l.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			var touched []string
+			var backlogAtCheckpoint []int64
+			store := &fakeStore{}
+			d := testDir()
+			w := NewWriter(WriterConfig{BatchWait: -1,
+				Touch: func(m string, ts int64) {
+					mu.Lock()
+					defer mu.Unlock()
+					touched = append(touched, fmt.Sprintf("%s@%d", m, ts))
+				},
+				Checkpoint: func() error {
+					mu.Lock()
+					defer mu.Unlock()
+					backlogAtCheckpoint = append(backlogAtCheckpoint, l.Backlog(ConsumerWriter))
+					if fail {
+						return errors.New("disk full")
+					}
+					return nil
+				},
+			}, l, SessionTelemetry, func() Directory { return d }, store, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				mu.Lock()
+				n := len(backlogAtCheckpoint)
+				mu.Unlock()
+				if n > 0 && (fail || l.Backlog(ConsumerWriter) == 0) {
+					break
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if want := []string{"meter@1800000000000", "event@1800000360000"}; !slices.Equal(touched, want) {
+				t.Errorf("touched %v, want %v", touched, want)
+			}
+			if len(backlogAtCheckpoint) == 0 || backlogAtCheckpoint[0] == 0 {
+				t.Errorf("checkpoint saw backlogs %v: it must run before the cursor moves", backlogAtCheckpoint)
+			}
+			if got := l.Backlog(ConsumerWriter); fail && got == 0 {
+				t.Error("the cursor moved although the checkpoint failed")
+			} else if !fail && got != 0 {
+				t.Errorf("%d bytes left in the log after a good checkpoint", got)
+			}
+		})
+	}
 }

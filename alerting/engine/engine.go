@@ -156,6 +156,9 @@ type Engine struct {
 	dirtyDevs []*devState
 	dirtyGws  []*gwState
 	pend      []lifecycle.Change
+	// changed receives (without blocking) when a transition is pending, so
+	// the feed commits it at once instead of on its checkpoint ticker.
+	changed   chan struct{}
 	failed    *store.Batch // a batch whose commit failed, retried first
 	cursor    []byte
 	lag       time.Duration
@@ -180,6 +183,7 @@ func New(ctx context.Context, st *store.Store, reg Registry, o Options) (*Engine
 	e := &Engine{
 		st: st, reg: reg, cfg: o.Config, clock: o.Clock, log: o.Logger, notify: o.Notifier, model: o.ChargingModel,
 		devs: map[string]*devState{}, gws: map[string]*gwState{}, areas: map[string]bool{},
+		changed: make(chan struct{}, 1),
 	}
 	if e.cfg == nil {
 		e.cfg = DefaultConfig()
@@ -256,6 +260,11 @@ func New(ctx context.Context, st *store.Store, reg Registry, o Options) (*Engine
 	e.log.Info("alerting engine restored", "open_alerts", e.book.Len(), "devices", len(e.devs), "gateways", len(e.gws), "cursor", string(e.cursor))
 	return e, nil
 }
+
+// Changed receives when an alert transition (raised, resolved, ...) waits
+// for a commit: an adapter that commits telemetry on a ticker commits at once
+// then, so notifications never wait for the checkpoint interval.
+func (e *Engine) Changed() <-chan struct{} { return e.changed }
 
 // Cursor returns the input cursor of the last commit: the adapter resumes
 // reading the log after it. It is nil on a new database.
@@ -442,6 +451,15 @@ func (e *Engine) apply(in *lifecycle.Input, loc alerting.Location) {
 	}
 	chs := e.book.Apply(in, e.clock.Now().UnixMilli())
 	e.pend = append(e.pend, chs...)
+	for i := range chs {
+		if chs[i].Transition() {
+			select {
+			case e.changed <- struct{}{}:
+			default:
+			}
+			break
+		}
+	}
 }
 
 // Commit makes every change since the last commit durable, with cursor as

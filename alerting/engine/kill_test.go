@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,9 +65,14 @@ func TestKillHelper(t *testing.T) {
 	}
 	r := openRig(t, path)
 	out := bufio.NewWriter(os.Stdout)
+	in := bufio.NewScanner(os.Stdin)
 	replayFrom(t, r, func(next int) {
 		fmt.Fprintf(out, "committed %d\n", next)
 		out.Flush()
+		// Go on only when the parent says so: it can then kill us in the
+		// middle of the next batch, and never more than one batch later
+		// however the two processes are scheduled.
+		in.Scan()
 	})
 	fmt.Fprintln(out, "done")
 	out.Flush()
@@ -120,6 +126,10 @@ func TestKill9(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -130,6 +140,7 @@ func TestKill9(t *testing.T) {
 			if strings.HasPrefix(sc.Text(), "committed ") {
 				n++
 				last = sc.Text()
+				io.WriteString(stdin, "go\n")
 			}
 			if n == after || sc.Text() == "done" {
 				break
@@ -137,6 +148,7 @@ func TestKill9(t *testing.T) {
 		}
 		// The child is already feeding and committing its next batch.
 		cmd.Process.Signal(syscall.SIGKILL)
+		stdin.Close()
 		err = cmd.Wait()
 		t.Logf("killed after %q: %v", last, err)
 		if n < after {

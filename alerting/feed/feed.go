@@ -3,7 +3,8 @@
 // cursors, hands every record to the engine, and commits the engine's state
 // together with the log positions. Events and status are fed on their own
 // goroutine and committed at once, so a smoke alarm never waits behind
-// telemetry; telemetry is committed every CommitEvery or CommitRecords.
+// telemetry; telemetry is committed every CommitEvery or CommitRecords, and
+// at once when it raised or resolved an alert (Engine.Changed).
 //
 // After a crash the feed resumes from the position the engine committed
 // (Engine.Cursor): records fed after the last commit are fed again, which
@@ -36,6 +37,8 @@ type Engine interface {
 	Status(gateway, device string, st devices.Status, received time.Time)
 	Commit(ctx context.Context, cursor []byte, lag time.Duration) error
 	Cursor() []byte
+	// Changed receives when an alert transition waits for a commit.
+	Changed() <-chan struct{}
 }
 
 // Registry gives the current registry snapshot.
@@ -43,8 +46,12 @@ type Registry interface{ Current() *registry.Snapshot }
 
 // Options tune the feed.
 type Options struct {
-	CommitEvery   time.Duration // telemetry commits at least this often while busy; default 1 s
-	CommitRecords int           // or after this many telemetry records; default 50000
+	// CommitEvery is how often telemetry is committed while busy when it
+	// changed no alert: every commit checkpoints the detector state of every
+	// device that had a reading, so this is the main cost of the engine at
+	// high rates; a crash replays at most this much of the log. Default 5 s.
+	CommitEvery   time.Duration
+	CommitRecords int // or after this many telemetry records; default 50000
 	Logger        *slog.Logger
 }
 
@@ -67,7 +74,7 @@ type Feed struct {
 // New prepares a feed of the two logs into eng.
 func New(eng Engine, reg Registry, telemetry, events *wal.Log, opt Options) (*Feed, error) {
 	if opt.CommitEvery <= 0 {
-		opt.CommitEvery = time.Second
+		opt.CommitEvery = 5 * time.Second
 	}
 	if opt.CommitRecords <= 0 {
 		opt.CommitRecords = 50000
@@ -201,6 +208,7 @@ func (f *Feed) committer(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-f.kick:
+		case <-f.eng.Changed():
 		case <-t.C:
 		}
 		if err := f.commit(ctx); err != nil {

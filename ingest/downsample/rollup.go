@@ -125,8 +125,8 @@ func DefaultRollups() []Rollup {
 		out = append(out, r)
 	}
 	// Events are counted per type and hour. They are Periodic too (a city
-	// sends events every hour), so their hours are downsampled even where the
-	// writer touches readings only; late events need a Touch.
+	// sends events every hour), and the writer touches the hours of the
+	// events it writes, so late events are counted again.
 	out = append(out, Rollup{Measurement: "event", Into: RollupName("event"), Periodic: true, Queries: []Query{
 		{Aggs: []Agg{{Func: "count", Field: "seq", As: FieldEvents}}},
 	}})

@@ -70,6 +70,7 @@ type Config struct {
 		TelemetryLogBytes ByteSize      `yaml:"telemetry_log_bytes"`
 		EventLogBytes     ByteSize      `yaml:"event_log_bytes"`
 		BatchPoints       int           `yaml:"batch_points"`
+		BatchWait         time.Duration `yaml:"batch_wait"`
 		MaxPast           time.Duration `yaml:"max_past"`
 		MaxFuture         time.Duration `yaml:"max_future"`
 		DrainGrace        time.Duration `yaml:"drain_grace"`
@@ -163,6 +164,7 @@ func Defaults() Config {
 	c.Ingest.TelemetryLogBytes = 4 << 30
 	c.Ingest.EventLogBytes = 512 << 20
 	c.Ingest.BatchPoints = 5000
+	c.Ingest.BatchWait = 200 * time.Millisecond
 	c.Ingest.MaxPast = 10 * 24 * time.Hour
 	c.Ingest.MaxFuture = 5 * time.Minute
 	c.Ingest.DrainGrace = 10 * time.Second
@@ -249,6 +251,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.BatchPoints < 1 || c.Ingest.BatchPoints > 100000 {
 		bad("ingest.batch_points", "%d is outside 1..100000", c.Ingest.BatchPoints)
+	}
+	if c.Ingest.BatchWait < 0 || c.Ingest.BatchWait > 10*time.Second {
+		bad("ingest.batch_wait", "%s is outside 0..10s", c.Ingest.BatchWait)
 	}
 	if c.Ingest.MaxPast <= 0 || c.Ingest.MaxPast > 60*24*time.Hour {
 		bad("ingest.max_past", "%s is outside 0..60 days", c.Ingest.MaxPast)

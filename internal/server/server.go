@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		TelemetryLogBytes: int64(cfg.Ingest.TelemetryLogBytes),
 		EventLogBytes:     int64(cfg.Ingest.EventLogBytes),
 		Limits:            limits,
-		Writer:            ingest.WriterConfig{BatchPoints: cfg.Ingest.BatchPoints},
+		Writer:            ingest.WriterConfig{BatchPoints: cfg.Ingest.BatchPoints, BatchWait: batchWait(cfg.Ingest.BatchWait)},
 		DrainGrace:        cfg.Ingest.DrainGrace,
 		ExtraConsumers:    extraConsumers(cfg),
 		// Test-only negative control of the crash tests (docs/ingest.md).
@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 			return nil, fmt.Errorf("downsampling: %w", err)
 		}
 		s.downsampler = ds
-		icfg.Writer.Touch = ds.Touch
+		icfg.Writer.Touch, icfg.Writer.Checkpoint = ds.Touch, ds.Checkpoint
 	}
 	ing, err := ingest.New(icfg, func() ingest.Directory { return Directory{S: store.Current()} }, s.reg, logger.With("component", "ingest"))
 	if err != nil {
@@ -457,4 +457,13 @@ func (s *Server) Run(ctx context.Context) error {
 	rcancel()
 	wg.Wait()
 	return err
+}
+
+// batchWait maps the configured batch_wait onto the writer's: 0 in the
+// configuration writes at once, which the writer spells as negative.
+func batchWait(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

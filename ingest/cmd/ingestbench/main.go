@@ -5,7 +5,9 @@
 //
 //   - whole-run and steady-state throughput with every point queryable in
 //     InfluxDB (counted there, not assumed);
-//   - the chargewatch process's CPU per message and its peak RSS;
+//   - the chargewatch process's CPU per message and its peak RSS, and the
+//     CPU per message of Mosquitto, InfluxDB and the load generator, so the
+//     whole machine's budget is visible;
 //   - publish-to-queryable latency (p50, p99) at half of the peak rate,
 //     measured with a probe device whose readings carry their publish time.
 //
@@ -48,6 +50,7 @@ type options struct {
 	modes       string
 	keep        bool
 	cpuprofile  string
+	alerting    bool
 }
 
 func run() int {
@@ -59,7 +62,8 @@ func run() int {
 	flag.DurationVar(&o.latencyFor, "latency-for", 30*time.Second, "how long to measure latency at half of peak")
 	flag.StringVar(&o.modes, "modes", "single,batch32", "which runs: single, batch32")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "save a 5 s CPU profile of chargewatch during each flat-out run to FILE.<mode>")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "save 5 s CPU profiles of chargewatch and InfluxDB during each flat-out run to FILE.<mode> and FILE.<mode>.influxd")
+	flag.BoolVar(&o.alerting, "alerting", true, "run the alerting engine on the logs as the server does (false: the ingester and InfluxDB writer alone)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -78,6 +82,9 @@ type result struct {
 	cpuPerMsg             time.Duration
 	peakRSS               int64
 	loadCPUPerMsg         time.Duration
+	brokerCPUPerMsg       time.Duration // Mosquitto
+	influxCPUPerMsg       time.Duration // InfluxDB
+	pointsPerWrite        float64       // average points per InfluxDB write request
 	p50, p99              time.Duration
 	latencyRate           float64
 	latencySamples        int
@@ -122,13 +129,25 @@ func bench(ctx context.Context, o options) error {
 		results = append(results, r)
 	}
 	fmt.Println()
-	fmt.Printf("ingestbench: %d meters, %d publishing connections, QoS 1, %s, %d cores\n", o.devices, o.connections, time.Now().UTC().Format("2006-01-02"), benchutil.NumCPU())
+	engine := "with the alerting engine"
+	if !o.alerting {
+		engine = "alerting engine off"
+	}
+	fmt.Printf("ingestbench: %d meters, %d publishing connections, QoS 1, %s, %s, %d cores\n", o.devices, o.connections, engine, time.Now().UTC().Format("2006-01-02"), benchutil.NumCPU())
 	fmt.Println("| mode | messages | readings | whole run msgs/s | whole run readings/s | steady readings/s | chargewatch CPU µs/msg | peak RSS MiB | latency p50 | latency p99 (at msgs/s) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		fmt.Printf("| %s | %d | %d | %.0f | %.0f | %.0f | %.1f | %.0f | %v | %v (%.0f, n=%d) |\n", r.mode, r.messages, r.readings,
-			r.wholeMsgs, r.wholeReads, r.steadyRds, float64(r.cpuPerMsg.Nanoseconds())/1000, float64(r.peakRSS)/(1<<20),
+			r.wholeMsgs, r.wholeReads, r.steadyRds, us(r.cpuPerMsg), float64(r.peakRSS)/(1<<20),
 			r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.latencyRate, r.latencySamples)
+	}
+	fmt.Println()
+	fmt.Println("CPU per message during the flat-out run, every process on the machine's cores:")
+	fmt.Println("| mode | chargewatch µs/msg | Mosquitto µs/msg | InfluxDB µs/msg | load generator µs/msg | total µs/msg | points per InfluxDB write |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, r := range results {
+		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n", r.mode, us(r.cpuPerMsg), us(r.brokerCPUPerMsg), us(r.influxCPUPerMsg),
+			us(r.loadCPUPerMsg), us(r.cpuPerMsg+r.brokerCPUPerMsg+r.influxCPUPerMsg+r.loadCPUPerMsg), r.pointsPerWrite)
 	}
 	return nil
 }
@@ -162,8 +181,8 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 		return res, err
 	}
 	rdb.Close()
-	srv, err := benchutil.StartServer(ctx, bin, dir, fmt.Sprintf("data_dir: %s\nregistry: %s\nhttp: {listen: \"127.0.0.1:%%d\"}\nmqtt: {url: %q, client_id: %q}\ninfluxdb: {url: %q, database: %q}\n",
-		filepath.Join(dir, "data"), regPath, mq.URL, "bench-"+mode, inf.URL, db))
+	srv, err := benchutil.StartServer(ctx, bin, dir, fmt.Sprintf("data_dir: %s\nregistry: %s\nhttp: {listen: \"127.0.0.1:%%d\"}\nmqtt: {url: %q, client_id: %q}\ninfluxdb: {url: %q, database: %q}\nalerting: {enabled: %t}\n",
+		filepath.Join(dir, "data"), regPath, mq.URL, "bench-"+mode, inf.URL, db, o.alerting))
 	if err != nil {
 		return res, err
 	}
@@ -173,12 +192,14 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 	step("%s: publishing %d messages of %d reading(s) flat out", mode, msgs, batch)
 	pid := srv.Pid()
 	cpu0 := benchutil.ProcCPU(pid)
+	brokerCPU0, influxCPU0 := benchutil.ProcCPU(mq.Pid()), benchutil.ProcCPU(inf.Pid())
 	var samples []sample
 	sampler := startSampler(ctx, srv, &samples)
 	start := time.Now()
 	cfg.Progress = progressLine
 	if o.cpuprofile != "" {
 		go saveProfile(srv.HTTP+"/debug/pprof/profile?seconds=5", o.cpuprofile+"."+mode)
+		go saveProfile(inf.URL+"/debug/pprof/profile?seconds=5", o.cpuprofile+"."+mode+".influxd")
 	}
 	sum, err := load.Run(ctx, cfg)
 	fmt.Println()
@@ -197,15 +218,21 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 	elapsed := time.Since(start)
 	sampler()
 	cpu := benchutil.ProcCPU(pid) - cpu0
+	if writes, ok := srv.Metric(`chargewatch_ingest_write_batches_total{result="ok"}`); ok && writes > 0 {
+		points, _ := srv.Metric("chargewatch_ingest_write_points_total")
+		res.pointsPerWrite = points / writes
+	}
+	res.brokerCPUPerMsg = (benchutil.ProcCPU(mq.Pid()) - brokerCPU0) / time.Duration(sum.Published)
+	res.influxCPUPerMsg = (benchutil.ProcCPU(inf.Pid()) - influxCPU0) / time.Duration(sum.Published)
 	res.wholeMsgs = float64(sum.Published) / elapsed.Seconds()
 	res.wholeReads = float64(sum.Readings) / elapsed.Seconds()
 	res.steadyRds = steady(samples)
 	res.steadyMsgs = res.steadyRds / float64(batch)
 	res.cpuPerMsg = cpu / time.Duration(sum.Published)
 	res.peakRSS = benchutil.ProcHWM(pid)
-	fmt.Printf("    %d msgs in %v: %.0f msgs/s, %.0f readings/s whole run; steady %.0f readings/s; chargewatch CPU %.1f µs/msg; load generator %.1f µs/msg\n",
+	fmt.Printf("    %d msgs in %v: %.0f msgs/s, %.0f readings/s whole run; steady %.0f readings/s; CPU µs/msg: chargewatch %.1f, Mosquitto %.1f, InfluxDB %.1f, load generator %.1f; %.0f points per InfluxDB write\n",
 		sum.Published, elapsed.Round(time.Millisecond), res.wholeMsgs, res.wholeReads, res.steadyRds,
-		float64(res.cpuPerMsg.Nanoseconds())/1000, float64(res.loadCPUPerMsg.Nanoseconds())/1000)
+		us(res.cpuPerMsg), us(res.brokerCPUPerMsg), us(res.influxCPUPerMsg), us(res.loadCPUPerMsg), res.pointsPerWrite)
 
 	// Latency at half of the peak message rate.
 	rate := res.wholeMsgs / 2
@@ -238,6 +265,8 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 	fmt.Printf("    latency p50 %v p99 %v over %d probe readings\n", res.p50.Round(time.Millisecond), res.p99.Round(time.Millisecond), len(lat))
 	return res, nil
 }
+
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
 
 func saveProfile(url, path string) {
 	time.Sleep(time.Second)
