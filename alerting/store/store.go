@@ -207,29 +207,90 @@ func putStates(ctx context.Context, tx *sql.Tx, table, key string, states []Stat
 	if len(states) == 0 {
 		return nil
 	}
-	put, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+key+`, state) VALUES (?, ?)
-		ON CONFLICT (`+key+`) DO UPDATE SET state = excluded.state`)
-	if err != nil {
-		return fmt.Errorf("commit %s: %w", table, err)
+	// Upserts go in statements of up to statesPerStmt rows: a commit can
+	// checkpoint every device of a city, and one statement per row cost
+	// most of the commit's time in the statement round trips.
+	upsert := func(n int) string {
+		var q strings.Builder
+		q.WriteString(`INSERT INTO ` + table + ` (` + key + `, state) VALUES `)
+		for i := range n {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?, ?)")
+		}
+		q.WriteString(` ON CONFLICT (` + key + `) DO UPDATE SET state = excluded.state`)
+		return q.String()
 	}
-	defer put.Close()
-	del, err := tx.PrepareContext(ctx, `DELETE FROM `+table+` WHERE `+key+` = ?`)
-	if err != nil {
-		return fmt.Errorf("commit %s: %w", table, err)
-	}
-	defer del.Close()
-	for _, x := range states {
-		if x.Blob == nil {
-			_, err = del.ExecContext(ctx, x.ID)
+	var full *sql.Stmt
+	var args []any
+	var ids []string
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		var err error
+		if len(ids) == statesPerStmt {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, upsert(statesPerStmt)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
 		} else {
-			_, err = put.ExecContext(ctx, x.ID, x.Blob)
+			_, err = tx.ExecContext(ctx, upsert(len(ids)), args...)
 		}
 		if err != nil {
-			return fmt.Errorf("commit %s of %q: %w", table, x.ID, err)
+			return fmt.Errorf("%q to %q: %w", ids[0], ids[len(ids)-1], err)
 		}
+		args, ids = args[:0], ids[:0]
+		return nil
+	}
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	var del *sql.Stmt
+	for _, x := range states {
+		if x.Blob == nil {
+			if del == nil {
+				var err error
+				if del, err = tx.PrepareContext(ctx, `DELETE FROM `+table+` WHERE `+key+` = ?`); err != nil {
+					return fmt.Errorf("commit %s: %w", table, err)
+				}
+				defer del.Close()
+			}
+			// Upserts of this id queued before the delete go first.
+			for _, id := range ids {
+				if id == x.ID {
+					if err := flush(); err != nil {
+						return fmt.Errorf("commit %s of %w", table, err)
+					}
+					break
+				}
+			}
+			if _, err := del.ExecContext(ctx, x.ID); err != nil {
+				return fmt.Errorf("commit %s of %q: %w", table, x.ID, err)
+			}
+			continue
+		}
+		args = append(args, x.ID, x.Blob)
+		ids = append(ids, x.ID)
+		if len(ids) == statesPerStmt {
+			if err := flush(); err != nil {
+				return fmt.Errorf("commit %s of %w", table, err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("commit %s of %w", table, err)
 	}
 	return nil
 }
+
+// statesPerStmt is how many device or gateway states one upsert writes.
+const statesPerStmt = 256
 
 // Meta returns a value of the meta table, nil if not set.
 func (s *Store) Meta(ctx context.Context, key string) ([]byte, error) {

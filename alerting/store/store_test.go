@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -267,5 +269,74 @@ func TestAuditSince(t *testing.T) {
 	}
 	if n, err := s.PurgeCancelled(ctx, 1e12); err != nil || n != 0 {
 		t.Errorf("purge %d %v", n, err)
+	}
+}
+
+// TestCommitStates: device states go in multi-row upserts; counts around
+// the statement size, repeated ids and deletes queued among upserts all
+// leave exactly the last state of each id.
+func TestCommitStates(t *testing.T) {
+	put := func(id string, v int) State { return State{ID: id, Blob: []byte(fmt.Sprintf("%s=%d", id, v))} }
+	del := func(id string) State { return State{ID: id} }
+	many := func(n, v int) []State {
+		var out []State
+		for i := range n {
+			out = append(out, put(fmt.Sprintf("d-%04d", i), v))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		batches [][]State
+		want    map[string]string
+	}{
+		{"one", [][]State{{put("a", 1)}}, map[string]string{"a": "a=1"}},
+		{"update", [][]State{{put("a", 1)}, {put("a", 2)}}, map[string]string{"a": "a=2"}},
+		{"repeated id in one batch", [][]State{{put("a", 1), put("b", 1), put("a", 3)}}, map[string]string{"a": "a=3", "b": "b=1"}},
+		{"put then delete", [][]State{{put("a", 1), put("b", 1), del("a")}}, map[string]string{"b": "b=1"}},
+		{"delete then put", [][]State{{put("a", 1)}, {del("a"), put("a", 2)}}, map[string]string{"a": "a=2"}},
+		{"delete of an unknown id", [][]State{{del("x")}}, map[string]string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			for _, b := range tc.batches {
+				if err := s.Commit(context.Background(), &Batch{Devices: b}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := map[string]string{}
+			if err := s.States(context.Background(), "device", func(id string, blob []byte) error {
+				got[id] = string(blob)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Fatalf("states %v, want %v", got, tc.want)
+			}
+		})
+	}
+	for _, n := range []int{statesPerStmt - 1, statesPerStmt, statesPerStmt + 1, 3*statesPerStmt + 7} {
+		t.Run(fmt.Sprintf("%d states", n), func(t *testing.T) {
+			s := open(t)
+			for v := 1; v <= 2; v++ {
+				if err := s.Commit(context.Background(), &Batch{Devices: many(n, v)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seen := 0
+			if err := s.States(context.Background(), "device", func(id string, blob []byte) error {
+				seen++
+				if want := id + "=2"; string(blob) != want {
+					t.Errorf("%s: %q, want %q", id, blob, want)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if seen != n {
+				t.Fatalf("%d states read back, want %d", seen, n)
+			}
+		})
 	}
 }
