@@ -23,17 +23,31 @@ type ChargeSession struct {
 	StartW float64 // total power at the first reading of the step
 	StepW  float64 // smoothed step over the background
 	PeakW  float64 // largest step seen
+	// Confidence (0-1) that this is a charge, from how it was confirmed;
+	// 0 when the model does not say (StepModel).
+	Confidence float64
+	Path       string // how it was confirmed, e.g. "fast" or "rise (var)"; "" when not said
 }
 
-// Charging detects e-bike charging in one device's active-power series,
-// on event time. An implementation keeps bounded state (it is per device:
-// well under a kilobyte), does not allocate per reading, and round-trips
-// through MarshalBinary and UnmarshalBinary so that a running session
-// survives a restart. The engine feeds it only readings with power_w, in
-// event-time order, from meters and plugs in units that are not designated
-// charging rooms.
+// ChargeReading is what a charging detector gets of one reading: the
+// active power, and the non-active power when the meter gives a power
+// factor or current and voltage.
+type ChargeReading struct {
+	PowerW    float64 // active power, W
+	NonActive float64 // non-active power sqrt(S²-P²), var (reactive and distortion); valid when HasNA
+	HasNA     bool
+}
+
+// Charging detects e-bike charging in one device's power series (active
+// power, and non-active power when the readings allow), on event time. An
+// implementation keeps bounded state (it is per device: about a kilobyte
+// at most), does not allocate per reading, and round-trips through
+// MarshalBinary and UnmarshalBinary so that a running session survives a
+// restart. The engine feeds it only readings with power_w, in event-time
+// order, from meters and plugs in units that are not designated charging
+// rooms.
 type Charging interface {
-	Observe(cfg *ChargingConfig, ts int64, powerW float64) ChargeChange
+	Observe(cfg *ChargingConfig, ts int64, r ChargeReading) ChargeChange
 	Session() ChargeSession
 	MarshalBinary() ([]byte, error)
 	UnmarshalBinary([]byte) error
@@ -84,7 +98,8 @@ type stepCharging struct {
 	phase  uint8
 }
 
-func (s *stepCharging) Observe(cfg *ChargingConfig, ts int64, p float64) ChargeChange {
+func (s *stepCharging) Observe(cfg *ChargingConfig, ts int64, r ChargeReading) ChargeChange {
+	p := r.PowerW
 	if s.last == 0 {
 		s.last, s.base = ts, float32(math.Max(p, 0))
 		return ChargeNone

@@ -56,11 +56,30 @@ type PhysicsParams struct {
 	MaxRise  float64
 	RiseT    float64
 	RiseSkip time.Duration
+	// RiseVarFloor: the residual variance of a stretch of under 12
+	// readings is taken as at least this fraction of the variance the
+	// reading-to-reading noise implies.
+	RiseVarFloor float64
+	// RiseLackOfFit: a stretch whose residual variance about its line is
+	// over this many times what its reading-to-reading changes imply had a
+	// load switch in it unseen, and is left out of the rise. 0 disables.
+	RiseLackOfFit float64
 	// Quiet-later confirmation: a step that held QuietHold and is quiet
 	// now (its last readings within FastNoise) outlasted the noisy loads
 	// that hid it; confirmed unless the unit is known to run a load of its
 	// size that is not a charger. 0 disables it.
 	QuietHold time.Duration
+	// Known-charger confirmation: a step the unit's memory knows as its
+	// charger (the size of a load that tapered or rose before, more often
+	// than not) is confirmed once it has held KnownHold with a relative
+	// noise of at most KnownNoise, however busy the home. 0 disables it.
+	KnownHold  time.Duration
+	KnownNoise float64
+	// Taper confirmation: a step that held TaperHold and then fell under
+	// its hold level over TaperMin or more (no down-edge matched it) is a
+	// charger's taper. 0 disables it.
+	TaperHold time.Duration
+	TaperMin  time.Duration
 	// MaxCandidate: a step not confirmed after this long is forgotten.
 	MaxCandidate time.Duration
 	// CyclerHold: a step the size of a load the unit runs for minutes at
@@ -69,6 +88,39 @@ type PhysicsParams struct {
 	CyclerHold float64
 	// MemTol: steps within this relative size are the same load.
 	MemTol float64
+
+	// The non-active power sqrt(S²-P²), when the readings carry a power
+	// factor (or current and voltage): a second detector, the same as the
+	// first, follows it for up-edges whose var-per-watt ratio is that of a
+	// charger without power-factor correction (PF 0.5-0.65: VarRatioMin to
+	// VarRatioMax; a resistive load draws none, a television or an air
+	// conditioner 0.2-0.5), with its band scaled by the ratio and its end
+	// level by VarEnd (the float draws more var than watts). VarRatioMax 0
+	// disables the non-active power altogether (power alone).
+	VarRatioMin float64
+	VarRatioMax float64
+	VarEnd      float64
+	// VarFastNoise and VarMaxRise replace FastNoise and MaxRise in the
+	// second detector. It confirms a step it does not know fast only with
+	// a noise of at most VarNewFast (0: only by its rise, or when its
+	// memory knows the size as a charger's).
+	VarFastNoise float64
+	VarMaxRise   float64
+	VarNewFast   float64
+	// VarPFCMin, VarPFCMax: with VarPFCMax over 0, an up-edge of the active
+	// power whose var-per-watt ratio is under VarPFCMin (resistive) or
+	// between VarPFCMax and VarRatioMin (televisions, PCs, most lights) is
+	// not followed. Off by default: measured on one edge under a busy
+	// background the ratio is too uncertain (it cost recall).
+	VarPFCMin float64
+	VarPFCMax float64
+	// FastRatioLo, FastRatioHi: a step of the active power whose non-
+	// active power per watt, measured when it would be confirmed fast (the
+	// home is quiet then), lies between these is no charger's (0.14-0.33
+	// with power-factor correction, 1.2-1.7 without) and is not confirmed
+	// fast. FastRatioHi 0 disables it.
+	FastRatioLo float64
+	FastRatioHi float64
 
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
@@ -81,8 +133,10 @@ func DefaultPhysicsParams() PhysicsParams {
 	return PhysicsParams{
 		EdgeW: 25, EdgeK: 4, Settle: 4 * time.Minute, Hold: 0.7, PairTol: 0.15,
 		FastHold: 10 * time.Minute, FastReadings: 6, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12,
-		SlowHold: 45 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 4, RiseSkip: 8 * time.Minute,
-		QuietHold: 0, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
+		SlowHold: 45 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 4, RiseSkip: 8 * time.Minute, RiseVarFloor: 0.25, RiseLackOfFit: 1.5,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 0, TaperMin: 10 * time.Minute, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
+		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
+		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0,
 	}
 }
 
@@ -103,6 +157,7 @@ type ChargingTrace struct {
 	Held   time.Duration
 	N      int    // quiet readings since the start
 	Known  string // what the unit's memory says about a load of this size: "", "charger", "cycler", "other"
+	Var    bool   // the detector of the non-active power (values in var)
 }
 
 // PhysicsModel is the indoor-charging detector that follows a charger's
@@ -113,7 +168,9 @@ var PhysicsModel ChargingModel = NewPhysicsModel(DefaultPhysicsParams())
 // NewPhysicsModel returns the physics-based model with parameters p.
 func NewPhysicsModel(p PhysicsParams) ChargingModel {
 	pp := &p
-	return ChargingModelFunc(func() Charging { return &physCharging{p: pp} })
+	return ChargingModelFunc(func() Charging {
+		return &physCharging{p: pp, pc: physCore{p: pp}, nc: physCore{p: pp, nv: true}}
+	})
 }
 
 // Candidate states.
@@ -127,12 +184,13 @@ const (
 const (
 	fClean uint8 = 1 << iota // no edge while it settled: its overshoot is known
 	fBelow                   // the last reading was under the hold level
+	fNA                      // active core: wb holds the non-active power before the step
 )
 
 // cand is a step into the charger band. 64 bytes.
 type cand struct {
 	t0   int64   // first reading of the step
-	low  int64   // charge: first reading under the end level; 0 otherwise
+	low  int32   // charge: first reading under the end level, s after t0 plus 1; 0 otherwise
 	ref  float32 // the power before the step less two of its noise's standard deviations, less what went off since
 	pre  float32 // the power before the step, less what went off since
 	step float32 // the step at its first reading
@@ -143,6 +201,8 @@ type cand struct {
 	rq   float32 // recent squared reading-to-reading change, W², EWMA over quiet readings
 	sxx  float32 // rise regression since the start: the stretches between
 	sxy  float32 // ... edges pooled, each weighted by its own noise
+	wb   float32 // non-active channel: the active power before the step
+	ws   float32 // ... and the active step, for the session's evidence
 	n    uint16  // quiet readings since the start
 	st   uint8
 	fl   uint8
@@ -161,7 +221,7 @@ const (
 // was a charge, or was not (then how long it ran at most, and how often it
 // ran for less than an hour: a compressor). 24 bytes.
 type sig struct {
-	last    int64 // when it was last seen
+	last    int32 // when it was last seen, Unix minutes
 	w       float32
 	maxRun  float32 // minutes
 	other   uint8   // saturating counts
@@ -171,9 +231,14 @@ type sig struct {
 
 const memSize = 6
 
-// physCharging is PhysicsModel's per-device state; Size reports its bytes.
-type physCharging struct {
+// physCore follows one quantity of a device's readings: the active power,
+// or the non-active power (nv). physCharging runs one of each.
+type physCore struct {
 	p *PhysicsParams
+	// peer is the active-power core, for the non-active one: a step its
+	// memory knows as not a charger is not confirmed fast. Set before
+	// every reading.
+	peer *physCore
 
 	last int64   // event time of the last reading
 	seg0 int64   // start of the current stretch between edges
@@ -183,31 +248,37 @@ type physCharging struct {
 	base float32 // floor of the power: follows drops at once, rises slowly
 	na   float32 // mean absolute reading-to-reading change, EWMA over quiet readings (clipped)
 	iv   float32 // reading interval, s (EWMA)
+	nx   float32 // the active core: the non-active power of the reading (when nxOK)
 	blk  [nBlocks]float32
-	blkI uint8 // current block
-	chg  uint8 // confirmed candidates
 	// regression sums of the current stretch: time (hours since seg0) and power
 	sn, st, sp, stt, stp, spp float64
+	sdd                       float64 // sum of squared reading-to-reading changes in it
 	c                         [nCands]cand
 	mem                       [memSize]sig
 	// what Session reports about the charge, kept after it ended
 	sT0               int64
 	sRef, sStep, sLvl float32
 	sPeak             float32
+	sConf             float32 // confidence of the confirmation
+	sPath             uint8   // how it was confirmed: an index into chargePaths
+	blkI              uint8   // current block
+	chg               uint8   // confirmed candidates
+	nv                bool    // the non-active power (var) rather than the active power
+	nxOK              bool
 }
 
-func (s *physCharging) thr() float64 {
+func (s *physCore) thr() float64 {
 	return math.Max(s.p.EdgeW, s.p.EdgeK*float64(s.sigma()))
 }
 
 // sigma is a robust estimate of the standard deviation of the reading-to-
 // reading change of the power.
-func (s *physCharging) sigma() float32 { return 1.25 * s.na }
+func (s *physCore) sigma() float32 { return 1.25 * s.na }
 
-func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, pw float64) ChargeChange {
+func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool) ChargeChange {
 	p := float32(math.Max(pw, 0))
 	if s.last == 0 {
-		*s = physCharging{p: s.p, mem: s.mem, last: ts, prev: p, base: p, seg0: ts}
+		*s = physCore{p: s.p, nv: s.nv, mem: s.mem, last: ts, prev: p, base: p, seg0: ts}
 		return ChargeNone
 	}
 	gap := ts - s.last
@@ -247,7 +318,9 @@ func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, pw float64) Charge
 		s.closeSegment(ts)
 		if d > 0 {
 			s.skip = ts + ms(s.p.RiseSkip)
-			s.open(cfg, ts, prev, d)
+			if gate {
+				s.open(cfg, ts, prev, d)
+			}
 		} else {
 			ch = s.down(ts, p, d)
 		}
@@ -274,8 +347,17 @@ func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, pw float64) Charge
 			}
 		}
 		if c.st == cOpen && c.lvl > 0 {
+			if p-c.ref >= 0.9*c.lvl {
+				c.low = int32((ts-c.t0)/1000) + 1 // the last reading on its plateau
+			}
 			under := p-c.ref < float32(s.p.Hold)*c.lvl
 			if under && (c.fl&fBelow != 0 || s.iv >= 240) {
+				if s.tapered(ts, c) {
+					if f := s.fire(ts, i, pathTaper); ch == ChargeNone {
+						ch = f
+					}
+					continue
+				}
 				s.forget(ts, i, "fell")
 				continue
 			}
@@ -315,7 +397,7 @@ func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, pw float64) Charge
 }
 
 // quiet accounts a reading without an edge: noise and the rise regression.
-func (s *physCharging) quiet(ts int64, p, d float32) {
+func (s *physCore) quiet(ts int64, p, d float32) {
 	s.na += 0.05 * (min(abs32(d), 3*s.sigma()+1) - s.na)
 	for i := range s.c {
 		if c := &s.c[i]; c.st != cFree && c.t0 < ts {
@@ -332,6 +414,9 @@ func (s *physCharging) quiet(ts int64, p, d float32) {
 		return
 	}
 	h := float64(ts-s.seg0) / 3.6e6
+	if s.sn > 0 {
+		s.sdd += float64(d) * float64(d)
+	}
 	s.sn++
 	s.st += h
 	s.sp += float64(p)
@@ -348,7 +433,7 @@ func abs32(v float32) float32 {
 }
 
 // window keeps the minimum of the power per block.
-func (s *physCharging) window(ts int64, p float32) {
+func (s *physCore) window(ts int64, p float32) {
 	if s.blkT == 0 || ts-s.blkT >= blockMS*nBlocks {
 		for i := range s.blk {
 			s.blk[i] = p
@@ -366,7 +451,7 @@ func (s *physCharging) window(ts int64, p float32) {
 
 // persistent returns the lowest power of the window: what has been on all
 // the time.
-func (s *physCharging) persistent() float32 {
+func (s *physCore) persistent() float32 {
 	m := s.blk[0]
 	for _, v := range s.blk[1:] {
 		m = min(m, v)
@@ -377,7 +462,7 @@ func (s *physCharging) persistent() float32 {
 // afterGap handles a reading after a gap longer than MaxGap: nothing is
 // known about what switched, so candidates are forgotten and a charge
 // carries on (and ends once the power stays at its reference).
-func (s *physCharging) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
+func (s *physCore) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
 	s.closeSegment(ts)
 	s.base = min(s.base, p)
 	for i := range s.c {
@@ -393,7 +478,7 @@ func (s *physCharging) afterGap(cfg *ChargingConfig, ts int64, p float32) Charge
 }
 
 // open starts following an up-edge into the charger band.
-func (s *physCharging) open(cfg *ChargingConfig, ts int64, prev, d float32) {
+func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 	if float64(d) < cfg.StepMinW*0.8 || float64(d) > cfg.StepMaxW*1.6 {
 		return
 	}
@@ -405,10 +490,18 @@ func (s *physCharging) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		}
 	}
 	if i < 0 {
-		// forget the latest candidate: the ones that held are worth more
+		// forget a candidate the unit's memory knows as not a charger,
+		// else the latest: the ones that held are worth more
 		for j := range s.c {
-			if s.c[j].st == cOpen && (i < 0 || s.c[j].t0 > s.c[i].t0) {
+			if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
 				i = j
+			}
+		}
+		if i < 0 {
+			for j := range s.c {
+				if s.c[j].st == cOpen && (i < 0 || s.c[j].t0 > s.c[i].t0) {
+					i = j
+				}
 			}
 		}
 		if i < 0 {
@@ -434,7 +527,7 @@ func (s *physCharging) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 // first, else the latest), or a load that was on before the steps went
 // off: the references of the steps it would bring down go down with it,
 // to the floor at most.
-func (s *physCharging) down(ts int64, p, d float32) ChargeChange {
+func (s *physCore) down(ts int64, p, d float32) ChargeChange {
 	pp := s.p
 	best, bi := math.Inf(1), -1
 	for i := range s.c {
@@ -483,7 +576,7 @@ func (c *cand) size() float32 {
 
 // cyclerLike reports whether a step looks like a compressor: it
 // overshot at its start, or the unit runs such a load for minutes.
-func (s *physCharging) cyclerLike(c *cand) bool {
+func (s *physCore) cyclerLike(c *cand) bool {
 	if c.st != cOpen {
 		return false
 	}
@@ -497,7 +590,7 @@ func (s *physCharging) cyclerLike(c *cand) bool {
 // segment returns the regression of the current stretch weighted by the
 // inverse of its residual variance: noisy stretches (a television on)
 // count little, quiet ones (the night) much.
-func (s *physCharging) segment() (wxx, wxy float64) {
+func (s *physCore) segment() (wxx, wxy float64) {
 	if s.sn < 4 {
 		return 0, 0
 	}
@@ -507,13 +600,26 @@ func (s *physCharging) segment() (wxx, wxy float64) {
 	if sxx <= 0 {
 		return 0, 0
 	}
+	// a short stretch (under 12 readings) can be quiet by chance: its
+	// variance is taken as at least RiseVarFloor of the usual one (the
+	// reading-to-reading noise)
 	v := math.Max((syy-sxy*sxy/sxx)/(s.sn-2), 0.25)
+	if lf := s.p.RiseLackOfFit; lf > 0 && v > lf*math.Max(s.sdd/(2*(s.sn-1)), 0.25) {
+		// the stretch departs from a line more than its reading-to-
+		// reading noise allows: a load switched in it unseen (a hidden
+		// edge makes a false slope); it does not count
+		return 0, 0
+	}
+	if s.sn < 12 {
+		sg := float64(s.sigma())
+		v = math.Max(v, s.p.RiseVarFloor*sg*sg/2)
+	}
 	return sxx / v, sxy / v
 }
 
 // closeSegment pools the regression of the stretch that an edge (or a gap)
 // ends into the steps that were on during it.
-func (s *physCharging) closeSegment(ts int64) {
+func (s *physCore) closeSegment(ts int64) {
 	wxx, wxy := s.segment()
 	for i := range s.c {
 		if c := &s.c[i]; c.st != cFree && c.t0 <= s.seg0 {
@@ -522,11 +628,11 @@ func (s *physCharging) closeSegment(ts int64) {
 		}
 	}
 	s.seg0 = ts
-	s.sn, s.st, s.sp, s.stt, s.stp, s.spp = 0, 0, 0, 0, 0, 0
+	s.sn, s.st, s.sp, s.stt, s.stp, s.spp, s.sdd = 0, 0, 0, 0, 0, 0, 0
 }
 
 // rise returns a step's relative rise per hour and its t statistic.
-func (s *physCharging) rise(c *cand) (float64, float64) {
+func (s *physCore) rise(c *cand) (float64, float64) {
 	sxx, sxy := float64(c.sxx), float64(c.sxy)
 	if c.t0 <= s.seg0 {
 		wxx, wxy := s.segment()
@@ -545,7 +651,7 @@ func (s *physCharging) rise(c *cand) (float64, float64) {
 
 // noise is the relative reading-to-reading noise of the power since a step
 // started (the standard deviation of one reading, for independent noise).
-func (s *physCharging) noise(c *cand) float64 {
+func (s *physCore) noise(c *cand) float64 {
 	if c.n == 0 || c.size() <= 0 {
 		return 1
 	}
@@ -554,7 +660,7 @@ func (s *physCharging) noise(c *cand) float64 {
 
 // added is the reading-to-reading noise a step added to what was there
 // before it, relative to its level (the standard deviation of one reading).
-func (s *physCharging) added(c *cand) float64 {
+func (s *physCore) added(c *cand) float64 {
 	if c.n == 0 || c.size() <= 0 {
 		return 1
 	}
@@ -571,7 +677,7 @@ func overshoot(c *cand) float64 {
 }
 
 // known returns the memory slot of a load the size of w, or -1.
-func (s *physCharging) known(w float32) int {
+func (s *physCore) known(w float32) int {
 	best, bi := s.p.MemTol, -1
 	for i := range s.mem {
 		m := &s.mem[i]
@@ -587,13 +693,13 @@ func (s *physCharging) known(w float32) int {
 
 // notCharger reports whether the unit is known to run a load the size of
 // w that is not a charger.
-func (s *physCharging) notCharger(w float32) bool {
+func (s *physCore) notCharger(w float32) bool {
 	k := s.known(w)
 	return k >= 0 && s.mem[k].charger < s.mem[k].other
 }
 
 // remember records a load of w watts that ran for run minutes.
-func (s *physCharging) remember(w float32, run float32, charger bool) {
+func (s *physCore) remember(w float32, run float32, charger bool) {
 	if w <= 0 {
 		return
 	}
@@ -607,7 +713,7 @@ func (s *physCharging) remember(w float32, run float32, charger bool) {
 				i = j
 				break
 			}
-			v := math.Min(float64(m.other)+float64(m.charger), 10) - float64(s.last-m.last)/86400000
+			v := math.Min(float64(m.other)+float64(m.charger), 10) - float64(int32(s.last/60000)-m.last)/1440
 			if v < worst {
 				worst, i = v, j
 			}
@@ -615,7 +721,7 @@ func (s *physCharging) remember(w float32, run float32, charger bool) {
 		s.mem[i] = sig{w: w}
 	}
 	m := &s.mem[i]
-	m.last = s.last
+	m.last = int32(s.last / 60000)
 	m.w += 0.3 * (w - m.w)
 	if charger {
 		m.charger = min(m.charger+1, 250)
@@ -628,8 +734,34 @@ func (s *physCharging) remember(w float32, run float32, charger bool) {
 	m.maxRun = max(m.maxRun, run)
 }
 
+// notChargerPF reports whether a step of the active core drew the non-
+// active power of no charger: between a charger with power-factor
+// correction and one without (a television, a PC, most lights).
+func (s *physCore) notChargerPF(c *cand) bool {
+	if s.nv || !s.nxOK || c.fl&fNA == 0 || s.p.FastRatioHi <= 0 || c.lvl <= 0 {
+		return false
+	}
+	q := (s.nx - c.wb) / c.lvl
+	return q > float32(s.p.FastRatioLo) && q < float32(s.p.FastRatioHi)
+}
+
+// tapered reports whether a step that held TaperHold has fallen under
+// its hold level gradually, over TaperMin at least since its last reading
+// on the plateau, with no down-edge that matched it: a charger's taper, not
+// a load switched off.
+func (s *physCore) tapered(ts int64, c *cand) bool {
+	pp := s.p
+	if pp.TaperHold <= 0 || c.low == 0 || ts-c.t0 < ms(pp.TaperHold) {
+		return false
+	}
+	if ts-(c.t0+int64(c.low-1)*1000) < ms(pp.TaperMin) {
+		return false
+	}
+	return s.peer == nil || !s.peer.notCharger(c.ws)
+}
+
 // judge confirms a candidate as a charge, or forgets it.
-func (s *physCharging) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
+func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	pp := s.p
 	c := &s.c[i]
 	held := ts - c.t0
@@ -651,6 +783,10 @@ func (s *physCharging) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange 
 		return ChargeNone
 	}
 	noise := s.noise(c)
+	fastNoise, maxRise := pp.FastNoise, pp.MaxRise
+	if s.nv {
+		fastNoise, maxRise = pp.VarFastNoise, pp.VarMaxRise
+	}
 	fastHold := max(ms(pp.FastHold), int64(float64(pp.FastReadings)*float64(s.iv)*1000))
 	if held >= fastHold && c.nz == 0 {
 		c.nz = float32(max(noise, 1e-6))
@@ -659,46 +795,87 @@ func (s *physCharging) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange 
 	if s.iv > 90 {
 		quietN = pp.FastReadings // few readings: the noise needs them all
 	}
-	if held >= fastHold && int(c.n) >= quietN && noise <= max(pp.FastNoise, pp.FastNoiseW/lvl) &&
+	if held >= fastHold && int(c.n) >= quietN && noise <= max(fastNoise, pp.FastNoiseW/lvl) &&
 		(s.iv > 90 || (c.fl&fClean != 0 && overshoot(c) <= pp.MaxOvershoot)) {
 		k := s.known(c.lvl)
 		switch {
+		case s.notChargerPF(c):
+			// its power factor is no charger's
+		case s.peer != nil && s.peer.notCharger(c.ws):
+			// the active power's memory knows a load of this size
+		case s.nv && noise > pp.VarNewFast && (k < 0 || s.mem[k].charger < s.mem[k].other):
 		case k < 0:
-			return s.fire(ts, i, "fast")
+			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other:
-			return s.fire(ts, i, "fast, known charger")
+			return s.fire(ts, i, pathKnown)
 		case s.mem[k].cycles*2 > s.mem[k].other && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000:
-			return s.fire(ts, i, "outlasted a cycler")
+			return s.fire(ts, i, pathCycler)
+		}
+	}
+	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise {
+		if k := s.known(c.lvl); k >= 0 && s.mem[k].charger >= 2 && s.mem[k].other == 0 &&
+			(s.peer == nil || !s.peer.notCharger(c.ws)) {
+			return s.fire(ts, i, pathKnownHeld)
 		}
 	}
 	if held >= ms(pp.SlowHold) {
-		if r, t := s.rise(c); r >= pp.MinRise && r <= pp.MaxRise && t >= pp.RiseT {
-			return s.fire(ts, i, "rise")
+		if r, t := s.rise(c); r >= pp.MinRise && r <= maxRise && t >= pp.RiseT {
+			return s.fire(ts, i, pathRise)
 		}
 	}
 	if pp.QuietHold > 0 && held >= ms(pp.QuietHold) && c.n >= 10 &&
 		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) {
-		return s.fire(ts, i, "quiet later")
+		return s.fire(ts, i, pathQuiet)
 	}
 	return ChargeNone
 }
 
-func (s *physCharging) fire(ts int64, i int, why string) ChargeChange {
+// How a charge was confirmed (ChargeSession.Path), and the confidence each
+// path gives (ChargeSession.Confidence; the rise path's grows with its t
+// statistic). The figures are the share of each path's alerts that were
+// charges on the tuning seeds (15 days, 1 and 5 min), rounded down
+// (docs/detection.md); the paths that are off by default have guesses.
+const (
+	pathFast uint8 = iota + 1
+	pathKnown
+	pathCycler
+	pathRise
+	pathQuiet
+	pathKnownHeld
+	pathTaper
+)
+
+var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper"}
+
+var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.8}
+
+func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	c := &s.c[i]
 	c.st = cCharge
-	s.trace(ts, "fire", why, i)
+	c.low = 0
+	s.trace(ts, "fire", chargePaths[path], i)
 	s.chg++
 	if s.chg > 1 {
 		return ChargeNone // a second charge in the same session
 	}
 	s.sT0, s.sRef, s.sStep, s.sLvl, s.sPeak = c.t0, c.ref, c.step, c.lvl, c.lvl
+	s.sPath, s.sConf = path, pathConfidence[path]
+	if path == pathRise {
+		// from 0.9 at the threshold to 0.97 at three times it
+		_, t := s.rise(c)
+		s.sConf = float32(min(0.97, 0.9+0.07*(t-s.p.RiseT)/(2*s.p.RiseT)))
+	}
+	if s.nv {
+		// the evidence is in watts: the active step at the edge
+		s.sRef, s.sStep, s.sLvl, s.sPeak = c.wb, c.ws, c.ws, c.ws
+	}
 	return ChargeStarted
 }
 
 // verdict says what a step that ended was, for the memory: +1 a charger
 // (it tapered, or its level rose), -1 not a charger (it ran less than an
 // hour, or its level did not rise), 0 not known.
-func (s *physCharging) verdict(c *cand, tapered bool, run float32) int {
+func (s *physCore) verdict(c *cand, tapered bool, run float32) int {
 	if tapered {
 		return 1
 	}
@@ -713,7 +890,7 @@ func (s *physCharging) verdict(c *cand, tapered bool, run float32) int {
 }
 
 // forget drops a candidate, remembering it when it was a quiet load.
-func (s *physCharging) forget(ts int64, i int, why string) {
+func (s *physCore) forget(ts int64, i int, why string) {
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
 	if run >= 5 && c.nz > 0 && c.nz <= 0.03 && c.lvl > 0 {
@@ -726,7 +903,7 @@ func (s *physCharging) forget(ts int64, i int, why string) {
 }
 
 // gone handles a step that went away at once.
-func (s *physCharging) gone(ts int64, i int) ChargeChange {
+func (s *physCore) gone(ts int64, i int) ChargeChange {
 	if s.c[i].st == cOpen {
 		s.forget(ts, i, "switched off")
 		return ChargeNone
@@ -735,7 +912,7 @@ func (s *physCharging) gone(ts int64, i int) ChargeChange {
 }
 
 // endCharge ends a confirmed charge; the session ends with the last one.
-func (s *physCharging) endCharge(ts int64, i int, why string, tapered bool) ChargeChange {
+func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeChange {
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
 	if k := s.verdict(c, tapered, run); k != 0 {
@@ -752,13 +929,13 @@ func (s *physCharging) endCharge(ts int64, i int, why string, tapered bool) Char
 
 // checkEnd ends a charge after EndAfter under the float level over its
 // reference: the taper is over, or it was unplugged unseen.
-func (s *physCharging) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
+func (s *physCore) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
 	for i := range s.c {
 		c := &s.c[i]
 		if c.st != cCharge {
 			continue
 		}
-		if l := p - c.ref; l > s.sPeak && l < 1.5*c.lvl {
+		if l := p - c.ref; !s.nv && l > s.sPeak && l < 1.5*c.lvl {
 			s.sPeak = l
 		}
 		if float64(p-c.ref) >= cfg.EndBelowW {
@@ -766,16 +943,16 @@ func (s *physCharging) checkEnd(cfg *ChargingConfig, ts int64, p float32) Charge
 			continue
 		}
 		if c.low == 0 {
-			c.low = ts
+			c.low = int32((ts-c.t0)/1000) + 1
 		}
-		if ts-c.low >= ms(cfg.EndAfter) {
+		if ts-(c.t0+int64(c.low-1)*1000) >= ms(cfg.EndAfter) {
 			return s.endCharge(ts, i, "float", true)
 		}
 	}
 	return ChargeNone
 }
 
-func (s *physCharging) trace(ts int64, ev, why string, i int) {
+func (s *physCore) trace(ts int64, ev, why string, i int) {
 	if s.p.Trace == nil {
 		return
 	}
@@ -794,39 +971,164 @@ func (s *physCharging) trace(ts int64, ev, why string, i int) {
 		}
 	}
 	s.p.Trace(&ChargingTrace{TS: ts, Event: ev, Reason: why, Start: c.t0, StepW: float64(c.step), LevelW: float64(c.lvl), RefW: float64(c.ref),
-		Noise: s.noise(c), Added: s.added(c), Over: overshoot(c), Rise: r, RiseT: t, Held: time.Duration(ts-c.t0) * time.Millisecond, N: int(c.n), Known: known})
+		Noise: s.noise(c), Added: s.added(c), Over: overshoot(c), Rise: r, RiseT: t, Held: time.Duration(ts-c.t0) * time.Millisecond, N: int(c.n), Known: known, Var: s.nv})
+}
+
+// physCharging is PhysicsModel's per-device state; Size reports its bytes.
+// It follows the active power, and, when the readings carry a power factor
+// or current and voltage, the non-active power: a charger without power-
+// factor correction (PF 0.5-0.65) draws 1.2-1.7 var of it per watt, a
+// resistive load (heater, kettle, cooker) none and a television or an air
+// conditioner little, so in that quantity such a charge stands out of a busy
+// home. A session is on while either confirms a charge.
+type physCharging struct {
+	p    *PhysicsParams
+	pc   physCore // active power
+	nc   physCore // non-active power
+	on   bool     // a session is on
+	hasN bool     // the last reading had the non-active power
+	from uint8    // the core that confirmed the session: 0 active, 1 non-active
+}
+
+func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, r ChargeReading) ChargeChange {
+	pp := s.p
+	p := max(r.PowerW, 0)
+	dp := p - float64(s.pc.prev)
+	gateP, gateN := true, false
+	if r.HasNA && s.hasN && s.pc.last != 0 && s.nc.last != 0 {
+		dn := r.NonActive - float64(s.nc.prev)
+		// the ratio of the two steps is the load's tan(acos(PF)): between a
+		// charger with correction (0.14-0.33) and one without (1.17-1.73)
+		// are televisions, most PCs and lights; under it resistive loads
+		if dp > 0 {
+			q := dn / dp
+			if pp.VarPFCMax > 0 {
+				gateP = q >= pp.VarPFCMin && (q <= pp.VarPFCMax || q >= pp.VarRatioMin)
+			}
+			gateN = q >= pp.VarRatioMin && q <= pp.VarRatioMax &&
+				dp >= cfg.StepMinW*0.8 && dp <= cfg.StepMaxW*1.6
+		}
+	}
+	useVar := pp.VarRatioMax > 0
+	if !useVar {
+		gateP, gateN = true, false
+	}
+	s.pc.nx, s.pc.nxOK = float32(r.NonActive), r.HasNA && useVar
+	s.pc.observe(cfg, ts, p, gateP)
+	if r.HasNA && s.hasN {
+		for i := range s.pc.c {
+			if c := &s.pc.c[i]; c.st != cFree && c.t0 == ts {
+				c.wb, c.fl = s.nc.prev, c.fl|fNA
+			}
+		}
+	}
+	if r.HasNA && useVar {
+		ncfg := *cfg
+		ncfg.StepMinW *= pp.VarRatioMin
+		ncfg.StepMaxW *= pp.VarRatioMax
+		ncfg.EndBelowW *= pp.VarEnd
+		s.nc.nv, s.nc.peer = true, &s.pc
+		s.nc.observe(&ncfg, ts, r.NonActive, gateN)
+		if gateN {
+			for i := range s.nc.c {
+				if c := &s.nc.c[i]; c.st != cFree && c.t0 == ts {
+					c.wb, c.ws = float32(p-dp), float32(dp)
+				}
+			}
+		}
+	}
+	s.hasN = r.HasNA
+	on := s.pc.chg > 0 || s.nc.chg > 0
+	switch {
+	case on && !s.on:
+		s.on = true
+		s.from = 0
+		if s.pc.chg == 0 {
+			s.from = 1
+		}
+		return ChargeStarted
+	case !on && s.on:
+		s.on = false
+		return ChargeEnded
+	}
+	return ChargeNone
+}
+
+// core is the core that confirmed the session.
+func (s *physCharging) core() *physCore {
+	if s.from == 1 {
+		return &s.nc
+	}
+	return &s.pc
 }
 
 // Session describes the current (or last) charge: its start, the power
-// before it, the step at its start, its settled level and its highest.
+// before it, the step at its start, its settled level and its highest, how
+// it was confirmed and with what confidence.
 func (s *physCharging) Session() ChargeSession {
-	return ChargeSession{Start: s.sT0, BaseW: float64(s.sRef), StartW: float64(s.sRef + s.sStep), StepW: float64(s.sLvl), PeakW: float64(s.sPeak)}
+	c := s.core()
+	conf := float64(c.sConf)
+	if s.pc.chg > 0 && s.nc.chg > 0 {
+		// both quantities show a charge
+		conf = max(conf, float64(s.pc.sConf), float64(s.nc.sConf))
+		conf = min(0.99, conf+0.5*(1-conf))
+	}
+	path := chargePaths[c.sPath]
+	if c.nv {
+		path = varPaths[c.sPath]
+	}
+	return ChargeSession{Start: c.sT0, BaseW: float64(c.sRef), StartW: float64(c.sRef + c.sStep), StepW: float64(c.sLvl), PeakW: float64(c.sPeak),
+		Confidence: math.Round(conf*100) / 100, Path: path}
 }
 
-// physVersion is the version of the checkpoint encoding.
-const physVersion = 1
+var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)"}
+
+// physVersion is the version of the checkpoint encoding: 2 has the
+// non-active core; 1 (the active core alone) is still read.
+const physVersion = 2
 
 // physMagic starts every state of this model.
 const physMagic = "cwP"
 
 // MarshalBinary encodes the state: the fixed part, then only the
-// candidates and memory slots in use.
+// candidates and memory slots in use, of each core.
 func (s *physCharging) MarshalBinary() ([]byte, error) {
-	e := enc{b: make([]byte, 0, 192)}
+	e := enc{b: make([]byte, 0, 256)}
 	e.b = append(e.b, physMagic...)
 	e.u8(physVersion)
+	var fl uint8
+	if s.on {
+		fl |= 1
+	}
+	if s.hasN {
+		fl |= 2
+	}
+	if s.nc.last != 0 {
+		fl |= 4
+	}
+	e.u8(fl)
+	e.u8(s.from)
+	s.pc.marshal(&e)
+	if fl&4 != 0 {
+		s.nc.marshal(&e)
+	}
+	return e.b, nil
+}
+
+func (s *physCore) marshal(e *enc) {
 	for _, v := range [...]int64{s.last, s.seg0, s.skip, s.blkT, s.sT0} {
 		e.i64(v)
 	}
-	for _, v := range [...]float32{s.prev, s.base, s.na, s.iv, s.sRef, s.sStep, s.sLvl, s.sPeak} {
+	for _, v := range [...]float32{s.prev, s.base, s.na, s.iv, s.sRef, s.sStep, s.sLvl, s.sPeak, s.sConf} {
 		e.f32(v)
 	}
+	e.u8(s.sPath)
 	for _, v := range s.blk {
 		e.f32(v)
 	}
 	e.u8(s.blkI)
 	e.u8(s.chg)
-	for _, v := range [...]float64{s.sn, s.st, s.sp, s.stt, s.stp, s.spp} {
+	for _, v := range [...]float64{s.sn, s.st, s.sp, s.stt, s.stp, s.spp, s.sdd} {
 		e.u64(math.Float64bits(v))
 	}
 	var used uint8
@@ -842,8 +1144,8 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 		}
 		c := &s.c[i]
 		e.i64(c.t0)
-		e.i64(c.low)
-		for _, v := range [...]float32{c.ref, c.pre, c.step, c.lvl, c.v0, c.sd2, c.nz, c.rq, c.sxx, c.sxy} {
+		e.i64(int64(c.low))
+		for _, v := range [...]float32{c.ref, c.pre, c.step, c.lvl, c.v0, c.sd2, c.nz, c.rq, c.sxx, c.sxy, c.wb, c.ws} {
 			e.f32(v)
 		}
 		e.u8(uint8(c.n))
@@ -863,14 +1165,13 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 			continue
 		}
 		m := &s.mem[i]
-		e.i64(m.last)
+		e.i64(int64(m.last))
 		e.f32(m.w)
 		e.f32(m.maxRun)
 		e.u8(m.other)
 		e.u8(m.charger)
 		e.u8(m.cycles)
 	}
-	return e.b, nil
 }
 
 var errPhysState = errors.New("charging detector state is corrupt")
@@ -888,35 +1189,80 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 		return ErrOtherChargingModel
 	}
 	d := dec{b: b[len(physMagic):]}
-	if v := d.u8(); v != physVersion {
+	v := d.u8()
+	if v != 1 && v != physVersion {
 		return ErrOtherChargingModel
 	}
-	n := physCharging{p: s.p}
-	for _, v := range [...]*int64{&n.last, &n.seg0, &n.skip, &n.blkT, &n.sT0} {
+	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
+	var fl uint8
+	if v == 1 {
+		// the active core alone, as it was
+		if err := n.pc.unmarshal(&d, 1); err != nil {
+			return err
+		}
+		n.on = n.pc.chg > 0
+	} else {
+		fl = d.u8()
+		n.on, n.hasN = fl&1 != 0, fl&2 != 0
+		n.from = d.u8()
+		if err := n.pc.unmarshal(&d, v); err != nil {
+			return err
+		}
+		if fl&4 != 0 {
+			if err := n.nc.unmarshal(&d, v); err != nil {
+				return err
+			}
+		}
+	}
+	if d.err != nil || len(d.b) != 0 || fl>>3 != 0 || n.from > 1 || n.on != (n.pc.chg > 0 || n.nc.chg > 0) {
+		return errPhysState
+	}
+	*s = n
+	return nil
+}
+
+func (s *physCore) unmarshal(d *dec, v uint8) error {
+	for _, v := range [...]*int64{&s.last, &s.seg0, &s.skip, &s.blkT, &s.sT0} {
 		*v = d.i64()
 	}
-	for _, v := range [...]*float32{&n.prev, &n.base, &n.na, &n.iv, &n.sRef, &n.sStep, &n.sLvl, &n.sPeak} {
+	for _, v := range [...]*float32{&s.prev, &s.base, &s.na, &s.iv, &s.sRef, &s.sStep, &s.sLvl, &s.sPeak} {
 		*v = d.f32()
 	}
-	for i := range n.blk {
-		n.blk[i] = d.f32()
+	if v >= 2 {
+		s.sConf = d.f32()
+		s.sPath = d.u8()
 	}
-	n.blkI = d.u8()
-	n.chg = d.u8()
-	for _, v := range [...]*float64{&n.sn, &n.st, &n.sp, &n.stt, &n.stp, &n.spp} {
+	for i := range s.blk {
+		s.blk[i] = d.f32()
+	}
+	s.blkI = d.u8()
+	s.chg = d.u8()
+	for _, v := range [...]*float64{&s.sn, &s.st, &s.sp, &s.stt, &s.stp, &s.spp} {
 		*v = math.Float64frombits(d.u64())
+	}
+	if v >= 2 {
+		s.sdd = math.Float64frombits(d.u64())
 	}
 	used := d.u8()
 	charges := uint8(0)
-	for i := range n.c {
+	for i := range s.c {
 		if used&(1<<i) == 0 {
 			continue
 		}
-		c := &n.c[i]
+		c := &s.c[i]
 		c.t0 = d.i64()
-		c.low = d.i64()
+		if v == 1 {
+			if l := d.i64(); l != 0 {
+				c.low = int32((l-c.t0)/1000) + 1
+			}
+		} else {
+			c.low = int32(d.i64())
+		}
 		for _, v := range [...]*float32{&c.ref, &c.pre, &c.step, &c.lvl, &c.v0, &c.sd2, &c.nz, &c.rq, &c.sxx, &c.sxy} {
 			*v = d.f32()
+		}
+		if v >= 2 {
+			c.wb, c.ws = d.f32(), d.f32()
 		}
 		c.n = uint16(d.u8()) | uint16(d.u8())<<8
 		c.st = d.u8()
@@ -929,22 +1275,25 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 		}
 	}
 	mem := d.u8()
-	for i := range n.mem {
+	for i := range s.mem {
 		if mem&(1<<i) == 0 {
 			continue
 		}
-		m := &n.mem[i]
-		m.last = d.i64()
+		m := &s.mem[i]
+		if l := d.i64(); v >= 2 {
+			m.last = int32(l)
+		} else {
+			m.last = int32(l / 60000)
+		}
 		m.w = d.f32()
 		m.maxRun = d.f32()
 		m.other = d.u8()
 		m.charger = d.u8()
 		m.cycles = d.u8()
 	}
-	if d.err != nil || len(d.b) != 0 || n.blkI >= nBlocks || used>>nCands != 0 || mem>>memSize != 0 || charges != n.chg {
+	if d.err != nil || s.blkI >= nBlocks || used>>nCands != 0 || mem>>memSize != 0 || charges != s.chg || int(s.sPath) >= len(chargePaths) {
 		return errPhysState
 	}
-	*s = n
 	return nil
 }
 

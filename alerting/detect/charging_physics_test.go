@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -310,7 +312,7 @@ func TestPhysicsCheckpoint(t *testing.T) {
 // in memory, and a device with it under the engine's 2 KiB.
 func TestPhysicsStateSize(t *testing.T) {
 	var s physCharging
-	if n := s.Size(); n > 700 {
+	if n := s.Size(); n > 1300 {
 		t.Errorf("physics detector state %d bytes in memory", n)
 	}
 	var d Device
@@ -344,15 +346,24 @@ func BenchmarkPhysicsObserve(b *testing.B) {
 	}
 	cfg := Defaults(devices.KindMeter).Charging
 	const devs = 256
-	ds := make([]Charging, devs)
-	for i := range ds {
-		ds[i] = PhysicsModel.New()
-	}
-	b.ReportAllocs()
-	b.SetBytes(8)
-	for i := 0; b.Loop(); i++ {
-		k := i / devs
-		ds[i%devs].Observe(&cfg, t0+int64(k)*60000, ps[k%n])
+	for _, pf := range []bool{true, false} {
+		name := "power"
+		if pf {
+			name = "power+pf"
+		}
+		b.Run(name, func(b *testing.B) {
+			ds := make([]Charging, devs)
+			for i := range ds {
+				ds[i] = PhysicsModel.New()
+			}
+			b.ReportAllocs()
+			b.SetBytes(8)
+			for i := 0; b.Loop(); i++ {
+				k := i / devs
+				w := ps[k%n]
+				ds[i%devs].Observe(&cfg, t0+int64(k)*60000, ChargeReading{PowerW: w, NonActive: 0.9 * w, HasNA: pf})
+			}
+		})
 	}
 }
 
@@ -371,6 +382,7 @@ func BenchmarkObserveMeterPhysics(b *testing.B) {
 		r.Put(devices.FieldPower, 400+float64(i%7))
 		r.Put(devices.FieldCurrent, 2)
 		r.Put(devices.FieldVoltage, 230)
+		r.Put(devices.FieldPF, 0.75)
 		sigs, _ = ds[i%n].Observe(&cfg, &inf, PhysicsModel, r, sigs[:0])
 	}
 }
@@ -381,5 +393,147 @@ func BenchmarkObserveMeterPhysics(b *testing.B) {
 func TestCheckpointFromTheFirstModel(t *testing.T) {
 	if err := NewPhysicsModel(DefaultPhysicsParams()).New().UnmarshalBinary([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}); !errors.Is(err, ErrOtherChargingModel) {
 		t.Fatalf("a state of another model: %v, want ErrOtherChargingModel", err)
+	}
+}
+
+// TestPhysicsNonActive: with the power factor in the readings, a charge
+// without power-factor correction (PF 0.55) that starts under a heater's
+// thermostat (1.5 kW, PF 1, switching every few minutes) is followed in the
+// non-active power, where the heater does not show, and confirmed by its
+// rise there; the alert's evidence says how it was confirmed and with what
+// confidence. With power alone the heater's switching hides it: nothing
+// fires.
+func TestPhysicsNonActive(t *testing.T) {
+	heater := func(t float64) float64 {
+		if t < 1.5*hr || t >= 6*hr || math.Mod(t/60, 13) >= 7 {
+			return 0
+		}
+		return 1500 * (1 + 0.01*ripple(t, 9))
+	}
+	chg := charge(2*hr, 3, 30, 7, 110)
+	bg := base(40)
+	cases := []struct {
+		name string
+		pf   bool
+		want string
+	}{
+		{"with the power factor", true, "fire since 2h0m0s confidence 0.90 path rise (var)"},
+		{"power alone", false, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Device
+			inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+			var got string
+			var sigs []Signal
+			for s := 0.0; s < 8*hr && got == ""; s += 60 {
+				p := bg(s) + heater(s) + chg(s)
+				n := bg(s)*1.3 + chg(s)*1.5
+				var r devices.Reading
+				r.TS = t0 + int64(s*1000)
+				r.Put(devices.FieldPower, math.Round(p*10)/10)
+				if tc.pf {
+					r.Put(devices.FieldPF, math.Round(p/math.Hypot(p, n)*1000)/1000)
+				}
+				sigs, _ = d.Observe(&cfg, &inf, PhysicsModel, &r, sigs[:0])
+				for _, g := range sigs {
+					if g.Rule == "indoor_charging" && g.Op == OpFire {
+						ev := g.Evidence[0]
+						got = fmt.Sprintf("fire since %s confidence %.2f path %s", time.Duration(g.Since-t0)*time.Millisecond, ev.Values["confidence"], ev.Code)
+						t.Logf("fired at %s: %s", time.Duration(g.TS-t0)*time.Millisecond, got)
+					}
+				}
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPhysicsCheckpointV1: a checkpoint of the first physics model (state
+// version 1, the active power alone), written two and a half hours into a
+// charge by that model, restores: the charge carries on and ends as it
+// would have.
+func TestPhysicsCheckpointV1(t *testing.T) {
+	const v1 = "63775001e01163779b010000008548779b01000000d84f779b010000c05260779b010000008548779b01000033b31043f3331b423631633f0000704299331b429a99d042ceccce426899d442cdcc0e439a190f43cd4c0f43cdcc20429a991d429a991b4266660f43cd4c0f439a190f43020100000000000035409b99999999991a40000000d0cc9ea740bafd4186ca8e0240444444420aef8d408014528c75911a4101008548779b010000000000000000000099331b42cdcc20429a99d042ceccce42279d6d3ff4d6df417d7c583b5e3b9e3f00000000000000001900020100"
+	b, err := hex.DecodeString(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := PhysicsModel.New()
+	if err := ch.UnmarshalBinary(b); err != nil {
+		t.Fatalf("version 1 state: %v", err)
+	}
+	if s := ch.Session(); s.Start != t0+2*3600*1000 {
+		t.Fatalf("session after restore %+v", s)
+	}
+	cfg := Defaults(devices.KindMeter).Charging
+	w := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
+	end := ""
+	for s := 2.5 * hr; s < 8*hr && end == ""; s += 60 {
+		if ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeEnded {
+			end = (time.Duration(s) * time.Second).String()
+		}
+	}
+	if end != "6h29m0s" {
+		t.Errorf("ended at %q, want 6h29m0s", end)
+	}
+}
+
+// TestPhysicsLookAlikeFeatures: features that reject look-alikes, each
+// with and without itself (the parameter that turns it off).
+func TestPhysicsLookAlikeFeatures(t *testing.T) {
+	off := func(f func(*PhysicsParams)) PhysicsParams {
+		p := DefaultPhysicsParams()
+		f(&p)
+		return p
+	}
+	// a light of 120 W that stays on 5 hours over a quiet base; ratio is
+	// its var per watt (PF 0.8: 0.75)
+	light := sumW(base(40), box(hr, 6*hr, 120, 0.002))
+	// a load under the edge threshold switching on unseen in a long quiet
+	// stretch of a steady 120 W load makes a step that a line fits as a
+	// rise
+	hidden := sumW(base(150), box(hr, 6*hr, 120, 0.002), box(2.5*hr, 6*hr, 18, 0.002))
+	cases := []struct {
+		name  string
+		p     PhysicsParams
+		w     func(float64) float64
+		ratio float64 // var per watt of everything; 0: no power factor in the readings
+		want  []string
+	}{
+		{"a steady light whose power factor is no charger's (0.8) is not confirmed fast", DefaultPhysicsParams(), light, 0.75, nil},
+		{"... it is without that check", off(func(p *PhysicsParams) { p.FastRatioHi = 0 }), light, 0.75, []string{"1h10m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}},
+		{"... and with power alone", DefaultPhysicsParams(), light, 0, []string{"1h10m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}},
+		{"a load switched on unseen under a steady one is not taken for its rise", DefaultPhysicsParams(), hidden, 0, nil},
+		{"... it is without the lack-of-fit check", off(func(p *PhysicsParams) { p.RiseLackOfFit = 0 }), hidden, 0, []string{"2h37m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Device
+			inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+			m := NewPhysicsModel(tc.p)
+			var got []string
+			var sigs []Signal
+			for s := 0.0; s < 8*hr; s += 60 {
+				p := tc.w(s)
+				var r devices.Reading
+				r.TS = t0 + int64(s*1000)
+				r.Put(devices.FieldPower, math.Round(p*10)/10)
+				if tc.ratio > 0 {
+					r.Put(devices.FieldPF, math.Round(1/math.Hypot(1, tc.ratio)*1000)/1000)
+				}
+				sigs, _ = d.Observe(&cfg, &inf, m, &r, sigs[:0])
+				for _, g := range sigs {
+					if g.Rule == "indoor_charging" {
+						got = append(got, fmtSig(g))
+					}
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

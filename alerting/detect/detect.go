@@ -243,7 +243,7 @@ func (d *Device) electrical(e *emitter, model ChargingModel, r *devices.Reading,
 		d.chg = model.New()
 	}
 	if p, ok := r.Get(devices.FieldPower); ok && d.chg != nil && e.info.Charging && cfg.Charging.Enabled {
-		switch d.chg.Observe(&cfg.Charging, ts, p) {
+		switch d.chg.Observe(&cfg.Charging, ts, chargeReading(r, p)) {
 		case ChargeStarted:
 			s := d.chg.Session()
 			e.charging(OpFire, s)
@@ -251,6 +251,28 @@ func (d *Device) electrical(e *emitter, model ChargingModel, r *devices.Reading,
 			e.charging(OpClear, d.chg.Session())
 		}
 	}
+}
+
+// chargeReading is what the charging detector gets of a reading with
+// active power p: the non-active power sqrt(S²-P²) from the power factor,
+// else from the apparent power V·I. A meter's reactive_power_var is not
+// used: it is the fundamental's alone, and a switch-mode charger's low power
+// factor is mostly distortion.
+func chargeReading(r *devices.Reading, p float64) ChargeReading {
+	cr := ChargeReading{PowerW: p}
+	p = math.Abs(p)
+	if pf, ok := r.Get(devices.FieldPF); ok && math.Abs(pf) >= 0.05 && math.Abs(pf) <= 1 {
+		pf = math.Abs(pf)
+		cr.NonActive, cr.HasNA = p*math.Sqrt(1-pf*pf)/pf, true
+		return cr
+	}
+	i, okI := r.Get(devices.FieldCurrent)
+	v, okV := r.Get(devices.FieldVoltage)
+	if okI && okV && v > 50 && i >= 0 {
+		s := v * i
+		cr.NonActive, cr.HasNA = math.Sqrt(math.Max(0, s*s-p*p)), true
+	}
+	return cr
 }
 
 // voltage measures over-voltage on the highest voltage, under-voltage on
@@ -581,9 +603,12 @@ func (e *emitter) overload(op Op) {
 func (e *emitter) charging(op Op, s ChargeSession) {
 	sig := Signal{Op: op, Rule: alerting.RuleIndoorCharging, Since: s.Start, Value: s.StepW, Limit: e.cfg.Charging.StepMinW, Unit: "W"}
 	if op == OpFire {
-		sig.Evidence = append(sig.Evidence, alerting.Sample{TS: s.Start, Device: e.info.ID, Values: map[string]float64{
-			"base_w": round(s.BaseW), "power_w": round(s.StartW), "step_w": round(s.StartW - s.BaseW),
-		}})
+		v := map[string]float64{"base_w": round(s.BaseW), "power_w": round(s.StartW), "step_w": round(s.StartW - s.BaseW)}
+		if s.Path != "" {
+			// the model says how it confirmed the charge, and how sure it is
+			v["confidence"] = s.Confidence
+		}
+		sig.Evidence = append(sig.Evidence, alerting.Sample{TS: s.Start, Device: e.info.ID, Values: v, Code: s.Path})
 	}
 	e.emit(sig, op == OpFire)
 }

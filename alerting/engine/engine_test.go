@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/chargewatch/chargewatch/alerting"
+	"github.com/chargewatch/chargewatch/alerting/detect"
 	"github.com/chargewatch/chargewatch/alerting/internal/fixture"
 	"github.com/chargewatch/chargewatch/alerting/store"
 	"github.com/chargewatch/chargewatch/devices"
@@ -33,6 +34,7 @@ type rig struct {
 	e     *Engine
 	cfg   *Config
 	reg   *prometheus.Registry
+	model detect.ChargingModel // nil: the engine's default
 
 	mu    sync.Mutex
 	notes []Transition
@@ -56,7 +58,7 @@ func (r *rig) open() {
 	r.st = st
 	r.reg = prometheus.NewRegistry()
 	e, err := New(ctx, st, fixture.Registry{S: r.snap}, Options{
-		Config: r.cfg, Clock: r.clock, Registerer: r.reg,
+		Config: r.cfg, Clock: r.clock, Registerer: r.reg, ChargingModel: r.model,
 		Notifier: NotifierFunc(func(ts []Transition) {
 			r.mu.Lock()
 			r.notes = append(r.notes, ts...)

@@ -109,6 +109,7 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 		var mine []Episode
 		for _, r := range charges {
 			pw, _ := num(r.Details["plateau_w"])
+			pf, _ := num(r.Details["pf"])
 			ch, _ := r.Details["charger"].(string)
 			_, full := num(r.Details["full_ms"])
 			partial := !full
@@ -123,13 +124,14 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 				e.End = max(e.End, r.EndMS)
 				e.Bikes++
 				e.PlateauW = max(e.PlateauW, pw)
+				e.PF = min(e.PF, pf)
 				e.Chargers = append(e.Chargers, ch)
 				if partial {
 					e.Cases |= CasePartial
 				}
 				continue
 			}
-			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, Bikes: 1, PlateauW: pw, Chargers: []string{ch}, Alert: -1}
+			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, Bikes: 1, PlateauW: pw, PF: pf, Chargers: []string{ch}, Alert: -1}
 			if partial {
 				e.Cases |= CasePartial
 			}

@@ -307,8 +307,8 @@ func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker) (*Outcome, error
 	why := map[string]string{}
 	model := mk(func(tr *detect.ChargingTrace) {
 		if tr.Event == "fire" {
-			why[cur] = fmt.Sprintf("%s after %s: step %.0f W, noise %.2f%%, rise %+.1f%%/h (t %.1f)",
-				tr.Reason, tr.Held.Round(time.Minute), tr.LevelW, 100*tr.Noise, 100*tr.Rise, tr.RiseT)
+			why[cur] = fmt.Sprintf("%s after %s: step %.0f %s, noise %.2f%%, rise %+.1f%%/h (t %.1f)",
+				reason(tr), tr.Held.Round(time.Minute), tr.LevelW, unitOf(tr), 100*tr.Noise, 100*tr.Rise, tr.RiseT)
 		}
 	})
 	var sigs []detect.Signal

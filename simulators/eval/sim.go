@@ -91,6 +91,7 @@ type Episode struct {
 	Start, End int64
 	Bikes      int     // charges merged into it
 	PlateauW   float64 // largest plateau of its chargers
+	PF         float64 // lowest power factor of its chargers while charging (0 if not known)
 	Chargers   []string
 	Cases      Cases
 	Scored     bool // it starts inside the scored span
@@ -244,8 +245,8 @@ func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit strin
 	why := map[string]string{} // device: reason of its latest fire
 	model := mk(func(tr *detect.ChargingTrace) {
 		if tr.Event == "fire" {
-			why[cur.ID] = fmt.Sprintf("%s after %s: step %.0f W, noise %.2f%%, rise %+.1f%%/h (t %.1f)",
-				tr.Reason, tr.Held.Round(time.Minute), tr.LevelW, 100*tr.Noise, 100*tr.Rise, tr.RiseT)
+			why[cur.ID] = fmt.Sprintf("%s after %s: step %.0f %s, noise %.2f%%, rise %+.1f%%/h (t %.1f)",
+				reason(tr), tr.Held.Round(time.Minute), tr.LevelW, unitOf(tr), 100*tr.Noise, 100*tr.Rise, tr.RiseT)
 		}
 		if onTrace != nil {
 			onTrace(cur.Unit, tr)
@@ -347,4 +348,20 @@ func fmtInterval(d time.Duration) string {
 		return fmt.Sprintf("%dmin", d/time.Minute)
 	}
 	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// reason is a fire's path, marked when the detector of the non-active
+// power confirmed it.
+func reason(tr *detect.ChargingTrace) string {
+	if tr.Var {
+		return tr.Reason + " (var)"
+	}
+	return tr.Reason
+}
+
+func unitOf(tr *detect.ChargingTrace) string {
+	if tr.Var {
+		return "var"
+	}
+	return "W"
 }
