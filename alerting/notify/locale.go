@@ -63,6 +63,8 @@ var zh = &words{
 		"power_w": "功率", "current_a": "电流", "voltage_v": "电压", "leak_ma": "剩余电流", "temp_c": "温度",
 		"temp1_c": "温度1", "temp2_c": "温度2", "temp3_c": "温度3", "temp4_c": "温度4", "pf": "功率因数",
 		"battery_pct": "电量", "freq_hz": "频率",
+		// evidence of the charging detector
+		"base_w": "充电前功率", "step_w": "功率阶跃", "confidence": "置信度",
 	},
 	events: map[string]string{
 		"smoke_alarm": "烟感报警", "smoke_clear": "烟感恢复", "tamper": "防拆报警", "fault": "故障", "low_battery": "电量低",
@@ -125,6 +127,8 @@ var en = &words{
 		"power_w": "power", "current_a": "current", "voltage_v": "voltage", "leak_ma": "residual current", "temp_c": "temperature",
 		"temp1_c": "temperature 1", "temp2_c": "temperature 2", "temp3_c": "temperature 3", "temp4_c": "temperature 4",
 		"pf": "power factor", "battery_pct": "battery", "freq_hz": "frequency",
+		// evidence of the charging detector
+		"base_w": "power before", "step_w": "step", "confidence": "confidence",
 	},
 	events: map[string]string{
 		"smoke_alarm": "smoke alarm", "smoke_clear": "smoke cleared", "tamper": "tamper", "fault": "fault", "low_battery": "low battery",
@@ -224,8 +228,37 @@ func (w *words) field(name string, v float64) string {
 	if n, ok := w.fields[base]; ok {
 		name = n
 	}
+	if base == "confidence" { // 0-1, shown as a percentage
+		return name + " " + number(math.Round(v*100)) + "%"
+	}
 	if unit == "" {
 		return name + " " + number(v)
 	}
 	return name + " " + number(v) + " " + unit
+}
+
+// chargePath words how the charging detector confirmed a charge (the code
+// of its evidence, e.g. "fast" or "rise (var)"); unknown paths are shown as
+// they are.
+func (w *words) chargePath(code string) string {
+	base, onVar := strings.CutSuffix(code, " (var)")
+	zhs := map[string]string{
+		"fast": "稳定阶跃快速确认", "fast, known charger": "已知充电器快速确认", "outlasted a cycler": "持续时间超过周期性负载",
+		"rise": "功率随电池电压缓升", "quiet later": "长时间稳定", "known charger": "已知充电器", "taper": "充电末段功率下降",
+	}
+	ens := map[string]string{
+		"fast": "a steady step, confirmed fast", "fast, known charger": "a known charger, confirmed fast", "outlasted a cycler": "outlasted the cycling loads",
+		"rise": "power rising with the pack voltage", "quiet later": "steady for long", "known charger": "a known charger", "taper": "the end-of-charge taper",
+	}
+	t, ok := zhs[base]
+	if w == en {
+		t, ok = ens[base]
+	}
+	if !ok {
+		return code
+	}
+	if onVar {
+		t += w.pick("（无功功率）", " (non-active power)")
+	}
+	return t
 }

@@ -189,7 +189,8 @@ func sampleAlerts(at time.Time) (smoke, charging Alert) {
 		ID: 18, Rule: alerting.RuleIndoorCharging, Severity: alerting.SeverityMajor, State: alerting.StateFiring,
 		Location:  alerting.Location{District: "d-gs", Building: "b-dt-01", Unit: "u-401"},
 		StartedAt: at.Add(-95 * time.Minute).UnixMilli(), Value: 182, Unit: "W",
-		Evidence: []alerting.Sample{{TS: at.Add(-40 * time.Minute).UnixMilli(), Device: "m-401", Values: map[string]float64{"power_w": 181.5}}},
+		Evidence: []alerting.Sample{{TS: at.Add(-40 * time.Minute).UnixMilli(), Device: "m-401", Code: "rise (var)",
+			Values: map[string]float64{"power_w": 181.5, "base_w": 40, "step_w": 141.5, "confidence": 0.9}}},
 	}, Names: Names{District: "拱墅区", Street: "米市巷街道", Community: "大塘巷社区", Building: "大塘新村1幢", Room: "401", Unit: "小卖部"},
 		URL: "https://cw.example.org/alerts/18"}
 	return
@@ -231,7 +232,19 @@ func TestRenderNamesEverything(t *testing.T) {
 	}
 	for _, want := range []string{"[ESCALATED · CRITICAL] 大塘新村1幢: 2 hazards", "1. SMOKE ALARM room 302 (RELAPSE)",
 		"2. E-bike charging indoors room 401 (小卖部)", "measured 182 W", "power 181.5 W", "open for 1 h 35 min (since 12:33)",
-		"escalated to the street duty officer"} {
+		"escalated to the street duty officer", "confidence 90%", "power before 40 W", "step 141.5 W",
+		"confirmed by power rising with the pack voltage (non-active power)"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, m.Text)
+		}
+	}
+
+	// The charging detector's evidence in Chinese.
+	m = &Message{Kind: KindFiring, Severity: alerting.SeverityMajor, Locale: LocaleZH, At: at, Alerts: []Alert{charging}}
+	if err := Render(m, shanghai); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"充电前功率 40 W", "功率阶跃 141.5 W", "置信度 90%", "判定依据 功率随电池电压缓升（无功功率）"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("text lacks %q:\n%s", want, m.Text)
 		}

@@ -225,7 +225,10 @@ func (w *words) evidence(a *Alert, loc *time.Location) string {
 			}
 			b.WriteString(" " + e)
 		}
-		if s.Code != "" {
+		switch {
+		case s.Code != "" && a.Rule == alerting.RuleIndoorCharging:
+			b.WriteString(w.pick(" 判定依据 ", " confirmed by ") + w.chargePath(s.Code))
+		case s.Code != "":
 			b.WriteString(w.pick(" 代码 ", " code ") + s.Code)
 		}
 		keys := make([]string, 0, len(s.Values))
