@@ -9,7 +9,9 @@ import (
 )
 
 // Config configures the SMS gateway (channels.sms of the notification
-// config). Example for a gateway that takes JSON with an HMAC signature:
+// config). Ready-made configs for Alibaba Cloud and Tencent Cloud SMS are
+// in examples/notifications. Example for a gateway that takes JSON with an
+// HMAC signature:
 //
 //	sms:
 //	  url: https://sms.example.com/v1/send
@@ -25,9 +27,10 @@ import (
 //	    api_secret: file:/etc/chargewatch/sms.secret
 //	  success:
 //	    status: [200]
-//	    json_field: code      # dotted path into the JSON answer
+//	    json_field: code      # dotted path into the JSON answer (keys, array indexes: data.0.code)
 //	    equals: "0"
-//	    retry: ["1001"]       # values of json_field worth retrying (e.g. "busy")
+//	    retry: ["1001"]       # values of json_field (or retry_field) worth retrying (e.g. "busy")
+//	    # retry_field: error.code   # a second field checked against retry
 //	  timeout: 10s
 //	  max_length: 300
 type Config struct {
@@ -48,12 +51,20 @@ type Config struct {
 
 // Success says which answers mean the gateway took the message. Any 2xx
 // status is success unless Status lists the accepted ones; with
-// JSONField, that field of the JSON answer must also equal Equals.
+// JSONField, that field of the JSON answer must also equal Equals. A
+// field is a dotted path of object keys and array indexes:
+// "Response.SendStatusSet.0.Code". A failed answer is retried when the
+// JSONField's value, or RetryField's, is one of Retry; otherwise it fails
+// the message at once (and the outbox falls back to the next contact).
 type Success struct {
 	Status    []int    `yaml:"status"`
 	JSONField string   `yaml:"json_field"`
 	Equals    string   `yaml:"equals"`
 	Retry     []string `yaml:"retry"`
+	// RetryField is a second field checked against Retry, for gateways
+	// that answer errors elsewhere than successes (Tencent Cloud:
+	// Response.Error.Code).
+	RetryField string `yaml:"retry_field"`
 }
 
 // Defaults.
@@ -116,8 +127,22 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("sms.success.status: %d is not a 2xx status", s))
 		}
 	}
-	if c.Success.JSONField == "" && (c.Success.Equals != "" || len(c.Success.Retry) > 0) {
-		errs = append(errs, errors.New("sms.success: equals and retry need json_field"))
+	if c.Success.JSONField == "" && (c.Success.Equals != "" || len(c.Success.Retry) > 0 || c.Success.RetryField != "") {
+		errs = append(errs, errors.New("sms.success: equals, retry and retry_field need json_field"))
+	}
+	if c.Success.JSONField != "" && c.Success.Equals == "" {
+		errs = append(errs, fmt.Errorf("sms.success.json_field %q needs equals: the value that means the gateway took the message (e.g. \"OK\")", c.Success.JSONField))
+	}
+	if c.Success.RetryField != "" && len(c.Success.Retry) == 0 {
+		errs = append(errs, errors.New("sms.success.retry_field needs retry: the values of it worth retrying"))
+	}
+	for _, f := range [...]struct{ key, path string }{{"json_field", c.Success.JSONField}, {"retry_field", c.Success.RetryField}} {
+		if f.path == "" {
+			continue
+		}
+		if err := checkPath(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("sms.success.%s %q: %w", f.key, f.path, err))
+		}
 	}
 	for name, ref := range c.Secrets {
 		if !strings.HasPrefix(ref, "env:") && !strings.HasPrefix(ref, "file:") {
@@ -125,4 +150,14 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkPath checks a dotted JSON path: keys and array indexes, none empty.
+func checkPath(path string) error {
+	for p := range strings.SplitSeq(path, ".") {
+		if strings.TrimSpace(p) != p || p == "" {
+			return errors.New("empty or padded part: write keys and array indexes joined by dots, like Response.SendStatusSet.0.Code")
+		}
+	}
+	return nil
 }

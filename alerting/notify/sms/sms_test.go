@@ -134,6 +134,7 @@ func TestSMSGetAndLength(t *testing.T) {
 }
 
 func TestSMSConfigErrors(t *testing.T) {
+	t.Setenv("CW_TEST_SMS_K", "k-secret-value-77")
 	for _, c := range []struct {
 		c    Config
 		want string
@@ -143,6 +144,13 @@ func TestSMSConfigErrors(t *testing.T) {
 		{Config{URL: "http://x", Method: "GET", Body: "x"}, "must be empty with method GET"},
 		{Config{URL: "http://x", Body: "x", Secrets: map[string]string{"k": "plain-secret"}}, "never the secret itself"},
 		{Config{URL: "http://x", Body: "x", Success: Success{Equals: "0"}}, "need json_field"},
+		{Config{URL: "http://x", Body: "x", Success: Success{RetryField: "Response.Error.Code", Retry: []string{"x"}}}, "need json_field"},
+		{Config{URL: "http://x", Body: "x", Success: Success{JSONField: "Code"}}, `sms.success.json_field "Code" needs equals`},
+		{Config{URL: "http://x", Body: "x", Success: Success{JSONField: "Response..Code", Equals: "Ok"}}, `sms.success.json_field "Response..Code": empty or padded part`},
+		{Config{URL: "http://x", Body: "x", Success: Success{JSONField: "Code.", Equals: "OK"}}, `json_field "Code.": empty`},
+		{Config{URL: "http://x", Body: "x", Success: Success{JSONField: "Code", Equals: "OK", RetryField: "Error. Code", Retry: []string{"x"}}}, `sms.success.retry_field "Error. Code": empty or padded part`},
+		{Config{URL: "http://x", Body: "x", Success: Success{JSONField: "Code", Equals: "OK", RetryField: "Error.Code"}}, "retry_field needs retry"},
+		{Config{URL: "http://x", Body: "x", Success: Success{Status: []int{404}}}, "404 is not a 2xx status"},
 	} {
 		if err := c.c.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.c, err, c.want)
@@ -156,9 +164,17 @@ func TestSMSConfigErrors(t *testing.T) {
 		{Config{URL: "http://x", Body: `{{secret "missing"}}`}, `no secret "missing"`},
 		{Config{URL: "{{.Phone}}", Body: "x"}, "not an http(s) URL"},
 		{Config{URL: "http://x", Body: "{{"}, "sms.body"},
+		{Config{URL: "http://x", Body: `{{canonicalQuery "a"}}`}, "sms.body"},
+		{Config{URL: "http://x", Body: `{{hex .ID}}`}, "want a string or bytes"},
+		{Config{URL: "http://x", Body: "x", Headers: map[string]string{"X-Sig": `{{hmacSHA1 (secret "k") .Timestamp}}`},
+			Secrets: map[string]string{"k": "env:CW_TEST_SMS_K"}}, "sms.headers.X-Sig"},
 	} {
-		if _, err := New(&c.c, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+		_, err := New(&c.c, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.c, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "k-secret-value-77") {
+			t.Errorf("%+v: the error shows the secret: %v", c.c, err)
 		}
 	}
 }
