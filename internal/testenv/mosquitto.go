@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // Mosquitto is a running (or stopped) Mosquitto broker on 127.0.0.1. Besides the fields, it
-// has the control methods Start, Stop, Kill, Pause, Resume, Pid, LogTail, LogPath and DataDir.
+// has the control methods Start, Stop, Kill, Pause, Resume, Reload, Pid, LogTail, LogPath and
+// DataDir.
 type Mosquitto struct {
 	Addr string // "127.0.0.1:port"
 	URL  string // "tcp://127.0.0.1:port", for paho's AddBroker
@@ -80,6 +82,17 @@ func newMosquitto(bin string, extraConfig []string) (*Mosquitto, error) {
 			return nil, fmt.Errorf("mosquitto: %v", err)
 		}
 	}
+}
+
+// Reload sends the broker SIGHUP, as `kill -HUP` or `systemctl reload mosquitto` do: Mosquitto
+// re-reads its password file, ACL and certificates and disconnects the clients the new files no
+// longer allow. It returns once the signal is sent, before the broker has acted on it: wait for
+// what the reload should cause (a client's connection-lost callback), not for time. A paused
+// broker acts on it when resumed.
+func (m *Mosquitto) Reload() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.signalLocked(syscall.SIGHUP)
 }
 
 // currentUser is the name mosquitto should run as when started as root (its "user" option):
