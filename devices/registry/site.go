@@ -73,8 +73,9 @@ type GatewaySpec struct {
 	Building    string // exactly one of Building and Unit
 	Unit        string
 	// PasswordHash is the MQTT password hash of the gateway in crypt format
-	// ("$7$..." as mosquitto_passwd writes). It is stored for the broker's
-	// password file; nothing in chargewatch authenticates with it yet.
+	// ("$7$..." as mosquitto_passwd writes). chargewatch never checks it
+	// itself: `chargewatch mqtt-auth` writes it into the broker's password
+	// file, and the broker authenticates the gateway with it.
 	PasswordHash string
 }
 

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,9 +143,12 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 			break
 		}
 	}
-	var v int64
-	if _, err := fmt.Sscan(s, &v); err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a size: write bytes or a number with KiB, MiB, GiB or TiB", n.Line, n.Value)
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a size: write a whole number of bytes, or of KiB, MiB, GiB or TiB (1536MiB, not 1.5GiB)", n.Line, n.Value)
+	}
+	if v > math.MaxInt64/mult {
+		return fmt.Errorf("line %d: %q is too large a size", n.Line, n.Value)
 	}
 	*b = ByteSize(v * mult)
 	return nil
@@ -189,6 +194,17 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
+	// A second document (after "---") would be silently ignored.
+	for {
+		var more yaml.Node
+		err := dec.Decode(&more)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || !emptyDocument(&more) {
+			return c, fmt.Errorf("config %s: more than one YAML document: keep the whole configuration in one (remove the \"---\" line)", path)
+		}
+	}
 	if c.Registry == "" {
 		c.Registry = filepath.Join(c.DataDir, "registry.db")
 	}
@@ -204,6 +220,15 @@ func LoadConfig(path string) (Config, error) {
 	return c, nil
 }
 
+// emptyDocument reports whether a YAML document holds nothing (a lone
+// "---" at the end of a file).
+func emptyDocument(n *yaml.Node) bool {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
 // Validate checks values and reports every problem, naming the key.
 func (c *Config) Validate() error {
 	var errs []error
@@ -213,7 +238,10 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		bad("data_dir", "must be set: the durable logs live there")
 	}
-	if u, err := url.Parse(c.MQTT.URL); err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
+	if u, err := url.Parse(c.MQTT.URL); err == nil && u.User != nil {
+		// Never echo it: the URL may hold a password.
+		bad("mqtt.url", "carries a user name or password: put the user in mqtt.username and the password in mqtt.password_file, never in the URL")
+	} else if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
 		bad("mqtt.url", "%q is not a broker URL: use tcp://host:port or ssl://host:port", c.MQTT.URL)
 	}
 	if c.MQTT.ClientID == "" {
@@ -237,7 +265,9 @@ func (c *Config) Validate() error {
 	if (c.HTTP.TLS.CertFile == "") != (c.HTTP.TLS.KeyFile == "") {
 		bad("http.tls", "cert_file and key_file go together: set both to serve HTTPS, or neither")
 	}
-	if u, err := url.Parse(c.InfluxDB.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if u, err := url.Parse(c.InfluxDB.URL); err == nil && u.User != nil {
+		bad("influxdb.url", "carries a user name or password: put the user in influxdb.username and the password in influxdb.password_file, never in the URL")
+	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("influxdb.url", "%q is not an InfluxDB URL: use http://host:8086", c.InfluxDB.URL)
 	}
 	if c.InfluxDB.Database == "" {
