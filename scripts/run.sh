@@ -147,9 +147,9 @@ cat <<EOF
 chargewatch is running with the demo city.
   metrics      http://127.0.0.1:$HTTP_PORT/metrics
   health       http://127.0.0.1:$HTTP_PORT/readyz
-  seq loss     http://127.0.0.1:$HTTP_PORT/api/v1/ingest/loss
   alerts API   make a token:  $BIN/chargewatch tokens create --config $RUN_DIR/chargewatch.yaml --name demo --person p-admin
                then: curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/alerts
+  seq loss     curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/ingest/loss
   InfluxDB     http://127.0.0.1:$INFLUX_PORT  (database $DB)
   Prometheus   http://127.0.0.1:$PROM_PORT  (scrapes chargewatch; self-monitoring alerts)
   dashboards   dashboards/json/*.json: import into Grafana with dashboards/provisioning (docs/dashboards.md)

@@ -11,7 +11,7 @@
 //	district_officer  read and act on alerts of their districts
 //	fire_brigade      read only; everything, or their scope when they have one
 //	viewer            read only; everything, or their scope when they have one
-//	admin             everything, and tokens
+//	admin             everything, and tokens and the outbox
 //
 // A person with several roles gets the union. An alert outside the
 // caller's scope does not exist for them (404), whether they read or act.
@@ -39,6 +39,7 @@ import (
 	"github.com/chargewatch/chargewatch/alerting/report"
 	"github.com/chargewatch/chargewatch/alerting/store"
 	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/ingest"
 	"github.com/chargewatch/chargewatch/internal/ratelimit"
 )
 
@@ -72,6 +73,14 @@ type Options struct {
 	Writes Limit
 	// Registerer takes the API's metrics; nil: not exported.
 	Registerer prometheus.Registerer
+	// Deliveries, when set, serves the delivery receipts of the
+	// notification outbox (/api/v1/alerts/{id}/deliveries and, for admins,
+	// /api/v1/deliveries); nil: those endpoints answer 501.
+	Deliveries Deliveries
+	// IngestLoss, when set, returns every device with readings lost or
+	// duplicated between gateway and ingest, most missing first, for
+	// /api/v1/ingest/loss; nil: the list is empty.
+	IngestLoss func() []ingest.DeviceLoss
 }
 
 // Limit is a token bucket: Burst at once, refilled at PerMinute.
@@ -103,12 +112,15 @@ type Server struct {
 	writes       *ratelimit.Limiter // by subject
 	metrics      metrics
 	escalations  func(ctx context.Context, since int64) (report.Counts, error)
+	deliveries   Deliveries
+	loss         func() []ingest.DeviceLoss
 }
 
 // New returns a server reading from st, changing through be, and taking
 // people's roles from reg.
 func New(st *store.Store, be Backend, reg Registry, o Options) *Server {
-	s := &Server{st: st, be: be, reg: reg, log: o.Logger, now: o.Now, maxBody: o.MaxBody, escalations: o.Escalations}
+	s := &Server{st: st, be: be, reg: reg, log: o.Logger, now: o.Now, maxBody: o.MaxBody, escalations: o.Escalations,
+		deliveries: o.Deliveries, loss: o.IngestLoss}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -185,6 +197,8 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/alerts/{id}", s.getAlert, false, false},
 		{"POST /api/v1/alerts/{id}/ack", s.ackAlert, true, false},
 		{"POST /api/v1/alerts/{id}/close", s.closeAlert, true, false},
+		{"GET /api/v1/alerts/{id}/deliveries", s.alertDeliveries, false, false},
+		{"GET /api/v1/deliveries", s.listDeliveries, false, true},
 		{"GET /api/v1/silences", s.listSilences, false, true},
 		{"POST /api/v1/silences", s.createSilence, true, false},
 		{"DELETE /api/v1/silences/{id}", s.endSilence, true, false},
@@ -193,7 +207,19 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/tokens", s.listTokens, false, false},
 		{"POST /api/v1/tokens", s.createToken, true, false},
 		{"DELETE /api/v1/tokens/{id}", s.revokeToken, true, false},
+		{"GET /api/v1/ingest/loss", s.ingestLoss, false, true},
 	}
+}
+
+// Patterns returns the method and path pattern of every endpoint, as
+// net/http.ServeMux spells them ("GET /api/v1/alerts/{id}"): for pages
+// that call the API to check their calls against.
+func Patterns() []string {
+	var out []string
+	for _, r := range (&Server{}).routes() {
+		out = append(out, r.pattern)
+	}
+	return out
 }
 
 // noQuery refuses query parameters on endpoints that take none, so that a

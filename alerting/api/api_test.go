@@ -46,6 +46,13 @@ func newEnv(t testing.TB) *env {
 // test clock).
 func newEnvWith(t testing.TB, o Options) *env {
 	t.Helper()
+	return newEnvHook(t, o, nil)
+}
+
+// newEnvHook is newEnvWith with a hook that runs before the engine is
+// made: it may set the API's options and return the engine's notifier.
+func newEnvHook(t testing.TB, o Options, hook func(st *store.Store, snap *registry.Snapshot, clock *fixture.Clock, o *Options) engine.Notifier) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "alerts.db"), store.Options{})
 	if err != nil {
@@ -54,7 +61,11 @@ func newEnvWith(t testing.TB, o Options) *env {
 	t.Cleanup(func() { st.Close() })
 	snap := fixture.Snapshot(t)
 	clock := fixture.NewClock(t0)
-	e, err := engine.New(ctx, st, fixture.Registry{S: snap}, engine.Options{Clock: clock})
+	var notifier engine.Notifier
+	if hook != nil {
+		notifier = hook(st, snap, clock, &o)
+	}
+	e, err := engine.New(ctx, st, fixture.Registry{S: snap}, engine.Options{Clock: clock, Notifier: notifier})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,45 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, p *Principal
 
 type alertResponse struct {
 	Alert *alerting.Alert  `json:"alert"`
+	Names placeNames       `json:"names"`
 	Audit []alerting.Audit `json:"audit"`
+}
+
+// placeNames are the registry's names of an alert's places, for people
+// (the alert holds ids); a place no longer in the registry is left out.
+type placeNames struct {
+	District  string `json:"district,omitempty"`
+	Street    string `json:"street,omitempty"`
+	Community string `json:"community,omitempty"`
+	Building  string `json:"building,omitempty"`
+	Address   string `json:"address,omitempty"`
+	Unit      string `json:"unit,omitempty"`
+	Room      string `json:"room,omitempty"`
+	Device    string `json:"device,omitempty"`
+}
+
+func (s *Server) names(l *alerting.Location) placeNames {
+	snap := s.reg.Current()
+	var n placeNames
+	if x, ok := snap.District(l.District); ok {
+		n.District = x.Name
+	}
+	if x, ok := snap.Street(l.Street); ok {
+		n.Street = x.Name
+	}
+	if x, ok := snap.Community(l.Community); ok {
+		n.Community = x.Name
+	}
+	if x, ok := snap.Building(l.Building); ok {
+		n.Building, n.Address = x.Name, x.Address
+	}
+	if x, ok := snap.Unit(l.Unit); ok {
+		n.Unit, n.Room = x.Name, x.Room
+	}
+	if x, ok := snap.Device(l.Device); ok {
+		n.Device = x.Name
+	}
+	return n
 }
 
 // visible loads an alert the caller may read, or answers 404.
@@ -159,7 +197,7 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if au == nil {
 		au = []alerting.Audit{}
 	}
-	writeJSON(w, http.StatusOK, alertResponse{Alert: a, Audit: au})
+	writeJSON(w, http.StatusOK, alertResponse{Alert: a, Names: s.names(&a.Location), Audit: au})
 }
 
 // actable loads an alert the caller may act on: 404 outside their read

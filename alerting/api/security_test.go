@@ -82,6 +82,30 @@ func TestEveryEndpointScope(t *testing.T) {
 					t.Errorf("%s sees something of s2: %.300s", who, body)
 				}
 			}},
+		"GET /api/v1/alerts/{id}/deliveries": {"GET", "/api/v1/alerts/M5/deliveries", "",
+			expect{"gw1": 404, "so1": 404, "fb": 200, "viewer-c3": 200, "gw3": 200, "adm": 200},
+			func(t *testing.T, v *env, who, body string) {
+				if !strings.Contains(body, `"person":"gw3","address":"138****0003","status":"sent"`) {
+					t.Errorf("%s does not see m5's delivery to gw3: %.300s", who, body)
+				}
+			}},
+		"GET /api/v1/deliveries": {"GET", "/api/v1/deliveries", "",
+			expect{"gw1": 403, "so1": 403, "fb": 403, "viewer-c3": 403, "gw3": 403, "adm": 200},
+			func(t *testing.T, v *env, who, body string) {
+				if !strings.Contains(body, `"backlog":{"pending":0}`) || !strings.Contains(body, `"status":"failed"`) {
+					t.Errorf("%s does not see the outbox: %.300s", who, body)
+				}
+			}},
+		"GET /api/v1/ingest/loss": {"GET", "/api/v1/ingest/loss", "",
+			expect{"gw1": 200, "so1": 200, "fb": 200, "viewer-c3": 200, "gw3": 200, "adm": 200},
+			func(t *testing.T, v *env, who, body string) {
+				seesM5(t, v, who, body)
+				// A device no longer in the registry has no place: only
+				// those who read everything see it.
+				if in, want := strings.Contains(body, `"device":"gone"`), who == "fb" || who == "adm"; in != want {
+					t.Errorf("%s sees the unregistered device: %v, want %v: %.300s", who, in, want, body)
+				}
+			}},
 		"GET /api/v1/tokens":         {"GET", "/api/v1/tokens", "", expect{"gw1": 403, "so1": 403, "fb": 403, "viewer-c3": 403, "gw3": 403, "adm": 200}, nil},
 		"POST /api/v1/tokens":        {"POST", "/api/v1/tokens", `{"name":"n","role":"viewer"}`, expect{"gw1": 403, "so1": 403, "fb": 403, "viewer-c3": 403, "gw3": 403, "adm": 201}, nil},
 		"DELETE /api/v1/tokens/{id}": {"DELETE", "/api/v1/tokens/TOK", "", expect{"gw1": 403, "so1": 403, "fb": 403, "viewer-c3": 403, "gw3": 403, "adm": 204}, nil},
@@ -93,7 +117,7 @@ func TestEveryEndpointScope(t *testing.T) {
 			continue
 		}
 		t.Run(r.pattern, func(t *testing.T) {
-			v := newEnv(t) // fresh state: the cases change it
+			v, _ := newDeliveryEnv(t) // fresh state: the cases change it
 			ctx := context.Background()
 			sl, err := v.e.CreateSilence(ctx, alerting.Silence{Building: "b3", Reason: "painting", CreatedBy: "adm",
 				StartsAt: t0.UnixMilli(), EndsAt: t0.Add(time.Hour).UnixMilli()})

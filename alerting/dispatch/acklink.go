@@ -10,11 +10,13 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/chargewatch/chargewatch/alerting"
 	"github.com/chargewatch/chargewatch/alerting/notify"
+	"github.com/chargewatch/chargewatch/devices/registry"
 )
 
 // A personal acknowledgement link is PublicURL + AckLink.Path + token.
@@ -229,7 +231,31 @@ func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Text: tr("每个确认链接只能使用一次。", "Each acknowledgement link works once.")})
 		return
 	}
+	// The link acts for its person as they are now: someone removed from
+	// the registry, or moved off the alerts' places, cannot acknowledge
+	// with a link made for them before.
+	per, ok := d.reg.Current().Person(c.person)
+	if !ok {
+		d.m.ackLink("invalid")
+		show(http.StatusGone, page{Heading: tr("链接已失效", "This link no longer works"),
+			Text: tr("该链接的接收人已不在人员名单中，不能再用它确认。如有疑问请联系管理员。",
+				"The person this link was made for is no longer in the registry, so it cannot acknowledge. Ask an administrator if this is wrong.")})
+		return
+	}
+	theirs := h.responsible(r.Context(), per, c.alerts)
+	if !slices.Contains(theirs, true) {
+		d.m.ackLink("invalid")
+		show(http.StatusForbidden, page{Heading: tr("您已不再负责这些告警", "These alerts are no longer yours"),
+			Text: tr("您已不再负责这些告警所在的社区或片区，不能用此链接确认。请联系现在的负责人。",
+				"You are no longer responsible for the community or area of these alerts, so this link cannot acknowledge them. Tell whoever is responsible now.")})
+		return
+	}
 	alerts := h.describe(c.alerts, locale, now)
+	for i := range alerts {
+		if !theirs[i] { // nothing of places no longer theirs
+			alerts[i].Place, alerts[i].Status = "", tr("您已不再负责此处", "no longer yours")
+		}
+	}
 	if r.Method != http.MethodPost {
 		d.m.ackLink("shown")
 		show(http.StatusOK, page{Heading: tr("确认接警", "Acknowledge"), Alerts: alerts, Form: true,
@@ -242,7 +268,7 @@ func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		show(http.StatusBadRequest, page{Heading: tr("请从确认页面提交", "Submit from the confirmation page")})
 		return
 	}
-	ok, err := d.db.claimLink(r.Context(), c.nonce, c.person, now.UnixMilli(), c.expires)
+	ok, err = d.db.claimLink(r.Context(), c.nonce, c.person, now.UnixMilli(), c.expires)
 	if err != nil {
 		show(http.StatusServiceUnavailable, page{Heading: tr("暂时无法处理，请稍后再试", "Please try again in a moment")})
 		return
@@ -254,6 +280,10 @@ func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	done, transient := 0, 0
 	for i := range alerts {
+		if !theirs[i] {
+			alerts[i].Result = tr("未确认：您已不再负责此处", "not acknowledged: no longer yours")
+			continue
+		}
 		err := h.ack(r.Context(), alerts[i].ID, c.person)
 		switch {
 		case err == nil:
@@ -279,6 +309,91 @@ func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.m.ackLink("acknowledged")
 	show(http.StatusOK, page{Heading: tr("已确认接警", "Acknowledged"), Alerts: alerts,
 		Text: tr("请尽快到场处置，处置后在系统中填写结果结案。", "Go to the site; close the alert with its outcome when done.")})
+}
+
+// responsible reports, for each alert id, whether p may act on it now: an
+// admin may act on every alert; anyone else on the alerts of the
+// communities, streets and districts the registry gives them, and on
+// those of a ladder that names them, and of their duty rosters. An alert the dispatcher no longer
+// follows is looked up in the alert store; one found nowhere is left to
+// the AckFunc, which refuses unknown alerts.
+func (h *ackHandler) responsible(ctx context.Context, p *registry.Person, ids []int64) []bool {
+	d := h.d
+	out := make([]bool, len(ids))
+	locs := make([]*alerting.Alert, len(ids))
+	var missing []int64
+	d.mu.Lock()
+	for i, id := range ids {
+		if t, ok := d.alerts[id]; ok {
+			locs[i] = t.a.Clone()
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	d.mu.Unlock()
+	if len(missing) > 0 && d.src != nil {
+		found, err := d.src.AlertsByID(ctx, missing)
+		if err != nil {
+			d.log.Warn("looking up alerts for an ack link failed", "err", err)
+		}
+		for i, id := range ids {
+			if locs[i] == nil && found[id] != nil {
+				locs[i] = found[id]
+			}
+		}
+	}
+	for i, a := range locs {
+		if a == nil {
+			out[i] = d.src == nil
+			continue
+		}
+		out[i] = p.Roles.Has(registry.RoleAdmin) || covers(p, &a.Location) || d.ladderNames(a, p.ID)
+	}
+	return out
+}
+
+// covers reports whether l is in one of p's places, or in a place of one
+// of their duty rosters (on duty now or not: a shift that ended does not
+// take the alert away).
+func covers(p *registry.Person, l *alerting.Location) bool {
+	for _, ro := range p.Rosters {
+		switch {
+		case ro.Community != nil && ro.Community.ID == l.Community,
+			ro.Street != nil && ro.Street.ID == l.Street,
+			ro.District != nil && ro.District.ID == l.District:
+			return true
+		}
+	}
+	for _, c := range p.Communities {
+		if c.ID == l.Community {
+			return true
+		}
+	}
+	for _, s := range p.Streets {
+		if s.ID == l.Street {
+			return true
+		}
+	}
+	for _, x := range p.Districts {
+		if x.ID == l.District {
+			return true
+		}
+	}
+	return false
+}
+
+// ladderNames reports whether the ladder of a names the person.
+func (d *Dispatcher) ladderNames(a *alerting.Alert, person string) bool {
+	_, l := d.cfg.ladder(a)
+	if l == nil {
+		return false
+	}
+	for i := range l.Levels {
+		if slices.Contains(l.Levels[i].People, person) {
+			return true
+		}
+	}
+	return false
 }
 
 // describe words the link's alerts for the page.

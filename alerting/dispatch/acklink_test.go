@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chargewatch/chargewatch/alerting"
+	"github.com/chargewatch/chargewatch/alerting/internal/fixture"
+	"github.com/chargewatch/chargewatch/devices/registry"
 )
 
 // ackServer mounts the handler as the server would, with an AckFunc that
@@ -185,4 +187,86 @@ func TestAckLinkSurvivesRestartAndTransientErrors(t *testing.T) {
 	if code, _ := s.do(t, http.MethodPost, link2, confirm); code != 410 {
 		t.Errorf("after a conflict: %d", code)
 	}
+}
+
+// TestAckLinkFollowsTheRegistry: a link acts for its person as the
+// registry has them when it is used. Removed from the registry, or moved
+// off the alert's community, they cannot acknowledge with it any more.
+func TestAckLinkFollowsTheRegistry(t *testing.T) {
+	gw1 := `  - {id: gw1, name: 王芳, roles: [grid_worker], communities: [c1], contacts: [{channel: webhook, address: "%[1]s/hook/gw1"}, {channel: sms, address: "13800000001"}]}
+`
+	roster := `  - {person: gw1, community: c1, from: "08:00", to: "20:00"}
+`
+	for _, c := range []struct {
+		name     string
+		edit     func(site string) string
+		code     int
+		page     string
+		acks     int
+		linkUsed bool
+	}{
+		{"unchanged", func(s string) string { return s }, 200, "已确认接警", 1, true},
+		{"removed", func(s string) string {
+			return strings.Replace(strings.Replace(s, fmt.Sprintf(gw1, "http://hooks.test"), "", 1), roster, "", 1)
+		}, 410, "已不在人员名单中", 0, false},
+		{"moved to c2", func(s string) string {
+			s = strings.Replace(s, "communities: [c1], contacts: [{channel: webhook", "communities: [c2], contacts: [{channel: webhook", 1)
+			return strings.Replace(s, roster, strings.Replace(roster, "c1", "c2", 1), 1)
+		}, 403, "您已不再负责", 0, false},
+		{"street officer now", func(s string) string {
+			// Responsible through the street instead of the community.
+			s = strings.Replace(s, "roles: [grid_worker], communities: [c1], contacts: [{channel: webhook", "roles: [street_officer], streets: [s1], contacts: [{channel: webhook", 1)
+			return strings.Replace(s, roster, "", 1)
+		}, 200, "已确认接警", 1, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, nil)
+			r.transition(r.alert(1, alerting.RuleSmoke, crit, "u1"), alerting.ActionFire)
+			got := r.at(0)
+			var link string
+			for _, m := range got {
+				if m.m.Recipient.Person == "gw1" {
+					link = m.m.AckURL
+				}
+			}
+			if link == "" {
+				t.Fatalf("no link for gw1 in %v", got)
+			}
+			site := c.edit(siteYAML("http://hooks.test"))
+			if c.name != "unchanged" && site == siteYAML("http://hooks.test") {
+				t.Fatal("the edit changed nothing")
+			}
+			parsed, err := registry.ParseSite("site.yaml", []byte(site))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.snap = fixture.Load(t, parsed)
+			r.restart()
+			s := newAckServer(t, r)
+			if code, page := s.do(t, http.MethodGet, link, nil); code != c.code {
+				t.Errorf("GET: %d, want %d\n%s", code, c.code, page)
+			}
+			code, page := s.do(t, http.MethodPost, link, confirm)
+			if acks := s.taken(); code != c.code || len(acks) != c.acks || !strings.Contains(page, c.page) {
+				t.Errorf("POST: %d %v, want %d with %d acks and %q\n%s", code, acks, c.code, c.acks, c.page, page)
+			}
+			if c.code != 200 && strings.Contains(page, "大塘新村1幢") {
+				t.Errorf("the refusal shows the alert's place:\n%s", page)
+			}
+			used, err := r.d.db.linkUsed(context.Background(), mustNonce(t, r, link))
+			if err != nil || used != c.linkUsed {
+				t.Errorf("link used: %v %v, want %v", used, err, c.linkUsed)
+			}
+		})
+	}
+}
+
+// mustNonce returns the nonce of a link's token.
+func mustNonce(t *testing.T, r *rig, link string) []byte {
+	t.Helper()
+	c, err := r.d.parseLink(link[strings.LastIndexByte(link, '/')+1:], r.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.nonce
 }

@@ -8,16 +8,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -315,8 +314,11 @@ func (s *Server) newAlerting(ctx context.Context, influxPass string) error {
 		return err
 	}
 	s.alertInflux = aw
-	aopts := api.Options{Logger: logger, Registerer: s.reg}
+	// The ingester's loss list goes through the API: device ids are for
+	// token holders, each seeing the devices of their places.
+	aopts := api.Options{Logger: logger, Registerer: s.reg, IngestLoss: func() []ingest.DeviceLoss { return s.ingester.Loss(math.MaxInt) }}
 	if s.dispatcher != nil {
+		aopts.Deliveries = s.dispatcher
 		aopts.Escalations = func(ctx context.Context, since int64) (report.Counts, error) {
 			return report.EscalationsFromFile(ctx, cfg.Alerting.DispatchDB, since)
 		}
@@ -364,27 +366,21 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.HandleFunc("GET /api/v1/ingest/loss", func(w http.ResponseWriter, r *http.Request) {
-		n := 20
-		if v := r.URL.Query().Get("limit"); v != "" {
-			if x, err := strconv.Atoi(v); err == nil && x > 0 && x <= 1000 {
-				n = x
-			} else {
-				http.Error(w, "limit must be a whole number from 1 to 1000", http.StatusBadRequest)
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"devices": s.ingester.Loss(n)})
-	})
 	// Profiling, for operators on the (loopback by default) HTTP address.
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	if s.api != nil {
 		mux.Handle("/api/v1/", s.api)
+	} else {
+		mux.HandleFunc("GET /api/v1/ingest/loss", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "the loss list is served by the API, which needs alerting.enabled (its tokens); without it, watch chargewatch_ingest_seq_missing_total", http.StatusNotFound)
+		})
 	}
 	if s.dispatcher != nil {
+		// The alert page of the robots' links: it holds no data and asks
+		// for the reader's token.
+		mux.Handle("GET /alerts/{id}", s.dispatcher.AlertPage())
 		eng := s.engine
 		// Personal links need no token: their requests are limited per
 		// client address (30 at once, then one every 2 s).
