@@ -236,7 +236,7 @@ func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// with a link made for them before.
 	per, ok := d.reg.Current().Person(c.person)
 	if !ok {
-		d.m.ackLink("invalid")
+		d.m.ackLink("refused")
 		show(http.StatusGone, page{Heading: tr("链接已失效", "This link no longer works"),
 			Text: tr("该链接的接收人已不在人员名单中，不能再用它确认。如有疑问请联系管理员。",
 				"The person this link was made for is no longer in the registry, so it cannot acknowledge. Ask an administrator if this is wrong.")})
@@ -244,7 +244,7 @@ func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	theirs := h.responsible(r.Context(), per, c.alerts)
 	if !slices.Contains(theirs, true) {
-		d.m.ackLink("invalid")
+		d.m.ackLink("refused")
 		show(http.StatusForbidden, page{Heading: tr("您已不再负责这些告警", "These alerts are no longer yours"),
 			Text: tr("您已不再负责这些告警所在的社区或片区，不能用此链接确认。请联系现在的负责人。",
 				"You are no longer responsible for the community or area of these alerts, so this link cannot acknowledge them. Tell whoever is responsible now.")})

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/chargewatch/chargewatch/alerting"
 	"github.com/chargewatch/chargewatch/alerting/internal/fixture"
 	"github.com/chargewatch/chargewatch/devices/registry"
@@ -252,6 +254,9 @@ func TestAckLinkFollowsTheRegistry(t *testing.T) {
 			}
 			if c.code != 200 && strings.Contains(page, "大塘新村1幢") {
 				t.Errorf("the refusal shows the alert's place:\n%s", page)
+			}
+			if want := map[bool]float64{true: 0, false: 2}[c.code == 200]; testutil.ToFloat64(r.d.m.ackLinks.WithLabelValues("refused")) != want {
+				t.Errorf("refused links counted %v, want %v", testutil.ToFloat64(r.d.m.ackLinks.WithLabelValues("refused")), want)
 			}
 			used, err := r.d.db.linkUsed(context.Background(), mustNonce(t, r, link))
 			if err != nil || used != c.linkUsed {

@@ -84,7 +84,7 @@ func newMetrics(r prometheus.Registerer, channels []string, d *Dispatcher) (*met
 		}, []string{"notifier", "result"}),
 		ackLinks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chargewatch_dispatch_ack_links_total",
-			Help: "Requests to personal acknowledgement links by outcome (shown, acknowledged, used, expired, invalid, error).",
+			Help: "Requests to personal acknowledgement links by outcome (shown, acknowledged, used, expired, invalid, refused: the person left the registry or is no longer responsible, error).",
 		}, []string{"outcome"}),
 	}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -135,7 +135,7 @@ func newMetrics(r prometheus.Registerer, channels []string, d *Dispatcher) (*met
 	for _, e := range []string{"inbox_overflow", "silenced", "no_channel", "resolved_unacked"} {
 		m.events.WithLabelValues(e)
 	}
-	for _, o := range []string{"shown", "acknowledged", "used", "expired", "invalid", "error"} {
+	for _, o := range []string{"shown", "acknowledged", "used", "expired", "invalid", "refused", "error"} {
 		m.ackLinks.WithLabelValues(o)
 	}
 	for name := range d.forwarders {
