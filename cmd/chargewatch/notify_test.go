@@ -125,6 +125,44 @@ func TestSmokeAlarmNotifiesTheGridWorker(t *testing.T) {
 	if resp.StatusCode != http.StatusGone {
 		t.Errorf("second use of the link: %d, want 410", resp.StatusCode)
 	}
+
+	// The server mounts the alert page that group robots link to, and the
+	// ingest loss report only answers with a token.
+	var alerts struct {
+		Alerts []struct {
+			ID int64 `json:"id"`
+		} `json:"alerts"`
+	}
+	if err := json.Unmarshal(body, &alerts); err != nil || len(alerts.Alerts) == 0 {
+		t.Fatalf("alerts %s: %v", body, err)
+	}
+	resp, err = http.Get(fmt.Sprintf("%s/alerts/%d", p.http, alerts.Alerts[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") ||
+		!strings.Contains(string(page), "sessionStorage") || strings.Contains(string(page), "sd-1") {
+		t.Errorf("alert page: %d %q, want the token-asking page without alert data:\n%s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page)
+	}
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"", http.StatusUnauthorized}, {strings.TrimSpace(string(out)), http.StatusOK}} {
+		req, _ := http.NewRequest("GET", p.http+"/api/v1/ingest/loss", nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET /api/v1/ingest/loss with token %v: %d, want %d", tc.token != "", resp.StatusCode, tc.want)
+		}
+	}
 }
 
 // ackLinkRE matches the personal acknowledgement link in a message.
