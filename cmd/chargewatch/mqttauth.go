@@ -24,7 +24,10 @@ const mqttAuthUsage = `usage:
       and the passwords of the ingester's two accounts (DIR/<client id>-telemetry.password,
       DIR/<client id>-events.password, mode 0600; kept if they exist). --simulators also gives
       every gateway without a password_hash the simulators' shared password
-      (DIR/simulators.password): for the demo and load tests only.
+      (DIR/simulators.password): for the demo and load tests only. With --config, the adapter
+      accounts of its ingest.adapters file (docs/adapters.md) get their password lines and
+      topics, and the ingester's events account may read their topics; every account must be
+      tied to a registered gateway, with its devices registered under it, or nothing is written.
   chargewatch mqtt-auth secret GATEWAY [--out FILE]
       makes a random password for a gateway, writes it to FILE (default GATEWAY.password,
       mode 0600) for the gateway's cw-edge password_file, and prints the password_hash line
@@ -95,18 +98,27 @@ func mqttAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer st.Close()
 	opts := mqttauth.Options{ClientID: cid, Simulators: *sim, RotateService: *rotate}
+	snap := st.Current()
 	if adaptersFile != "" {
 		f, err := accounts.Load(adaptersFile)
-		if err == nil {
-			opts.Adapters = f.ACL()
-			opts.AdapterFilters, err = f.Filters()
-		}
 		if err != nil {
 			fmt.Fprintf(stderr, "mqtt-auth: ingest.adapters: %v\n", err)
 			return 1
 		}
+		// The server refuses to start with an account the registry does
+		// not back; the broker must not let such an account in either.
+		if err := f.CheckRegistry(snapshotRegistry(snap)); err != nil {
+			fmt.Fprintf(stderr, "mqtt-auth: ingest.adapters %s does not match the registry %s:\n%v\nno broker files were written: fix the accounts file or the site file (then chargewatch devices import) and run this again\n",
+				adaptersFile, regPath, err)
+			return 1
+		}
+		opts.Adapters = f.ACL()
+		if opts.AdapterFilters, err = f.Filters(); err != nil {
+			fmt.Fprintf(stderr, "mqtt-auth: ingest.adapters: %v\n", err)
+			return 1
+		}
 	}
-	rep, err := mqttauth.Write(*out, st.Current(), opts)
+	rep, err := mqttauth.Write(*out, snap, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqtt-auth: %v\n", err)
 		return 1
@@ -116,7 +128,15 @@ func mqttAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *sim {
 		fmt.Fprintf(stdout, ", %d with the simulators' password", rep.Simulated)
 	}
+	if adaptersFile != "" {
+		fmt.Fprintf(stdout, ", %d adapter accounts", rep.Adapters)
+	}
 	fmt.Fprintf(stdout, ") and %s\n", filepath.Join(dir, mqttauth.ACLFile))
+	if n := len(rep.AdaptersMissing); n > 0 {
+		fmt.Fprintf(stderr, "warning: %d adapter accounts have no password_hash and get no password line: %s\n"+
+			"  give each one a password_hash in %s (chargewatch mqtt-auth hash), unless the broker authenticates them otherwise\n",
+			n, strings.Join(rep.AdaptersMissing, ", "), adaptersFile)
+	}
 	for _, f := range rep.Created {
 		fmt.Fprintf(stdout, "created %s (mode 0600)\n", f)
 	}
@@ -149,6 +169,20 @@ chargewatch.yaml (then restart the server if its accounts changed):
 		fmt.Fprintf(stdout, "cw-sim: --password from %s\n", filepath.Join(dir, mqttauth.SimulatorsFile))
 	}
 	return 0
+}
+
+// snapshotRegistry is the registry as accounts.File.CheckRegistry sees it.
+func snapshotRegistry(snap *registry.Snapshot) accounts.Registry {
+	return accounts.RegistryFunc{
+		DeviceFunc: func(id string) (string, devices.Kind, bool) {
+			d, ok := snap.Device(id)
+			if !ok {
+				return "", devices.KindUnknown, false
+			}
+			return d.Gateway.ID, d.Kind, true
+		},
+		GatewayFunc: func(id string) bool { _, ok := snap.Gateway(id); return ok },
+	}
 }
 
 func mqttAuthSecret(args []string, stdout, stderr io.Writer) int {

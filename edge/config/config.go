@@ -32,15 +32,31 @@ import (
 
 // Config is a gateway's configuration.
 type Config struct {
-	Gateway      string   `yaml:"gateway"`
-	LogLevel     string   `yaml:"log_level"`
-	Metrics      Metrics  `yaml:"metrics"`
-	MQTT         MQTT     `yaml:"mqtt"`
-	Queue        Queue    `yaml:"queue"`
-	Clock        Clock    `yaml:"clock"`
-	Defaults     Polling  `yaml:"defaults"`
+	// Gateway is the gateway's registered id ([a-z0-9][a-z0-9._-]{0,63});
+	// also its MQTT client id and default username. Default: required.
+	Gateway string `yaml:"gateway"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// Metrics is the local HTTP endpoint: /metrics (Prometheus) and
+	// /healthz (status JSON).
+	Metrics Metrics `yaml:"metrics"`
+	// MQTT is the connection to chargewatch's broker.
+	MQTT MQTT `yaml:"mqtt"`
+	// Queue is the store-and-forward queue on disk that keeps readings
+	// until the broker has acknowledged them.
+	Queue Queue `yaml:"queue"`
+	// Clock is the wall clock's sanity check: readings are held, not
+	// stamped, while the clock is not synchronised.
+	Clock Clock `yaml:"clock"`
+	// Defaults are the polling settings every bus inherits, unless set
+	// there (and every device from its bus).
+	Defaults Polling `yaml:"defaults"`
+	// ProfileFiles are extra profile YAML files (name = file name), for
+	// models not built in.
 	ProfileFiles []string `yaml:"profile_files"`
-	Buses        []Bus    `yaml:"buses"`
+	// Buses are the RS-485 lines and Modbus TCP endpoints to poll, each
+	// with its devices. Default: required (at least one).
+	Buses []Bus `yaml:"buses"`
 
 	// Profiles holds every profile a device uses, by name, once Load succeeded.
 	Profiles map[string]*profile.Profile `yaml:"-"`
@@ -48,70 +64,136 @@ type Config struct {
 
 // Metrics configures the local HTTP endpoint.
 type Metrics struct {
-	Listen string `yaml:"listen"` // host:port of /metrics; "off" disables it
+	// Listen is host:port of /metrics and /healthz; "off" disables it.
+	Listen string `yaml:"listen"`
 }
 
 // MQTT configures the connection to the broker.
 type MQTT struct {
-	URL            string        `yaml:"url"`
-	Username       string        `yaml:"username"`
-	Password       string        `yaml:"password"`
-	PasswordFile   string        `yaml:"password_file"`
-	TLS            *TLS          `yaml:"tls"`
-	KeepAlive      time.Duration `yaml:"keepalive"`
+	// URL is the broker: tcp:// or mqtt:// (plain), ssl://, tls:// or
+	// mqtts:// (TLS); credentials may not be in the URL. Default: required.
+	URL string `yaml:"url"`
+	// Username is the gateway's broker account (chargewatch mqtt-auth
+	// makes one per gateway, named as the gateway). Default: the gateway id.
+	Username string `yaml:"username"`
+	// Password is the account's password, written in this config file; prefer
+	// password_file. Set one of the two, not both. Default: none.
+	Password string `yaml:"password"`
+	// PasswordFile holds the password on its first line (mode 0600; others
+	// are refused), as `chargewatch mqtt-auth secret` writes it. Default: none.
+	PasswordFile string `yaml:"password_file"`
+	// TLS is for ssl://, tls:// and mqtts:// URLs: a private CA, a client
+	// certificate, the name to verify.
+	TLS *TLS `yaml:"tls"`
+	// KeepAlive is the MQTT keepalive interval: the client pings an idle
+	// connection this often.
+	KeepAlive time.Duration `yaml:"keepalive"`
+	// ConnectTimeout bounds one connection attempt (TCP, TLS and CONNECT).
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	ReconnectMin   time.Duration `yaml:"reconnect_min"`
-	ReconnectMax   time.Duration `yaml:"reconnect_max"`
-	AckTimeout     time.Duration `yaml:"ack_timeout"`
-	BatchWait      time.Duration `yaml:"batch_wait"`
-	MaxBatch       int           `yaml:"max_batch"`
-	MaxInflight    int           `yaml:"max_inflight"`
+	// ReconnectMin is the first wait before reconnecting; the wait doubles
+	// (with jitter) up to reconnect_max.
+	ReconnectMin time.Duration `yaml:"reconnect_min"`
+	// ReconnectMax is the longest wait between reconnection attempts.
+	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// AckTimeout: a publish not acknowledged by then breaks the connection;
+	// readings are republished.
+	AckTimeout time.Duration `yaml:"ack_timeout"`
+	// BatchWait is how long readings are gathered before publishing.
+	BatchWait time.Duration `yaml:"batch_wait"`
+	// MaxBatch is readings per message (contract limit 500; messages are
+	// also kept under 64 KiB).
+	MaxBatch int `yaml:"max_batch"`
+	// MaxInflight: a round reads up to max_batch x max_inflight readings
+	// and publishes them (one message per device at least) before waiting
+	// for the PUBACKs.
+	MaxInflight int `yaml:"max_inflight"`
+	// StatusInterval is how often the retained status with health fields
+	// is published.
 	StatusInterval time.Duration `yaml:"status_interval"`
 }
 
 // TLS configures TLS to the broker.
 type TLS struct {
-	CAFile             string `yaml:"ca_file"`
-	CertFile           string `yaml:"cert_file"`
-	KeyFile            string `yaml:"key_file"`
-	ServerName         string `yaml:"server_name"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	// CAFile holds the CA certificates (PEM) to verify the broker with.
+	// Default: the system roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile is a client certificate (PEM), with key_file. Default: none.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile is the client certificate's private key (PEM). Default: none.
+	KeyFile string `yaml:"key_file"`
+	// ServerName is the name to verify in the broker's certificate.
+	// Default: the host of mqtt.url.
+	ServerName string `yaml:"server_name"`
+	// InsecureSkipVerify skips verifying the broker's certificate: for a
+	// bench test only, never in the field.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
 // Queue configures the store-and-forward queue.
 type Queue struct {
-	Dir           string        `yaml:"dir"`
-	MaxBytes      ByteSize      `yaml:"max_bytes"` // 0: room for MaxAge of the devices' readings
-	MaxAge        time.Duration `yaml:"max_age"`
-	Fsync         string        `yaml:"fsync"`
+	// Dir is the queue's directory (segments and acknowledgement cursor).
+	Dir string `yaml:"dir"`
+	// MaxBytes bounds the queue on disk (at least 1MiB); at the bound the
+	// oldest segment is dropped whole and counted. Default: room for
+	// max_age of the configured devices' readings (printed by cw-edge check).
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// MaxAge drops readings older than this; must be shorter than the
+	// ingest window (10 days).
+	MaxAge time.Duration `yaml:"max_age"`
+	// Fsync is the fsync policy: always, interval or never (docs/edge.md,
+	// "Durability": what a kill -9 or a power cut can lose with each).
+	Fsync string `yaml:"fsync"`
+	// FsyncInterval is how often the queue is synced with fsync: interval.
 	FsyncInterval time.Duration `yaml:"fsync_interval"`
 }
 
 // Clock configures the clock sanity check.
 type Clock struct {
-	Floor   Date `yaml:"floor"`    // a wall clock before this is not synchronised
-	MaxHeld int  `yaml:"max_held"` // readings held in memory while it is not
+	// Floor: a wall clock before this is not synchronised.
+	Floor Date `yaml:"floor"`
+	// MaxHeld is how many readings are held in memory while the clock is
+	// not synchronised; beyond it they are dropped and counted
+	// (chargewatch_edge_held_dropped_readings_total).
+	MaxHeld int `yaml:"max_held"`
 }
 
 // Polling holds the settings a bus or device may inherit.
 type Polling struct {
+	// Interval is how often each device is read. Default: inherited from
+	// the level above (defaults, then the bus).
 	Interval time.Duration `yaml:"interval"`
-	Timeout  time.Duration `yaml:"timeout"`
-	Retries  *int          `yaml:"retries"`
+	// Timeout is how long to wait for one answer. Default: inherited from
+	// the level above (defaults, then the bus).
+	Timeout time.Duration `yaml:"timeout"`
+	// Retries is how many further attempts a failed request gets.
+	// Default: inherited from the level above (defaults, then the bus).
+	Retries *int `yaml:"retries"`
 }
 
 // Bus is one RS-485 line or one Modbus TCP endpoint.
 type Bus struct {
-	Name      string `yaml:"name"`
-	Transport string `yaml:"transport"` // rtu or tcp
-	Address   string `yaml:"address"`   // tcp: host:port
-	Port      string `yaml:"port"`      // rtu: serial device
-	Baud      int    `yaml:"baud"`
-	DataBits  int    `yaml:"data_bits"`
-	Parity    string `yaml:"parity"`
-	StopBits  int    `yaml:"stop_bits"`
-	Polling   `yaml:",inline"`
-	Devices   []Device `yaml:"devices"`
+	// Name names the bus in logs, metrics and errors, e.g. rs485-1.
+	// Default: required.
+	Name string `yaml:"name"`
+	// Transport is rtu (RS-485 serial) or tcp (Modbus TCP). Default: required.
+	Transport string `yaml:"transport"`
+	// Address is host:port of a TCP meter or an RS-485-to-TCP gateway.
+	// Default: required for tcp.
+	Address string `yaml:"address"`
+	// Port is the serial device, e.g. /dev/ttyS1. Default: required for rtu.
+	Port string `yaml:"port"`
+	// Baud is the line speed: 1200 to 115200, the devices' setting.
+	// Default: required for rtu.
+	Baud int `yaml:"baud"`
+	// DataBits is 8 or 7 (rtu). Default: 8.
+	DataBits int `yaml:"data_bits"`
+	// Parity is N (none), E (even) or O (odd) (rtu). Default: N.
+	Parity string `yaml:"parity"`
+	// StopBits is 1 or 2 (rtu). Default: 1.
+	StopBits int `yaml:"stop_bits"`
+	Polling  `yaml:",inline"`
+	// Devices are the slaves on the bus. Default: required (at least one).
+	Devices []Device `yaml:"devices"`
 }
 
 func (b *Bus) context(_ string, i int, m map[string]string) string {
@@ -123,12 +205,24 @@ func (b *Bus) context(_ string, i int, m map[string]string) string {
 
 // Device is one slave on a bus.
 type Device struct {
-	ID       string `yaml:"id"`
-	Profile  string `yaml:"profile"`
-	Slave    int    `yaml:"slave"`
-	Function int    `yaml:"function"`  // 3 or 4 overrides the profile's function codes
-	Ports    int    `yaml:"ports"`     // multi-port profiles
-	MaxBlock int    `yaml:"max_block"` // registers per request
+	// ID is the device id registered on the server, unique per gateway.
+	// Default: required.
+	ID string `yaml:"id"`
+	// Profile is the register map: a built-in profile or one of
+	// profile_files. Default: required.
+	Profile string `yaml:"profile"`
+	// Slave is the Modbus address: 1-247 (rtu), 0-255 (tcp unit id),
+	// unique per bus. Default: required.
+	Slave int `yaml:"slave"`
+	// Function 3 or 4 overrides the profile's function codes, for firmware
+	// that answers the other one. Default: the profile's.
+	Function int `yaml:"function"`
+	// Ports is how many ports of a multi-port profile (a pile controller)
+	// are read. Default: the profile's.
+	Ports int `yaml:"ports"`
+	// MaxBlock is registers per request (2-125), for devices that cannot
+	// answer 125. Default: 125.
+	MaxBlock int `yaml:"max_block"`
 	Polling  `yaml:",inline"`
 }
 

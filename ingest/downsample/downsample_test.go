@@ -382,8 +382,13 @@ func TestTouchRacesWithFlush(t *testing.T) {
 			for i := 0; i < 20000; i++ {
 				m := []string{"meter", "pile"}[r.IntN(2)]
 				ts := t0.Add(time.Duration(r.IntN(36*3600)) * time.Second)
+				// The sequence number is taken before the Touch: a query
+				// must start after it. (Taken after, it could fall after
+				// a query that began once Touch had returned, and the
+				// check would fail although nothing was missed.)
+				n := seq.Add(1)
 				d.Touch(m, ms(ts))
-				touches[w] = append(touches[w], touch{m, bucketOf(ms(ts)), seq.Add(1)})
+				touches[w] = append(touches[w], touch{m, bucketOf(ms(ts)), n})
 			}
 		}()
 	}

@@ -2,8 +2,12 @@
 // docs/operations.md from the configuration structs themselves: every YAML
 // key (from the yaml tags), its type, its default (from a configuration
 // loaded the way the program loads it, so derived defaults show too) and
-// its doc comment (from the Go source). The docs test fails when the
-// reference is stale; CHARGEWATCH_UPDATE_DOCS=1 rewrites it.
+// its doc comment (from the Go source). Defaults applied in code rather
+// than in the loaded value (list entries, values derived from others) are
+// stated in the doc comment as a sentence "Default: X.", which the
+// reference shows in its default column. The docs test fails when the
+// reference is stale or a key lacks a meaning or a default;
+// CHARGEWATCH_UPDATE_DOCS=1 rewrites it.
 package configdoc
 
 import (
@@ -14,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -22,6 +27,9 @@ import (
 // Row is one key of the reference.
 type Row struct {
 	Key, Type, Default, Doc string
+	// Stated is the default the doc comment states ("Default: X."), also
+	// when the loaded value is shown instead.
+	Stated string
 }
 
 // Comments reads the doc comments of the struct types declared in a
@@ -129,6 +137,7 @@ func walk(rows *[]Row, prefix string, v reflect.Value, typeName string, comments
 			ft = ft.Elem()
 		}
 		inList := strings.Contains(prefix, "[]")
+		stated, meaning := DocDefault(doc)
 		switch {
 		case ft.Kind() == reflect.Struct && !leaf(ft):
 			if doc != "" {
@@ -136,16 +145,72 @@ func walk(rows *[]Row, prefix string, v reflect.Value, typeName string, comments
 			}
 			walk(rows, key+".", fv, namedType(f.Type, typeName+"."+f.Name), comments)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
-			*rows = append(*rows, Row{Key: key, Type: "list", Doc: doc})
+			*rows = append(*rows, Row{Key: key, Type: "list", Default: stated, Doc: meaning, Stated: stated})
 			walk(rows, key+"[].", reflect.New(ft.Elem()).Elem(), ft.Elem().Name(), comments)
 		case inList:
-			// Entries of a list have no defaults of their own (cw-edge's
-			// buses and devices inherit theirs from the level above).
-			*rows = append(*rows, Row{Key: key, Type: typeOf(ft), Doc: doc})
+			// Entries of a list have no value to take defaults from
+			// (cw-edge's buses and devices inherit theirs from the level
+			// above): the doc comment states them.
+			*rows = append(*rows, Row{Key: key, Type: typeOf(ft), Default: stated, Doc: meaning, Stated: stated})
 		default:
-			*rows = append(*rows, Row{Key: key, Type: typeOf(ft), Default: format(fv), Doc: doc})
+			// The loaded value, unless it is zero because the code
+			// applies the default later: then the one the comment gives.
+			def := format(fv)
+			if def == `""` || def == "0" || def == "none" {
+				if stated != "" {
+					def = stated
+				} else if d := clauseDefault(doc); d != "" {
+					def = d
+				}
+			}
+			*rows = append(*rows, Row{Key: key, Type: typeOf(ft), Default: def, Doc: meaning, Stated: stated})
 		}
 	}
+}
+
+var (
+	defaultSentence = regexp.MustCompile(`(?:^|\s)Default: (.+?)\.(?:\s+|$)`)
+	defaultClause   = regexp.MustCompile(`;\s*default (.+?)\.?$`)
+)
+
+// DocDefault finds the sentence "Default: X." in a doc comment and returns
+// X and the comment without that sentence.
+func DocDefault(doc string) (def, meaning string) {
+	m := defaultSentence.FindStringSubmatchIndex(doc)
+	if m == nil {
+		return "", doc
+	}
+	return doc[m[2]:m[3]], strings.TrimSpace(doc[:m[0]] + " " + doc[m[1]:])
+}
+
+// clauseDefault finds a default as older comments give it, in a last
+// clause "...; default X.", for a key whose loaded value is zero because
+// the code applies the default later.
+func clauseDefault(doc string) string {
+	if m := defaultClause.FindStringSubmatch(doc); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// Missing returns the keys of rows (sections aside) without a meaning or
+// a default.
+func Missing(rows []Row) []string {
+	var out []string
+	for _, r := range rows {
+		if r.Type == "section" {
+			continue
+		}
+		switch {
+		case r.Doc == "" && r.Default == "":
+			out = append(out, r.Key+" (meaning and default)")
+		case r.Doc == "":
+			out = append(out, r.Key+" (meaning)")
+		case r.Default == "":
+			out = append(out, r.Key+" (default)")
+		}
+	}
+	return out
 }
 
 // namedType is the comments key of a field's type: its own name when it

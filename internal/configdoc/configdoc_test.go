@@ -34,8 +34,9 @@ func meanings(t *testing.T, path string) map[string]string {
 	return Meanings(string(b))
 }
 
-// references builds the generated sections of docs/operations.md.
-func references(t *testing.T) map[string]string {
+// references builds the rows of the generated sections of
+// docs/operations.md.
+func references(t *testing.T) map[string][]Row {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.yaml")
 	os.WriteFile(empty, nil, 0o600)
@@ -49,17 +50,18 @@ func references(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatalf("the smallest cw-edge config does not load: %v", err)
 	}
+	// Keys whose default is applied in code are stated in their doc
+	// comments ("Default: X."), list entries included. The smallest config
+	// sets gateway, mqtt.url and buses, and mqtt.username follows gateway:
+	// their loaded values are the sample's, so they show the stated ones.
 	edgeRows := Rows(*edge, "Config", comments(t, "../../edge/config"))
-	for i := range edgeRows {
-		switch edgeRows[i].Key {
-		case "gateway", "mqtt.url":
-			edgeRows[i].Default = "required"
-		case "mqtt.username":
-			edgeRows[i].Default = "the gateway id"
-		case "buses":
-			edgeRows[i].Default = "required"
-		case "queue.max_bytes":
-			edgeRows[i].Default = "room for max_age of the devices' readings"
+	for i, r := range edgeRows {
+		switch r.Key {
+		case "gateway", "mqtt.url", "mqtt.username":
+			if r.Stated == "" {
+				t.Errorf("cw-edge key %s: the sample config sets it, so its doc comment must state its default (\"Default: X.\")", r.Key)
+			}
+			edgeRows[i].Default = r.Stated
 		}
 	}
 	var acct []Row
@@ -83,13 +85,41 @@ func references(t *testing.T) map[string]string {
 			acct = append(acct, r)
 		}
 	}
+	// Defaults the adapters apply in code that their comments do not
+	// state in a form the generator reads (docs/adapters.md describes
+	// them).
+	for i := range acct {
+		if d, ok := adapterDefaults[acct[i].Key]; ok {
+			acct[i].Default = d
+		}
+	}
 	srvRows := Rows(srv, "Config", comments(t, "../server"))
 	Fill(srvRows, meanings(t, "../../docs/configuration.md"))
 	Fill(edgeRows, meanings(t, "../../docs/edge.md"))
-	return map[string]string{
-		"server config":   Markdown(srvRows),
-		"cw-edge config":  Markdown(edgeRows),
-		"adapters config": Markdown(acct),
+	return map[string][]Row{
+		"server config":   srvRows,
+		"cw-edge config":  edgeRows,
+		"adapters config": acct,
+	}
+}
+
+var adapterDefaults = map[string]string{
+	"accounts[].username":      "required",
+	"accounts[].gateway":       "required",
+	"accounts[].password_hash": "none",
+	"accounts[].tasmota.relay": "POWER",
+}
+
+// TestEveryKeyHasMeaningAndDefault: each key of the references has a
+// meaning (doc comment, or the key table of docs/configuration.md or
+// docs/edge.md) and a default (the loaded value, or stated in its doc
+// comment).
+func TestEveryKeyHasMeaningAndDefault(t *testing.T) {
+	for name, rows := range references(t) {
+		if m := Missing(rows); len(m) > 0 {
+			t.Errorf("%s: %d keys lack a meaning or a default: give the struct field a doc comment (with \"Default: X.\" when the code applies the default):\n  %s",
+				name, len(m), strings.Join(m, "\n  "))
+		}
 	}
 }
 
@@ -102,8 +132,8 @@ func TestOperationsConfigReference(t *testing.T) {
 	}
 	doc := string(b)
 	got := doc
-	for name, text := range references(t) {
-		if got, err = Replace(got, name, text); err != nil {
+	for name, rows := range references(t) {
+		if got, err = Replace(got, name, Markdown(rows)); err != nil {
 			t.Fatalf("docs/operations.md: %v", err)
 		}
 	}
@@ -147,6 +177,23 @@ func TestRows(t *testing.T) {
 	}
 	if strings.Contains(got, "Skip") || strings.Contains(got, "skip") {
 		t.Error("yaml:\"-\" field listed")
+	}
+	for _, c := range []struct{ doc, def, meaning string }{
+		{"DataBits is 8 or 7 (rtu). Default: 8.", "8", "DataBits is 8 or 7 (rtu)."},
+		{"ServerName is the name to verify. Default: the host of mqtt.url.", "the host of mqtt.url", "ServerName is the name to verify."},
+		{"Interval is how often. Default: inherited (defaults, then the bus). More.", "inherited (defaults, then the bus)", "Interval is how often. More."},
+		{"BaseTopic is mqtt.base_topic; default zigbee2mqtt.", "", "BaseTopic is mqtt.base_topic; default zigbee2mqtt."},
+		{"No default here.", "", "No default here."},
+	} {
+		if def, meaning := DocDefault(c.doc); def != c.def || meaning != c.meaning {
+			t.Errorf("DocDefault(%q) = %q, %q; want %q, %q", c.doc, def, meaning, c.def, c.meaning)
+		}
+	}
+	if got := clauseDefault("FullTopic is the plugs' FullTopic setting; default %prefix%/%topic%/."); got != "%prefix%/%topic%/" {
+		t.Errorf("clauseDefault: %q", got)
+	}
+	if m := Missing([]Row{{Key: "a", Type: "section"}, {Key: "b", Default: "1"}, {Key: "c", Doc: "C."}, {Key: "d", Default: "1", Doc: "D."}}); strings.Join(m, ",") != "b (meaning),c (default)" {
+		t.Errorf("Missing: %v", m)
 	}
 	if _, err := Replace("x", "y", "z"); err == nil {
 		t.Error("Replace without markers")

@@ -68,7 +68,12 @@ type Report struct {
 	Gateways  int      // gateways with their own password_hash
 	Simulated int      // gateways given the simulators' password
 	Missing   []string // gateways without an account (no password_hash), sorted
-	Created   []string // secret files created (not reused)
+	// Adapters counts the adapter accounts given a password line;
+	// AdaptersMissing names those without a password_hash (the broker must
+	// authenticate them otherwise), in the order of the accounts file.
+	Adapters        int
+	AdaptersMissing []string
+	Created         []string // secret files created (not reused)
 }
 
 // Write makes DIR/passwd and DIR/acl from a registry snapshot, and the
@@ -155,12 +160,19 @@ func Write(dir string, snap *registry.Snapshot, o Options) (*Report, error) {
 		acl = append(acl, adapterACL(o, rep.Events)...)
 		seen := map[string]bool{}
 		for _, a := range o.Adapters {
+			if strings.ContainsAny(a.Topic, "\r\n") || (a.Access != "read" && a.Access != "write" && a.Access != "readwrite") {
+				errs = append(errs, fmt.Errorf("adapter account %q: ACL entry %q %q: access must be read, write or readwrite and the topic one line", a.Username, a.Access, a.Topic))
+			}
 			if seen[a.Username] {
 				continue
 			}
 			seen[a.Username] = true
+			if err := checkAdapter(a, snap, rep); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			if a.PasswordHash == "" {
-				rep.Missing = append(rep.Missing, a.Username)
+				rep.AdaptersMissing = append(rep.AdaptersMissing, a.Username)
 				continue
 			}
 			if err := CheckHash(a.PasswordHash); err != nil {
@@ -168,6 +180,12 @@ func Write(dir string, snap *registry.Snapshot, o Options) (*Report, error) {
 				continue
 			}
 			fmt.Fprintf(&passwd, "%s:%s\n", a.Username, a.PasswordHash)
+			rep.Adapters++
+		}
+		for _, f := range o.AdapterFilters {
+			if f == "" || strings.ContainsAny(f, "\r\n") {
+				errs = append(errs, fmt.Errorf("adapter filter %q: not a topic filter", f))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -180,6 +198,26 @@ func Write(dir string, snap *registry.Snapshot, o Options) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// checkAdapter refuses an adapter account the broker files cannot hold:
+// a username that is not one line of a password file, or that another
+// account of the files already has, or an account tied to a gateway the
+// registry does not know (accounts.File.CheckRegistry checks the rest).
+func checkAdapter(a accounts.ACLEntry, snap *registry.Snapshot, rep *Report) error {
+	switch {
+	case a.Username == "" || strings.ContainsAny(a.Username, " \t\r\n:#+/"):
+		return fmt.Errorf("adapter account %q: not a username for the broker's files (no spaces, :, /, + or #)", a.Username)
+	case a.Username == rep.Telemetry || a.Username == rep.Events:
+		return fmt.Errorf("adapter account %q has the name of one of the ingester's accounts: rename the account or change mqtt.client_id", a.Username)
+	}
+	if _, ok := snap.Gateway(a.Username); ok {
+		return fmt.Errorf("adapter account %q: the username is a gateway's id: the broker makes the username the client id, so the two would throw each other off; give the account a username of its own", a.Username)
+	}
+	if _, ok := snap.Gateway(a.Gateway); !ok {
+		return fmt.Errorf("adapter account %q: gateway %q is not registered: add it to the site file and import it (chargewatch devices import), or tie the account to a registered gateway", a.Username, a.Gateway)
+	}
+	return nil
 }
 
 // ACL returns the Mosquitto ACL file for the ingester's client id base.

@@ -61,12 +61,16 @@ type Config struct {
 		TLS MQTTTLS `yaml:"tls"`
 	} `yaml:"mqtt"`
 	InfluxDB struct {
-		URL             string        `yaml:"url"`
-		Database        string        `yaml:"database"`
-		RetentionPolicy string        `yaml:"retention_policy"`
-		Username        string        `yaml:"username"`
-		PasswordFile    string        `yaml:"password_file"`
-		Timeout         time.Duration `yaml:"timeout"`
+		URL             string `yaml:"url"`
+		Database        string `yaml:"database"`
+		RetentionPolicy string `yaml:"retention_policy"`
+		// Username is the InfluxDB user the writer, the downsampler and
+		// the alert measurements log in as; empty: no authentication.
+		Username string `yaml:"username"`
+		// PasswordFile holds that user's password (mode 0600 or 0400,
+		// other modes are refused); empty: no password.
+		PasswordFile string        `yaml:"password_file"`
+		Timeout      time.Duration `yaml:"timeout"`
 	} `yaml:"influxdb"`
 	Ingest struct {
 		TelemetryLogBytes ByteSize      `yaml:"telemetry_log_bytes"`

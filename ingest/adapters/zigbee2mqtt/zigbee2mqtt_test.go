@@ -20,8 +20,11 @@ var accounts = map[string]Config{
 		"0x00158d0002527271":       "smk-dt-02-101",
 		"0x00158d0003467624":       "smk-dt-02-102",
 		"Schlafzimmer Rauchmelder": "smk-dt-02-201",
+		"sens_smoke1":              "smk-dt-03-201",
+		"0x0015bc00310095bd":       "smk-dt-03-301",
 	}},
-	"testdata/cases-base": {BaseTopic: "base", Devices: map[string]string{"livingroom/door": "smk-my-01-101"}},
+	"testdata/cases-zigbee": {BaseTopic: "zigbee", Devices: map[string]string{"smoke_detector": "smk-dt-03-101"}},
+	"testdata/cases-base":   {BaseTopic: "base", Devices: map[string]string{"livingroom/door": "smk-my-01-101"}},
 }
 
 func newAdapter(t testing.TB, dir string) func() adapters.Adapter {
