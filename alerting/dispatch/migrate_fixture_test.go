@@ -2,23 +2,20 @@ package dispatch
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chargewatch/chargewatch/alerting"
 	"github.com/chargewatch/chargewatch/alerting/internal/fixture"
 	"github.com/chargewatch/chargewatch/alerting/notify"
+	"github.com/chargewatch/chargewatch/internal/migratetest"
 )
 
 // fixtureReceipt is what the checks compare of a receipt before and after
@@ -80,31 +77,17 @@ func fixtureRig(t *testing.T, path string) *rig {
 // dispatcher: the receipts read the same, a used acknowledgement link
 // stays used, the followed alerts and the audit cursor are restored, and
 // the messages still pending are sent.
-//
-// migratetest.Run reads the version from schema_migrations, while this
-// schema keeps it in dispatch_migrations (it may share the alert store's
-// file), so the same checks run here (checkFixture) until migratetest
-// takes the table's name.
 func TestMigrationFixtures(t *testing.T) {
 	ctx := context.Background()
-	open := func(path string) (io.Closer, error) {
-		return Open(ctx, path, Options{Registry: fixture.Registry{S: snapshot(t, "http://hooks.test")}, Notifiers: map[string]notify.Notifier{}})
-	}
-	cur := fmt.Sprintf("testdata/migrations/v%d.db", SchemaVersion())
-	if _, err := os.Stat(cur); os.IsNotExist(err) && os.Getenv("CHARGEWATCH_WRITE_FIXTURES") == "1" {
-		tmp := filepath.Join(t.TempDir(), "fill.db")
-		if err := fillFixture(t, tmp); err != nil {
-			t.Fatalf("fill %s: %v", cur, err)
-		}
-		if err := writeFixture(tmp, cur); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s: commit it", cur)
-	}
-	for v := 1; v <= SchemaVersion(); v++ {
-		t.Run(fmt.Sprintf("from_v%d", v), func(t *testing.T) {
-			path := fmt.Sprintf("testdata/migrations/v%d.db", v)
-			work := checkFixture(t, path, v, open)
+	migratetest.Run(t, migratetest.Config{
+		Dir:          "testdata/migrations",
+		Current:      SchemaVersion(),
+		VersionTable: "dispatch_migrations", // it may share the alert store's file
+		Open: func(ctx context.Context, path string) (io.Closer, error) {
+			return Open(ctx, path, Options{Registry: fixture.Registry{S: snapshot(t, "http://hooks.test")}, Notifiers: map[string]notify.Notifier{}})
+		},
+		Fill: func(_ context.Context, path string) error { return fillFixture(t, path) },
+		Check: func(t *testing.T, work string, v int) {
 			b, err := os.ReadFile(fmt.Sprintf("testdata/migrations/v%d.json", v))
 			if err != nil {
 				t.Fatalf("the summary of fixture v%d: %v", v, err)
@@ -154,186 +137,8 @@ func TestMigrationFixtures(t *testing.T) {
 					t.Errorf("pending message %d after the upgrade: %+v %v", id, rs, err)
 				}
 			}
-		})
-	}
-}
-
-// checkFixture copies the fixture of version v, migrates the copy with
-// open and checks it as internal/migratetest does; it returns the copy.
-func checkFixture(t *testing.T, path string, v int, open func(string) (io.Closer, error)) string {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("no fixture for schema version %d (%v): every version needs one. For the current version, run the tests with CHARGEWATCH_WRITE_FIXTURES=1 and commit %s; an older one must be written by the release that had that version", v, err, path)
-	}
-	fresh := filepath.Join(t.TempDir(), "fresh.db")
-	c, err := open(fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	want := rawSchema(t, fresh)
-	work := filepath.Join(t.TempDir(), "db.db")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(work, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if got := rawVersion(t, work); got != v {
-		t.Fatalf("%s has schema version %d, not %d", path, got, v)
-	}
-	before := rawDump(t, work, nil)
-	for table, rows := range before {
-		if len(rows) == 0 {
-			t.Errorf("table %s is empty in the fixture: fill it so the migration of its rows is tested", table)
-		}
-	}
-	if c, err = open(work); err != nil {
-		t.Fatalf("open (migrate) the fixture: %v", err)
-	}
-	c.Close()
-	if got := rawVersion(t, work); got != SchemaVersion() {
-		t.Errorf("after migration the schema version is %d, want %d", got, SchemaVersion())
-	}
-	if got := rawSchema(t, work); !maps.Equal(got, want) {
-		t.Errorf("schema after migration differs from a fresh database's:\n got %v\nwant %v", got, want)
-	}
-	after := rawDump(t, work, before)
-	for table, rows := range before {
-		if !reflect.DeepEqual(after[table], rows) {
-			t.Errorf("table %s: %d rows before the migration, %d after, or their values changed", table, len(rows), len(after[table]))
-		}
-	}
-	db := rawOpen(t, work)
-	var res string
-	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
-		t.Errorf("integrity_check after the migration: %s %v", res, err)
-	}
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pragma_foreign_key_check`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("foreign_key_check after the migration: %d violations %v", n, err)
-	}
-	return work
-}
-
-func rawOpen(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func rawVersion(t *testing.T, path string) int {
-	t.Helper()
-	db := rawOpen(t, path)
-	defer db.Close()
-	var v int
-	if err := db.QueryRow(`SELECT coalesce(max(version), 0) FROM ` + schema.Table).Scan(&v); err != nil {
-		t.Fatalf("%s: schema version: %v", path, err)
-	}
-	return v
-}
-
-// rawSchema returns the database's objects by type and name, with their
-// SQL, whitespace normalised.
-func rawSchema(t *testing.T, path string) map[string]string {
-	t.Helper()
-	db := rawOpen(t, path)
-	defer db.Close()
-	rows, err := db.Query(`SELECT type, name, coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var typ, name, s string
-		if err := rows.Scan(&typ, &name, &s); err != nil {
-			t.Fatal(err)
-		}
-		out[typ+" "+name] = strings.Join(strings.Fields(s), " ")
-	}
-	return out
-}
-
-// rawDump reads every table (but the migration bookkeeping), ordered by
-// all columns; with like, only like's tables and the columns they had.
-func rawDump(t *testing.T, path string, like map[string][][]any) map[string][][]any {
-	t.Helper()
-	db := rawOpen(t, path)
-	defer db.Close()
-	var names []string
-	rows, err := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != ? ORDER BY name`, schema.Table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	out := map[string][][]any{}
-	for _, table := range names {
-		if like != nil {
-			if _, ok := like[table]; !ok {
-				continue
-			}
-		}
-		var cols []string
-		cr, err := db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for cr.Next() {
-			var c string
-			cr.Scan(&c)
-			cols = append(cols, `"`+c+`"`)
-		}
-		cr.Close()
-		list := strings.Join(cols, ", ")
-		rs, err := db.Query(`SELECT ` + list + ` FROM "` + table + `" ORDER BY ` + list)
-		if err != nil {
-			t.Fatalf("read %s: %v", table, err)
-		}
-		var all [][]any
-		for rs.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, vals)
-		}
-		rs.Close()
-		out[table] = all
-	}
-	return out
-}
-
-// writeFixture writes a compact copy (no -wal file) of the database at from
-// to the fixture path.
-func writeFixture(from, to string) error {
-	db, err := sql.Open("sqlite", "file:"+from)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return err
-	}
-	if _, err := db.Exec(`VACUUM INTO ?`, to); err != nil {
-		return fmt.Errorf("write fixture %s: %w", to, err)
-	}
-	return nil
+		},
+	})
 }
 
 // fillFixture writes a dispatch database of the current schema version

@@ -55,6 +55,16 @@ type Config struct {
 	// migrated copy's path and the fixture's version, for checks through
 	// the package's API.
 	Check func(t *testing.T, path string, version int)
+	// VersionTable is the table that records the applied migrations (a
+	// "version" column); default schema_migrations.
+	VersionTable string
+}
+
+func (c Config) versionTable() string {
+	if c.VersionTable == "" {
+		return "schema_migrations"
+	}
+	return c.VersionTable
 }
 
 // Run runs the checks; see the package documentation.
@@ -91,7 +101,7 @@ func Run(t *testing.T, c Config) {
 			}
 			work := filepath.Join(t.TempDir(), "db.db")
 			copyFile(t, path, work)
-			if got := version(t, work); got != v {
+			if got := version(t, work, c.versionTable()); got != v {
 				t.Fatalf("%s has schema version %d, not %d", path, got, v)
 			}
 			for _, p := range migrateAndCompare(t, ctx, c, work, want) {
@@ -109,7 +119,7 @@ func Run(t *testing.T, c Config) {
 func migrateAndCompare(t testing.TB, ctx context.Context, c Config, work string, want map[string]string) []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	before := dump(t, work)
+	before := dump(t, work, c.versionTable())
 	for table, rows := range before {
 		if len(rows.Rows) == 0 {
 			t.Logf("table %s is empty in the fixture: fill it so the migration of its rows is tested", table)
@@ -121,7 +131,7 @@ func migrateAndCompare(t testing.TB, ctx context.Context, c Config, work string,
 		return problems
 	}
 	cl.Close()
-	if got := version(t, work); got != c.Current {
+	if got := version(t, work, c.versionTable()); got != c.Current {
 		bad("after migration the schema version is %d, want %d", got, c.Current)
 	}
 	got := schema(t, work)
@@ -135,7 +145,7 @@ func migrateAndCompare(t testing.TB, ctx context.Context, c Config, work string,
 			bad("schema object %s exists after migration, not in a fresh database: %s", k, got[k])
 		}
 	}
-	after, missing := dumpColumns(t, work, before)
+	after, missing := dumpColumns(t, work, c.versionTable(), before)
 	problems = append(problems, missing...)
 	for table, b := range before {
 		a, ok := after[table]
@@ -167,12 +177,12 @@ func openRaw(t testing.TB, path string) *sql.DB {
 	return db
 }
 
-func version(t testing.TB, path string) int {
+func version(t testing.TB, path, table string) int {
 	t.Helper()
 	db := openRaw(t, path)
 	defer db.Close()
 	var v int
-	if err := db.QueryRow(`SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := db.QueryRow(`SELECT coalesce(max(version), 0) FROM "` + table + `"`).Scan(&v); err != nil {
 		t.Fatalf("%s: schema version: %v", path, err)
 	}
 	return v
@@ -202,9 +212,9 @@ func schema(t testing.TB, path string) map[string]string {
 	return out
 }
 
-func tables(t testing.TB, db *sql.DB) []string {
+func tables(t testing.TB, db *sql.DB, versionTable string) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations' ORDER BY name`)
+	rows, err := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != ? ORDER BY name`, versionTable)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,12 +249,12 @@ func columns(t testing.TB, db *sql.DB, table string) []string {
 }
 
 // dump reads every table of the database, all columns.
-func dump(t testing.TB, path string) map[string]tableRows {
+func dump(t testing.TB, path, versionTable string) map[string]tableRows {
 	t.Helper()
 	db := openRaw(t, path)
 	defer db.Close()
 	out := map[string]tableRows{}
-	for _, table := range tables(t, db) {
+	for _, table := range tables(t, db, versionTable) {
 		cols := columns(t, db, table)
 		out[table] = tableRows{Columns: cols, Rows: readRows(t, db, table, cols)}
 	}
@@ -253,11 +263,11 @@ func dump(t testing.TB, path string) map[string]tableRows {
 
 // dumpColumns reads the tables and columns of before from the database,
 // and reports columns that are gone.
-func dumpColumns(t testing.TB, path string, before map[string]tableRows) (map[string]tableRows, []string) {
+func dumpColumns(t testing.TB, path, versionTable string, before map[string]tableRows) (map[string]tableRows, []string) {
 	t.Helper()
 	db := openRaw(t, path)
 	defer db.Close()
-	have := tables(t, db)
+	have := tables(t, db, versionTable)
 	out := map[string]tableRows{}
 	var gone []string
 	for table, b := range before {
