@@ -143,27 +143,7 @@ type placeNames struct {
 }
 
 func (s *Server) names(l *alerting.Location) placeNames {
-	snap := s.reg.Current()
-	var n placeNames
-	if x, ok := snap.District(l.District); ok {
-		n.District = x.Name
-	}
-	if x, ok := snap.Street(l.Street); ok {
-		n.Street = x.Name
-	}
-	if x, ok := snap.Community(l.Community); ok {
-		n.Community = x.Name
-	}
-	if x, ok := snap.Building(l.Building); ok {
-		n.Building, n.Address = x.Name, x.Address
-	}
-	if x, ok := snap.Unit(l.Unit); ok {
-		n.Unit, n.Room = x.Name, x.Room
-	}
-	if x, ok := snap.Device(l.Device); ok {
-		n.Device = x.Name
-	}
-	return n
+	return placeNames(s.reg.Current().Names(l.District, l.Street, l.Community, l.Building, l.Unit, l.Device))
 }
 
 // visible loads an alert the caller may read, or answers 404.

@@ -690,27 +690,13 @@ func (d *Dispatcher) addRow(st *step, m *notify.Message, fallback []contact, per
 func (d *Dispatcher) view(snap *registry.Snapshot, a *alerting.Alert) notify.Alert {
 	v := notify.Alert{Alert: *a.Clone(), URL: d.cfg.alertURL(a.ID)}
 	l, n := &a.Location, &v.Names
-	n.District, n.Street, n.Community, n.Building, n.Unit, n.Device = l.District, l.Street, l.Community, l.Building, l.Unit, l.Device
-	if x, ok := snap.District(l.District); ok {
-		n.District = x.Name
-	}
-	if x, ok := snap.Street(l.Street); ok {
-		n.Street = x.Name
-	}
-	if x, ok := snap.Community(l.Community); ok {
-		n.Community = x.Name
-	}
-	if x, ok := snap.Building(l.Building); ok {
-		n.Building, n.Address = x.Name, x.Address
-	}
-	if x, ok := snap.Unit(l.Unit); ok {
-		n.Unit, n.Room = x.Name, x.Room
-		if n.Unit == "" && n.Room == "" {
-			n.Unit = x.ID
-		}
-	}
-	if x, ok := snap.Device(l.Device); ok {
-		n.Device = cmp.Or(x.Name, x.ID)
+	// A place the registry no longer has is shown by its id.
+	x := snap.Names(l.District, l.Street, l.Community, l.Building, l.Unit, l.Device)
+	n.District, n.Street, n.Community = cmp.Or(x.District, l.District), cmp.Or(x.Street, l.Street), cmp.Or(x.Community, l.Community)
+	n.Building, n.Address, n.Device = cmp.Or(x.Building, l.Building), x.Address, cmp.Or(x.Device, l.Device)
+	n.Unit, n.Room = x.Unit, x.Room
+	if n.Unit == "" && n.Room == "" {
+		n.Unit = l.Unit
 	}
 	return v
 }

@@ -211,6 +211,39 @@ func (s *Snapshot) District(id string) (*District, bool) {
 	return d, ok
 }
 
+// PlaceNames are the names people know a place by: the registry's names of
+// its district, street, community, building (and its address), unit (and
+// room) and device. A place the registry does not have (any more) is left
+// empty, as is a name it was registered without.
+type PlaceNames struct {
+	District, Street, Community, Building, Address, Unit, Room, Device string
+}
+
+// Names looks up the names of the places with these ids (empty ids are
+// skipped).
+func (s *Snapshot) Names(district, street, community, building, unit, device string) PlaceNames {
+	var n PlaceNames
+	if x, ok := s.districts[district]; ok {
+		n.District = x.Name
+	}
+	if x, ok := s.streets[street]; ok {
+		n.Street = x.Name
+	}
+	if x, ok := s.Community(community); ok {
+		n.Community = x.Name
+	}
+	if x, ok := s.Building(building); ok {
+		n.Building, n.Address = x.Name, x.Address
+	}
+	if x, ok := s.Unit(unit); ok {
+		n.Unit, n.Room = x.Name, x.Room
+	}
+	if x, ok := s.Device(device); ok {
+		n.Device = x.Name
+	}
+	return n
+}
+
 // Person looks a person up by id.
 func (s *Snapshot) Person(id string) (*Person, bool) {
 	p, ok := s.people[id]

@@ -140,3 +140,26 @@ func BenchmarkSnapshotDevice(b *testing.B) {
 		}
 	}
 }
+
+func TestSnapshotNames(t *testing.T) {
+	s := demoSnapshot(t)
+	for _, tc := range []struct {
+		name                                        string
+		district, street, community, building, unit string
+		device                                      string
+		want                                        PlaceNames
+	}{
+		{"a whole place", "d-gs", "st-msx", "c-dt", "b-dt-01", "u-dt-01-101", "pile-dt-01-101-2", PlaceNames{
+			District: "拱墅区", Street: "米市巷街道", Community: "大塘巷社区", Building: "大塘新村1幢", Address: "杭州市拱墅区大塘巷12号",
+			Unit: "集中充电间", Room: "101"}},
+		{"a unit without a name", "", "", "", "", "u-dt-01-102", "", PlaceNames{Room: "102"}},
+		{"places the registry does not have", "d-x", "st-x", "c-x", "b-x", "u-x", "m-x", PlaceNames{}},
+		{"nothing asked", "", "", "", "", "", "", PlaceNames{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := s.Names(tc.district, tc.street, tc.community, tc.building, tc.unit, tc.device); got != tc.want {
+				t.Errorf("Names = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
