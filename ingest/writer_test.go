@@ -86,17 +86,7 @@ func runWriter(t *testing.T, store PointWriter, n int, batch int) (*Metrics, *wa
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	for i := range n {
-		var r devices.Reading
-		r.TS, r.Seq = 1_800_000_000_000+int64(i), uint64(i+1)
-		r.Put(devices.FieldPower, float64(i))
-		if _, err := l.Append(record.AppendReadings(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Reading{r})); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := l.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	appendReadings(t, l, 0, n)
 	m := NewMetrics(prometheus.NewRegistry())
 	d := testDir()
 	w := NewWriter(WriterConfig{BatchPoints: batch, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, l, SessionTelemetry,
@@ -116,6 +106,23 @@ func runWriter(t *testing.T, store PointWriter, n int, batch int) (*Metrics, *wa
 		t.Fatalf("writer left %d bytes unwritten", b)
 	}
 	return m, l
+}
+
+// appendReadings appends n single-reading records of meter m-1 (seq from+1
+// on) to l and syncs them.
+func appendReadings(t *testing.T, l *wal.Log, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		var r devices.Reading
+		r.TS, r.Seq = 1_800_000_000_000+int64(i), uint64(i+1)
+		r.Put(devices.FieldPower, float64(i))
+		if _, err := l.Append(record.AppendReadings(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Reading{r})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestWriterRetriesUntilWritten(t *testing.T) {
@@ -311,20 +318,7 @@ func TestWriterBatchWaitsToFill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	appendSync := func(from, n int) {
-		for i := from; i < from+n; i++ {
-			var r devices.Reading
-			r.TS, r.Seq = 1_800_000_000_000+int64(i), uint64(i+1)
-			r.Put(devices.FieldPower, float64(i))
-			if _, err := l.Append(record.AppendReadings(nil, 1, "gw-1", "m-1", devices.KindMeter, []devices.Reading{r})); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := l.Sync(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	appendSync(0, 3)
+	appendReadings(t, l, 0, 3)
 	store := &fakeStore{}
 	d := testDir()
 	w := NewWriter(WriterConfig{BatchPoints: 10, BatchWait: time.Hour}, l, SessionTelemetry,
@@ -332,8 +326,8 @@ func TestWriterBatchWaitsToFill(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	appendSync(3, 3)
-	appendSync(6, 4)
+	appendReadings(t, l, 3, 3)
+	appendReadings(t, l, 6, 4)
 	deadline := time.Now().Add(10 * time.Second)
 	for l.Backlog(ConsumerWriter) > 0 && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
