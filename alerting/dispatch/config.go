@@ -42,6 +42,14 @@ type Config struct {
 	GroupWait time.Duration `yaml:"group_wait"`
 	// GroupMax bounds the alerts in one message.
 	GroupMax int `yaml:"group_max"`
+	// JoinWindow: an alert whose first notice goes out within this time
+	// after that of an earlier, still unacknowledged alert of the same
+	// building, severity and level joins the earlier one's ladder, so
+	// their escalations and reminders go out together, as one message
+	// (at most JoinWindow sooner than on its own, never later). It is how
+	// ten smoke detectors of one building, each notified at once, make
+	// one escalation and not ten. 0 turns it off.
+	JoinWindow time.Duration `yaml:"join_window"`
 	// NotifyAcknowledged and NotifyResolved tell everyone who was notified
 	// of an alert when it is acknowledged (except the person who did) and
 	// when it resolves.
@@ -223,6 +231,7 @@ func DefaultConfig() *Config {
 		Locale:             notify.LocaleZH,
 		GroupWait:          30 * time.Second,
 		GroupMax:           20,
+		JoinWindow:         2 * time.Minute,
 		NotifyAcknowledged: true,
 		NotifyResolved:     true,
 		Escalation:         DefaultLadders(),
@@ -286,6 +295,9 @@ func (c *Config) Validate() error {
 	}
 	if c.GroupMax < 1 {
 		bad("group_max must be at least 1")
+	}
+	if c.JoinWindow < 0 || c.JoinWindow > 30*time.Minute {
+		bad("join_window must be between 0 and 30m")
 	}
 	keys := make([]string, 0, len(c.Escalation))
 	for k := range c.Escalation {

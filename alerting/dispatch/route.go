@@ -353,7 +353,37 @@ func (d *Dispatcher) begin(st *step, t *tracked, at int64) {
 	if t.ladder.RemindEvery > 0 {
 		t.nextRemind = at + t.ladder.RemindEvery.Milliseconds()
 	}
+	if o := d.joinable(t); o != nil {
+		// Escalate and remind with the earlier alert of the building.
+		t.base = o.base
+		if o.nextRemind > at && t.nextRemind != 0 {
+			t.nextRemind = min(t.nextRemind, o.nextRemind)
+		}
+	}
 	d.reach(st, t, t.startLevel, at, notify.KindFiring)
+}
+
+// joinable returns the alert whose ladder t joins (Config.JoinWindow): the
+// earliest active, unacknowledged alert of the same building, ladder and
+// start level that has not escalated beyond it and began at most
+// JoinWindow before t. Nil if there is none.
+func (d *Dispatcher) joinable(t *tracked) *tracked {
+	if d.cfg.JoinWindow <= 0 {
+		return nil
+	}
+	g := groupKey(t.a)
+	var best *tracked
+	for _, o := range d.alerts {
+		if o == t || o.phase != phaseActive || o.a.State != alerting.StateFiring || o.ladderKey != t.ladderKey ||
+			o.startLevel != t.startLevel || o.level != t.startLevel || o.base >= t.base ||
+			t.base-o.base > d.cfg.JoinWindow.Milliseconds() || groupKey(o.a) != g {
+			continue
+		}
+		if best == nil || o.base < best.base || (o.base == best.base && o.a.ID < best.a.ID) {
+			best = o
+		}
+	}
+	return best
 }
 
 // reach tells the levels above the alert's current one up to target. A

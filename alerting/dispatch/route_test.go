@@ -215,3 +215,39 @@ escalation:
 		t.Errorf("targets:\n%s", got[1].m.Text)
 	}
 }
+
+// TestLaterAlarmsJoinTheLadder: smoke alarms of one building are each
+// notified at once, and a later one joins the earlier one's ladder, so the
+// street officer gets one escalation naming both, not one per detector; an
+// alarm in another building keeps its own ladder.
+func TestLaterAlarmsJoinTheLadder(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		join          time.Duration
+		at5m, at5m40s []string
+	}{
+		{"joined", 2 * time.Minute, []string{"escalation sms L1 so1 [1 2]", "reminder webhook L0 gw1 [1 2]"}, nil},
+		{"outside the window", 30 * time.Second, []string{"escalation sms L1 so1 [1]", "reminder webhook L0 gw1 [1]"},
+			[]string{"escalation sms L1 so1 [2]", "reminder webhook L0 gw1 [2]"}},
+		{"off", 0, []string{"escalation sms L1 so1 [1]", "reminder webhook L0 gw1 [1]"},
+			[]string{"escalation sms L1 so1 [2]", "reminder webhook L0 gw1 [2]"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.PublicURL = "https://cw.example.org"
+			cfg.JoinWindow = tc.join
+			r := newRig(t, cfg)
+			r.transition(r.alert(1, alerting.RuleSmoke, crit, "u1"), alerting.ActionFire)
+			expect(t, "first alarm at once", r.at(0), "firing webhook L0 gw1 [1]")
+			r.clock.Set(t0.Add(40 * time.Second))
+			r.transition(r.alert(2, alerting.RuleSmoke, crit, "u2"), alerting.ActionFire)
+			expect(t, "second alarm of the building at once", r.at(40*time.Second), "firing webhook L0 gw1 [2]")
+			r.clock.Set(t0.Add(time.Minute))
+			r.transition(r.alert(3, alerting.RuleSmoke, crit, "u3"), alerting.ActionFire)
+			expect(t, "another building", r.at(time.Minute), "firing webhook L0 gw1 [3]")
+			expect(t, "5m", r.at(5*time.Minute), tc.at5m...)
+			expect(t, "5m40s", r.at(5*time.Minute+40*time.Second), tc.at5m40s...)
+			expect(t, "6m: the other building on its own", r.at(6*time.Minute), "escalation sms L1 so1 [3]", "reminder webhook L0 gw1 [3]")
+		})
+	}
+}
