@@ -191,6 +191,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		}
 	}
 	dec := record.NewDecoder()
+	var spare []byte // sortSeries builds a batch here and leaves the old buffer
 	for {
 		// A free buffer first (finished batches give theirs back).
 		var b *batch
@@ -238,7 +239,7 @@ func (w *Writer) Run(ctx context.Context) error {
 				break
 			}
 		}
-		b.lp.sortSeries()
+		b.lp.sortSeries(&spare)
 		b.seq, b.end, b.err = seq, r.Pos(), nil
 		seq++
 		backlog.Set(float64(w.log.Backlog(ConsumerWriter)))
@@ -469,9 +470,7 @@ type lineBuilder struct {
 	readingK  []devices.Kind // the measurement of each reading in readingTS
 	eventTS   []int64        // times of the events (measurement "event")
 
-	// for sortSeries
-	order []lineRef
-	spare []byte
+	order []lineRef // for sortSeries
 }
 
 // lineRef is one line of a batch: buf[start:end], series key buf[start:key].
@@ -490,8 +489,9 @@ func (lp *lineBuilder) reset() {
 // keeping log order (so time order) within a series: InfluxDB then appends
 // each series' values in one run to its cache and WAL entry instead of
 // interleaving ten thousand devices. A batch already in order (a gateway's
-// batch of one device) is left as it is.
-func (lp *lineBuilder) sortSeries() {
+// batch of one device) is left as it is. The sorted lines are built in
+// *spare, which then holds the old buffer: one spare serves every batch.
+func (lp *lineBuilder) sortSeries(spare *[]byte) {
 	if len(lp.ends) < 2 {
 		return
 	}
@@ -519,12 +519,12 @@ func (lp *lineBuilder) sortSeries() {
 	slices.SortStableFunc(lp.order, func(a, b lineRef) int {
 		return bytes.Compare(buf[a.start:a.key], buf[b.start:b.key])
 	})
-	out := lp.spare[:0]
+	out := (*spare)[:0]
 	for i, r := range lp.order {
 		out = append(out, buf[r.start:r.end]...)
 		lp.ends[i] = int32(len(out))
 	}
-	lp.buf, lp.spare = out, buf
+	lp.buf, *spare = out, buf
 }
 
 func (lp *lineBuilder) tags(device, gateway string, loc *Location, port int, extra ...string) {

@@ -290,6 +290,7 @@ func TestSortSeries(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var lp lineBuilder
+			var spare []byte
 			for range 2 { // the second round reuses the buffers
 				lp.reset()
 				for _, l := range tc.in {
@@ -298,7 +299,7 @@ func TestSortSeries(t *testing.T) {
 					lp.ends = append(lp.ends, int32(len(lp.buf)))
 					lp.points++
 				}
-				lp.sortSeries()
+				lp.sortSeries(&spare)
 				if got, want := string(lp.buf), strings.Join(tc.want, ""); got != want {
 					t.Fatalf("sorted:\n%s\nwant:\n%s", got, want)
 				}
@@ -364,6 +365,7 @@ func BenchmarkSortSeries(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			var lp lineBuilder
+			var spare []byte
 			dec := record.NewDecoder()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -376,7 +378,7 @@ func BenchmarkSortSeries(b *testing.B) {
 					lp.reading(rec, &rec.Readings[0], &loc)
 				}
 				if sorted {
-					lp.sortSeries()
+					lp.sortSeries(&spare)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/point")

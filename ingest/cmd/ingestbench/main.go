@@ -51,6 +51,8 @@ type options struct {
 	keep        bool
 	cpuprofile  string
 	alerting    bool
+	batchPoints int
+	batchWait   time.Duration
 }
 
 func run() int {
@@ -64,6 +66,8 @@ func run() int {
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "save 5 s CPU profiles of chargewatch and InfluxDB during each flat-out run to FILE.<mode> and FILE.<mode>.influxd")
 	flag.BoolVar(&o.alerting, "alerting", true, "run the alerting engine on the logs as the server does (false: the ingester and InfluxDB writer alone)")
+	flag.IntVar(&o.batchPoints, "batch-points", 5000, "the server's ingest.batch_points")
+	flag.DurationVar(&o.batchWait, "batch-wait", 200*time.Millisecond, "the server's ingest.batch_wait")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -133,7 +137,8 @@ func bench(ctx context.Context, o options) error {
 	if !o.alerting {
 		engine = "alerting engine off"
 	}
-	fmt.Printf("ingestbench: %d meters, %d publishing connections, QoS 1, %s, %s, %d cores\n", o.devices, o.connections, engine, time.Now().UTC().Format("2006-01-02"), benchutil.NumCPU())
+	fmt.Printf("ingestbench: %d meters, %d publishing connections, QoS 1, %s, batches of up to %d points or %v, %s, %d cores\n",
+		o.devices, o.connections, engine, o.batchPoints, o.batchWait, time.Now().UTC().Format("2006-01-02"), benchutil.NumCPU())
 	fmt.Println("| mode | messages | readings | whole run msgs/s | whole run readings/s | steady readings/s | chargewatch CPU µs/msg | peak RSS MiB | latency p50 | latency p99 (at msgs/s) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
@@ -181,8 +186,8 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 		return res, err
 	}
 	rdb.Close()
-	srv, err := benchutil.StartServer(ctx, bin, dir, fmt.Sprintf("data_dir: %s\nregistry: %s\nhttp: {listen: \"127.0.0.1:%%d\"}\nmqtt: {url: %q, client_id: %q}\ninfluxdb: {url: %q, database: %q}\nalerting: {enabled: %t}\n",
-		filepath.Join(dir, "data"), regPath, mq.URL, "bench-"+mode, inf.URL, db, o.alerting))
+	srv, err := benchutil.StartServer(ctx, bin, dir, fmt.Sprintf("data_dir: %s\nregistry: %s\nhttp: {listen: \"127.0.0.1:%%d\"}\nmqtt: {url: %q, client_id: %q}\ninfluxdb: {url: %q, database: %q}\nalerting: {enabled: %t}\ningest: {batch_points: %d, batch_wait: %s}\n",
+		filepath.Join(dir, "data"), regPath, mq.URL, "bench-"+mode, inf.URL, db, o.alerting, o.batchPoints, o.batchWait))
 	if err != nil {
 		return res, err
 	}
