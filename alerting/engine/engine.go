@@ -102,7 +102,7 @@ type Options struct {
 	Logger        *slog.Logger          // nil: discard
 	Registerer    prometheus.Registerer // nil: no metrics
 	Notifier      Notifier              // nil: none
-	ChargingModel detect.ChargingModel  // nil: detect.StepModel
+	ChargingModel detect.ChargingModel  // nil: detect.PhysicsModel
 }
 
 // devState is the engine's state of one device.
@@ -198,7 +198,7 @@ func New(ctx context.Context, st *store.Store, reg Registry, o Options) (*Engine
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.model == nil {
-		e.model = detect.StepModel
+		e.model = detect.PhysicsModel
 	}
 	e.res = newResolver(e.cfg)
 	m, err := newMetrics(o.Registerer)

@@ -177,16 +177,20 @@ func cpuTime() time.Duration {
 }
 
 // fill writes device d's reading for a round: steady loads, and on one
-// meter in twenty an e-bike charge from the third minute on (confirmed as
-// indoor charging 30 minutes later).
+// meter in twenty an e-bike charge from the third minute on: a quiet home
+// and a 150 W plateau rising slowly with the pack voltage, as a charger
+// looks to the physics detector (confirmed about ten minutes later).
 func fill(r *devices.Reading, d *registry.Device, i, round int, ts int64) {
 	r.Set, r.TS, r.Seq = 0, ts, uint64(round)
 	noise := float64((i*7+round*13)%11) - 5
 	switch d.Kind {
 	case devices.KindMeter:
 		w := 300 + noise*4
-		if i%20 == 0 && round >= 2 {
-			w += 150
+		if i%20 == 0 {
+			w = 300 + noise*0.1
+			if round >= 2 {
+				w += 150 * (1 + 0.0005*float64(round-2))
+			}
 		}
 		r.Put(devices.FieldPower, w)
 		r.Put(devices.FieldCurrent, w/228)
