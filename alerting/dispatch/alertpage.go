@@ -27,9 +27,11 @@ import (
 //	mux.Handle("GET /alerts/{id}", d.AlertPage())
 //
 // An id that is not a positive integer is 404.
-func (d *Dispatcher) AlertPage() http.Handler {
-	return &alertPage{locale: d.cfg.Locale}
-}
+func (d *Dispatcher) AlertPage() http.Handler { return AlertPage(d.cfg.Locale) }
+
+// AlertPage serves the alert page in locale (zh or en) where no dispatcher
+// runs (notifications not configured): the page needs only the API.
+func AlertPage(locale string) http.Handler { return &alertPage{locale: locale} }
 
 type alertPage struct{ locale string }
 

@@ -427,6 +427,15 @@ func TestSmokeAlarmReachesTheAPI(t *testing.T) {
 					t.Errorf("alert location %s = %v, want %s", k, a.Location[k], v)
 				}
 			}
+			// Without a notification config the alert page is served too.
+			resp, err := http.Get(p.http + "/alerts/1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+				t.Errorf("GET /alerts/1 without notifications: %d, want the alert page", resp.StatusCode)
+			}
 			return
 		}
 		if time.Now().After(deadline) {

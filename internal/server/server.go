@@ -31,6 +31,7 @@ import (
 	"github.com/chargewatch/chargewatch/alerting/engine"
 	"github.com/chargewatch/chargewatch/alerting/feed"
 	alertinflux "github.com/chargewatch/chargewatch/alerting/influx"
+	"github.com/chargewatch/chargewatch/alerting/notify"
 	"github.com/chargewatch/chargewatch/alerting/report"
 	"github.com/chargewatch/chargewatch/alerting/store"
 	"github.com/chargewatch/chargewatch/devices"
@@ -372,15 +373,19 @@ func (s *Server) Run(ctx context.Context) error {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	if s.api != nil {
 		mux.Handle("/api/v1/", s.api)
+		// The alert page of the robots' links: it holds no data and asks
+		// for the reader's token.
+		if s.dispatcher != nil {
+			mux.Handle("GET /alerts/{id}", s.dispatcher.AlertPage())
+		} else {
+			mux.Handle("GET /alerts/{id}", dispatch.AlertPage(notify.LocaleZH))
+		}
 	} else {
 		mux.HandleFunc("GET /api/v1/ingest/loss", func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "the loss list is served by the API, which needs alerting.enabled (its tokens); without it, watch chargewatch_ingest_seq_missing_total", http.StatusNotFound)
 		})
 	}
 	if s.dispatcher != nil {
-		// The alert page of the robots' links: it holds no data and asks
-		// for the reader's token.
-		mux.Handle("GET /alerts/{id}", s.dispatcher.AlertPage())
 		eng := s.engine
 		// Personal links need no token: their requests are limited per
 		// client address (30 at once, then one every 2 s).
