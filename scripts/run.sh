@@ -6,10 +6,15 @@
 #      gateways share one password, kept in .run/mqtt-auth/simulators.password);
 #   3. starts Mosquitto (password file and ACL on) and InfluxDB 1.8 on loopback, with their data
 #      in .run/, and chargewatch with its own two broker accounts;
-#   4. starts cw-sim, which plays the demo city's devices live (with a few hazards early on);
-#   5. prints where to look, then a live status line until Ctrl-C, which stops all it started.
-# Ports can be changed with MQTT_PORT, INFLUX_PORT, HTTP_PORT; RUN_DIR moves the data
-# (default .run/, git-ignored). DEMO_SECONDS=N stops the demo by itself after N seconds.
+#   4. starts the demo's phones (cw-sim phones: what grid workers, officers and the fire brigade
+#      receive by SMS and webhook goes to .run/phones.log; two thirds of the alerts are
+#      acknowledged through the personal link after 3 minutes, the rest escalate), with
+#      chargewatch's notifications sent to them;
+#   5. starts cw-sim, which plays the demo city's devices live (with a few hazards early on);
+#   6. prints where to look, then a live status line until Ctrl-C, which stops all it started.
+# Ports can be changed with MQTT_PORT, INFLUX_PORT, HTTP_PORT, PROM_PORT, PHONES_PORT; RUN_DIR
+# moves the data (default .run/, git-ignored). DEMO_SECONDS=N stops the demo by itself after N
+# seconds.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,6 +25,7 @@ INFLUX_PORT="${INFLUX_PORT:-8086}"
 INFLUX_RPC_PORT="${INFLUX_RPC_PORT:-8088}"
 HTTP_PORT="${HTTP_PORT:-9466}"
 PROM_PORT="${PROM_PORT:-9090}"
+PHONES_PORT="${PHONES_PORT:-9477}"
 RUN_DIR="${RUN_DIR:-$REPO/.run}"
 SITE="${SITE:-$REPO/examples/demo-site.yaml}"
 DB=chargewatch
@@ -76,14 +82,16 @@ t0="$(now_s)"
 go build -o "$BIN/" ./cmd/chargewatch ./cmd/cw-sim
 printf '    built in %s\n' "$(elapsed "$t0")"
 
-for p in "$MQTT_PORT" "$INFLUX_PORT" "$INFLUX_RPC_PORT" "$HTTP_PORT" "$PROM_PORT"; do
-  port_free "$p" || die "port $p on 127.0.0.1 is in use: stop what uses it, or set MQTT_PORT, INFLUX_PORT, INFLUX_RPC_PORT, HTTP_PORT or PROM_PORT"
+for p in "$MQTT_PORT" "$INFLUX_PORT" "$INFLUX_RPC_PORT" "$HTTP_PORT" "$PROM_PORT" "$PHONES_PORT"; do
+  port_free "$p" || die "port $p on 127.0.0.1 is in use: stop what uses it, or set MQTT_PORT, INFLUX_PORT, INFLUX_RPC_PORT, HTTP_PORT, PROM_PORT or PHONES_PORT"
 done
 
 mkdir -p "$RUN_DIR"/{mosquitto,influxdb,chargewatch,logs}
 
 step "importing the demo site into the registry"
-"$BIN/chargewatch" devices import --db "$RUN_DIR/chargewatch/registry.db" "$SITE" | sed 's/^/    /'
+# The site's webhook contacts point at the demo's phones (port 9477 in the file).
+sed "s#http://127.0.0.1:9477/#http://127.0.0.1:$PHONES_PORT/#g" "$SITE" >"$RUN_DIR/site.yaml"
+"$BIN/chargewatch" devices import --db "$RUN_DIR/chargewatch/registry.db" "$RUN_DIR/site.yaml" | sed 's/^/    /'
 
 step "making the broker's accounts and ACL from the registry"
 # Passwords of the server's accounts and the simulators are kept across runs (mode 0600).
@@ -122,6 +130,31 @@ influxdb:
   database: $DB
 EOF
 
+step "starting the demo's phones on 127.0.0.1:$PHONES_PORT (messages to $RUN_DIR/phones.log)"
+start phones "$RUN_DIR/logs/phones.log" "$BIN/cw-sim" phones --listen "127.0.0.1:$PHONES_PORT" \
+  --log "$RUN_DIR/phones.log" --ack-after 3m
+wait_for phones 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PHONES_PORT"
+
+# Notifications go to the phones: SMS through a demo gateway, webhooks signed with a secret kept
+# in a file only this user reads (docs/notifications.md).
+[ -s "$RUN_DIR/webhook.secret" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$RUN_DIR/webhook.secret")
+cat >"$RUN_DIR/notifications.yaml" <<EOF
+# written by scripts/run.sh for the demo; every key: docs/notifications.md
+public_url: http://127.0.0.1:$HTTP_PORT
+channels:
+  webhook:
+    secret_file: $RUN_DIR/webhook.secret
+  sms:
+    url: http://127.0.0.1:$PHONES_PORT/sms
+    method: POST
+    content_type: application/json
+    body: |
+      {"phone": {{json .Phone}}, "text": {{json .Text}}}
+    success:
+      status: [200]
+EOF
+printf 'alerting:\n  notifications: %s\n' "$RUN_DIR/notifications.yaml" >>"$RUN_DIR/chargewatch.yaml"
+
 step "starting chargewatch (HTTP on 127.0.0.1:$HTTP_PORT)"
 start chargewatch "$RUN_DIR/logs/chargewatch.log" "$BIN/chargewatch" serve --config "$RUN_DIR/chargewatch.yaml"
 wait_for chargewatch 30 curl -sf "http://127.0.0.1:$HTTP_PORT/readyz"
@@ -147,9 +180,13 @@ cat <<EOF
 chargewatch is running with the demo city.
   metrics      http://127.0.0.1:$HTTP_PORT/metrics
   health       http://127.0.0.1:$HTTP_PORT/readyz
+  phones       $RUN_DIR/phones.log: what grid workers, officers and the fire brigade receive
+               (two thirds acknowledge through their link after 3 minutes; the rest escalate)
   alerts API   make a token:  $BIN/chargewatch tokens create --config $RUN_DIR/chargewatch.yaml --name demo --person p-admin
                then: curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/alerts
   seq loss     curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/ingest/loss
+  an alert     http://127.0.0.1:$HTTP_PORT/alerts/ID (asks for the token), and its messages:
+               curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/alerts/ID/deliveries
   InfluxDB     http://127.0.0.1:$INFLUX_PORT  (database $DB)
   Prometheus   http://127.0.0.1:$PROM_PORT  (scrapes chargewatch; self-monitoring alerts)
   dashboards   dashboards/json/*.json: import into Grafana with dashboards/provisioning (docs/dashboards.md)

@@ -8,6 +8,7 @@
 //	cw-sim site  --scenario FILE -o site.yaml
 //	cw-sim load  --broker URL --devices N (--rate R | --flat) (--duration D | --messages M) ...
 //	cw-sim check --scenario FILE
+//	cw-sim phones [--listen ADDR] [--log FILE] [--ack-after D]
 //	cw-sim example
 //
 // See docs/simulators.md.
@@ -43,6 +44,7 @@ Usage:
   cw-sim load    publish synthetic meter telemetry at a rate, for benchmarks
   cw-sim check   validate a scenario and describe its city
   cw-sim eval    measure the indoor-charging detector against simulated ground truth
+  cw-sim phones  stand in for the grid workers' phones in the demo (SMS and webhooks)
   cw-sim example print a commented example scenario
 
 Run "cw-sim COMMAND -h" for a command's flags. See docs/simulators.md.
@@ -66,6 +68,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdCheck(rest, stdout, stderr)
 	case "eval":
 		err = cmdEval(ctx, rest, stdout, stderr)
+	case "phones":
+		err = cmdPhones(ctx, rest, stdout, stderr)
 	case "example":
 		_, err = stdout.Write(exampleScenario())
 	case "-h", "-help", "--help", "help":
