@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chargewatch/chargewatch/alerting"
+	"github.com/chargewatch/chargewatch/devices"
 )
 
 // Locales messages are written in.
@@ -63,6 +64,8 @@ var zh = &words{
 		"power_w": "功率", "current_a": "电流", "voltage_v": "电压", "leak_ma": "剩余电流", "temp_c": "温度",
 		"temp1_c": "温度1", "temp2_c": "温度2", "temp3_c": "温度3", "temp4_c": "温度4", "pf": "功率因数",
 		"battery_pct": "电量", "freq_hz": "频率",
+		"smoke": "烟雾", "battery_low": "电量低", "tamper": "防拆", "fault": "故障", "relay_on": "继电器闭合",
+		"rssi_dbm": "信号强度", "link_quality": "链路质量",
 		// evidence of the charging detector
 		"base_w": "充电前功率", "step_w": "功率阶跃", "confidence": "置信度",
 	},
@@ -127,6 +130,8 @@ var en = &words{
 		"power_w": "power", "current_a": "current", "voltage_v": "voltage", "leak_ma": "residual current", "temp_c": "temperature",
 		"temp1_c": "temperature 1", "temp2_c": "temperature 2", "temp3_c": "temperature 3", "temp4_c": "temperature 4",
 		"pf": "power factor", "battery_pct": "battery", "freq_hz": "frequency",
+		"smoke": "smoke", "battery_low": "battery low", "tamper": "tamper", "fault": "fault", "relay_on": "relay on",
+		"rssi_dbm": "signal", "link_quality": "link quality",
 		// evidence of the charging detector
 		"base_w": "power before", "step_w": "step", "confidence": "confidence",
 	},
@@ -230,6 +235,9 @@ func (w *words) field(name string, v float64) string {
 	}
 	if base == "confidence" { // 0-1, shown as a percentage
 		return name + " " + number(math.Round(v*100)) + "%"
+	}
+	if f, ok := devices.FieldByName(base); ok && f.Spec().Type == devices.TypeBool {
+		return name + " " + w.pick(map[bool]string{true: "是", false: "否"}[v != 0], map[bool]string{true: "yes", false: "no"}[v != 0])
 	}
 	if unit == "" {
 		return name + " " + number(v)

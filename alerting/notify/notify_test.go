@@ -182,7 +182,8 @@ func sampleAlerts(at time.Time) (smoke, charging Alert) {
 		ID: 17, Rule: alerting.RuleSmoke, Severity: alerting.SeverityCritical, State: alerting.StateFiring,
 		Location:  alerting.Location{District: "d-gs", Street: "st-msx", Community: "c-dt", Building: "b-dt-01", Unit: "u-302", Device: "sd-1", Kind: "smoke"},
 		StartedAt: at.Add(-6 * time.Minute).UnixMilli(), FiredAt: at.Add(-6 * time.Minute).UnixMilli(), Relapse: true,
-		Evidence: []alerting.Sample{{TS: at.Add(-6 * time.Minute).UnixMilli(), Device: "sd-1", Event: "smoke_alarm"}},
+		Evidence: []alerting.Sample{{TS: at.Add(-6 * time.Minute).UnixMilli(), Device: "sd-1", Event: "smoke_alarm",
+			Values: map[string]float64{"smoke": 1, "battery_low": 0}}},
 	}, Names: Names{District: "拱墅区", Street: "米市巷街道", Community: "大塘巷社区", Building: "大塘新村1幢", Room: "302", Address: "杭州市拱墅区大塘巷12号"},
 		URL: "https://cw.example.org/alerts/17"}
 	charging = Alert{Alert: alerting.Alert{
@@ -205,7 +206,7 @@ func TestRenderNamesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Place, hazard, evidence, how long open, where to act; relapse.
-	for _, want := range []string{"拱墅区 米市巷街道 大塘巷社区 大塘新村1幢 302室", "烟感报警", "14:02:00 烟感 sd-1",
+	for _, want := range []string{"拱墅区 米市巷街道 大塘巷社区 大塘新村1幢 302室", "烟感报警", "14:02:00 烟感 sd-1", "烟雾 是", "电量低 否",
 		"已持续 6分钟（14:02 起）", "杭州市拱墅区大塘巷12号", "确认接警：https://cw.example.org/ack/TOKEN", "复发"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("text lacks %q:\n%s", want, m.Text)
