@@ -46,6 +46,14 @@ type PhysicsParams struct {
 	FastNoise    float64
 	FastNoiseW   float64
 	MaxOvershoot float64
+	// FastZ: at intervals over 90 s (the noise judged on FastReadings
+	// readings), a step the unit's memory does not know as its charger is
+	// confirmed fast only when the upper confidence bound of its noise
+	// (one-sided, z = FastZ, on the chi-square distribution of its n
+	// reading-to-reading changes) is within the limit, not just its
+	// estimate: a steady lamp passes the noise test on a few readings more
+	// easily than on many. 0 disables.
+	FastZ float64
 	// Rise confirmation: after SlowHold, a step whose level rose by
 	// MinRise to MaxRise (relative, per hour: a charger's plateau rises
 	// with the pack voltage) with a t statistic of at least RiseT. The
@@ -56,10 +64,13 @@ type PhysicsParams struct {
 	MaxRise  float64
 	RiseT    float64
 	RiseSkip time.Duration
-	// RiseVarFloor: the residual variance of a stretch of under 12
-	// readings is taken as at least this fraction of the variance the
-	// reading-to-reading noise implies.
-	RiseVarFloor float64
+	// RiseVarFloor, RiseVarShrink: a stretch of under 12 readings can be
+	// quiet by chance. With RiseVarShrink k over 0, its residual variance
+	// (on n-2 degrees of freedom) is pooled with k degrees of freedom of
+	// RiseVarFloor times the variance the home's reading-to-reading noise
+	// implies; with k 0, it is taken as at least that.
+	RiseVarFloor  float64
+	RiseVarShrink float64
 	// RiseLackOfFit: a stretch whose residual variance about its line is
 	// over this many times what its reading-to-reading changes imply had a
 	// load switch in it unseen, and is left out of the rise. 0 disables.
@@ -121,6 +132,10 @@ type PhysicsParams struct {
 	// fast. FastRatioHi 0 disables it.
 	FastRatioLo float64
 	FastRatioHi float64
+	// FastRatioMax: nor is one whose var per watt is over it (PF under
+	// 0.41: no charger's, nor a lamp's; the home changed under the step).
+	// 0 disables.
+	FastRatioMax float64
 
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
@@ -132,11 +147,12 @@ type PhysicsParams struct {
 func DefaultPhysicsParams() PhysicsParams {
 	return PhysicsParams{
 		EdgeW: 25, EdgeK: 4, Settle: 4 * time.Minute, Hold: 0.7, PairTol: 0.15,
-		FastHold: 10 * time.Minute, FastReadings: 6, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12,
-		SlowHold: 45 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 4, RiseSkip: 8 * time.Minute, RiseVarFloor: 0.25, RiseLackOfFit: 1.5,
+		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
+		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
+		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
 		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 0, TaperMin: 10 * time.Minute, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
-		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0,
+		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 	}
 }
 
@@ -601,8 +617,8 @@ func (s *physCore) segment() (wxx, wxy float64) {
 		return 0, 0
 	}
 	// a short stretch (under 12 readings) can be quiet by chance: its
-	// variance is taken as at least RiseVarFloor of the usual one (the
-	// reading-to-reading noise)
+	// variance is pooled with (or floored at) RiseVarFloor of the usual
+	// one (the reading-to-reading noise)
 	v := math.Max((syy-sxy*sxy/sxx)/(s.sn-2), 0.25)
 	if lf := s.p.RiseLackOfFit; lf > 0 && v > lf*math.Max(s.sdd/(2*(s.sn-1)), 0.25) {
 		// the stretch departs from a line more than its reading-to-
@@ -612,7 +628,11 @@ func (s *physCore) segment() (wxx, wxy float64) {
 	}
 	if s.sn < 12 {
 		sg := float64(s.sigma())
-		v = math.Max(v, s.p.RiseVarFloor*sg*sg/2)
+		if k0 := s.p.RiseVarShrink; k0 > 0 {
+			v = (v*(s.sn-2) + k0*s.p.RiseVarFloor*sg*sg/2) / (s.sn - 2 + k0)
+		} else {
+			v = math.Max(v, s.p.RiseVarFloor*sg*sg/2)
+		}
 	}
 	return sxx / v, sxy / v
 }
@@ -742,7 +762,8 @@ func (s *physCore) notChargerPF(c *cand) bool {
 		return false
 	}
 	q := (s.nx - c.wb) / c.lvl
-	return q > float32(s.p.FastRatioLo) && q < float32(s.p.FastRatioHi)
+	return q > float32(s.p.FastRatioLo) && q < float32(s.p.FastRatioHi) ||
+		s.p.FastRatioMax > 0 && q > float32(s.p.FastRatioMax)
 }
 
 // tapered reports whether a step that held TaperHold has fallen under
@@ -795,10 +816,15 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	if s.iv > 90 {
 		quietN = pp.FastReadings // few readings: the noise needs them all
 	}
-	if held >= fastHold && int(c.n) >= quietN && noise <= max(fastNoise, pp.FastNoiseW/lvl) &&
+	fastLim := max(fastNoise, pp.FastNoiseW/lvl)
+	if held >= fastHold && int(c.n) >= quietN && noise <= fastLim &&
 		(s.iv > 90 || (c.fl&fClean != 0 && overshoot(c) <= pp.MaxOvershoot)) {
 		k := s.known(c.lvl)
+		// a step the unit does not know as its charger must be quiet
+		// beyond chance: a lamp is quiet on a few readings now and then
+		sure := s.iv <= 90 || noise*noiseBound(int(c.n), pp.FastZ) <= fastLim
 		switch {
+		case !sure && (k < 0 || s.mem[k].charger < s.mem[k].other):
 		case s.notChargerPF(c):
 			// its power factor is no charger's
 		case s.peer != nil && s.peer.notCharger(c.ws):
@@ -814,7 +840,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	}
 	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise {
 		if k := s.known(c.lvl); k >= 0 && s.mem[k].charger >= 2 && s.mem[k].other == 0 &&
-			(s.peer == nil || !s.peer.notCharger(c.ws)) {
+			(s.peer == nil || !s.peer.notCharger(c.ws)) && !s.notChargerPF(c) {
 			return s.fire(ts, i, pathKnownHeld)
 		}
 	}
@@ -828,6 +854,22 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		return s.fire(ts, i, pathQuiet)
 	}
 	return ChargeNone
+}
+
+// noiseBound is the factor from a standard deviation estimated on n
+// reading-to-reading changes to its upper confidence bound at z (one-sided):
+// sqrt(n / χ²_n) at the lower quantile (Wilson-Hilferty). 1 when z is 0.
+func noiseBound(n int, z float64) float64 {
+	if z <= 0 {
+		return 1
+	}
+	k := float64(max(n, 1))
+	a := 2 / (9 * k)
+	q := 1 - a - z*math.Sqrt(a)
+	if q <= 0.05 {
+		return math.Sqrt(1 / (0.05 * 0.05 * 0.05))
+	}
+	return math.Sqrt(1 / (q * q * q))
 }
 
 // How a charge was confirmed (ChargeSession.Path), and the confidence each

@@ -254,26 +254,40 @@ func (d *Device) electrical(e *emitter, model ChargingModel, r *devices.Reading,
 }
 
 // chargeReading is what the charging detector gets of a reading with
-// active power p: the non-active power sqrt(S²-P²) from the power factor,
-// else from the apparent power V·I. A meter's reactive_power_var is not
+// active power p: the non-active power sqrt(S²-P²) from the power factor
+// or from the apparent power V·I, whichever the readings' rounding leaves
+// the more exact. A meter's reactive_power_var is not
 // used: it is the fundamental's alone, and a switch-mode charger's low power
 // factor is mostly distortion.
 func chargeReading(r *devices.Reading, p float64) ChargeReading {
 	cr := ChargeReading{PowerW: p}
 	p = math.Abs(p)
+	// Each way is off by up to what the readings' rounding allows (a power
+	// factor of 3 decimals, 0.1 V, 1 mA): near a power factor of 1 (a
+	// kilowatt resistive load on) tens of var, which as the load's power
+	// drifts make false slopes; the way with the smaller bound is taken.
+	var naErr float64
 	if pf, ok := r.Get(devices.FieldPF); ok && math.Abs(pf) >= 0.05 && math.Abs(pf) <= 1 {
 		pf = math.Abs(pf)
-		cr.NonActive, cr.HasNA = p*math.Sqrt(1-pf*pf)/pf, true
-		return cr
+		cr.NonActive, cr.HasNA = p*tanAcos(pf), true
+		naErr = p * (tanAcos(pf-0.0005) - tanAcos(min(1, pf+0.0005))) / 2
 	}
 	i, okI := r.Get(devices.FieldCurrent)
 	v, okV := r.Get(devices.FieldVoltage)
 	if okI && okV && v > 50 && i >= 0 {
 		s := v * i
-		cr.NonActive, cr.HasNA = math.Sqrt(math.Max(0, s*s-p*p)), true
+		q := math.Sqrt(math.Max(0, s*s-p*p))
+		ds := i*0.05 + v*0.0005
+		e := s * ds / math.Max(q, math.Sqrt(2*s*ds))
+		if !cr.HasNA || e < naErr {
+			cr.NonActive, cr.HasNA = q, true
+		}
 	}
 	return cr
 }
+
+// tanAcos is the non-active power per watt at power factor pf.
+func tanAcos(pf float64) float64 { return math.Sqrt(max(0, 1-pf*pf)) / pf }
 
 // voltage measures over-voltage on the highest voltage, under-voltage on
 // voltage_v (or the highest phase: a lost phase is phase loss, not
