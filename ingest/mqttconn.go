@@ -10,6 +10,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 )
 
 // dialBuffered opens the broker connection for paho with buffered reads and
@@ -159,3 +160,20 @@ func (c *bufConn) Close() error {
 	c.once.Do(func() { close(c.stop) })
 	return c.Conn.Close()
 }
+
+// noStore is paho's message store for the ingester: none. Paho keeps every
+// inbound QoS 1 packet in its store until the PUBACK is sent, and outbound
+// packets until they are acknowledged, to resend them on a reconnect. The
+// ingester publishes nothing, resubscribes itself on every connection, and
+// never acks a message of an earlier connection: the broker redelivers what
+// was not acknowledged (the persistent session). A store would only cost a
+// map insert and delete under a mutex per message.
+type noStore struct{}
+
+func (noStore) Open()                             {}
+func (noStore) Put(string, packets.ControlPacket) {}
+func (noStore) Get(string) packets.ControlPacket  { return nil }
+func (noStore) All() []string                     { return nil }
+func (noStore) Del(string)                        {}
+func (noStore) Close()                            {}
+func (noStore) Reset()                            {}

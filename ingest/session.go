@@ -128,6 +128,7 @@ func (s *session) run(ctx context.Context) error {
 		SetMaxReconnectInterval(10 * time.Second).
 		SetConnectTimeout(10 * time.Second).
 		SetCustomOpenConnectionFn(dialBuffered).
+		SetStore(noStore{}).
 		SetKeepAlive(s.keepAlive()).
 		SetDefaultPublishHandler(s.handle).
 		SetOnConnectHandler(s.onConnect).
