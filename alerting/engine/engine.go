@@ -115,7 +115,11 @@ type devState struct {
 	gapTo   int64 // from the input before it to the input after it; 0 when handled
 	offline bool  // the device_offline condition holds
 	alerted bool  // ... and was signalled (not suppressed by its gateway)
-	dirty   bool
+	// statusAt is when the newest status of the device applied was
+	// received (Unix ns): a status replayed after a restart onto a state
+	// that has seen it is ignored.
+	statusAt int64
+	dirty    bool
 }
 
 // gwState is the engine's state of one gateway.
@@ -129,7 +133,10 @@ type gwState struct {
 	outFrom int64 // the last offline period that ended
 	outTo   int64
 	alert   uint8 // 0 none, 1 pending, 2 firing
-	dirty   bool
+	// statusAt is when the newest status of the gateway applied was
+	// received (Unix ns), as for devices.
+	statusAt int64
+	dirty    bool
 }
 
 // Engine is the alerting engine. Its methods are safe for concurrent use.
@@ -375,10 +382,17 @@ func (e *Engine) Status(gateway, device string, st devices.Status, received time
 		e.m.input("status", "unknown")
 		return
 	}
-	e.m.input("status", "applied")
-	rcv := received.UnixMilli()
+	rcv, at := received.UnixMilli(), received.UnixNano()
 	if device == gateway && !g.SelfConnected {
 		gs := e.gw(gateway)
+		if at <= gs.statusAt {
+			// Fed again after a restart onto a state that has it: a
+			// status is not idempotent (an old offline would set down).
+			e.m.input("status", "late")
+			return
+		}
+		e.m.input("status", "applied")
+		gs.statusAt = at
 		if st.Online {
 			if gs.down != 0 {
 				gs.back = max(st.TS, gs.down)
@@ -396,6 +410,12 @@ func (e *Engine) Status(gateway, device string, st devices.Status, received time
 		return
 	}
 	ds := e.dev(device)
+	if at <= ds.statusAt {
+		e.m.input("status", "late")
+		return
+	}
+	e.m.input("status", "applied")
+	ds.statusAt = at
 	if st.Online {
 		ds.down = 0
 		e.heard(d, ds, st.TS)

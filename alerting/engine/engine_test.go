@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -657,5 +658,96 @@ func TestConcurrentUse(t *testing.T) {
 	r.commit("end")
 	if len(r.alerts(store.Filter{})) == 0 {
 		t.Error("no alerts")
+	}
+}
+
+// TestStatusReplayIgnored: a status fed again after a restart, onto a
+// state that has already seen it (states can be written ahead of the
+// input cursor), changes nothing: an old Last Will does not take back a
+// gateway that came online after it, for the gateway and for a device's
+// own status.
+func TestStatusReplayIgnored(t *testing.T) {
+	for _, tc := range []struct{ name, gw, dev string }{
+		{"gateway's Last Will", "g1", "g1"},
+		{"device behind its gateway", "g1", "m1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, nil)
+			r.commit("")
+			offline, online := t0.Add(time.Minute), t0.Add(2*time.Minute)
+			r.e.Status(tc.gw, tc.dev, devices.Status{Online: false}, offline)
+			r.e.Status(tc.gw, tc.dev, devices.Status{Online: true, TS: online.UnixMilli()}, online)
+			r.commit("")
+			r.crash()
+			r.open()
+			r.e.Status(tc.gw, tc.dev, devices.Status{Online: false}, offline) // replayed
+			r.e.mu.Lock()
+			down := int64(0)
+			if tc.dev == tc.gw {
+				down = r.e.gw(tc.gw).down
+			} else {
+				down = r.e.dev(tc.dev).down
+			}
+			r.e.mu.Unlock()
+			if down != 0 {
+				t.Errorf("the replayed offline status set down at %s", time.UnixMilli(down))
+			}
+			if v := testutil.ToFloat64(r.e.m.inputs.WithLabelValues("status", "late")); v != 1 {
+				t.Errorf("late statuses %v, want 1", v)
+			}
+			// A newer status still applies.
+			r.e.Status(tc.gw, tc.dev, devices.Status{Online: false}, t0.Add(3*time.Minute))
+			r.e.mu.Lock()
+			if tc.dev == tc.gw {
+				down = r.e.gw(tc.gw).down
+			} else {
+				down = r.e.dev(tc.dev).down
+			}
+			r.e.mu.Unlock()
+			if down != t0.Add(3*time.Minute).UnixMilli() {
+				t.Errorf("a new offline status after the replay: down %d", down)
+			}
+		})
+	}
+}
+
+// TestVersion1Checkpoints: device and gateway states written before the
+// status high-water mark (version 1) restore, with the mark at 0.
+func TestVersion1Checkpoints(t *testing.T) {
+	ds := &devState{id: "m1", heard: 11, down: 22, gapFrom: 33, gapTo: 44, statusAt: 55, offline: true}
+	v1 := []byte{stateVersion1}
+	for _, v := range []int64{11, 22, 33, 44} {
+		v1 = binary.LittleEndian.AppendUint64(v1, uint64(v))
+	}
+	v1 = append(v1, 1) // offline
+	var got devState
+	if err := got.unmarshal(v1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got.heard != 11 || got.down != 22 || got.gapFrom != 33 || got.gapTo != 44 || got.statusAt != 0 || !got.offline {
+		t.Errorf("version 1 device state: %+v", got)
+	}
+	var back devState
+	if err := back.unmarshal(ds.marshal(), nil); err != nil || back.statusAt != 55 || back.heard != 11 {
+		t.Errorf("version 2 round trip: %+v %v", back, err)
+	}
+	gs := &gwState{id: "g1", heard: 1, down: 2, back: 3, since: 4, outFrom: 5, outTo: 6, statusAt: 7, offline: true, alert: 2}
+	g1 := []byte{stateVersion1}
+	for _, v := range []int64{1, 2, 3, 4, 5, 6} {
+		g1 = binary.LittleEndian.AppendUint64(g1, uint64(v))
+	}
+	g1 = append(g1, 1, 2)
+	var gg gwState
+	if err := gg.unmarshal(g1); err != nil || gg.heard != 1 || gg.outTo != 6 || gg.statusAt != 0 || !gg.offline || gg.alert != 2 {
+		t.Errorf("version 1 gateway state: %+v %v", gg, err)
+	}
+	var gb gwState
+	if err := gb.unmarshal(gs.marshal()); err != nil || gb.statusAt != 7 || gb.alert != 2 {
+		t.Errorf("version 2 gateway round trip: %+v %v", gb, err)
+	}
+	for _, bad := range [][]byte{nil, {9}, append([]byte{stateVersion}, make([]byte, 10)...)} {
+		if (&devState{}).unmarshal(bad, nil) == nil || (&gwState{}).unmarshal(bad) == nil {
+			t.Errorf("corrupt state %v accepted", bad)
+		}
 	}
 }

@@ -13,7 +13,12 @@ import (
 	"github.com/chargewatch/chargewatch/devices/registry"
 )
 
-const stateVersion = 1
+// Checkpoint versions: 2 adds statusAt to devices and gateways; version 1
+// checkpoints are read with it 0.
+const (
+	stateVersion1 = 1
+	stateVersion  = 2
+)
 
 var errCorrupt = errors.New("checkpoint is corrupt")
 
@@ -38,28 +43,36 @@ func (ds *devState) marshal() []byte {
 	}
 	b := make([]byte, 0, devHeader+len(det))
 	b = append(b, stateVersion)
-	for _, v := range []int64{ds.heard, ds.down, ds.gapFrom, ds.gapTo} {
+	for _, v := range []int64{ds.heard, ds.down, ds.gapFrom, ds.gapTo, ds.statusAt} {
 		b = binary.LittleEndian.AppendUint64(b, uint64(v))
 	}
 	b = append(b, flags(ds.offline, ds.alerted))
 	return append(b, det...)
 }
 
-const devHeader = 1 + 4*8 + 1
+const (
+	devHeader1 = 1 + 4*8 + 1 // version 1
+	devHeader  = 1 + 5*8 + 1
+)
 
 func (ds *devState) unmarshal(b []byte, model detect.ChargingModel) error {
-	if len(b) < devHeader || b[0] != stateVersion {
+	fields, header := []*int64{&ds.heard, &ds.down, &ds.gapFrom, &ds.gapTo, &ds.statusAt}, devHeader
+	switch {
+	case len(b) >= devHeader && b[0] == stateVersion:
+	case len(b) >= devHeader1 && b[0] == stateVersion1:
+		fields, header, ds.statusAt = fields[:4], devHeader1, 0
+	default:
 		return errCorrupt
 	}
-	for i, p := range []*int64{&ds.heard, &ds.down, &ds.gapFrom, &ds.gapTo} {
+	for i, p := range fields {
 		*p = int64(binary.LittleEndian.Uint64(b[1+8*i:]))
 	}
-	f := b[devHeader-1]
+	f := b[header-1]
 	ds.offline, ds.alerted = f&1 != 0, f&2 != 0
-	if len(b) == devHeader {
+	if len(b) == header {
 		return nil
 	}
-	return ds.det.UnmarshalState(b[devHeader:], model)
+	return ds.det.UnmarshalState(b[header:], model)
 }
 
 // size is the memory a device's state holds, including its map entry.
@@ -69,10 +82,13 @@ func (ds *devState) size() int {
 }
 
 func (gs *gwState) fields() []*int64 {
-	return []*int64{&gs.heard, &gs.down, &gs.back, &gs.since, &gs.outFrom, &gs.outTo}
+	return []*int64{&gs.heard, &gs.down, &gs.back, &gs.since, &gs.outFrom, &gs.outTo, &gs.statusAt}
 }
 
-const gwLen = 1 + 6*8 + 2
+const (
+	gwLen1 = 1 + 6*8 + 2 // version 1
+	gwLen  = 1 + 7*8 + 2
+)
 
 func (gs *gwState) marshal() []byte {
 	b := make([]byte, 0, gwLen)
@@ -84,13 +100,18 @@ func (gs *gwState) marshal() []byte {
 }
 
 func (gs *gwState) unmarshal(b []byte) error {
-	if len(b) != gwLen || b[0] != stateVersion {
+	fields, n := gs.fields(), gwLen
+	switch {
+	case len(b) == gwLen && b[0] == stateVersion:
+	case len(b) == gwLen1 && b[0] == stateVersion1:
+		fields, n, gs.statusAt = fields[:6], gwLen1, 0
+	default:
 		return errCorrupt
 	}
-	for i, p := range gs.fields() {
+	for i, p := range fields {
 		*p = int64(binary.LittleEndian.Uint64(b[1+8*i:]))
 	}
-	gs.offline, gs.alert = b[gwLen-2]&1 != 0, b[gwLen-1]
+	gs.offline, gs.alert = b[n-2]&1 != 0, b[n-1]
 	return nil
 }
 
