@@ -229,3 +229,16 @@ func writeCorpus(tb testing.TB, cases []Case) {
 	}
 	write("topic-wildcards", "#/+/$SYS", []byte("{}"))
 }
+
+// Maker returns a function that builds an adapter of gateway with cfg
+// through an adapter package's New, failing tb if New refuses cfg: the
+// newAdapter argument of Run and Fuzz.
+func Maker[C any, A adapters.Adapter](tb testing.TB, newFn func(string, C) (A, error), gateway string, cfg C) func() adapters.Adapter {
+	return func() adapters.Adapter {
+		a, err := newFn(gateway, cfg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return a
+	}
+}

@@ -23,13 +23,7 @@ var accounts = map[string]Config{
 }
 
 func newAdapter(t testing.TB, dir string) func() adapters.Adapter {
-	return func() adapters.Adapter {
-		a, err := New("gw-hn-01", accounts[dir])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
+	return adaptertest.Maker(t, New, "gw-hn-01", accounts[dir])
 }
 
 func TestCases(t *testing.T) {

@@ -44,14 +44,7 @@ func config(t testing.TB) Config {
 }
 
 func newAdapter(t testing.TB) func() adapters.Adapter {
-	c := config(t)
-	return func() adapters.Adapter {
-		a, err := New("gw-hn-01", c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
+	return adaptertest.Maker(t, New, "gw-hn-01", config(t))
 }
 
 func TestCases(t *testing.T) { adaptertest.Run(t, "testdata/cases", newAdapter(t), kind) }
