@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,11 @@ type rig struct {
 	cfg   *Config
 	reg   *prometheus.Registry
 	model detect.ChargingModel // nil: the engine's default
+	// slice, when not 0, writes device states in slices of that many
+	// (Options.CheckpointSlice) with pos, the index of the record being
+	// fed, as the marker.
+	slice int
+	pos   int
 
 	mu    sync.Mutex
 	notes []Transition
@@ -60,6 +66,7 @@ func (r *rig) open() {
 	r.reg = prometheus.NewRegistry()
 	e, err := New(ctx, st, fixture.Registry{S: r.snap}, Options{
 		Config: r.cfg, Clock: r.clock, Registerer: r.reg, ChargingModel: r.model,
+		CheckpointSlice: r.slice, Marker: r.marker(),
 		Notifier: NotifierFunc(func(ts []Transition) {
 			r.mu.Lock()
 			r.notes = append(r.notes, ts...)
@@ -71,6 +78,14 @@ func (r *rig) open() {
 	}
 	r.e = e
 	r.t.Cleanup(func() { st.Close() })
+}
+
+// marker returns the engine's Marker: the index of the record being fed.
+func (r *rig) marker() func() []byte {
+	if r.slice == 0 {
+		return nil
+	}
+	return func() []byte { return []byte(strconv.Itoa(r.pos)) }
 }
 
 // crash drops the engine without a final commit and closes the store.

@@ -9,6 +9,14 @@
 // After a crash the feed resumes from the position the engine committed
 // (Engine.Cursor): records fed after the last commit are fed again, which
 // the detectors ignore as not newer than what they saw.
+//
+// With sliced checkpoints (engine.Options.CheckpointSlice, with Mark as the
+// engine's Marker) a commit writes the alert changes and only a slice of
+// the device states, so an alarm's commit never waits behind the state of
+// a whole city; the ticker's checkpoint then commits slice after slice
+// until every state is written. The engine's durable cursor trails the
+// fed positions by the states not yet written, and the logs are let go
+// only up to it (Engine.Durable).
 package feed
 
 import (
@@ -41,6 +49,28 @@ type Engine interface {
 	Changed() <-chan struct{}
 }
 
+// durabler is an Engine whose commits may write less than they are given
+// (sliced checkpoints): Durable is the cursor of what is written, Dirty
+// how many device states are not.
+type durabler interface {
+	Durable() []byte
+	Dirty() int
+}
+
+// Mark returns the input cursor from which the input not yet fed begins:
+// the engine's Marker for sliced checkpoints. It is called by the engine
+// while a record is being fed, so the record itself is after the mark. A
+// nil Feed (not built yet) has no mark.
+func (f *Feed) Mark() []byte {
+	if f == nil {
+		return nil
+	}
+	c := make([]byte, 16)
+	binary.BigEndian.PutUint64(c, f.fedTel.Load())
+	binary.BigEndian.PutUint64(c[8:], f.fedEv.Load())
+	return c
+}
+
 // Registry gives the current registry snapshot.
 type Registry interface{ Current() *registry.Snapshot }
 
@@ -52,7 +82,10 @@ type Options struct {
 	// high rates; a crash replays at most this much of the log. Default 5 s.
 	CommitEvery   time.Duration
 	CommitRecords int // or after this many telemetry records; default 50000
-	Logger        *slog.Logger
+	// MaxSlices bounds the commits of one checkpoint with sliced engine
+	// checkpoints (the rest waits for the next); default 64.
+	MaxSlices int
+	Logger    *slog.Logger
 }
 
 // Feed reads the logs into the engine.
@@ -78,6 +111,9 @@ func New(eng Engine, reg Registry, telemetry, events *wal.Log, opt Options) (*Fe
 	}
 	if opt.CommitRecords <= 0 {
 		opt.CommitRecords = 50000
+	}
+	if opt.MaxSlices <= 0 {
+		opt.MaxSlices = 64
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -204,14 +240,24 @@ func (f *Feed) committer(ctx context.Context) error {
 	t := time.NewTicker(f.opt.CommitEvery)
 	defer t.Stop()
 	for {
+		checkpoint := false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-f.kick:
 		case <-f.eng.Changed():
 		case <-t.C:
+			checkpoint = true
 		}
-		if err := f.commit(ctx); err != nil {
+		err := f.commit(ctx)
+		if d, ok := f.eng.(durabler); ok && checkpoint {
+			// The rest of the states, a slice per commit: alarms fed
+			// meanwhile go out with the next slice.
+			for i := 1; err == nil && i < f.opt.MaxSlices && d.Dirty() > 0 && ctx.Err() == nil; i++ {
+				err = f.commit(ctx)
+			}
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -237,6 +283,14 @@ func (f *Feed) commit(ctx context.Context) error {
 	binary.BigEndian.PutUint64(cursor[8:], uint64(pos[1]))
 	if err := f.eng.Commit(ctx, cursor, time.Duration(f.lagNS.Load())); err != nil {
 		return err
+	}
+	if d, ok := f.eng.(durabler); ok {
+		// With slices, what the engine wrote may trail what it was fed.
+		c := d.Durable()
+		if len(c) != 16 {
+			return nil // nothing written with a cursor yet
+		}
+		pos = [2]wal.Pos{wal.Pos(binary.BigEndian.Uint64(c)), wal.Pos(binary.BigEndian.Uint64(c[8:]))}
 	}
 	for i, r := range []*wal.Reader{f.telRd, f.evR} {
 		if pos[i] > f.committed[i] {

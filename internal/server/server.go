@@ -293,19 +293,22 @@ func (s *Server) newAlerting(ctx context.Context, influxPass string) error {
 	// Indoor charging: the physics-based detector. Measured on held-out
 	// simulated cities (docs/detection.md) it trades recall for precision:
 	// the first version alarmed on ~600 charger-free unit-days in 1,000.
+	// Checkpoints go in slices of device states (docs/alerting.md): an
+	// alarm's commit then waits for one slice, not for a whole city.
+	var fd *feed.Feed
 	eng, err := engine.New(ctx, st, s.registry, engine.Options{Config: rules, Logger: logger, Registerer: s.reg, Notifier: notifier,
-		ChargingModel: detect.PhysicsModel})
+		ChargingModel: detect.PhysicsModel, CheckpointSlice: engine.DefaultCheckpointSlice, Marker: func() []byte { return fd.Mark() }})
 	if err != nil {
 		s.closeAlerting()
 		return err
 	}
 	s.engine = eng
-	f, err := feed.New(eng, s.registry, s.ingester.Log(ingest.SessionTelemetry), s.ingester.Log(ingest.SessionEvents), feed.Options{Logger: logger})
+	fd, err = feed.New(eng, s.registry, s.ingester.Log(ingest.SessionTelemetry), s.ingester.Log(ingest.SessionEvents), feed.Options{Logger: logger})
 	if err != nil {
 		s.closeAlerting()
 		return err
 	}
-	s.feed = f
+	s.feed = fd
 	pw, closeFn := alertinflux.NewClient(alertinflux.ClientConfig{URL: cfg.InfluxDB.URL, Username: cfg.InfluxDB.Username,
 		Password: influxPass, Database: cfg.InfluxDB.Database, RetentionPolicy: cfg.InfluxDB.RetentionPolicy})
 	s.closeInflux = closeFn
