@@ -166,10 +166,18 @@ func (f *Feed) Run(ctx context.Context) error {
 		}
 	}
 	wg.Wait()
-	// Final commit of what was fed, with a fresh context.
+	// Final commit of what was fed, with a fresh context: with sliced
+	// checkpoints, slice after slice until every state is written, so the
+	// next start replays nothing.
 	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer ccancel()
-	if cerr := f.commit(cctx); cerr != nil && err == nil {
+	cerr := f.commit(cctx)
+	if d, ok := f.eng.(durabler); ok {
+		for cerr == nil && d.Dirty() > 0 && cctx.Err() == nil {
+			cerr = f.commit(cctx)
+		}
+	}
+	if cerr != nil && err == nil {
 		err = cerr
 	}
 	return err

@@ -37,18 +37,21 @@ func TestSlicedCheckpoint(t *testing.T) {
 		}
 		tel, ev := open("telemetry"), open("events")
 		meters := []string{"m1", "p1", "m2", "m3", "m4", "m5"}
-		for i, id := range meters {
-			d, _ := snap.Device(id)
-			var r devices.Reading
-			r.TS, r.Seq = t0.Add(time.Duration(i)*time.Second).UnixMilli(), 1
-			r.Put(devices.FieldPower, 50)
-			if _, err := tel.Append(record.AppendReadings(nil, t0.UnixNano(), d.Gateway.ID, id, d.Kind, []devices.Reading{r})); err != nil {
+		appendReadings := func(at time.Time) {
+			for i, id := range meters {
+				d, _ := snap.Device(id)
+				var r devices.Reading
+				r.TS, r.Seq = at.Add(time.Duration(i)*time.Second).UnixMilli(), uint64(at.Unix())
+				r.Put(devices.FieldPower, 50)
+				if _, err := tel.Append(record.AppendReadings(nil, at.UnixNano(), d.Gateway.ID, id, d.Kind, []devices.Reading{r})); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := tel.Sync(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := tel.Sync(); err != nil {
-			t.Fatal(err)
-		}
+		appendReadings(t0)
 
 		// start opens the store and the engine and feeds the logs until every
 		// record is fed. crash stops it without a last commit (the store is
@@ -123,5 +126,17 @@ func TestSlicedCheckpoint(t *testing.T) {
 			t.Errorf("after the ticker's checkpoint: %d states unwritten, %d bytes of the log kept; want none", n, b)
 		}
 		l.stop()
+
+		// A graceful stop writes every state, whatever MaxSlices says.
+		l = start()
+		appendReadings(t0.Add(time.Hour))
+		synctest.Wait()
+		if l.eng.Dirty() != len(meters) {
+			t.Fatalf("%d states dirty after new readings, want %d", l.eng.Dirty(), len(meters))
+		}
+		l.stop()
+		if n, b := l.eng.Dirty(), tel.Backlog(Consumer); n != 0 || b != 0 {
+			t.Errorf("after a graceful stop: %d states unwritten, %d bytes of the log kept; want none", n, b)
+		}
 	})
 }
