@@ -89,8 +89,29 @@ type PhysicsParams struct {
 	// Taper confirmation: a step that held TaperHold and then fell under
 	// its hold level over TaperMin or more (no down-edge matched it) is a
 	// charger's taper. 0 disables it.
-	TaperHold time.Duration
-	TaperMin  time.Duration
+	// It must also have risen as a charger's plateau does, in the range
+	// MinRise-MaxRise with a t statistic of at least TaperRiseT (on the
+	// plateau's last reading, see TaperRiseLast), have been steady
+	// (relative noise since its start at most TaperNoise; 0: any), and not
+	// be of a size the unit's memory knows as not a charger nor draw the
+	// var per watt of no charger.
+	TaperHold  time.Duration
+	TaperMin   time.Duration
+	TaperRiseT float64
+	TaperNoise float64
+	// TaperRiseLast: over 0, the rise a taper needs is the one measured on
+	// the plateau's last reading, not the best seen while it was judged
+	// (a maximum over many looks, biased upward).
+	TaperRiseLast float64
+	// SplitMin: over 0, an open step that a down-edge takes under its hold
+	// level (its reference already at the floor) keeps what is left of it,
+	// when that is at least SplitMin times step_min_w and the edge at
+	// least a fifth of the step: two loads started in one reading.
+	SplitMin float64
+	// EvictOutOfBand: over 0, when a step comes with no candidate slot
+	// free, one whose settled level is out of the band (it cannot be
+	// confirmed) is forgotten first.
+	EvictOutOfBand float64
 	// MaxCandidate: a step not confirmed after this long is forgotten.
 	MaxCandidate time.Duration
 	// CyclerHold: a step the size of a load the unit runs for minutes at
@@ -150,7 +171,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 0, TaperMin: 10 * time.Minute, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, SplitMin: 0, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 	}
@@ -159,14 +180,14 @@ func DefaultPhysicsParams() PhysicsParams {
 // ChargingTrace is the detector's view of a step at a decision.
 type ChargingTrace struct {
 	TS     int64  // the reading that caused it
-	Event  string // open, drop, fire, end
+	Event  string // open, drop, fire, end; edge (an up-change not followed); judge (judged, not confirmed: Reason says why not fast)
 	Reason string
 	Start  int64   // the step's first reading
 	StepW  float64 // the step at its first reading
 	LevelW float64 // its settled level
 	RefW   float64 // the power before it
 	Noise  float64 // relative reading-to-reading noise since its start
-	Added  float64 // relative reading-to-reading noise it added
+	BestT  float64 // the rise's t the taper path uses (PhysicsParams.TaperRiseLast): on the plateau's last reading, or the best so far
 	Over   float64 // relative overshoot at the start
 	Rise   float64 // relative rise per hour
 	RiseT  float64 // t statistic of the rise
@@ -211,7 +232,7 @@ type cand struct {
 	pre  float32 // the power before the step, less what went off since
 	step float32 // the step at its first reading
 	lvl  float32 // its level once settled; 0 before
-	v0   float32 // robust variance of the reading-to-reading change before it, W²
+	tb   float32 // t statistic of its rise in the charger's range: on the plateau's last reading (TaperRiseLast), else the best while judged
 	sd2  float32 // sum of squared reading-to-reading changes, quiet readings since
 	nz   float32 // relative noise when it had held FastHold; 0 before
 	rq   float32 // recent squared reading-to-reading change, W², EWMA over quiet readings
@@ -336,13 +357,18 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 			s.skip = ts + ms(s.p.RiseSkip)
 			if gate {
 				s.open(cfg, ts, prev, d)
+			} else if s.p.Trace != nil {
+				s.traceEdge(ts, "ratio", d)
 			}
 		} else {
-			ch = s.down(ts, p, d)
+			ch = s.down(cfg, ts, p, d)
 		}
 	case settling:
 	default:
 		s.quiet(ts, p, d)
+		if s.p.Trace != nil && d > 0 && float64(d) >= 0.5*cfg.StepMinW {
+			s.traceEdge(ts, "small", d)
+		}
 	}
 	if p < s.base {
 		s.base = p
@@ -496,6 +522,9 @@ func (s *physCore) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChan
 // open starts following an up-edge into the charger band.
 func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 	if float64(d) < cfg.StepMinW*0.8 || float64(d) > cfg.StepMaxW*1.6 {
+		if s.p.Trace != nil {
+			s.traceEdge(ts, "band", d)
+		}
 		return
 	}
 	i := -1
@@ -506,11 +535,21 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		}
 	}
 	if i < 0 {
-		// forget a candidate the unit's memory knows as not a charger,
-		// else the latest: the ones that held are worth more
-		for j := range s.c {
-			if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
-				i = j
+		// forget a candidate whose level no charger has, then one the
+		// unit's memory knows as not a charger, else the latest: the ones
+		// that held are worth more
+		if s.p.EvictOutOfBand > 0 {
+			for j := range s.c {
+				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05) && (i < 0 || c.t0 > s.c[i].t0) {
+					i = j
+				}
+			}
+		}
+		if i < 0 {
+			for j := range s.c {
+				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
+					i = j
+				}
 			}
 		}
 		if i < 0 {
@@ -521,6 +560,9 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 			}
 		}
 		if i < 0 {
+			if s.p.Trace != nil {
+				s.traceEdge(ts, "no room", d)
+			}
 			return
 		}
 		s.forget(ts, i, "no room")
@@ -535,7 +577,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		}
 	}
 	sg := s.sigma()
-	s.c[i] = cand{t0: ts, ref: max(s.base, prev-2*sg), pre: prev, step: d, v0: sg * sg, st: cOpen}
+	s.c[i] = cand{t0: ts, ref: max(s.base, prev-2*sg), pre: prev, step: d, st: cOpen}
 	s.trace(ts, "open", "", i)
 }
 
@@ -543,7 +585,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 // first, else the latest), or a load that was on before the steps went
 // off: the references of the steps it would bring down go down with it,
 // to the floor at most.
-func (s *physCore) down(ts int64, p, d float32) ChargeChange {
+func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChange {
 	pp := s.p
 	best, bi := math.Inf(1), -1
 	for i := range s.c {
@@ -577,6 +619,16 @@ func (s *physCore) down(ts int64, p, d float32) ChargeChange {
 		if c.st != cFree && i != bi && p-c.ref < float32(pp.Hold)*c.size() {
 			c.ref = max(s.base, c.ref+d)
 			c.pre = max(s.base, c.pre+d)
+			if l := p - c.ref; pp.SplitMin > 0 && c.st == cOpen && l < float32(pp.Hold)*c.size() && -d >= 0.2*c.size() &&
+				float64(l) >= pp.SplitMin*cfg.StepMinW {
+				// the step was two loads that started together (a charger
+				// and a fridge in one reading): the one that went off was
+				// -d, the rest stays
+				c.step = max(l, c.step+d)
+				if c.lvl > 0 {
+					c.lvl = l
+				}
+			}
 		}
 	}
 	return ch
@@ -678,15 +730,6 @@ func (s *physCore) noise(c *cand) float64 {
 	return math.Sqrt(float64(c.sd2/float32(c.n))/2) / float64(c.size())
 }
 
-// added is the reading-to-reading noise a step added to what was there
-// before it, relative to its level (the standard deviation of one reading).
-func (s *physCore) added(c *cand) float64 {
-	if c.n == 0 || c.size() <= 0 {
-		return 1
-	}
-	return math.Sqrt(math.Max(0, float64(c.sd2/float32(c.n)-c.v0))/2) / float64(c.size())
-}
-
 // overshoot is the relative overshoot of a step's first reading over its
 // settled level.
 func overshoot(c *cand) float64 {
@@ -778,6 +821,10 @@ func (s *physCore) tapered(ts int64, c *cand) bool {
 	if ts-(c.t0+int64(c.low-1)*1000) < ms(pp.TaperMin) {
 		return false
 	}
+	if float64(c.tb) < pp.TaperRiseT || pp.TaperNoise > 0 && s.noise(c) > pp.TaperNoise || s.notCharger(c.lvl) || s.notChargerPF(c) {
+		// a charger's plateau rose before its taper, and was steady
+		return false
+	}
 	return s.peer == nil || !s.peer.notCharger(c.ws)
 }
 
@@ -795,11 +842,18 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	}
 	lvl := float64(c.lvl)
 	if lvl < cfg.StepMinW || lvl > cfg.StepMaxW*1.05 {
+		if pp.Trace != nil {
+			s.trace(ts, "judge", "level", i)
+		}
 		return ChargeNone
 	}
 	if held >= blockMS*nBlocks && s.persistent()-c.ref < float32(pp.Hold)*c.lvl {
 		// the power has not stayed up for the whole window: the step
-		// went away unseen (its end hidden in a busy moment)
+		// went away unseen (its end hidden in a busy moment), or it is
+		// a charger's taper
+		if s.tapered(ts, c) {
+			return s.fire(ts, i, pathTaper)
+		}
 		s.forget(ts, i, "not persistent")
 		return ChargeNone
 	}
@@ -817,25 +871,38 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		quietN = pp.FastReadings // few readings: the noise needs them all
 	}
 	fastLim := max(fastNoise, pp.FastNoiseW/lvl)
-	if held >= fastHold && int(c.n) >= quietN && noise <= fastLim &&
-		(s.iv > 90 || (c.fl&fClean != 0 && overshoot(c) <= pp.MaxOvershoot)) {
+	// why the fast paths did not confirm it (for Trace only)
+	why := "fast: held too short"
+	switch {
+	case held < fastHold || int(c.n) < quietN:
+	case noise > fastLim:
+		why = "fast: noisy"
+	case s.iv <= 90 && (c.fl&fClean == 0 || overshoot(c) > pp.MaxOvershoot):
+		why = "fast: start-up peak or not clean"
+	default:
 		k := s.known(c.lvl)
 		// a step the unit does not know as its charger must be quiet
 		// beyond chance: a lamp is quiet on a few readings now and then
 		sure := s.iv <= 90 || noise*noiseBound(int(c.n), pp.FastZ) <= fastLim
 		switch {
 		case !sure && (k < 0 || s.mem[k].charger < s.mem[k].other):
+			why = "fast: noise bound"
 		case s.notChargerPF(c):
 			// its power factor is no charger's
+			why = "fast: var per watt"
 		case s.peer != nil && s.peer.notCharger(c.ws):
 			// the active power's memory knows a load of this size
+			why = "fast: peer memory"
 		case s.nv && noise > pp.VarNewFast && (k < 0 || s.mem[k].charger < s.mem[k].other):
+			why = "fast: var, unknown"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other:
 			return s.fire(ts, i, pathKnown)
 		case s.mem[k].cycles*2 > s.mem[k].other && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000:
 			return s.fire(ts, i, pathCycler)
+		default:
+			why = "fast: memory"
 		}
 	}
 	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise {
@@ -845,13 +912,30 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		}
 	}
 	if held >= ms(pp.SlowHold) {
-		if r, t := s.rise(c); r >= pp.MinRise && r <= maxRise && t >= pp.RiseT {
+		r, t := s.rise(c)
+		inRange := r >= pp.MinRise && r <= maxRise
+		if inRange && t >= pp.RiseT {
 			return s.fire(ts, i, pathRise)
+		}
+		switch {
+		case pp.TaperRiseLast > 0:
+			// the rise as it stands on the plateau's last reading
+			if c.t0+int64(c.low-1)*1000 == ts {
+				c.tb = 0
+				if inRange {
+					c.tb = float32(t)
+				}
+			}
+		case inRange:
+			c.tb = max(c.tb, float32(t))
 		}
 	}
 	if pp.QuietHold > 0 && held >= ms(pp.QuietHold) && c.n >= 10 &&
 		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) {
 		return s.fire(ts, i, pathQuiet)
+	}
+	if pp.Trace != nil {
+		s.trace(ts, "judge", why, i)
 	}
 	return ChargeNone
 }
@@ -876,7 +960,9 @@ func noiseBound(n int, z float64) float64 {
 // path gives (ChargeSession.Confidence; the rise path's grows with its t
 // statistic). The figures are the share of each path's alerts that were
 // charges on the tuning seeds (15 days, 1 and 5 min), rounded down
-// (docs/detection.md); the paths that are off by default have guesses.
+// (docs/detection.md); the taper's was measured on the four-city tuning
+// set (10 days, 1 and 5 min: 23 of 23, taken as the rise's 0.9 on so few);
+// the paths that are off by default have guesses.
 const (
 	pathFast uint8 = iota + 1
 	pathKnown
@@ -889,7 +975,7 @@ const (
 
 var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper"}
 
-var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.8}
+var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9}
 
 func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	c := &s.c[i]
@@ -994,6 +1080,15 @@ func (s *physCore) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChan
 	return ChargeNone
 }
 
+// traceEdge reports an up-change of d that was not followed: outside the
+// band ("band"), an up-edge whose var-per-watt ratio the core does not
+// follow ("ratio"), one with no candidate slot it could take ("no room"),
+// or a change of at least half the band's lowest step under the edge
+// threshold ("small"; RefW is the threshold then).
+func (s *physCore) traceEdge(ts int64, why string, d float32) {
+	s.p.Trace(&ChargingTrace{TS: ts, Event: "edge", Reason: why, Start: ts, StepW: float64(d), RefW: s.thr(), Var: s.nv})
+}
+
 func (s *physCore) trace(ts int64, ev, why string, i int) {
 	if s.p.Trace == nil {
 		return
@@ -1013,7 +1108,7 @@ func (s *physCore) trace(ts int64, ev, why string, i int) {
 		}
 	}
 	s.p.Trace(&ChargingTrace{TS: ts, Event: ev, Reason: why, Start: c.t0, StepW: float64(c.step), LevelW: float64(c.lvl), RefW: float64(c.ref),
-		Noise: s.noise(c), Added: s.added(c), Over: overshoot(c), Rise: r, RiseT: t, Held: time.Duration(ts-c.t0) * time.Millisecond, N: int(c.n), Known: known, Var: s.nv})
+		Noise: s.noise(c), BestT: float64(c.tb), Over: overshoot(c), Rise: r, RiseT: t, Held: time.Duration(ts-c.t0) * time.Millisecond, N: int(c.n), Known: known, Var: s.nv})
 }
 
 // physCharging is PhysicsModel's per-device state; Size reports its bytes.
@@ -1125,9 +1220,10 @@ func (s *physCharging) Session() ChargeSession {
 
 var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)"}
 
-// physVersion is the version of the checkpoint encoding: 2 has the
-// non-active core; 1 (the active core alone) is still read.
-const physVersion = 2
+// physVersion is the version of the checkpoint encoding: 3 keeps each
+// candidate's rise t for the taper where 2 kept a noise no decision used; 2 has the
+// non-active core; 1 (the active core alone). All are still read.
+const physVersion = 3
 
 // physMagic starts every state of this model.
 const physMagic = "cwP"
@@ -1187,7 +1283,7 @@ func (s *physCore) marshal(e *enc) {
 		c := &s.c[i]
 		e.i64(c.t0)
 		e.i64(int64(c.low))
-		for _, v := range [...]float32{c.ref, c.pre, c.step, c.lvl, c.v0, c.sd2, c.nz, c.rq, c.sxx, c.sxy, c.wb, c.ws} {
+		for _, v := range [...]float32{c.ref, c.pre, c.step, c.lvl, c.tb, c.sd2, c.nz, c.rq, c.sxx, c.sxy, c.wb, c.ws} {
 			e.f32(v)
 		}
 		e.u8(uint8(c.n))
@@ -1232,7 +1328,7 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 	}
 	d := dec{b: b[len(physMagic):]}
 	v := d.u8()
-	if v != 1 && v != physVersion {
+	if v < 1 || v > physVersion {
 		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
@@ -1300,11 +1396,14 @@ func (s *physCore) unmarshal(d *dec, v uint8) error {
 		} else {
 			c.low = int32(d.i64())
 		}
-		for _, v := range [...]*float32{&c.ref, &c.pre, &c.step, &c.lvl, &c.v0, &c.sd2, &c.nz, &c.rq, &c.sxx, &c.sxy} {
+		for _, v := range [...]*float32{&c.ref, &c.pre, &c.step, &c.lvl, &c.tb, &c.sd2, &c.nz, &c.rq, &c.sxx, &c.sxy} {
 			*v = d.f32()
 		}
 		if v >= 2 {
 			c.wb, c.ws = d.f32(), d.f32()
+		}
+		if v < 3 {
+			c.tb = 0 // the slot held a noise then
 		}
 		c.n = uint16(d.u8()) | uint16(d.u8())<<8
 		c.st = d.u8()

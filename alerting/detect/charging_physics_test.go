@@ -589,3 +589,173 @@ func TestChargeReadingExact(t *testing.T) {
 		t.Errorf("non-active power from the power factor alone %.1f var", cr.NonActive)
 	}
 }
+
+// traceRun is physRun that also returns the trace events as "event reason".
+func traceRun(t *testing.T, p PhysicsParams, step, end float64, w func(float64) float64) ([]string, []string) {
+	t.Helper()
+	var evs []string
+	p.Trace = func(tr *ChargingTrace) {
+		if !tr.Var {
+			evs = append(evs, tr.Event+" "+tr.Reason)
+		}
+	}
+	return physRun(t, p, step, end, w), evs
+}
+
+// TestPhysicsTraceReasons checks the trace events the miss analysis of
+// cw-sim eval --explain-misses reads: up-changes not followed, and why a
+// candidate judged was not confirmed fast.
+func TestPhysicsTraceReasons(t *testing.T) {
+	cases := []struct {
+		name string
+		w    func(float64) float64
+		want []string // events that must occur
+		not  []string // events that must not
+	}{
+		{"a kettle is out of the band", sumW(base(40), box(hr, hr+180, 2000, 0.003)), []string{"edge band"}, []string{"open "}},
+		{"a charge is judged young, then fires", sumW(base(40), charge(hr, 3, 30, 6, 130)), []string{"open ", "judge fast: held too short", "fire fast"}, []string{"edge band"}},
+		{"a television is noisy", sumW(base(40), box(hr, 3*hr, 150, 0.12)), []string{"open ", "judge fast: noisy"}, []string{"fire fast"}},
+		{"a small step in a busy home is under the edge threshold", sumW(box(0, 4*hr, 2000, 0.03), box(2*hr, 4*hr, 80, 0)), []string{"edge small"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, evs := traceRun(t, DefaultPhysicsParams(), 60, 4*hr, c.w)
+			for _, w := range c.want {
+				if !slices.Contains(evs, w) {
+					t.Errorf("no %q in %d events", w, len(evs))
+				}
+			}
+			for _, w := range c.not {
+				if slices.Contains(evs, w) {
+					t.Errorf("%q", w)
+				}
+			}
+		})
+	}
+}
+
+// TestPhysicsSplit: a charge and a fridge that start in the same 5-min
+// reading make one step; when the fridge stops, SplitMin keeps the charge
+// (the rest of the step) instead of dropping it as fallen.
+func TestPhysicsSplit(t *testing.T) {
+	// the fridge runs 20 minutes from the charge's start, once
+	w := sumW(base(40), charge(hr+30, 4, 30, 7, 130), box(hr+60, hr+60+20*60, 120, 0.005))
+	for _, c := range []struct {
+		split    float64
+		fell, ok bool
+	}{{0, true, false}, {0.8, false, true}} {
+		p := DefaultPhysicsParams()
+		p.SplitMin = c.split
+		sigs, evs := traceRun(t, p, 300, 6*hr, w)
+		if got := slices.Contains(evs, "drop fell"); got != c.fell {
+			t.Errorf("SplitMin %g: dropped as fallen %v, want %v (%q)", c.split, got, c.fell, evs)
+		}
+		if got := len(sigs) > 0; got != c.ok {
+			t.Errorf("SplitMin %g: signals %q", c.split, sigs)
+		}
+	}
+}
+
+// TestPhysicsTaperNeedsRise: a step that fell gradually after TaperHold is
+// a taper only if its plateau rose (its best rise t) as a charger's does.
+func TestPhysicsTaperNeedsRise(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.TaperHold, p.TaperRiseT = 90*time.Minute, 2
+	s := physCore{p: &p}
+	ts := int64(3 * 3600 * 1000)
+	for _, c := range []struct {
+		tb    float32
+		lowS  int32 // last reading on the plateau, s after the start
+		taper bool
+	}{
+		{2.5, 2*3600 + 1, true},
+		{1.5, 2*3600 + 1, false},        // no rise seen
+		{2.5, 3*3600 - 3*60 + 1, false}, // fell within three minutes: switched off
+	} {
+		cd := cand{t0: 0, low: c.lowS, lvl: 130, step: 130, tb: c.tb, st: cOpen}
+		if got := s.tapered(ts, &cd); got != c.taper {
+			t.Errorf("tb %g, plateau until %ds: tapered %v, want %v", c.tb, c.lowS, got, c.taper)
+		}
+	}
+}
+
+// TestPhysicsTaperRiseLast: the rise a taper needs is the one standing on
+// the plateau's last reading (TaperRiseLast), not the best seen, which is a
+// maximum over many looks; readings off the plateau do not change it.
+func TestPhysicsTaperRiseLast(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	step := []struct {
+		t       float64 // t statistic of the rise at this reading (2%/h)
+		plateau bool    // the reading is on the plateau
+	}{{3, true}, {1.5, true}, {2.8, false}}
+	for _, c := range []struct {
+		last float64
+		want []float32
+	}{{1, []float32{3, 1.5, 1.5}}, {0, []float32{3, 3, 3}}} {
+		p := DefaultPhysicsParams()
+		p.TaperRiseLast = c.last
+		s := physCore{p: &p, iv: 60, seg0: -1}
+		for i := range s.blk {
+			s.blk[i] = 500
+		}
+		s.c[0] = cand{t0: 0, lvl: 100, step: 100, st: cOpen}
+		for k, st := range step {
+			ts := int64(2*3600+k*60) * 1000
+			// b = 2 W/h on 100 W; t = b·sqrt(sxx) at 1-min readings
+			sxx := float32(st.t * st.t / 4)
+			s.c[0].sxx, s.c[0].sxy = sxx, 2*sxx
+			s.c[0].low = int32(ts/1000) + 1
+			if !st.plateau {
+				s.c[0].low -= 60
+			}
+			if ch := s.judge(&cfg, ts, 0); ch != ChargeNone || s.c[0].st != cOpen {
+				t.Fatalf("TaperRiseLast %g, reading %d: %v, state %d", c.last, k, ch, s.c[0].st)
+			}
+			if got := s.c[0].tb; math.Abs(float64(got-c.want[k])) > 1e-4 {
+				t.Errorf("TaperRiseLast %g, reading %d: tb %g, want %g", c.last, k, got, c.want[k])
+			}
+		}
+	}
+}
+
+// TestPhysicsCheckpointV2: a state written by round 2's version (2), whose
+// candidate slot now holding the rise t held a noise then, restores with
+// that slot as no rise seen, and everything else as written.
+func TestPhysicsCheckpointV2(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	// a noisy 130 W load over a heater: judged past SlowHold, not confirmed
+	w := sumW(base(40), box(hr, 5*hr, 1500, 0.01), box(1.5*hr, 5*hr, 130, 0.05))
+	ch := PhysicsModel.New()
+	for s := 0.0; s < 3*hr; s += 60 {
+		ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10})
+	}
+	b, err := ch.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[len(physMagic)] != 3 {
+		t.Fatalf("version %d written", b[len(physMagic)])
+	}
+	var cur, old physCharging
+	if err := cur.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	tb := false
+	for i := range cur.pc.c {
+		tb = tb || cur.pc.c[i].st != cFree && cur.pc.c[i].tb != 0
+	}
+	if !tb {
+		t.Fatal("no candidate with a rise t to lose: the test needs another series")
+	}
+	b[len(physMagic)] = 2
+	if err := old.UnmarshalBinary(b); err != nil {
+		t.Fatalf("version 2 state: %v", err)
+	}
+	for i := range cur.pc.c {
+		c := cur.pc.c[i]
+		c.tb = 0
+		if old.pc.c[i] != c {
+			t.Errorf("candidate %d: %+v, want %+v", i, old.pc.c[i], c)
+		}
+	}
+}

@@ -36,6 +36,7 @@ type evalFlags struct {
 	units, days, workers            int
 	sets                            multiFlag
 	baseline, noPlots, quiet        bool
+	explain                         bool
 }
 
 type multiFlag []string
@@ -57,6 +58,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.baseline, "baseline", false, "evaluate the first-version detector (detect.StepModel) instead")
 	fs.BoolVar(&f.noPlots, "no-plots", false, "draw no pictures")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
+	fs.BoolVar(&f.explain, "explain-misses", false, "say why each missed session was missed and which path fired each alert (slower)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -101,9 +103,16 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintln(stderr, "cw-sim eval: ../shared/realdata not found beside the repository: no semi-synthetic set (give --realdata DIR)")
 		}
 	}
+	var explain *detect.PhysicsParams
+	if f.explain {
+		if f.baseline {
+			return usageErr("--explain-misses applies to the physics detector, not to --baseline")
+		}
+		explain = &params
+	}
 	pr := newProgress(stderr, f.quiet)
 	res, err := eval.Evaluate(ctx, eval.Options{
-		Set: set, Intervals: ivs, Model: model, Workers: f.workers, RealData: realdata,
+		Set: set, Intervals: ivs, Model: model, Workers: f.workers, RealData: realdata, Explain: explain,
 		Progress: func(line string) { pr.print(true, "%s", line) },
 	})
 	if err != nil {
@@ -115,6 +124,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "DETECTOR: PhysicsModel with %s\n", strings.Join(f.sets, ", "))
 	}
 	eval.WriteReport(stdout, res)
+	if f.explain {
+		eval.WriteExplanation(stdout, res)
+	}
 	if f.noPlots {
 		return nil
 	}

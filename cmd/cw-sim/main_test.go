@@ -215,3 +215,21 @@ func TestLoadSiteOut(t *testing.T) {
 		t.Fatalf("load without rate: %d %s", code, stderr)
 	}
 }
+
+// TestEvalExplainMisses: --explain-misses prints why sessions were missed
+// and the alerts by path after the report, and is refused with --baseline.
+func TestEvalExplainMisses(t *testing.T) {
+	code, out, errs := cli(t, "eval", "--seeds", "7", "--units", "10", "--days", "1", "--intervals", "5m",
+		"--realdata", "none", "--no-plots", "--quiet", "--explain-misses")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"MISSED SESSIONS, readings every 5min", "missed in all", "ALERTS BY PATH, readings every 5min"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if code, _, _ := cli(t, "eval", "--baseline", "--explain-misses", "--realdata", "none"); code == 0 {
+		t.Error("--explain-misses accepted with --baseline")
+	}
+}

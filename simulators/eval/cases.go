@@ -113,8 +113,12 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 			ch, _ := r.Details["charger"].(string)
 			_, full := num(r.Details["full_ms"])
 			partial := !full
-			if cv, ok := num(r.Details["cv_start_ms"]); ok && int64(cv) <= r.StartMS {
-				partial = true
+			cvStart := r.EndMS
+			if cv, ok := num(r.Details["cv_start_ms"]); ok {
+				if int64(cv) <= r.StartMS {
+					partial = true
+				}
+				cvStart = min(cvStart, max(int64(cv), r.StartMS))
 			}
 			if n := len(mine); n > 0 && r.StartMS <= mine[n-1].End {
 				e := &mine[n-1]
@@ -122,6 +126,7 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 					e.Cases |= CaseTwoBikes
 				}
 				e.End = max(e.End, r.EndMS)
+				e.PlateauEnd = max(e.PlateauEnd, cvStart)
 				e.Bikes++
 				e.PlateauW = max(e.PlateauW, pw)
 				e.PF = min(e.PF, pf)
@@ -131,7 +136,7 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 				}
 				continue
 			}
-			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, Bikes: 1, PlateauW: pw, PF: pf, Chargers: []string{ch}, Alert: -1}
+			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, PlateauEnd: cvStart, Bikes: 1, PlateauW: pw, PF: pf, Chargers: []string{ch}, Alert: -1}
 			if partial {
 				e.Cases |= CasePartial
 			}

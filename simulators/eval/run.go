@@ -21,6 +21,11 @@ type Options struct {
 	// RealData is the folder of the real traces (../shared/realdata);
 	// "" leaves out the semi-synthetic set.
 	RealData string
+	// Explain, when set, records every decision of the detector and
+	// explains each missed session and false alarm (Outcome.Explain); it
+	// holds the parameters the model was made with (their thresholds
+	// classify the misses). Slower; off by default.
+	Explain *detect.PhysicsParams
 	// Progress, when set, receives a line per finished run.
 	Progress func(string)
 }
@@ -72,7 +77,16 @@ func Evaluate(ctx context.Context, o Options) (*Result, error) {
 			defer wg.Done()
 			for j := range ch {
 				t := time.Now()
-				j.out, j.err = runCity(ctx, j.sp, o.Model, nil)
+				var tr *tracer
+				var on func(unit, dev string, t *detect.ChargingTrace)
+				if o.Explain != nil {
+					tr = newTracer()
+					on = tr.add
+				}
+				j.out, j.err = runCity(ctx, j.sp, o.Model, on)
+				if tr != nil && j.err == nil {
+					j.out.Explain = tr.explain(j.out, *o.Explain)
+				}
 				if o.Progress != nil && j.err == nil {
 					mu.Lock()
 					o.Progress(fmt.Sprintf("%s: %d readings in %s", j.sp.Name(), j.out.Readings, time.Since(t).Round(100*time.Millisecond)))

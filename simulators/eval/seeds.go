@@ -42,13 +42,19 @@ var HeldOut = Set{
 	Units: 100, Days: 10,
 }
 
-// Tuning is the set the parameters were tuned on: other seeds, winter and
-// summer (the hardest seasons: heaters and air conditioners), smaller.
+// Tuning is the set the parameters are tuned on: other seeds, one city per
+// season like HeldOut but on other dates, smaller. 101 (winter) and 102
+// (summer: heaters and air conditioners, the busiest homes) were the whole
+// set until issue #7's third round, when they had twice failed to predict
+// the held-out spring and autumn false alarms; 103 (spring) and 104
+// (autumn) were added then.
 var Tuning = Set{
 	Name: "tuning",
 	Cities: []City{
 		{Seed: 101, Start: day(2026, 1, 12)},
 		{Seed: 102, Start: day(2026, 7, 6)},
+		{Seed: 103, Start: day(2026, 4, 6)},
+		{Seed: 104, Start: day(2026, 10, 5)},
 	},
 	Units: 100, Days: 5,
 }

@@ -89,6 +89,7 @@ const Grace = 30 * time.Minute
 type Episode struct {
 	Unit       string
 	Start, End int64
+	PlateauEnd int64   // when the last of its chargers left constant current (its taper began)
 	Bikes      int     // charges merged into it
 	PlateauW   float64 // largest plateau of its chargers
 	PF         float64 // lowest power factor of its chargers while charging (0 if not known)
@@ -109,6 +110,8 @@ type Outcome struct {
 	Units    []UnitDays
 	Episodes []Episode
 	Alerts   []Alert
+
+	Explain *Explanation // why sessions were missed (Options.Explain); nil otherwise
 
 	series func(unit string, from, to int64) ([]int64, []float64) // regenerates what the unit's meter read
 	hh     map[string]*household.Unit
@@ -202,7 +205,7 @@ func (b *alertBook) signal(unit, source string, s *detect.Signal, why string) {
 // per device, the device kind's default thresholds, charging detection for
 // devices in units that are not designated charging rooms, readings in log
 // order.
-func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit string, tr *detect.ChargingTrace)) (*Outcome, error) {
+func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev string, tr *detect.ChargingTrace)) (*Outcome, error) {
 	sc, site := s.scenario()
 	// The detectors start a day early, so that every scored day begins
 	// with warm state (and no session is cut by the start).
@@ -249,7 +252,7 @@ func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit strin
 				reason(tr), tr.Held.Round(time.Minute), tr.LevelW, unitOf(tr), 100*tr.Noise, 100*tr.Rise, tr.RiseT)
 		}
 		if onTrace != nil {
-			onTrace(cur.Unit, tr)
+			onTrace(cur.Unit, cur.ID, tr)
 		}
 	})
 	first := map[string]int64{} // first reading of each device: its sampling phase

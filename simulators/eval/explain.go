@@ -1,0 +1,339 @@
+package eval
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chargewatch/chargewatch/alerting/detect"
+	"github.com/chargewatch/chargewatch/simulators/simtime"
+)
+
+// Explanation says, for one run, why each missed session was missed and
+// which path fired each false alarm (Options.Explain; off by default: it
+// records every decision of the detector).
+type Explanation struct {
+	Misses map[string]int // reason: missed scored sessions
+	// Paths counts the alerts by the path that fired them: true ones
+	// (overlapping a session) and false alarms (on charger-free days).
+	Paths map[string][2]int
+	// Held are the missed sessions whose candidate held until the session
+	// ended, with the best the detector saw of them.
+	Held []HeldMiss
+}
+
+// HeldMiss is a missed session whose candidate step held to its end.
+type HeldMiss struct {
+	Unit     string
+	Var      bool
+	Held     time.Duration
+	MaxT     float64 // highest t statistic of the rise while it was judged
+	RiseAtT  float64 // relative rise per hour at that time
+	Noise    float64 // relative noise at the session's end
+	LevelW   float64
+	PlateauW float64
+	FastWhy  string // why the fast paths did not confirm it, at the session's end
+}
+
+// candLog is what the detector did with one candidate step.
+type candLog struct {
+	dev      string
+	v        bool
+	t0       int64
+	end      int64  // drop, fire or end event; 0 while open
+	endEv    string // its event
+	endWhy   string
+	judges   []judgeRec
+	levelW   float64
+	firedAt  int64
+	openedAt int64
+}
+
+type judgeRec struct {
+	ts           int64
+	t, r, noise  float32
+	held, levelW float32
+	why          string
+}
+
+type edgeRec struct {
+	ts  int64
+	why string
+	v   bool
+	d   float32
+}
+
+// tracer collects the decisions of a run's detectors per unit.
+type tracer struct {
+	cands map[string][]*candLog // unit: its candidates, in order of opening
+	open  map[string]*candLog   // device/core/t0: a candidate not ended
+	edges map[string][]edgeRec  // unit: up-changes not followed
+}
+
+func newTracer() *tracer {
+	return &tracer{cands: map[string][]*candLog{}, open: map[string]*candLog{}, edges: map[string][]edgeRec{}}
+}
+
+func (t *tracer) add(unit, dev string, tr *detect.ChargingTrace) {
+	key := fmt.Sprintf("%s/%v/%d", dev, tr.Var, tr.Start)
+	switch tr.Event {
+	case "edge":
+		t.edges[unit] = append(t.edges[unit], edgeRec{ts: tr.TS, why: tr.Reason, v: tr.Var, d: float32(tr.StepW)})
+	case "open":
+		c := &candLog{dev: dev, v: tr.Var, t0: tr.Start, openedAt: tr.TS}
+		t.cands[unit] = append(t.cands[unit], c)
+		t.open[key] = c
+	case "judge":
+		if c := t.open[key]; c != nil {
+			c.judges = append(c.judges, judgeRec{ts: tr.TS, t: float32(tr.RiseT), r: float32(tr.Rise), noise: float32(tr.Noise),
+				held: float32(tr.Held.Minutes()), levelW: float32(tr.LevelW), why: tr.Reason})
+			c.levelW = tr.LevelW
+		}
+	case "fire":
+		if c := t.open[key]; c != nil {
+			c.firedAt = tr.TS
+			c.levelW = tr.LevelW
+		}
+	case "drop", "end":
+		if c := t.open[key]; c != nil {
+			c.end, c.endEv, c.endWhy = tr.TS, tr.Event, tr.Reason
+			delete(t.open, key)
+		}
+	}
+}
+
+// explain classifies the missed sessions of an outcome and counts its
+// alerts by path.
+func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
+	ex := &Explanation{Misses: map[string]int{}, Paths: map[string][2]int{}}
+	hit := match(o)
+	for ai := range o.Alerts {
+		a := &o.Alerts[ai]
+		path := a.Why
+		if i := strings.Index(path, " after "); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" {
+			path = "(no trace)"
+		}
+		n := ex.Paths[path]
+		switch {
+		case hit[ai] >= 0:
+			n[0]++
+		case !chargingDay(o, a.Unit, a.Fired):
+			n[1]++
+		}
+		ex.Paths[path] = n
+	}
+	iv := o.Interval.Milliseconds()
+	for i := range o.Episodes {
+		e := &o.Episodes[i]
+		if !e.Scored || e.Detected {
+			continue
+		}
+		ex.Misses[t.classify(e, iv, p, ex)]++
+	}
+	return ex
+}
+
+func chargingDay(o *Outcome, unit string, ts int64) bool {
+	for _, u := range o.Units {
+		if u.Unit != unit {
+			continue
+		}
+		for _, d := range u.Days {
+			if d.Day == simtime.DayOf(ts) {
+				return d.Charging
+			}
+		}
+	}
+	return true // not a scored day: not counted as a false alarm
+}
+
+// classify says what happened to the candidates of a missed session: the
+// step that got furthest among those opened within ten minutes of its start
+// (on either core, meter or plug).
+func (t *tracer) classify(e *Episode, iv int64, p detect.PhysicsParams, ex *Explanation) string {
+	from, to := e.Start-2*iv, e.Start+10*60000
+	var best *candLog
+	rank := func(c *candLog) (int, int64) {
+		held := c.end
+		if held == 0 {
+			held = e.End
+		}
+		switch {
+		case c.firedAt > 0:
+			return 3, 0
+		case c.end == 0 || c.end >= e.End-10*60000:
+			return 2, held - c.t0
+		}
+		return 1, held - c.t0
+	}
+	for _, c := range t.cands[e.Unit] {
+		if c.t0 < from || c.t0 > to {
+			continue
+		}
+		if best == nil {
+			best = c
+			continue
+		}
+		r1, h1 := rank(c)
+		r0, h0 := rank(best)
+		if r1 > r0 || r1 == r0 && h1 > h0 {
+			best = c
+		}
+	}
+	if best == nil {
+		why := map[string]bool{}
+		var big float32
+		for _, g := range t.edges[e.Unit] {
+			if g.ts >= from && g.ts <= to && !g.v {
+				why[g.why] = true
+				if g.why == "band" {
+					big = max(big, g.d)
+				}
+			}
+		}
+		switch {
+		case why["no room"]:
+			return "never opened: no candidate slot free"
+		case why["band"] && big > 300:
+			return "never opened: up-edge over the band (with another load)"
+		case why["band"]:
+			return "never opened: up-edge under the band"
+		case why["small"]:
+			return "never opened: step under the edge threshold (busy home)"
+		}
+		return "never opened: no up-step seen (split over readings, masked, or a gap)"
+	}
+	core := "W"
+	if best.v {
+		core = "var"
+	}
+	r, _ := rank(best)
+	switch r {
+	case 3:
+		return "confirmed after the session ended (" + core + ")"
+	case 1:
+		if best.end < e.PlateauEnd-10*60000 {
+			return "opened, lost on the plateau: " + best.endWhy + " (" + core + ")"
+		}
+		return "opened, held through the plateau, lost in the taper/float: " + best.endWhy + " (" + core + ")" + riseBucket(best, e.PlateauEnd, p)
+	}
+	// held to the session's end: the best it showed, and its state then
+	var last *judgeRec
+	maxT, rAt := float32(-1e9), float32(0)
+	for i := range best.judges {
+		j := &best.judges[i]
+		if j.ts > e.End {
+			break
+		}
+		last = j
+		if j.held >= float32(p.SlowHold.Minutes()) && j.t > maxT {
+			maxT, rAt = j.t, j.r
+		}
+	}
+	if last == nil {
+		return "held, never judged (level not settled) (" + core + ")"
+	}
+	hm := HeldMiss{Unit: e.Unit, Var: best.v, Held: time.Duration(last.held) * time.Minute, MaxT: float64(maxT), RiseAtT: float64(rAt),
+		Noise: float64(last.noise), LevelW: float64(last.levelW), PlateauW: e.PlateauW, FastWhy: last.why}
+	ex.Held = append(ex.Held, hm)
+	maxRise := p.MaxRise
+	if best.v {
+		maxRise = p.VarMaxRise
+	}
+	switch {
+	case last.why == "level":
+		return "held, level out of the band (" + core + ")"
+	case last.held < float32(p.SlowHold.Minutes()):
+		return "held, ended before the rise is judged (" + core + "); fast: " + strings.TrimPrefix(last.why, "fast: ")
+	case maxT < 2:
+		return "held, rise t < 2 (" + core + ")"
+	case maxT < float32(p.RiseT) && float64(rAt) <= maxRise:
+		return fmt.Sprintf("held, rise t 2-%.2f (%s)", p.RiseT, core)
+	case float64(rAt) > maxRise:
+		return "held, rise too steep (" + core + ")"
+	}
+	return "held, other (" + core + ")"
+}
+
+// riseBucket says how far the rise of a candidate got while it was on its
+// plateau (until the taper began).
+func riseBucket(c *candLog, until int64, p detect.PhysicsParams) string {
+	maxT := float32(-1e9)
+	for i := range c.judges {
+		j := &c.judges[i]
+		if j.ts > until {
+			break
+		}
+		if j.held >= float32(p.SlowHold.Minutes()) && j.t > maxT {
+			maxT = j.t
+		}
+	}
+	switch {
+	case maxT < -1e8:
+		return ", held < SlowHold"
+	case maxT < 2:
+		return ", best rise t < 2"
+	}
+	return ", best rise t >= 2"
+}
+
+// WriteExplanation prints the miss reasons and the alerts by path of every
+// interval, summed over the cities.
+func WriteExplanation(w io.Writer, r *Result) {
+	for _, iv := range r.Intervals {
+		misses := map[string]int{}
+		paths := map[string][2]int{}
+		var held []HeldMiss
+		for _, o := range r.Runs[iv] {
+			if o.Explain == nil {
+				continue
+			}
+			for k, v := range o.Explain.Misses {
+				misses[k] += v
+			}
+			for k, v := range o.Explain.Paths {
+				n := paths[k]
+				n[0] += v[0]
+				n[1] += v[1]
+				paths[k] = n
+			}
+			held = append(held, o.Explain.Held...)
+		}
+		fmt.Fprintf(w, "\nMISSED SESSIONS, readings every %s: what happened to the candidate that got furthest\n", fmtInterval(iv))
+		total := 0
+		for _, v := range misses {
+			total += v
+		}
+		keys := slices.Collect(maps.Keys(misses))
+		slices.SortFunc(keys, func(a, b string) int {
+			if misses[a] != misses[b] {
+				return misses[b] - misses[a]
+			}
+			return strings.Compare(a, b)
+		})
+		for _, k := range keys {
+			fmt.Fprintf(w, "%5d  %4.1f%%  %s\n", misses[k], 100*float64(misses[k])/float64(max(total, 1)), k)
+		}
+		fmt.Fprintf(w, "%5d         missed in all\n", total)
+		fmt.Fprintf(w, "\nALERTS BY PATH, readings every %s: true / false alarms (charger-free days)\n", fmtInterval(iv))
+		pk := slices.Sorted(maps.Keys(paths))
+		for _, k := range pk {
+			fmt.Fprintf(w, "%5d / %3d  %s\n", paths[k][0], paths[k][1], k)
+		}
+		if len(held) > 0 {
+			var ts []float64
+			for _, h := range held {
+				ts = append(ts, h.MaxT)
+			}
+			slices.Sort(ts)
+			fmt.Fprintf(w, "held to the end and missed: %d; their best rise t: p25 %.1f, median %.1f, p75 %.1f\n",
+				len(held), ts[len(ts)/4], ts[len(ts)/2], ts[3*len(ts)/4])
+		}
+	}
+}
