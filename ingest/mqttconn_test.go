@@ -2,23 +2,40 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eclipse/paho.mqtt.golang/packets"
 )
 
-// recConn records the writes that reach the socket.
+// recConn records the writes that reach the socket and reads from in.
 type recConn struct {
-	net.Conn // nil: only Write, SetWriteDeadline and Close are used
+	net.Conn // nil: only Read, Write, SetWriteDeadline and Close are used
+	in       io.Reader
 	mu       sync.Mutex
 	writes   [][]byte
 	closed   bool
+	fail     error // returned by Write when set
+}
+
+func (c *recConn) Read(p []byte) (int, error) {
+	if c.in == nil {
+		return 0, io.EOF
+	}
+	return c.in.Read(p)
 }
 
 func (c *recConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.fail != nil {
+		return 0, c.fail
+	}
 	c.writes = append(c.writes, bytes.Clone(p))
 	return len(p), nil
 }
@@ -32,73 +49,138 @@ func (c *recConn) all() (n int, b []byte) {
 	return len(c.writes), bytes.Join(c.writes, nil)
 }
 
-// TestBufConnCoalesces: a burst of PUBACKs (the acks of one group commit)
-// written while the flusher waits reaches the socket in one write, in
-// order; Close writes what is pending. TestWaitWriteDelay checks the wait.
-func TestBufConnCoalesces(t *testing.T) {
-	rc := &recConn{}
-	release := make(chan struct{})
-	waited := make(chan struct{}, 10)
-	c := &bufConn{Conn: rc, kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		// The flusher waits until the test has written the whole burst.
-		wait: func(stop <-chan struct{}) bool {
-			waited <- struct{}{}
-			select {
-			case <-release:
-				return true
-			case <-stop:
-				return false
-			}
-		}}
-	go c.flusher()
-	var want []byte
-	for i := range 500 {
-		ack := []byte{0x40, 0x02, byte(i >> 8), byte(i)} // PUBACK of packet id i
-		want = append(want, ack...)
-		if _, err := c.Write(ack); err != nil {
-			t.Fatal(err)
+func TestAppendPuback(t *testing.T) {
+	for _, tc := range []struct {
+		id   uint16
+		want []byte
+	}{
+		{1, []byte{0x40, 0x02, 0x00, 0x01}},
+		{0x1234, []byte{0x40, 0x02, 0x12, 0x34}},
+		{0xffff, []byte{0x40, 0x02, 0xff, 0xff}},
+	} {
+		if got := appendPuback(nil, tc.id); !bytes.Equal(got, tc.want) {
+			t.Errorf("appendPuback(%#x) = % x, want % x", tc.id, got, tc.want)
 		}
-	}
-	select { // the flusher was kicked by the first write and waits
-	case <-waited:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the flusher did not wait for the burst")
-	}
-	if n, _ := rc.all(); n != 0 {
-		t.Fatalf("%d writes reached the socket before the delay", n)
-	}
-	close(release)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, got := rc.all(); len(got) == len(want) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	n, got := rc.all()
-	if !bytes.Equal(got, want) {
-		t.Fatalf("the socket got %d bytes, want the %d written, in order", len(got), len(want))
-	}
-	if n != 1 {
-		t.Errorf("500 PUBACKs written during the delay took %d writes to the socket, want 1", n)
-	}
-	// What is written just before Close still goes out.
-	c.Write([]byte{0xe0, 0x00}) // DISCONNECT
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, got := rc.all(); !bytes.HasSuffix(got, []byte{0xe0, 0x00}) || !rc.closed {
-		t.Errorf("Close did not write the pending DISCONNECT before closing")
 	}
 }
 
-func TestWaitWriteDelay(t *testing.T) {
-	stop := make(chan struct{})
-	if !waitWriteDelay(stop) {
-		t.Error("the wait reported a close that did not happen")
+// TestAckConnWrites: each write reaches the socket whole and alone (a
+// group of PUBACKs is one write), and a failed write closes the connection
+// so that paho reconnects.
+func TestAckConnWrites(t *testing.T) {
+	rc := &recConn{}
+	c := newAckConn(rc, nil)
+	var group []byte
+	for id := range uint16(500) {
+		group = appendPuback(group, id)
 	}
-	close(stop)
-	if waitWriteDelay(stop) {
-		t.Error("the wait did not notice the close")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Write(group); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	n, got := rc.all()
+	if n != 4 || !bytes.Equal(got, bytes.Repeat(group, 4)) {
+		t.Fatalf("the socket got %d writes of %d bytes, want 4 whole groups of %d", n, len(got), len(group))
+	}
+	rc.fail = errors.New("broken pipe")
+	if _, err := c.Write(group); err == nil {
+		t.Fatal("a failed write reported no error")
+	}
+	if !rc.closed {
+		t.Error("a failed write left the connection open")
+	}
+}
+
+func publishPacket(topic string, qos byte, id uint16, payload []byte) *packets.PublishPacket {
+	p := packets.NewControlPacket(packets.Publish).(*packets.PublishPacket)
+	p.TopicName, p.Qos, p.MessageID, p.Payload = topic, qos, id, payload
+	return p
+}
+
+// taken is a PUBLISH handed to take.
+type taken struct {
+	topic, payload string
+	id             uint16
+	qos            byte
+}
+
+// TestAckConnTakesPublish: on a stream of packets as the broker sends them,
+// take sees every PUBLISH in order, with its topic, packet id, QoS and
+// payload (also one larger than the read buffer); paho reads, byte for
+// byte, every other packet and each PUBLISH take leaves; a stream cut in
+// the middle of a packet is an error, not a clean end.
+func TestAckConnTakesPublish(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), readBuffer+100)
+	stream := []packets.ControlPacket{
+		&packets.ConnackPacket{FixedHeader: packets.FixedHeader{MessageType: packets.Connack}, SessionPresent: true},
+		publishPacket("cw/v1/gw-1/m-1/telemetry", 1, 1, []byte(`{"a":1}`)),
+		publishPacket("$SYS/broker/publish/messages/dropped", 0, 0, []byte("7")),
+		publishPacket("cw/v1/gw-1/m-1/telemetry", 0, 0, nil),
+		&packets.SubackPacket{FixedHeader: packets.FixedHeader{MessageType: packets.Suback}, MessageID: 3, ReturnCodes: []byte{1}},
+		publishPacket("cw/v1/gw-1/m-2/telemetry", 1, 65535, big),
+		publishPacket("cw/v1/gw-1/m-1/telemetry", 2, 9, []byte("q2")),
+		packets.NewControlPacket(packets.Pingresp),
+	}
+	var in bytes.Buffer
+	for _, p := range stream {
+		if err := p.Write(&in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wire := in.Bytes()
+	in.Write(wire[:3]) // a packet cut short
+	var got []taken
+	c := newAckConn(&recConn{in: &in}, func(_ *ackConn, topic, payload []byte, id uint16, qos byte) bool {
+		if qos > 1 || strings.HasPrefix(string(topic), "$") {
+			return false
+		}
+		got = append(got, taken{string(topic), string(payload), id, qos})
+		return true
+	})
+	var paho []string
+	for {
+		p, err := packets.ReadPacket(c)
+		if err != nil {
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("a stream cut in a packet ended with %v, want io.ErrUnexpectedEOF", err)
+			}
+			break
+		}
+		paho = append(paho, p.String())
+	}
+	want := []taken{
+		{"cw/v1/gw-1/m-1/telemetry", `{"a":1}`, 1, 1},
+		{"cw/v1/gw-1/m-1/telemetry", "", 0, 0},
+		{"cw/v1/gw-1/m-2/telemetry", string(big), 65535, 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("take got %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("message %d: take got %.60v, want %.60v", i, got[i], want[i])
+		}
+	}
+	var wantPaho []string
+	for _, i := range []int{0, 2, 4, 6, 7} {
+		wantPaho = append(wantPaho, stream[i].String())
+	}
+	if strings.Join(paho, "\n") != strings.Join(wantPaho, "\n") {
+		t.Errorf("paho read:\n%s\nwant:\n%s", strings.Join(paho, "\n"), strings.Join(wantPaho, "\n"))
+	}
+}
+
+// TestAckConnMalformedLength: a remaining length of five bytes is an error.
+func TestAckConnMalformedLength(t *testing.T) {
+	c := newAckConn(&recConn{in: bytes.NewReader([]byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x01})}, func(*ackConn, []byte, []byte, uint16, byte) bool { return true })
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, errMalformedLength) {
+		t.Errorf("Read = %v, want errMalformedLength", err)
 	}
 }

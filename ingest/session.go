@@ -1,11 +1,15 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,16 +64,23 @@ type BrokerConfig struct {
 
 // ackItem is one received message waiting for its record to be durable.
 type ackItem struct {
-	msg      mqtt.Message
+	msg      mqtt.Message // nil when taken from the connection (takePublish)
+	conn     *ackConn     // the connection it arrived on: its PUBACK goes there or nowhere
+	id       uint16       // packet id
+	qos      byte
 	pos      wal.Pos
-	epoch    uint64
 	received time.Time
 }
 
+// maxPendingAcks bounds the messages handled and not yet acknowledged; at
+// the bound the handler waits for the acker, and paho stops reading.
+const maxPendingAcks = 1 << 16
+
 // session consumes one MQTT session into one durable log. Messages are
-// handled in arrival order on paho's router goroutine (SetOrderMatters), and
-// acknowledged in the same order by the acker once their records are
-// durable [MQTT-4.6.0-2].
+// handled one at a time in arrival order, on the connection's reading
+// goroutine (takePublish; paho's router with SetOrderMatters for the few it
+// leaves to paho), and acknowledged in the same order by the acker once
+// their records are durable [MQTT-4.6.0-2].
 type session struct {
 	name    string
 	filters map[string]byte
@@ -79,13 +90,26 @@ type session struct {
 	metrics *Metrics
 	logger  *slog.Logger
 
-	epoch  atomic.Uint64 // connection number; acks never cross connections
-	acks   chan ackItem
-	mu     sync.Mutex // serialises handling with shutdown
-	closed bool
-	ctx    context.Context
-	client mqtt.Client
-	ready  atomic.Bool
+	// conn is the broker connection most recently dialed. Paho dials a new
+	// connection only after its router has handled every message of the
+	// previous one (stopCommsWorkers waits for it), so for a message paho
+	// hands over it is the connection the message arrived on.
+	conn        atomic.Pointer[ackConn]
+	connections atomic.Uint64 // CONNACKs received, for logs and the reconnect count
+	mu          sync.Mutex    // serialises handling with shutdown
+	closed      bool
+	ctx         context.Context
+	client      mqtt.Client
+	ready       atomic.Bool
+
+	// The hand-off from the handler to the acker: a bounded queue that the
+	// acker takes whole once per group commit. wake is signalled when the
+	// queue becomes non-empty, space when the acker has emptied it.
+	qmu   sync.Mutex
+	queue []ackItem
+	wake  chan struct{}
+	space chan struct{}
+	acks  []byte // the acker's PUBACKs of one group
 
 	// extra handlers for non-contract topics ($SYS).
 	extra map[string]mqtt.MessageHandler
@@ -105,7 +129,7 @@ func newSession(name string, filters []string, bc BrokerConfig, l *wal.Log, p *p
 		f[t] = 1
 	}
 	return &session{name: name, filters: f, broker: bc, log: l, proc: p, metrics: m,
-		logger: logger.With("session", name), acks: make(chan ackItem, 1<<16), extra: map[string]mqtt.MessageHandler{},
+		logger: logger.With("session", name), wake: make(chan struct{}, 1), space: make(chan struct{}, 1), extra: map[string]mqtt.MessageHandler{},
 		received: m.Received.WithLabelValues(name)}
 }
 
@@ -127,10 +151,10 @@ func (s *session) run(ctx context.Context) error {
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(10 * time.Second).
 		SetConnectTimeout(10 * time.Second).
-		SetCustomOpenConnectionFn(dialBuffered).
+		SetCustomOpenConnectionFn(s.dial).
 		SetStore(noStore{}).
 		SetKeepAlive(s.keepAlive()).
-		SetDefaultPublishHandler(s.handle).
+		SetDefaultPublishHandler(s.handleMessage).
 		SetOnConnectHandler(s.onConnect).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			s.ready.Store(false)
@@ -143,15 +167,16 @@ func (s *session) run(ctx context.Context) error {
 	s.client = mqtt.NewClient(opts)
 	s.client.Connect() // with ConnectRetry it keeps trying in the background
 
-	ackDone := make(chan struct{})
+	stop, ackDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ackDone)
-		s.acker(ctx)
+		s.acker(stop)
 	}()
 	<-ctx.Done()
 	s.mu.Lock()
-	s.closed = true
+	s.closed = true // no message is handled after this
 	s.mu.Unlock()
+	close(stop) // the acker's final round acks everything handled
 	<-ackDone
 	s.client.Disconnect(250)
 	s.ready.Store(false)
@@ -166,8 +191,22 @@ func (s *session) keepAlive() time.Duration {
 	return 30 * time.Second
 }
 
+// dial opens a connection for paho and makes it the one acks go to.
+func (s *session) dial(uri *url.URL, opts mqtt.ClientOptions) (net.Conn, error) {
+	take := s.takePublish
+	if s.unsafeAck {
+		take = nil // the negative control acks through paho on receipt
+	}
+	c, err := dialConn(uri, opts, take)
+	if err != nil {
+		return nil, err
+	}
+	s.conn.Store(c)
+	return c, nil
+}
+
 func (s *session) onConnect(c mqtt.Client) {
-	n := s.epoch.Add(1)
+	n := s.connections.Add(1)
 	if n > 1 {
 		s.metrics.Reconnects.WithLabelValues(s.name).Inc()
 	}
@@ -184,22 +223,46 @@ func (s *session) onConnect(c mqtt.Client) {
 	s.metrics.Connected.WithLabelValues(s.name).Set(1)
 }
 
-// handle runs on paho's router goroutine, one message at a time in order.
-func (s *session) handle(_ mqtt.Client, msg mqtt.Message) {
+// takePublish handles a PUBLISH on the connection's reading goroutine,
+// before paho sees it. It leaves to paho the $SYS topics (their handlers
+// are paho's) and QoS 2, which a QoS 1 subscription never receives.
+func (s *session) takePublish(c *ackConn, topic, payload []byte, id uint16, qos byte) bool {
+	if qos > 1 || len(topic) == 0 || topic[0] == '$' {
+		return false
+	}
+	t := string(topic)
+	if !strings.HasPrefix(t, devices.TopicPrefix) {
+		// Adapters (foreign topics) may keep what they are given; the
+		// contract path copies what it keeps.
+		payload = bytes.Clone(payload)
+	}
+	s.handle(t, payload, id, qos, c, nil)
+	return true
+}
+
+// handleMessage is paho's handler, for the messages takePublish leaves to
+// paho (and all of them with unsafeAck).
+func (s *session) handleMessage(_ mqtt.Client, msg mqtt.Message) {
+	s.handle(msg.Topic(), msg.Payload(), msg.MessageID(), msg.Qos(), s.conn.Load(), msg)
+}
+
+// handle stores one message and queues its acknowledgement; one message at
+// a time, in arrival order. msg is paho's message, nil when taken from the
+// connection.
+func (s *session) handle(topic string, payload []byte, id uint16, qos byte, conn *ackConn, msg mqtt.Message) {
 	received := time.Now()
-	epoch := s.epoch.Load()
 	s.received.Inc()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return // not acked: redelivered to the next connection
 	}
-	rec := s.proc.process(msg.Topic(), msg.Payload(), received)
+	rec := s.proc.process(topic, payload, received)
 	var pos wal.Pos
 	for _, r := range rec {
 		p, err := s.appendWait(r)
 		if err != nil {
-			s.logger.Error("cannot store message; not acknowledging it", "topic", msg.Topic(), "err", err)
+			s.logger.Error("cannot store message; not acknowledging it", "topic", topic, "err", err)
 			return
 		}
 		pos = p
@@ -207,14 +270,51 @@ func (s *session) handle(_ mqtt.Client, msg mqtt.Message) {
 	if len(rec) == 0 {
 		pos = 0 // nothing to store (e.g. a duplicate retained status): ack at once after earlier ones
 	}
-	if s.unsafeAck {
+	if s.unsafeAck && msg != nil {
 		msg.Ack()
 		return
 	}
-	select {
-	case s.acks <- ackItem{msg: msg, pos: pos, epoch: epoch, received: received}:
-	case <-s.ctx.Done():
+	s.enqueue(ackItem{msg: msg, conn: conn, id: id, qos: qos, pos: pos, received: received})
+}
+
+// enqueue hands a message to the acker, waiting while maxPendingAcks are
+// pending. If the session stops meanwhile the message is not acked (the
+// broker redelivers it; its record may be in the log twice, which seq
+// accounting counts as a duplicate).
+func (s *session) enqueue(it ackItem) {
+	s.qmu.Lock()
+	for len(s.queue) >= maxPendingAcks {
+		s.qmu.Unlock()
+		select {
+		case <-s.space:
+		case <-s.ctx.Done():
+			return
+		}
+		s.qmu.Lock()
 	}
+	s.queue = append(s.queue, it)
+	first := len(s.queue) == 1
+	s.qmu.Unlock()
+	if first {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
+// takeQueued returns everything queued, in arrival order, leaving the queue empty
+// (batch's array becomes the next queue).
+func (s *session) takeQueued(batch []ackItem) []ackItem {
+	s.qmu.Lock()
+	out := s.queue
+	s.queue = batch[:0]
+	s.qmu.Unlock()
+	select {
+	case s.space <- struct{}{}:
+	default:
+	}
+	return out
 }
 
 // appendWait appends a record, waiting while the log is full. While it
@@ -249,28 +349,19 @@ func (s *session) appendWait(rec []byte) (wal.Pos, error) {
 	}
 }
 
-// acker syncs the log once for all messages appended so far (group
-// commit) and acknowledges them in arrival order.
-func (s *session) acker(ctx context.Context) {
+// acker syncs the log once for all messages handled so far (group commit)
+// and acknowledges them in arrival order. When stop closes, no message is
+// handled any more: it acks what is left and returns.
+func (s *session) acker(stop <-chan struct{}) {
 	var batch []ackItem
 	var lastSync time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		select {
-		case it := <-s.acks:
-			batch = append(batch[:0], it)
-		case <-ctx.Done():
-			// Final round: whatever was handled before shutdown.
-			batch = batch[:0]
-		final:
-			for {
-				select {
-				case it := <-s.acks:
-					batch = append(batch, it)
-				default:
-					break final
-				}
-			}
-			if len(batch) > 0 {
+		case <-s.wake:
+		case <-stop:
+			if batch = s.takeQueued(batch); len(batch) > 0 {
 				s.syncAndAck(batch)
 			}
 			return
@@ -278,25 +369,25 @@ func (s *session) acker(ctx context.Context) {
 		// Group commit: let more messages join this fsync, but no later
 		// than syncEvery after the previous one.
 		if wait := s.syncEvery - time.Since(lastSync); wait > 0 {
+			timer.Reset(wait)
 			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
+			case <-timer.C:
+			case <-stop:
+				timer.Stop()
 			}
 		}
-	drain:
-		for len(batch) < cap(s.acks) {
-			select {
-			case it := <-s.acks:
-				batch = append(batch, it)
-			default:
-				break drain
-			}
+		if batch = s.takeQueued(batch); len(batch) > 0 {
+			s.syncAndAck(batch)
+			lastSync = time.Now()
 		}
-		s.syncAndAck(batch)
-		lastSync = time.Now()
+		clear(batch) // let the messages go
 	}
 }
 
+// syncAndAck makes the batch durable and acknowledges it: the PUBACKs of
+// the messages that arrived on the current connection go out in one write,
+// in arrival order. A message of an earlier connection is never acked: its
+// packet id may be reused on this one, and the broker redelivers it.
 func (s *session) syncAndAck(batch []ackItem) {
 	start := time.Now()
 	durable, err := s.log.Sync()
@@ -305,19 +396,32 @@ func (s *session) syncAndAck(batch []ackItem) {
 		s.logger.Error("fsync of the durable log failed; not acknowledging", "err", err)
 		return
 	}
-	epoch := s.epoch.Load()
+	conn := s.conn.Load()
 	now := time.Now()
+	acks := s.acks[:0]
 	for _, it := range batch {
 		if it.pos > durable {
 			// Cannot happen: Sync covers everything appended before it.
 			panic(fmt.Sprintf("ingest: record at %v not durable after sync to %v", it.pos, durable))
 		}
-		if it.epoch != epoch {
-			// Received on an earlier connection: its packet id may be reused
-			// on this one, so never ack it here. The broker redelivers it.
+		if it.conn != conn {
 			continue
 		}
-		it.msg.Ack()
+		switch {
+		case it.qos == 0: // nothing to acknowledge
+		case it.qos == 1:
+			acks = appendPuback(acks, it.id)
+		case it.msg != nil:
+			// QoS 2 cannot arrive (the subscriptions are QoS 1); if a broker
+			// sends it anyway, paho runs its flow.
+			it.msg.Ack()
+		}
 		s.metrics.AckLatency.Observe(now.Sub(it.received).Seconds())
+	}
+	s.acks = acks
+	if len(acks) > 0 && conn != nil {
+		if _, err := conn.Write(acks); err != nil {
+			s.logger.Warn("could not acknowledge to the broker; it redelivers on the next connection", "err", err)
+		}
 	}
 }

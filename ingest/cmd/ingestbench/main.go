@@ -53,6 +53,8 @@ type options struct {
 	alerting    bool
 	batchPoints int
 	batchWait   time.Duration
+	bin         string
+	profileFor  time.Duration
 }
 
 func run() int {
@@ -64,10 +66,12 @@ func run() int {
 	flag.DurationVar(&o.latencyFor, "latency-for", 30*time.Second, "how long to measure latency at half of peak")
 	flag.StringVar(&o.modes, "modes", "single,batch32", "which runs: single, batch32")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "save 5 s CPU profiles of chargewatch and InfluxDB during each flat-out run to FILE.<mode> and FILE.<mode>.influxd")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "save CPU profiles (-profile-for) of chargewatch and InfluxDB during each flat-out run to FILE.<mode> and FILE.<mode>.influxd")
 	flag.BoolVar(&o.alerting, "alerting", true, "run the alerting engine on the logs as the server does (false: the ingester and InfluxDB writer alone)")
 	flag.IntVar(&o.batchPoints, "batch-points", 5000, "the server's ingest.batch_points")
 	flag.DurationVar(&o.batchWait, "batch-wait", 200*time.Millisecond, "the server's ingest.batch_wait")
+	flag.DurationVar(&o.profileFor, "profile-for", 5*time.Second, "length of the -cpuprofile profiles (they start 1 s into the flat-out run)")
+	flag.StringVar(&o.bin, "bin", "", "run this chargewatch binary instead of building the working tree's (for interleaved A/B runs of two builds)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -102,10 +106,12 @@ func bench(ctx context.Context, o options) error {
 	if !o.keep {
 		defer os.RemoveAll(work)
 	}
-	step("building chargewatch")
-	bin, err := benchutil.BuildChargewatch(work)
-	if err != nil {
-		return err
+	bin := o.bin
+	if bin == "" {
+		step("building chargewatch")
+		if bin, err = benchutil.BuildChargewatch(work); err != nil {
+			return err
+		}
 	}
 	step("starting Mosquitto and InfluxDB")
 	mq, err := testenv.LaunchMosquitto()
@@ -203,8 +209,9 @@ func runMode(ctx context.Context, o options, mode string, batch int, msgs int64,
 	start := time.Now()
 	cfg.Progress = progressLine
 	if o.cpuprofile != "" {
-		go saveProfile(srv.HTTP+"/debug/pprof/profile?seconds=5", o.cpuprofile+"."+mode)
-		go saveProfile(inf.URL+"/debug/pprof/profile?seconds=5", o.cpuprofile+"."+mode+".influxd")
+		secs := max(1, int(o.profileFor.Round(time.Second)/time.Second))
+		go saveProfile(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", srv.HTTP, secs), o.cpuprofile+"."+mode)
+		go saveProfile(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", inf.URL, secs), o.cpuprofile+"."+mode+".influxd")
 	}
 	sum, err := load.Run(ctx, cfg)
 	fmt.Println()
