@@ -103,6 +103,30 @@ type PhysicsParams struct {
 	// the plateau's last reading, not the best seen while it was judged
 	// (a maximum over many looks, biased upward).
 	TaperRiseLast float64
+	// TaperFallT: over 0, a fall after TaperHold is also a taper, without
+	// a rise, when the step's level, regressed over its whole life as the
+	// rise is (stretches between edges, each weighted by its noise), has
+	// declined with a t statistic of at most -TaperFallT, by TaperFallMin
+	// to TaperFallMax of its level per hour, and its relative noise since
+	// its start is at most TaperFallNoise: a charger leaving constant
+	// current declines smoothly, with no edge, over tens of minutes, so
+	// the decline enters the regression reading by reading; a load that
+	// goes off (a lamp, a television) leaves with an edge, and a busy
+	// home's sag is noisy or steep. The memory and var-per-watt vetoes
+	// apply as to the taper after a rise.
+	TaperFallT     float64
+	TaperFallMin   float64
+	TaperFallMax   float64
+	TaperFallNoise float64
+	// TaperWait: over 0, a step held TaperHold that fell under its hold
+	// level (or whose 45-minute minimum did) is followed down while its
+	// power stays at least TaperWait of its level over its reference,
+	// judged only as a taper on each reading: its decline may yet show.
+	TaperWait float64
+	// TaperFallLocal: over 0, the decline may also be read on the
+	// current stretch alone (since the last edge), with its own t and
+	// without the lack-of-fit test: the taper's curve.
+	TaperFallLocal float64
 	// SplitMin: over 0, an open step that a down-edge takes under its hold
 	// level (its reference already at the floor) keeps what is left of it,
 	// when that is at least SplitMin times step_min_w and the edge at
@@ -171,7 +195,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, SplitMin: 0, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 0, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 	}
@@ -394,10 +418,13 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 			}
 			under := p-c.ref < float32(s.p.Hold)*c.lvl
 			if under && (c.fl&fBelow != 0 || s.iv >= 240) {
-				if s.tapered(ts, c) {
-					if f := s.fire(ts, i, pathTaper); ch == ChargeNone {
+				if path := s.tapered(cfg, ts, c); path != 0 {
+					if f := s.fire(ts, i, path); ch == ChargeNone {
 						ch = f
 					}
+					continue
+				}
+				if s.following(ts, c, p) {
 					continue
 				}
 				s.forget(ts, i, "fell")
@@ -809,23 +836,75 @@ func (s *physCore) notChargerPF(c *cand) bool {
 		s.p.FastRatioMax > 0 && q > float32(s.p.FastRatioMax)
 }
 
-// tapered reports whether a step that held TaperHold has fallen under
-// its hold level gradually, over TaperMin at least since its last reading
-// on the plateau, with no down-edge that matched it: a charger's taper, not
-// a load switched off.
-func (s *physCore) tapered(ts int64, c *cand) bool {
+// tapered returns the path by which a step that held TaperHold and has
+// fallen under its hold level gradually (over TaperMin at least since its
+// last reading on the plateau, with no down-edge that matched it: a
+// charger's taper, not a load switched off) is confirmed, or 0: pathTaper
+// when its plateau rose as a charger's does, pathTaperFall when its level
+// declined smoothly (declined). Neither for a level out of the band, nor
+// when the memory or the var per watt says it is no charger.
+func (s *physCore) tapered(cfg *ChargingConfig, ts int64, c *cand) uint8 {
 	pp := s.p
 	if pp.TaperHold <= 0 || c.low == 0 || ts-c.t0 < ms(pp.TaperHold) {
-		return false
+		return 0
+	}
+	if lvl := float64(c.lvl); lvl < cfg.StepMinW || lvl > cfg.StepMaxW*1.05 {
+		// no charger's level (judge never confirms it either)
+		return 0
 	}
 	if ts-(c.t0+int64(c.low-1)*1000) < ms(pp.TaperMin) {
+		return 0
+	}
+	if pp.TaperNoise > 0 && s.noise(c) > pp.TaperNoise || s.notCharger(c.lvl) || s.notChargerPF(c) ||
+		s.peer != nil && s.peer.notCharger(c.ws) {
+		return 0
+	}
+	switch {
+	case float64(c.tb) >= pp.TaperRiseT:
+		// a charger's plateau rose before its taper
+		return pathTaper
+	case s.declined(c):
+		return pathTaperFall
+	}
+	return 0
+}
+
+// following reports whether a step that held TaperHold and is now under
+// its hold level is still followed down (PhysicsParams.TaperWait): while
+// its power is at least TaperWait of its level over its reference, the
+// decline of a taper may yet show.
+func (s *physCore) following(ts int64, c *cand, p float32) bool {
+	pp := s.p
+	return pp.TaperWait > 0 && ts-c.t0 >= ms(pp.TaperHold) && p-c.ref >= float32(pp.TaperWait)*c.lvl
+}
+
+// declined reports whether a step's level has declined smoothly, as a
+// charger's does in its taper (PhysicsParams.TaperFallT).
+func (s *physCore) declined(c *cand) bool {
+	pp := s.p
+	if pp.TaperFallT <= 0 {
 		return false
 	}
-	if float64(c.tb) < pp.TaperRiseT || pp.TaperNoise > 0 && s.noise(c) > pp.TaperNoise || s.notCharger(c.lvl) || s.notChargerPF(c) {
-		// a charger's plateau rose before its taper, and was steady
+	if s.noise(c) > pp.TaperFallNoise {
 		return false
 	}
-	return s.peer == nil || !s.peer.notCharger(c.ws)
+	r, t := s.rise(c)
+	if t <= -pp.TaperFallT && r <= -pp.TaperFallMin && r >= -pp.TaperFallMax {
+		return true
+	}
+	if pp.TaperFallLocal <= 0 || c.t0 > s.seg0 || s.sn < 4 || c.size() <= 0 {
+		return false
+	}
+	sxx := s.stt - s.st*s.st/s.sn
+	sxy := s.stp - s.st*s.sp/s.sn
+	syy := s.spp - s.sp*s.sp/s.sn
+	if sxx <= 0 {
+		return false
+	}
+	v := math.Max((syy-sxy*sxy/sxx)/(s.sn-2), 0.25)
+	b := sxy / sxx
+	tl := b * math.Sqrt(sxx/v) / math.Sqrt(max(1, 60/float64(s.iv)))
+	return tl <= -pp.TaperFallT*pp.TaperFallLocal && b/float64(c.size()) <= -pp.TaperFallMin
 }
 
 // judge confirms a candidate as a charge, or forgets it.
@@ -851,8 +930,11 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		// the power has not stayed up for the whole window: the step
 		// went away unseen (its end hidden in a busy moment), or it is
 		// a charger's taper
-		if s.tapered(ts, c) {
-			return s.fire(ts, i, pathTaper)
+		if path := s.tapered(cfg, ts, c); path != 0 {
+			return s.fire(ts, i, path)
+		}
+		if s.following(ts, c, s.prev) {
+			return ChargeNone
 		}
 		s.forget(ts, i, "not persistent")
 		return ChargeNone
@@ -971,11 +1053,12 @@ const (
 	pathQuiet
 	pathKnownHeld
 	pathTaper
+	pathTaperFall
 )
 
-var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper"}
+var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper", "taper, declined"}
 
-var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9}
+var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9, 0.9}
 
 func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	c := &s.c[i]
@@ -1218,7 +1301,7 @@ func (s *physCharging) Session() ChargeSession {
 		Confidence: math.Round(conf*100) / 100, Path: path}
 }
 
-var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)"}
+var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)"}
 
 // physVersion is the version of the checkpoint encoding: 3 keeps each
 // candidate's rise t for the taper where 2 kept a noise no decision used; 2 has the

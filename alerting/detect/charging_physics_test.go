@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -661,20 +662,23 @@ func TestPhysicsSplit(t *testing.T) {
 func TestPhysicsTaperNeedsRise(t *testing.T) {
 	p := DefaultPhysicsParams()
 	p.TaperHold, p.TaperRiseT = 90*time.Minute, 2
+	cfg := Defaults(devices.KindMeter).Charging
 	s := physCore{p: &p}
 	ts := int64(3 * 3600 * 1000)
 	for _, c := range []struct {
 		tb    float32
 		lowS  int32 // last reading on the plateau, s after the start
+		lvl   float32
 		taper bool
 	}{
-		{2.5, 2*3600 + 1, true},
-		{1.5, 2*3600 + 1, false},        // no rise seen
-		{2.5, 3*3600 - 3*60 + 1, false}, // fell within three minutes: switched off
+		{2.5, 2*3600 + 1, 130, true},
+		{1.5, 2*3600 + 1, 130, false},        // no rise seen
+		{2.5, 3*3600 - 3*60 + 1, 130, false}, // fell within three minutes: switched off
+		{2.5, 2*3600 + 1, 725, false},        // no charger's level (an air conditioner)
 	} {
-		cd := cand{t0: 0, low: c.lowS, lvl: 130, step: 130, tb: c.tb, st: cOpen}
-		if got := s.tapered(ts, &cd); got != c.taper {
-			t.Errorf("tb %g, plateau until %ds: tapered %v, want %v", c.tb, c.lowS, got, c.taper)
+		cd := cand{t0: 0, low: c.lowS, lvl: c.lvl, step: c.lvl, tb: c.tb, st: cOpen}
+		if got := s.tapered(&cfg, ts, &cd) == pathTaper; got != c.taper {
+			t.Errorf("tb %g, plateau until %ds, level %g W: tapered %v, want %v", c.tb, c.lowS, c.lvl, got, c.taper)
 		}
 	}
 }
@@ -757,5 +761,170 @@ func TestPhysicsCheckpointV2(t *testing.T) {
 		if old.pc.c[i] != c {
 			t.Errorf("candidate %d: %+v, want %+v", i, old.pc.c[i], c)
 		}
+	}
+}
+
+// TestPhysicsDeclined: the decline a taper without a rise needs
+// (TaperFallT): on the step's pooled regression, or with TaperFallLocal on
+// the current stretch alone, whose curve the lack-of-fit test leaves out of
+// the pooled one; not when the step is noisy, not when it is flat, not
+// when it falls faster than TaperFallMax allows.
+func TestPhysicsDeclined(t *testing.T) {
+	flat := func(m float64) float64 { return 100 }
+	linear := func(m float64) float64 { return 100 - 30*m/60 } // 30 %/h
+	steep := func(m float64) float64 { return 100 - 200*m/60 } // 200 %/h
+	// flat since the last edge, then a taper's start
+	curve := func(m float64) float64 {
+		if m < 20 {
+			return 100
+		}
+		return 100 * math.Exp(-(m-20)/40)
+	}
+	for _, c := range []struct {
+		name  string
+		w     func(float64) float64
+		rip   float64
+		min   int
+		local float64
+		want  bool
+	}{
+		{"flat", flat, 0.004, 120, 1, false},
+		{"a linear decline", linear, 0.004, 120, 0, true},
+		{"a noisy decline", linear, 0.3, 120, 1, false},
+		{"too steep", steep, 0.004, 30, 0, false},
+		{"a curve, pooled only", curve, 0.004, 45, 0, false},
+		{"a curve, with the stretch's own", curve, 0.004, 45, 1, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := DefaultPhysicsParams()
+			p.TaperFallLocal = c.local
+			s := physCore{p: &p, iv: 60, na: 0.3}
+			s.c[0] = cand{t0: 0, lvl: 100, step: 100, st: cOpen}
+			prev := float32(140)
+			for m := 1; m <= c.min; m++ {
+				ts := int64(m) * 60000
+				pw := float32(40 + c.w(float64(m))*(1+c.rip*ripple(float64(m), 7)))
+				s.quiet(ts, pw, pw-prev)
+				prev = pw
+			}
+			if got := s.declined(&s.c[0]); got != c.want {
+				r, tt := s.rise(&s.c[0])
+				t.Errorf("declined %v, want %v (rise %.3f/h, t %.1f, noise %.4f)", got, c.want, r, tt, s.noise(&s.c[0]))
+			}
+		})
+	}
+}
+
+// TestPhysicsTaperDeclined: a charge whose plateau does not rise, in a home
+// where it cannot be confirmed on the plateau, is confirmed as a taper
+// ("taper, declined") while it declines, before its float ends; not with
+// TaperFallT off, and a steady lamp switched off after as long is not.
+func TestPhysicsTaperDeclined(t *testing.T) {
+	flatCharge := func(t float64) float64 {
+		h := (t - hr) / 3600
+		switch {
+		case h < 0 || h >= 6:
+			return 0
+		case h < 3:
+			return 130 * (1 + 0.004*ripple(t, 2))
+		}
+		return 4 + 126*2/(1+math.Exp((h-3)*60/40))*(1+0.004*ripple(t, 3))
+	}
+	for _, c := range []struct {
+		name  string
+		w     func(float64) float64
+		fallT float64
+		fire  bool
+	}{
+		{"a flat charge's taper", sumW(base(40), flatCharge), 10, true},
+		{"the same without the decline path", sumW(base(40), flatCharge), 0, false},
+		{"a lamp switched off", sumW(base(40), box(hr, 4*hr, 130, 0.004)), 10, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := DefaultPhysicsParams()
+			// nothing on the plateau: no fast confirmation, no memory
+			p.FastNoise, p.FastNoiseW, p.KnownHold = 1e-9, 0, 0
+			p.TaperFallT = c.fallT
+			sigs, evs := traceRun(t, p, 60, 8*hr, c.w)
+			fired := slices.Contains(evs, "fire taper, declined")
+			if fired != c.fire {
+				t.Fatalf("fired as a declined taper %v, want %v (%q)", fired, c.fire, sigs)
+			}
+			if c.fire {
+				if len(sigs) == 0 || !strings.Contains(sigs[0], "fire since 1h0m0s") {
+					t.Fatalf("signals %q", sigs)
+				}
+				// fired in the taper (it starts at 4 h), before the float ends (7 h)
+				at, err := time.ParseDuration(strings.Fields(sigs[0])[0])
+				if err != nil || at < 4*time.Hour || at >= 7*time.Hour {
+					t.Errorf("fired at %v (%v)", at, err)
+				}
+			} else if slices.ContainsFunc(sigs, func(s string) bool { return strings.Contains(s, "fire") }) {
+				t.Errorf("signals %q", sigs)
+			}
+		})
+	}
+}
+
+// TestPhysicsFollowing: a step that held TaperHold and fell under its hold
+// level is followed down while it stays at least TaperWait of its level
+// over its reference (TaperWait 0: dropped at once).
+func TestPhysicsFollowing(t *testing.T) {
+	for _, c := range []struct {
+		wait float64
+		held time.Duration
+		over float32 // power over the reference, W, on a 100 W step
+		want bool
+	}{
+		{0.5, 2 * time.Hour, 60, true},
+		{0.5, 2 * time.Hour, 50, true},
+		{0.5, 2 * time.Hour, 45, false},
+		{0.5, time.Hour, 60, false}, // not held TaperHold
+		{0, 2 * time.Hour, 60, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.TaperWait = c.wait
+		s := physCore{p: &p}
+		cd := cand{t0: 0, ref: 40, lvl: 100, step: 100, st: cOpen}
+		if got := s.following(c.held.Milliseconds(), &cd, 40+c.over); got != c.want {
+			t.Errorf("TaperWait %g, held %v, %g W over: %v, want %v", c.wait, c.held, c.over, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsTaperDeclinedCheckpoint: a session confirmed by the new path
+// (index 8) is checkpointed and restored with its path.
+func TestPhysicsTaperDeclinedCheckpoint(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	p := DefaultPhysicsParams()
+	p.FastNoise, p.FastNoiseW, p.KnownHold = 1e-9, 0, 0
+	w := sumW(base(40), func(t float64) float64 {
+		h := (t - hr) / 3600
+		switch {
+		case h < 0 || h >= 6:
+			return 0
+		case h < 3:
+			return 130 * (1 + 0.004*ripple(t, 2))
+		}
+		return 4 + 126*2/(1+math.Exp((h-3)*60/40))*(1+0.004*ripple(t, 3))
+	})
+	ch := NewPhysicsModel(p).New()
+	fired := false
+	for s := 0.0; s < 6*hr && !fired; s += 60 {
+		fired = ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeStarted
+	}
+	if !fired || ch.Session().Path != "taper, declined" {
+		t.Fatalf("fired %v, session %+v", fired, ch.Session())
+	}
+	b, err := ch.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back physCharging
+	if err := back.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Session(); got != ch.Session() {
+		t.Errorf("restored session %+v, want %+v", got, ch.Session())
 	}
 }

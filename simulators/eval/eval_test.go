@@ -23,12 +23,16 @@ type pin struct {
 // regressionPins are the figures of the Regression set (two cities, 30
 // units, 3 scored days each) per reading interval and case.
 var regressionPins = map[time.Duration]map[Cases]pin{
+	// Issue #7's fourth round raised every pin it improved (the taper
+	// that declined, TaperFallT, and following a fall down, TaperWait):
+	// 1 min all 16 → 21, look-alikes 8 → 13, two bikes 2 → 3, kW 9 → 12;
+	// 5 min all 10 → 16, look-alikes 4 → 9, two bikes 0 → 1, kW 5 → 10.
 	time.Minute: {
-		0:             {38, 16, 0},
-		CaseLookAlike: {24, 8, 0},
-		CaseTwoBikes:  {6, 2, 0},
+		0:             {38, 21, 0},
+		CaseLookAlike: {24, 13, 0},
+		CaseTwoBikes:  {6, 3, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 9, 0},
+		CaseKW:        {28, 12, 0},
 	},
 	// At 5 min the pins of e39e93b (all 5, look-alikes 1, kW 1, lowered
 	// there from 6, 2 and 2 by the short-stretch variance floor) are back
@@ -36,11 +40,11 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// (RiseVarShrink) and the fast path waits for four readings quiet
 	// beyond chance (FastZ) instead of six.
 	5 * time.Minute: {
-		0:             {38, 10, 0},
-		CaseLookAlike: {24, 4, 0},
-		CaseTwoBikes:  {6, 0, 0},
+		0:             {38, 16, 0},
+		CaseLookAlike: {24, 9, 0},
+		CaseTwoBikes:  {6, 1, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 5, 0},
+		CaseKW:        {28, 10, 0},
 	},
 }
 
