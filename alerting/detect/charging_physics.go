@@ -144,6 +144,15 @@ type PhysicsParams struct {
 	CyclerHold float64
 	// MemTol: steps within this relative size are the same load.
 	MemTol float64
+	// FastNewHold, FastNewNoise: a step the unit's memory does not know
+	// is confirmed fast only once it has held FastNewHold (0: no wait): it
+	// is marked when it passes the fast test (fFast), and confirmed then
+	// if the memory still does not know it and its noise since its start
+	// is at most FastNewNoise times the fast limit (0: not checked). A
+	// compressor cycle (10-25 min) that came on with a lamp, its start-up
+	// peak hidden under the lamp's step, has ended by then.
+	FastNewHold  time.Duration
+	FastNewNoise float64
 
 	// The non-active power sqrt(S²-P²), when the readings carry a power
 	// factor (or current and voltage): a second detector, the same as the
@@ -195,7 +204,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 0, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 0, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 	}
@@ -204,7 +213,7 @@ func DefaultPhysicsParams() PhysicsParams {
 // ChargingTrace is the detector's view of a step at a decision.
 type ChargingTrace struct {
 	TS     int64  // the reading that caused it
-	Event  string // open, drop, fire, end; edge (an up-change not followed); judge (judged, not confirmed: Reason says why not fast)
+	Event  string // open, drop, fire, end; edge (an up-change not followed); judge (judged, not confirmed: Reason says why not fast); learn (the unit's memory told what a step that ended was)
 	Reason string
 	Start  int64   // the step's first reading
 	StepW  float64 // the step at its first reading
@@ -246,6 +255,7 @@ const (
 	fClean uint8 = 1 << iota // no edge while it settled: its overshoot is known
 	fBelow                   // the last reading was under the hold level
 	fNA                      // active core: wb holds the non-active power before the step
+	fFast                    // passed the fast confirmation as an unknown step before FastNewHold
 )
 
 // cand is a step into the charger band. 64 bytes.
@@ -956,6 +966,10 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	// why the fast paths did not confirm it (for Trace only)
 	why := "fast: held too short"
 	switch {
+	case c.fl&fFast != 0 && held >= ms(pp.FastNewHold) && s.known(c.lvl) < 0 &&
+		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim):
+		// it passed the fast test and has outlasted a compressor's cycle
+		return s.fire(ts, i, pathFast)
 	case held < fastHold || int(c.n) < quietN:
 	case noise > fastLim:
 		why = "fast: noisy"
@@ -977,6 +991,9 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: peer memory"
 		case s.nv && noise > pp.VarNewFast && (k < 0 || s.mem[k].charger < s.mem[k].other):
 			why = "fast: var, unknown"
+		case k < 0 && held < ms(pp.FastNewHold):
+			c.fl |= fFast
+			why = "fast: new, held too short"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other:
@@ -1100,6 +1117,15 @@ func (s *physCore) verdict(c *cand, tapered bool, run float32) int {
 	return 0
 }
 
+// learnWhy is the reason of a "learn" trace event: what the memory was
+// told of a step that ended, and why it ended.
+func learnWhy(charger bool, how, why string) string {
+	if charger {
+		return "charger, " + how + why
+	}
+	return "not a charger, " + how + why
+}
+
 // forget drops a candidate, remembering it when it was a quiet load.
 func (s *physCore) forget(ts int64, i int, why string) {
 	c := &s.c[i]
@@ -1107,6 +1133,9 @@ func (s *physCore) forget(ts int64, i int, why string) {
 	if run >= 5 && c.nz > 0 && c.nz <= 0.03 && c.lvl > 0 {
 		if k := s.verdict(c, false, run); k != 0 {
 			s.remember(c.lvl, run, k > 0)
+			if s.p.Trace != nil {
+				s.trace(ts, "learn", learnWhy(k > 0, "dropped: ", why), i)
+			}
 		}
 	}
 	s.trace(ts, "drop", why, i)
@@ -1128,6 +1157,9 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 	run := float32(ts-c.t0) / 60000
 	if k := s.verdict(c, tapered, run); k != 0 {
 		s.remember(c.lvl, run, k > 0)
+		if s.p.Trace != nil {
+			s.trace(ts, "learn", learnWhy(k > 0, "charge ended: ", why), i)
+		}
 	}
 	s.trace(ts, "end", why, i)
 	c.st = cFree

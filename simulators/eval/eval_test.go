@@ -27,12 +27,24 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// that declined, TaperFallT, and following a fall down, TaperWait):
 	// 1 min all 16 → 21, look-alikes 8 → 13, two bikes 2 → 3, kW 9 → 12;
 	// 5 min all 10 → 16, look-alikes 4 → 9, two bikes 0 → 1, kW 5 → 10.
+	// The fifth round lowered three 1-min pins by two (all 21 → 19,
+	// look-alikes 13 → 11, kW 12 → 10), for the wait of an unknown step's
+	// fast confirmation (FastNewHold 20 min with its noise still in the
+	// limit then, FastNewNoise 1), which took the tuning set's 1-min false
+	// alarms from 9 to 4 for 2 sessions of 953: the two sessions lost here
+	// are both kW-load and look-alike ones: one (4243, b0003-101, 178 W)
+	// was quiet at 12 minutes and no longer at 20 and nothing confirmed it
+	// later; the other (4242, b0003-301), noisy from its start, was
+	// confirmed without the wait by the var detector's memory of a charger
+	// ("known charger (var)" at 20 min), which the run with the wait did
+	// not hold at that time (what the memory learns follows what was
+	// confirmed before).
 	time.Minute: {
-		0:             {38, 21, 0},
-		CaseLookAlike: {24, 13, 0},
+		0:             {38, 19, 0},
+		CaseLookAlike: {24, 11, 0},
 		CaseTwoBikes:  {6, 3, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 12, 0},
+		CaseKW:        {28, 10, 0},
 	},
 	// At 5 min the pins of e39e93b (all 5, look-alikes 1, kW 1, lowered
 	// there from 6, 2 and 2 by the short-stretch variance floor) are back
