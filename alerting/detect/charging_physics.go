@@ -132,6 +132,13 @@ type PhysicsParams struct {
 	// when that is at least SplitMin times step_min_w and the edge at
 	// least a fifth of the step: two loads started in one reading.
 	SplitMin float64
+	// SplitVeto: what a step kept by SplitMin (fSplit) may not do, a sum
+	// of: 1 be confirmed by the known-charger-held path (its size is what
+	// is left of two loads, a poor match for the memory); 2 teach the
+	// memory when it ends; 4 be confirmed by a fast path (fast, known
+	// charger, outlasted a cycler); 8 by a taper; 16 by its rise. The
+	// flag is kept in the checkpoint's candidate flags (no layout change).
+	SplitVeto float64
 	// EvictOutOfBand: over 0, when a step comes with no candidate slot
 	// free, one whose settled level is out of the band (it cannot be
 	// confirmed) is forgotten first.
@@ -153,6 +160,10 @@ type PhysicsParams struct {
 	// peak hidden under the lamp's step, has ended by then.
 	FastNewHold  time.Duration
 	FastNewNoise float64
+	// FastNewReadings: the wait FastNewHold is at least this many
+	// readings (at 5-min readings the fast test itself takes 20 minutes,
+	// and the wait added nothing).
+	FastNewReadings float64
 
 	// The non-active power sqrt(S²-P²), when the readings carry a power
 	// factor (or current and voltage): a second detector, the same as the
@@ -204,7 +215,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 0, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 1, SplitVeto: 7, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 	}
@@ -256,6 +267,7 @@ const (
 	fBelow                   // the last reading was under the hold level
 	fNA                      // active core: wb holds the non-active power before the step
 	fFast                    // passed the fast confirmation as an unknown step before FastNewHold
+	fSplit                   // what was left of a step a down-edge split (SplitMin)
 )
 
 // cand is a step into the charger band. 64 bytes.
@@ -662,6 +674,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 				// and a fridge in one reading): the one that went off was
 				// -d, the rest stays
 				c.step = max(l, c.step+d)
+				c.fl |= fSplit
 				if c.lvl > 0 {
 					c.lvl = l
 				}
@@ -855,7 +868,7 @@ func (s *physCore) notChargerPF(c *cand) bool {
 // when the memory or the var per watt says it is no charger.
 func (s *physCore) tapered(cfg *ChargingConfig, ts int64, c *cand) uint8 {
 	pp := s.p
-	if pp.TaperHold <= 0 || c.low == 0 || ts-c.t0 < ms(pp.TaperHold) {
+	if pp.TaperHold <= 0 || c.low == 0 || ts-c.t0 < ms(pp.TaperHold) || s.splitVetoed(c, 8) {
 		return 0
 	}
 	if lvl := float64(c.lvl); lvl < cfg.StepMinW || lvl > cfg.StepMaxW*1.05 {
@@ -963,10 +976,16 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		quietN = pp.FastReadings // few readings: the noise needs them all
 	}
 	fastLim := max(fastNoise, pp.FastNoiseW/lvl)
+	fastNew := ms(pp.FastNewHold)
+	if pp.FastNewHold > 0 {
+		fastNew = max(fastNew, int64(pp.FastNewReadings*float64(s.iv)*1000))
+	}
 	// why the fast paths did not confirm it (for Trace only)
 	why := "fast: held too short"
 	switch {
-	case c.fl&fFast != 0 && held >= ms(pp.FastNewHold) && s.known(c.lvl) < 0 &&
+	case s.splitVetoed(c, 4):
+		why = "fast: split"
+	case c.fl&fFast != 0 && held >= fastNew && s.known(c.lvl) < 0 &&
 		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim):
 		// it passed the fast test and has outlasted a compressor's cycle
 		return s.fire(ts, i, pathFast)
@@ -991,7 +1010,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: peer memory"
 		case s.nv && noise > pp.VarNewFast && (k < 0 || s.mem[k].charger < s.mem[k].other):
 			why = "fast: var, unknown"
-		case k < 0 && held < ms(pp.FastNewHold):
+		case k < 0 && held < fastNew:
 			c.fl |= fFast
 			why = "fast: new, held too short"
 		case k < 0:
@@ -1004,7 +1023,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: memory"
 		}
 	}
-	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise {
+	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise && !s.splitVetoed(c, 1) {
 		if k := s.known(c.lvl); k >= 0 && s.mem[k].charger >= 2 && s.mem[k].other == 0 &&
 			(s.peer == nil || !s.peer.notCharger(c.ws)) && !s.notChargerPF(c) {
 			return s.fire(ts, i, pathKnownHeld)
@@ -1013,7 +1032,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	if held >= ms(pp.SlowHold) {
 		r, t := s.rise(c)
 		inRange := r >= pp.MinRise && r <= maxRise
-		if inRange && t >= pp.RiseT {
+		if inRange && t >= pp.RiseT && !s.splitVetoed(c, 16) {
 			return s.fire(ts, i, pathRise)
 		}
 		switch {
@@ -1126,11 +1145,17 @@ func learnWhy(charger bool, how, why string) string {
 	return "not a charger, " + how + why
 }
 
+// splitVetoed reports whether c was split (fSplit) and SplitVeto has the
+// bit v (1, 2, 4, 8 or 16).
+func (s *physCore) splitVetoed(c *cand, v int) bool {
+	return c.fl&fSplit != 0 && int(s.p.SplitVeto)&v != 0
+}
+
 // forget drops a candidate, remembering it when it was a quiet load.
 func (s *physCore) forget(ts int64, i int, why string) {
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
-	if run >= 5 && c.nz > 0 && c.nz <= 0.03 && c.lvl > 0 {
+	if run >= 5 && c.nz > 0 && c.nz <= 0.03 && c.lvl > 0 && !s.splitVetoed(c, 2) {
 		if k := s.verdict(c, false, run); k != 0 {
 			s.remember(c.lvl, run, k > 0)
 			if s.p.Trace != nil {
@@ -1155,7 +1180,7 @@ func (s *physCore) gone(ts int64, i int) ChargeChange {
 func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeChange {
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
-	if k := s.verdict(c, tapered, run); k != 0 {
+	if k := s.verdict(c, tapered, run); k != 0 && !s.splitVetoed(c, 2) {
 		s.remember(c.lvl, run, k > 0)
 		if s.p.Trace != nil {
 			s.trace(ts, "learn", learnWhy(k > 0, "charge ended: ", why), i)

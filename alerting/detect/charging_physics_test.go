@@ -126,9 +126,9 @@ func TestPhysicsFeatures(t *testing.T) {
 		{"a noisier base: over the fast limit for this step, its rise confirms it", 60,
 			sumW(base(150), charge(2*hr, 3, 30, 7, 110)),
 			[]string{"3h2m0s fire since 2h0m0s", "6h47m0s clear since 2h0m0s"}},
-		{"at 5-min readings it fires after four readings quiet beyond chance", 300,
+		{"at 5-min readings it passes the fast test after four readings quiet beyond chance, and fires after eight (FastNewReadings)", 300,
 			sumW(base(40), charge(2*hr, 3, 30, 7, 110)),
-			[]string{"2h20m0s fire since 2h0m0s", "6h30m0s clear since 2h0m0s"}},
+			[]string{"2h40m0s fire since 2h0m0s", "6h30m0s clear since 2h0m0s"}},
 		{"a partial charge, unplugged on its plateau, clears at once", 60,
 			sumW(base(40), charge(2*hr, 3, 30, 3, 150)),
 			[]string{"2h20m0s fire since 2h0m0s", "5h0m0s clear since 2h0m0s"}},
@@ -550,8 +550,8 @@ func TestPhysicsLampAtFiveMinutes(t *testing.T) {
 		t.Errorf("lamp at 5 min: %q", got)
 	}
 	p := DefaultPhysicsParams()
-	p.FastZ = 0
-	if got, want := physRun(t, p, 300, 8*hr, lamp), []string{"1h20m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}; !slices.Equal(got, want) {
+	p.FastZ = 0 // and confirmed at 40 min, eight readings (FastNewReadings)
+	if got, want := physRun(t, p, 300, 8*hr, lamp), []string{"1h40m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}; !slices.Equal(got, want) {
 		t.Errorf("without the bound: got %q, want %q", got, want)
 	}
 	if b0, b4, b40 := noiseBound(10, 0), noiseBound(4, 1), noiseBound(40, 1); b0 != 1 || b4 <= b40 || b40 <= 1 || b4 > 3 {
@@ -653,6 +653,63 @@ func TestPhysicsSplit(t *testing.T) {
 		}
 		if got := len(sigs) > 0; got != c.ok {
 			t.Errorf("SplitMin %g: signals %q", c.split, sigs)
+		}
+	}
+}
+
+// TestPhysicsSplitVeto: what a step kept by SplitMin may not do
+// (SplitVeto, round 6): with 4 it is not confirmed fast (at 40 min, eight
+// readings; here the rise confirms it later), with 2 it teaches the memory
+// nothing when it ends.
+func TestPhysicsSplitVeto(t *testing.T) {
+	// the charge and a fridge start in one 5-min reading (as TestPhysicsSplit)
+	w := sumW(base(40), charge(hr+30, 4, 30, 7, 130), box(hr+60, hr+60+20*60, 120, 0.005))
+	for _, c := range []struct {
+		veto  float64
+		fire  string // the path that confirmed it
+		at    string // its first signal
+		learn bool
+	}{
+		{0, "fire fast", "1h45m0s fire since 1h5m0s", true},
+		{1, "fire fast", "1h45m0s fire since 1h5m0s", true},
+		{2, "fire fast", "1h45m0s fire since 1h5m0s", false},
+		{4, "fire rise", "2h0m0s fire since 1h5m0s", true},
+		{7, "fire rise", "2h0m0s fire since 1h5m0s", false},
+	} {
+		p := DefaultPhysicsParams()
+		p.SplitMin, p.SplitVeto = 0.8, c.veto
+		sigs, evs := traceRun(t, p, 300, 12*hr, w)
+		if !slices.Contains(evs, c.fire) || len(sigs) == 0 || sigs[0] != c.at {
+			t.Errorf("SplitVeto %g: want %q at %q, got signals %q", c.veto, c.fire, c.at, sigs)
+		}
+		learnt := slices.Contains(evs, "learn charger, charge ended: float")
+		if learnt != c.learn {
+			t.Errorf("SplitVeto %g: learnt %v, want %v", c.veto, learnt, c.learn)
+		}
+	}
+}
+
+// TestPhysicsSplitVetoed: the veto bits apply to split steps only.
+func TestPhysicsSplitVetoed(t *testing.T) {
+	for _, c := range []struct {
+		veto float64
+		fl   uint8
+		bit  int
+		want bool
+	}{
+		{7, fSplit, 1, true},
+		{7, fSplit, 4, true},
+		{7, fSplit, 8, false},
+		{5, fSplit, 2, false},
+		{7, fClean, 1, false},
+		{0, fSplit, 1, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.SplitVeto = c.veto
+		s := physCore{p: &p}
+		cd := cand{fl: c.fl}
+		if got := s.splitVetoed(&cd, c.bit); got != c.want {
+			t.Errorf("SplitVeto %g, flags %b, bit %d: %v, want %v", c.veto, c.fl, c.bit, got, c.want)
 		}
 	}
 }
@@ -815,21 +872,25 @@ func TestPhysicsDeclined(t *testing.T) {
 	}
 }
 
+// flatCharge is a 130 W charge from 1 h whose plateau does not rise (3 h),
+// then a logistic taper to a 4 W float that ends at 7 h: the charge of the
+// declined-taper tests.
+func flatCharge(t float64) float64 {
+	h := (t - hr) / 3600
+	switch {
+	case h < 0 || h >= 6:
+		return 0
+	case h < 3:
+		return 130 * (1 + 0.004*ripple(t, 2))
+	}
+	return 4 + 126*2/(1+math.Exp((h-3)*60/40))*(1+0.004*ripple(t, 3))
+}
+
 // TestPhysicsTaperDeclined: a charge whose plateau does not rise, in a home
 // where it cannot be confirmed on the plateau, is confirmed as a taper
 // ("taper, declined") while it declines, before its float ends; not with
 // TaperFallT off, and a steady lamp switched off after as long is not.
 func TestPhysicsTaperDeclined(t *testing.T) {
-	flatCharge := func(t float64) float64 {
-		h := (t - hr) / 3600
-		switch {
-		case h < 0 || h >= 6:
-			return 0
-		case h < 3:
-			return 130 * (1 + 0.004*ripple(t, 2))
-		}
-		return 4 + 126*2/(1+math.Exp((h-3)*60/40))*(1+0.004*ripple(t, 3))
-	}
 	for _, c := range []struct {
 		name  string
 		w     func(float64) float64
@@ -898,16 +959,7 @@ func TestPhysicsTaperDeclinedCheckpoint(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	p := DefaultPhysicsParams()
 	p.FastNoise, p.FastNoiseW, p.KnownHold = 1e-9, 0, 0
-	w := sumW(base(40), func(t float64) float64 {
-		h := (t - hr) / 3600
-		switch {
-		case h < 0 || h >= 6:
-			return 0
-		case h < 3:
-			return 130 * (1 + 0.004*ripple(t, 2))
-		}
-		return 4 + 126*2/(1+math.Exp((h-3)*60/40))*(1+0.004*ripple(t, 3))
-	})
+	w := sumW(base(40), flatCharge)
 	ch := NewPhysicsModel(p).New()
 	fired := false
 	for s := 0.0; s < 6*hr && !fired; s += 60 {
@@ -926,6 +978,38 @@ func TestPhysicsTaperDeclinedCheckpoint(t *testing.T) {
 	}
 	if got := back.Session(); got != ch.Session() {
 		t.Errorf("restored session %+v, want %+v", got, ch.Session())
+	}
+}
+
+// TestPhysicsFastNewReadings: at 5-min readings the wait of an unknown
+// step is at least FastNewReadings readings (round 6): a steady 32-minute
+// load is confirmed at 20 minutes without it, not at all with 8 (40 min);
+// a charge is still confirmed fast, at 40 minutes.
+func TestPhysicsFastNewReadings(t *testing.T) {
+	lamp := sumW(base(40), box(hr, hr+32*60, 120, 0.002))
+	ch := sumW(base(40), charge(hr, 3, 30, 7, 130))
+	for _, c := range []struct {
+		name string
+		n    float64
+		w    func(float64) float64
+		want []string
+	}{
+		{"a 32-min load, no minimum", 0, lamp, []string{"1h20m0s fire since 1h0m0s", "1h35m0s clear since 1h0m0s"}},
+		{"a 32-min load, 8 readings", 8, lamp, nil},
+		{"a charge, no minimum", 0, ch, []string{"1h20m0s fire since 1h0m0s", "5h30m0s clear since 1h0m0s"}},
+		{"a charge, 8 readings", 8, ch, []string{"1h40m0s fire since 1h0m0s", "5h30m0s clear since 1h0m0s"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := DefaultPhysicsParams()
+			p.FastNewReadings = c.n
+			sigs, evs := traceRun(t, p, 300, 12*hr, c.w)
+			if !slices.Equal(sigs, c.want) {
+				t.Errorf("signals %q, want %q", sigs, c.want)
+			}
+			if c.want != nil && !slices.Contains(evs, "fire fast") {
+				t.Errorf("not confirmed fast: %q", evs)
+			}
+		})
 	}
 }
 

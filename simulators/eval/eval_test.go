@@ -38,25 +38,37 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// confirmed without the wait by the var detector's memory of a charger
 	// ("known charger (var)" at 20 min), which the run with the wait did
 	// not hold at that time (what the memory learns follows what was
-	// confirmed before).
+	// confirmed before). The sixth round raised them by one again (all
+	// 19 → 20, look-alikes 11 → 12, kW 10 → 11): what is left of a step
+	// two loads made is kept when one goes off (SplitMin 1, SplitVeto 7).
 	time.Minute: {
-		0:             {38, 19, 0},
-		CaseLookAlike: {24, 11, 0},
+		0:             {38, 20, 0},
+		CaseLookAlike: {24, 12, 0},
 		CaseTwoBikes:  {6, 3, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 10, 0},
+		CaseKW:        {28, 11, 0},
 	},
 	// At 5 min the pins of e39e93b (all 5, look-alikes 1, kW 1, lowered
 	// there from 6, 2 and 2 by the short-stretch variance floor) are back
 	// above their earlier values: the floor became a pooling
 	// (RiseVarShrink) and the fast path waits for four readings quiet
-	// beyond chance (FastZ) instead of six.
+	// beyond chance (FastZ) instead of six. The sixth round lowered
+	// three by one (all 16 → 15, look-alikes 9 → 8, kW 10 → 9) for the
+	// wait of an unknown step's fast confirmation at 5-min readings
+	// (FastNewReadings 8: 40 min, where it was the fast test's own 20),
+	// which took the tuning set's 5-min false alarms 13 → 12 for one
+	// session more and the second look's 16 → 14 for one fewer: the
+	// session lost here (a look-alike and kW one) was confirmed fast at
+	// 20 minutes without the wait; with it, a down-edge of its size (a
+	// load of the same size going off) ended its step, in both cores,
+	// before 40 ("lost on the plateau: switched off" in the miss table).
+	// The split (SplitMin) changed nothing here at 5 min.
 	5 * time.Minute: {
-		0:             {38, 16, 0},
-		CaseLookAlike: {24, 9, 0},
+		0:             {38, 15, 0},
+		CaseLookAlike: {24, 8, 0},
 		CaseTwoBikes:  {6, 1, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 10, 0},
+		CaseKW:        {28, 9, 0},
 	},
 }
 
