@@ -139,6 +139,21 @@ type PhysicsParams struct {
 	// charger, outlasted a cycler); 8 by a taper; 16 by its rise. The
 	// flag is kept in the checkpoint's candidate flags (no layout change).
 	SplitVeto float64
+	// BigMax: over 1.6, an up-edge over the band up to BigMax times
+	// step_max_w opens a step too (a charger that came on in the same
+	// reading as a kettle or a heater: round 7); it cannot be confirmed
+	// while over the band, its matching down-edge does not end it while
+	// the power stays at least SplitMin times step_min_w over its
+	// reference, and what is left is split as a step two loads made
+	// (SplitMin, SplitVeto).
+	BigMax float64
+	// BigVeto: what a step opened over the band (BigMax) may not do, a
+	// sum of SplitVeto's bits (1-16; its flag fBig is kept in the
+	// checkpoint's candidate flags, no layout change) and: 32 take the
+	// slot of another step (it opens only into a free slot); 64 measure
+	// the steps still settling (they are measured at the next edge in
+	// the band or when they settle, as before round 7).
+	BigVeto float64
 	// EvictOutOfBand: over 0, when a step comes with no candidate slot
 	// free, one whose settled level is out of the band (it cannot be
 	// confirmed) is forgotten first.
@@ -215,7 +230,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 1, SplitVeto: 7, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 	}
@@ -268,6 +283,7 @@ const (
 	fNA                      // active core: wb holds the non-active power before the step
 	fFast                    // passed the fast confirmation as an unknown step before FastNewHold
 	fSplit                   // what was left of a step a down-edge split (SplitMin)
+	fBig                     // opened by an up-edge over the band (BigMax)
 )
 
 // cand is a step into the charger band. 64 bytes.
@@ -570,7 +586,7 @@ func (s *physCore) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChan
 
 // open starts following an up-edge into the charger band.
 func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
-	if float64(d) < cfg.StepMinW*0.8 || float64(d) > cfg.StepMaxW*1.6 {
+	if float64(d) < cfg.StepMinW*0.8 || float64(d) > cfg.StepMaxW*max(1.6, s.p.BigMax) {
 		if s.p.Trace != nil {
 			s.traceEdge(ts, "band", d)
 		}
@@ -582,6 +598,10 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 			i = j
 			break
 		}
+	}
+	big := float64(d) > cfg.StepMaxW*1.6
+	if i < 0 && big && int(s.p.BigVeto)&32 != 0 {
+		return
 	}
 	if i < 0 {
 		// forget a candidate whose level no charger has, then one the
@@ -618,7 +638,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 	}
 	// a step still settling is measured before this one comes on top
 	for j := range s.c {
-		if c := &s.c[j]; c.st != cFree && c.lvl == 0 && j != i {
+		if c := &s.c[j]; c.st != cFree && c.lvl == 0 && j != i && !(big && int(s.p.BigVeto)&64 != 0) {
 			c.lvl = max(1, prev-c.pre)
 			if ts-c.t0 >= 2*60000 && s.seg0 == c.t0 {
 				c.fl |= fClean
@@ -627,6 +647,9 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 	}
 	sg := s.sigma()
 	s.c[i] = cand{t0: ts, ref: max(s.base, prev-2*sg), pre: prev, step: d, st: cOpen}
+	if big {
+		s.c[i].fl = fBig
+	}
 	s.trace(ts, "open", "", i)
 }
 
@@ -645,6 +668,12 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 		w := c.size()
 		e := math.Abs(float64(d+w)) / float64(w)
 		if e > pp.PairTol {
+			continue
+		}
+		if pp.BigMax > 1.6 && pp.SplitMin > 0 && c.st == cOpen && float64(w) > cfg.StepMaxW*1.6 &&
+			float64(p-c.ref) >= pp.SplitMin*cfg.StepMinW {
+			// a step over the band: the big load went, a charger's worth
+			// stays (split below)
 			continue
 		}
 		score := e
@@ -1148,7 +1177,7 @@ func learnWhy(charger bool, how, why string) string {
 // splitVetoed reports whether c was split (fSplit) and SplitVeto has the
 // bit v (1, 2, 4, 8 or 16).
 func (s *physCore) splitVetoed(c *cand, v int) bool {
-	return c.fl&fSplit != 0 && int(s.p.SplitVeto)&v != 0
+	return c.fl&fSplit != 0 && int(s.p.SplitVeto)&v != 0 || c.fl&fBig != 0 && int(s.p.BigVeto)&v != 0
 }
 
 // forget drops a candidate, remembering it when it was a quiet load.

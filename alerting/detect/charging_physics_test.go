@@ -147,7 +147,10 @@ func TestPhysicsFeatures(t *testing.T) {
 			[]string{"2h20m0s fire since 2h0m0s", "8h1m0s clear since 2h0m0s"}},
 		{"a charge that starts under a running heater is confirmed by its rise once the power is quiet, with its own start", 60,
 			sumW(base(40), box(hr, 3*hr, 1200, 0.01), charge(2*hr, 3, 30, 7, 180)),
-			[]string{"3h44m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+			// 6h29m until round 7: the heater is now followed as a step
+			// over the band (BigMax), and the charge's end is read a
+			// minute later
+			[]string{"3h44m0s fire since 2h0m0s", "6h30m0s clear since 2h0m0s"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -613,7 +616,7 @@ func TestPhysicsTraceReasons(t *testing.T) {
 		want []string // events that must occur
 		not  []string // events that must not
 	}{
-		{"a kettle is out of the band", sumW(base(40), box(hr, hr+180, 2000, 0.003)), []string{"edge band"}, []string{"open "}},
+		{"a cooker is over the band and BigMax", sumW(base(40), box(hr, hr+180, 6000, 0.003)), []string{"edge band"}, []string{"open "}},
 		{"a charge is judged young, then fires", sumW(base(40), charge(hr, 3, 30, 6, 130)), []string{"open ", "judge fast: held too short", "fire fast"}, []string{"edge band"}},
 		{"a television is noisy", sumW(base(40), box(hr, 3*hr, 150, 0.12)), []string{"open ", "judge fast: noisy"}, []string{"fire fast"}},
 		{"a small step in a busy home is under the edge threshold", sumW(box(0, 4*hr, 2000, 0.03), box(2*hr, 4*hr, 80, 0)), []string{"edge small"}, nil},
@@ -689,7 +692,31 @@ func TestPhysicsSplitVeto(t *testing.T) {
 	}
 }
 
-// TestPhysicsSplitVetoed: the veto bits apply to split steps only.
+// TestPhysicsBigMax: a charge and a heater that start in the same 5-min
+// reading make one step over the band; with BigMax (round 7) it is
+// followed, the heater's down-edge does not end it, and the charge left
+// is split and confirmed (not fast: SplitVeto); without, it is never
+// opened.
+func TestPhysicsBigMax(t *testing.T) {
+	w := sumW(base(40), charge(hr+30, 4, 30, 7, 130), box(hr+60, hr+60+20*60, 2000, 0.005))
+	for _, c := range []struct {
+		big float64
+		ok  bool
+	}{{0, false}, {17, true}} {
+		p := DefaultPhysicsParams()
+		p.BigMax = c.big
+		sigs, evs := traceRun(t, p, 300, 12*hr, w)
+		if got := len(sigs) > 0; got != c.ok {
+			t.Errorf("BigMax %g: signals %q, want any %v (%q)", c.big, sigs, c.ok, evs)
+		}
+		if c.ok && (slices.Contains(evs, "fire fast") || slices.Contains(evs, "drop fell")) {
+			t.Errorf("BigMax %g: fast or dropped: %q", c.big, evs)
+		}
+	}
+}
+
+// TestPhysicsSplitVetoed: the veto bits apply to split steps only (and
+// BigVeto's to steps opened over the band).
 func TestPhysicsSplitVetoed(t *testing.T) {
 	for _, c := range []struct {
 		veto float64
@@ -703,9 +730,12 @@ func TestPhysicsSplitVetoed(t *testing.T) {
 		{5, fSplit, 2, false},
 		{7, fClean, 1, false},
 		{0, fSplit, 1, false},
+		{0, fBig, 4, true},
+		{0, fBig, 8, false},
+		{0, fClean, 4, false},
 	} {
 		p := DefaultPhysicsParams()
-		p.SplitVeto = c.veto
+		p.SplitVeto, p.BigVeto = c.veto, 7
 		s := physCore{p: &p}
 		cd := cand{fl: c.fl}
 		if got := s.splitVetoed(&cd, c.bit); got != c.want {

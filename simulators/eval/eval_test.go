@@ -41,12 +41,15 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// confirmed before). The sixth round raised them by one again (all
 	// 19 → 20, look-alikes 11 → 12, kW 10 → 11): what is left of a step
 	// two loads made is kept when one goes off (SplitMin 1, SplitVeto 7).
+	// The seventh round raised them by one more (all 20 → 21, look-alikes
+	// 12 → 13, kW 11 → 12): a step over the band is followed (BigMax 17,
+	// BigVeto 103).
 	time.Minute: {
-		0:             {38, 20, 0},
-		CaseLookAlike: {24, 12, 0},
+		0:             {38, 21, 0},
+		CaseLookAlike: {24, 13, 0},
 		CaseTwoBikes:  {6, 3, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 11, 0},
+		CaseKW:        {28, 12, 0},
 	},
 	// At 5 min the pins of e39e93b (all 5, look-alikes 1, kW 1, lowered
 	// there from 6, 2 and 2 by the short-stretch variance floor) are back
@@ -62,13 +65,16 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// 20 minutes without the wait; with it, a down-edge of its size (a
 	// load of the same size going off) ended its step, in both cores,
 	// before 40 ("lost on the plateau: switched off" in the miss table).
-	// The split (SplitMin) changed nothing here at 5 min.
+	// The split (SplitMin) changed nothing here at 5 min. The seventh
+	// round raised the three by one again (all 15 → 16, look-alikes 8 → 9,
+	// kW 9 → 10): a charger that came on in the reading of a kW load is
+	// followed (BigMax 17, BigVeto 103).
 	5 * time.Minute: {
-		0:             {38, 15, 0},
-		CaseLookAlike: {24, 8, 0},
+		0:             {38, 16, 0},
+		CaseLookAlike: {24, 9, 0},
 		CaseTwoBikes:  {6, 1, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 9, 0},
+		CaseKW:        {28, 10, 0},
 	},
 }
 
