@@ -170,14 +170,23 @@ type page struct {
 	Button  string
 }
 
-func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// pageHeaders sets the headers of the pages a phone opens (the
+// acknowledgement page, the alert page): never cached, never indexed,
+// never framed, no referrer leaving with the token, and the page's own
+// content security policy.
+func pageHeaders(w http.ResponseWriter, csp string) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Robots-Tag", "noindex, nofollow")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", csp)
+}
+
+func (h *ackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	pageHeaders(w, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	hd := w.Header()
 	d := h.d
 	now := d.clock.Now()
 	tok := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]

@@ -46,13 +46,8 @@ func cspHash(s string) string {
 }
 
 func (p *alertPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	pageHeaders(w, alertPageCSP)
 	hd := w.Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Robots-Tag", "noindex, nofollow")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Content-Security-Policy", alertPageCSP)
 	raw := r.PathValue("id")
 	if raw == "" {
 		raw = r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
