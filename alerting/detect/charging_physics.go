@@ -154,6 +154,26 @@ type PhysicsParams struct {
 	// the steps still settling (they are measured at the next edge in
 	// the band or when they settle, as before round 7).
 	BigVeto float64
+	// PairKeep: over 0, a down-edge that matches an open step in size
+	// does not end it while the step is charger-like so far (settled,
+	// noise at most PairKeep, a rise so far in the charger's range with
+	// t over PairRiseT, a non-active power a charger's) and the unit's
+	// memory knows a load of the edge's size that is no charger
+	// (PairMem): that load went off, the step's reference goes down with
+	// it (round 8). The step is flagged (fPair, kept in the checkpoint's
+	// candidate flags: no layout change) and held to PairVeto
+	// (SplitVeto's bits).
+	PairKeep  float64
+	PairRiseT float64
+	PairVeto  float64
+	// PairMem: 0 drops the memory condition (any load that fitted under
+	// the power before the step), 1 a known load that is no charger.
+	PairMem float64
+	// PairRoom: the load must have fitted under the power before the
+	// step (1), or not (0).
+	PairRoom float64
+	// PairMaxIv: over 0, only at reading intervals up to PairMaxIv s.
+	PairMaxIv float64
 	// EvictOutOfBand: over 0, when a step comes with no candidate slot
 	// free, one whose settled level is out of the band (it cannot be
 	// confirmed) is forgotten first.
@@ -230,7 +250,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 	}
@@ -284,6 +304,7 @@ const (
 	fFast                    // passed the fast confirmation as an unknown step before FastNewHold
 	fSplit                   // what was left of a step a down-edge split (SplitMin)
 	fBig                     // opened by an up-edge over the band (BigMax)
+	fPair                    // outlived a down-edge of its size from a known other load (PairKeep)
 )
 
 // cand is a step into the charger band. 64 bytes.
@@ -674,6 +695,12 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			float64(p-c.ref) >= pp.SplitMin*cfg.StepMinW {
 			// a step over the band: the big load went, a charger's worth
 			// stays (split below)
+			continue
+		}
+		if s.pairKept(c, -d) {
+			// another load of its size went off; its reference goes
+			// down below
+			c.fl |= fPair
 			continue
 		}
 		score := e
@@ -1177,7 +1204,31 @@ func learnWhy(charger bool, how, why string) string {
 // splitVetoed reports whether c was split (fSplit) and SplitVeto has the
 // bit v (1, 2, 4, 8 or 16).
 func (s *physCore) splitVetoed(c *cand, v int) bool {
-	return c.fl&fSplit != 0 && int(s.p.SplitVeto)&v != 0 || c.fl&fBig != 0 && int(s.p.BigVeto)&v != 0
+	return c.fl&fSplit != 0 && int(s.p.SplitVeto)&v != 0 || c.fl&fBig != 0 && int(s.p.BigVeto)&v != 0 ||
+		c.fl&fPair != 0 && int(s.p.PairVeto)&v != 0
+}
+
+// pairKept reports whether an open step that a down-edge of w watts
+// matches in size outlives it (PairKeep): it is charger-like so far and
+// the unit knows a load of w that is no charger (PairMem), which fitted
+// under the power before the step (PairRoom).
+func (s *physCore) pairKept(c *cand, w float32) bool {
+	pp := s.p
+	if pp.PairKeep <= 0 || pp.PairMaxIv > 0 && float64(s.iv) > pp.PairMaxIv || c.st != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 {
+		return false
+	}
+	if pp.PairRoom > 0 && c.pre-s.base < (1-float32(pp.PairTol))*w || pp.PairMem > 0 && !s.notCharger(w) {
+		return false
+	}
+	if s.noise(c) > pp.PairKeep || s.notChargerPF(c) || s.peer != nil && s.peer.notCharger(c.ws) {
+		return false
+	}
+	r, t := s.rise(c)
+	maxRise := pp.MaxRise
+	if s.nv {
+		maxRise = pp.VarMaxRise
+	}
+	return r > 0 && r <= maxRise && t > pp.PairRiseT
 }
 
 // forget drops a candidate, remembering it when it was a quiet load.

@@ -1128,3 +1128,45 @@ func TestPhysicsFastNewHoldCheckpoint(t *testing.T) {
 		t.Error("no candidate carries fFast after the restore")
 	}
 }
+
+// TestPhysicsPairKept: a down-edge of a settled, rising step's size from a
+// load the unit knows as no charger (a 150 W fridge on before a 150 W
+// charger's step) lowers the step's reference instead of ending it
+// (PairKeep, round 8); with PairKeep 0, a flat step, an unknown load or at
+// 5-min readings it ends as before.
+func TestPhysicsPairKept(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, c := range []struct {
+		name  string
+		keep  float64
+		sxy   float32
+		known bool
+		iv    float32
+		kept  bool
+	}{
+		{"kept", 1, 300, true, 60, true},
+		{"off", 0, 300, true, 60, false},
+		{"flat", 1, 0, true, 60, false},
+		{"unknown load", 1, 300, false, 60, false},
+		{"5 min", 1, 300, true, 300, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.PairKeep = c.keep
+		s := physCore{p: &p, iv: c.iv, base: 100, last: ts, prev: 550}
+		if c.known {
+			s.mem[0] = sig{w: 150, other: 3, maxRun: 40, cycles: 3}
+		}
+		// 550 W: a 100 W floor, the fridge's 150 W, 150 W of
+		// other loads and the charger's 150 W step an hour old, rising 3 W/h
+		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, sxx: 100, sxy: c.sxy, n: 60, sd2: 60}
+		s.down(&cfg, ts, 400, -150)
+		got := s.c[0].st == cOpen
+		if got != c.kept {
+			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
+		}
+		if got && (s.c[0].ref != 245 || s.c[0].fl&fPair == 0) {
+			t.Errorf("%s: ref %g, flags %b; want 245 and fPair", c.name, s.c[0].ref, s.c[0].fl)
+		}
+	}
+}
