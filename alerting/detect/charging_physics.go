@@ -237,6 +237,39 @@ type PhysicsParams struct {
 	// 0 disables.
 	FastRatioMax float64
 
+	// The learned confirmation score (charging_score.go; docs/detection.md,
+	// Tuning): a logistic regression on an open step's evidence (the
+	// features ScoreNames lists), computed at judgements at most every five
+	// minutes of the step's life. ScoreW holds the intercept, then one
+	// coefficient per feature (fitted by cw-sim fit-score on the tuning
+	// seeds), for reading intervals up to 90 s; ScoreWLong for longer
+	// ones. A step held ScoreHold or more whose score (a probability) is
+	// at least ScoreMin, and that no other path confirmed, is confirmed
+	// (path "score"); at intervals over 90 s, ScoreMinLong when over 0.
+	// ScoreMin 0 turns the path off. ScoreVeto, a sum of:
+	// 1 not a step split or over the band (SplitVeto's fast bit 4 applies),
+	// 2 not a size the memory or the var per watt says is no charger's, 4
+	// not a size the active core's memory knows as no charger (the var
+	// core). ScoreTrace over 0: with Trace, every scored judgement is
+	// traced (event "score", with the features) from five minutes of a
+	// step's life on, for cw-sim eval --features.
+	ScoreW       [ScoreFeatures + 1]float64
+	ScoreWLong   [ScoreFeatures + 1]float64
+	ScoreMin     float64
+	ScoreMinLong float64
+	ScoreHold    time.Duration
+	ScoreVeto    float64
+	ScoreTrace   float64
+	// ScoreVetoMin: over 0, the paths whose bits (1 << the path's index in
+	// chargePaths: 2 fast, 4 fast known charger, 8 outlasted a cycler, 16
+	// rise, 64 known charger held, 128 taper, 256 taper declined) are in
+	// ScoreVetoPaths confirm a step only when its score is at least
+	// ScoreVetoMin.
+	ScoreVetoMin   float64
+	ScoreVetoPaths float64
+	// the log-odds ScoreMin and ScoreMinLong give (NewPhysicsModel)
+	scoreZMin, scoreZMinLong float64
+
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
 	// It must not keep the pointer.
@@ -253,6 +286,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
+		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0,
 	}
 }
 
@@ -274,6 +308,9 @@ type ChargingTrace struct {
 	N      int    // quiet readings since the start
 	Known  string // what the unit's memory says about a load of this size: "", "charger", "cycler", "other"
 	Var    bool   // the detector of the non-active power (values in var)
+	// event score only: the score's features (ScoreNames) and its log-odds
+	Feat  [ScoreFeatures]float32
+	Score float64
 }
 
 // PhysicsModel is the indoor-charging detector that follows a charger's
@@ -284,6 +321,7 @@ var PhysicsModel ChargingModel = NewPhysicsModel(DefaultPhysicsParams())
 // NewPhysicsModel returns the physics-based model with parameters p.
 func NewPhysicsModel(p PhysicsParams) ChargingModel {
 	pp := &p
+	pp.scoreLimits()
 	return ChargingModelFunc(func() Charging {
 		return &physCharging{p: pp, pc: physCore{p: pp}, nc: physCore{p: pp, nv: true}}
 	})
@@ -1104,6 +1142,11 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			c.tb = max(c.tb, float32(t))
 		}
 	}
+	if ok, pr := s.scored(ts, i, held, noise); ok {
+		ch := s.fire(ts, i, pathScore)
+		s.sConf = float32(math.Floor(min(pr, 0.97)*100) / 100)
+		return ch
+	}
 	if pp.QuietHold > 0 && held >= ms(pp.QuietHold) && c.n >= 10 &&
 		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) {
 		return s.fire(ts, i, pathQuiet)
@@ -1146,13 +1189,17 @@ const (
 	pathKnownHeld
 	pathTaper
 	pathTaperFall
+	pathScore // the learned score (charging_score.go): its confidence is the score's probability
 )
 
-var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper", "taper, declined"}
+var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper", "taper, declined", "score"}
 
-var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9, 0.9}
+var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9, 0.9, 0.9}
 
 func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
+	if s.p.ScoreVetoMin > 0 && s.scoreVetoed(ts, i, path) {
+		return ChargeNone
+	}
 	c := &s.c[i]
 	c.st = cCharge
 	c.low = 0
@@ -1438,7 +1485,7 @@ func (s *physCharging) Session() ChargeSession {
 		Confidence: math.Round(conf*100) / 100, Path: path}
 }
 
-var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)"}
+var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)"}
 
 // physVersion is the version of the checkpoint encoding: 3 keeps each
 // candidate's rise t for the taper where 2 kept a noise no decision used; 2 has the

@@ -421,7 +421,9 @@ func TestPhysicsNonActive(t *testing.T) {
 		pf   bool
 		want string
 	}{
-		{"with the power factor", true, "fire since 2h0m0s confidence 0.90 path rise (var)"},
+		// by the rise (var), confidence 0.90, at 3h23m before round 9's
+		// score (which fires at 3h15m)
+		{"with the power factor", true, "fire since 2h0m0s confidence 0.94 path score (var)"},
 		{"power alone", false, ""},
 	}
 	for _, tc := range cases {
@@ -1032,6 +1034,7 @@ func TestPhysicsFastNewReadings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p := DefaultPhysicsParams()
 			p.FastNewReadings = c.n
+			p.ScoreMin = 0 // the fast path alone
 			sigs, evs := traceRun(t, p, 300, 12*hr, c.w)
 			if !slices.Equal(sigs, c.want) {
 				t.Errorf("signals %q, want %q", sigs, c.want)
@@ -1098,11 +1101,14 @@ func TestPhysicsFastNewHoldCheckpoint(t *testing.T) {
 		}
 		return ""
 	}
-	whole := PhysicsModel.New()
+	p := DefaultPhysicsParams()
+	p.ScoreMin = 0 // the fast path alone (the score would fire first)
+	model := NewPhysicsModel(p)
+	whole := model.New()
 	if got := feed(whole, 0, 3*hr); got != "2h20m0s" {
 		t.Fatalf("uncut: fired at %q, want 2h20m0s", got)
 	}
-	ch := PhysicsModel.New()
+	ch := model.New()
 	if got := feed(ch, 0, 2*hr+15*60); got != "" {
 		t.Fatalf("fired at %s, before the cut", got)
 	}
@@ -1110,7 +1116,7 @@ func TestPhysicsFastNewHoldCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch2 := PhysicsModel.New()
+	ch2 := model.New()
 	if err := ch2.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}

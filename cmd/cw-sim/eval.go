@@ -37,6 +37,7 @@ type evalFlags struct {
 	sets                            multiFlag
 	baseline, noPlots, quiet        bool
 	explain                         bool
+	features                        string
 }
 
 type multiFlag []string
@@ -59,6 +60,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.noPlots, "no-plots", false, "draw no pictures")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&f.explain, "explain-misses", false, "say why each missed session was missed and which path fired each alert (slower)")
+	fs.StringVar(&f.features, "features", "", "write every candidate step's labelled score features to this CSV file (cw-sim fit-score)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +88,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usageErr("--set %s: %v", kv, err)
 		}
 	}
+	if f.features != "" {
+		params.ScoreTrace = 1
+	}
 	model := eval.Physics(params)
 	if f.baseline {
 		if len(f.sets) > 0 {
@@ -103,6 +108,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintln(stderr, "cw-sim eval: ../shared/realdata not found beside the repository: no semi-synthetic set (give --realdata DIR)")
 		}
 	}
+	if f.baseline && f.features != "" {
+		return usageErr("--features applies to the physics detector, not to --baseline")
+	}
 	var explain *detect.PhysicsParams
 	if f.explain {
 		if f.baseline {
@@ -112,7 +120,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	pr := newProgress(stderr, f.quiet)
 	res, err := eval.Evaluate(ctx, eval.Options{
-		Set: set, Intervals: ivs, Model: model, Workers: f.workers, RealData: realdata, Explain: explain,
+		Set: set, Intervals: ivs, Model: model, Workers: f.workers, RealData: realdata, Explain: explain, Features: f.features != "",
 		Progress: func(line string) { pr.print(true, "%s", line) },
 	})
 	if err != nil {
@@ -126,6 +134,11 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	eval.WriteReport(stdout, res)
 	if f.explain {
 		eval.WriteExplanation(stdout, res)
+	}
+	if f.features != "" {
+		if err := writeFeatures(f.features, res); err != nil {
+			return err
+		}
 	}
 	if f.noPlots {
 		return nil
@@ -163,11 +176,11 @@ func setParam(p *detect.PhysicsParams, kv string) error {
 	}
 	v := reflect.ValueOf(p).Elem()
 	fv := v.FieldByName(name)
-	if !fv.IsValid() || name == "Trace" {
+	if sf, ok := v.Type().FieldByName(name); !fv.IsValid() || name == "Trace" || ok && !sf.IsExported() {
 		var names []string
 		for i := 0; i < v.NumField(); i++ {
-			if n := v.Type().Field(i).Name; n != "Trace" {
-				names = append(names, n)
+			if f := v.Type().Field(i); f.Name != "Trace" && f.IsExported() {
+				names = append(names, f.Name)
 			}
 		}
 		return fmt.Errorf("unknown parameter %q; the parameters are %s", name, strings.Join(names, ", "))
@@ -191,6 +204,19 @@ func setParam(p *detect.PhysicsParams, kv string) error {
 			return err
 		}
 		fv.SetInt(int64(x))
+	case [detect.ScoreFeatures + 1]float64:
+		// ScoreW: the intercept, then a coefficient per feature, comma-separated
+		parts := strings.Split(val, ",")
+		if len(parts) != fv.Len() {
+			return fmt.Errorf("want %d comma-separated numbers (the intercept, then %s)", fv.Len(), strings.Join(detect.ScoreNames[:], ", "))
+		}
+		for i, s := range parts {
+			x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				return err
+			}
+			fv.Index(i).SetFloat(x)
+		}
 	default:
 		return fmt.Errorf("parameter %s cannot be set", name)
 	}

@@ -45,6 +45,7 @@ Usage:
   cw-sim check   validate a scenario and describe its city
   cw-sim eval    measure the indoor-charging detector against simulated ground truth
   cw-sim phones  stand in for the grid workers' phones in the demo (SMS and webhooks)
+  cw-sim fit-score fit the charging detector's learned score on eval --features rows
   cw-sim example print a commented example scenario
 
 Run "cw-sim COMMAND -h" for a command's flags. See docs/simulators.md.
@@ -70,6 +71,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdEval(ctx, rest, stdout, stderr)
 	case "phones":
 		err = cmdPhones(ctx, rest, stdout, stderr)
+	case "fit-score":
+		err = cmdFitScore(ctx, rest, stdout, stderr)
 	case "example":
 		_, err = stdout.Write(exampleScenario())
 	case "-h", "-help", "--help", "help":

@@ -131,12 +131,13 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 				e.PlateauW = max(e.PlateauW, pw)
 				e.PF = min(e.PF, pf)
 				e.Chargers = append(e.Chargers, ch)
+				e.Starts = append(e.Starts, r.StartMS)
 				if partial {
 					e.Cases |= CasePartial
 				}
 				continue
 			}
-			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, PlateauEnd: cvStart, Bikes: 1, PlateauW: pw, PF: pf, Chargers: []string{ch}, Alert: -1}
+			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, PlateauEnd: cvStart, Bikes: 1, PlateauW: pw, PF: pf, Chargers: []string{ch}, Starts: []int64{r.StartMS}, Alert: -1}
 			if partial {
 				e.Cases |= CasePartial
 			}

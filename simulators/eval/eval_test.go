@@ -44,9 +44,18 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// The seventh round raised them by one more (all 20 → 21, look-alikes
 	// 12 → 13, kW 11 → 12): a step over the band is followed (BigMax 17,
 	// BigVeto 103).
+	// The ninth round raised the false alarms allowed at 1 min in all and
+	// look-alikes 0 → 1, for the learned confirmation score (ScoreMin
+	// 0.93, charging_score.go), which on the tuning seeds' two looks at
+	// 1 min found 20 and 27 sessions more for 0 and 1 false alarm more
+	// (and 58 and 54 more for 4 and 2 at 5 min): here it confirms, 20
+	// minutes after its start, a 302 W step (the band's top) of a
+	// charger-free day whose noise (1.15%) is just over the fast limit
+	// and which had passed the fast test once (score 0.95); the sessions
+	// detected are the same (21).
 	time.Minute: {
-		0:             {38, 21, 0},
-		CaseLookAlike: {24, 13, 0},
+		0:             {38, 21, 1},
+		CaseLookAlike: {24, 13, 1},
 		CaseTwoBikes:  {6, 3, 0},
 		CasePartial:   {7, 4, 0},
 		CaseKW:        {28, 12, 0},
@@ -68,10 +77,12 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// The split (SplitMin) changed nothing here at 5 min. The seventh
 	// round raised the three by one again (all 15 → 16, look-alikes 8 → 9,
 	// kW 9 → 10): a charger that came on in the reading of a kW load is
-	// followed (BigMax 17, BigVeto 103).
+	// followed (BigMax 17, BigVeto 103). The ninth round raised all
+	// 16 → 17 and look-alikes 9 → 10 (the learned score, ScoreMinLong
+	// 0.85).
 	5 * time.Minute: {
-		0:             {38, 16, 0},
-		CaseLookAlike: {24, 9, 0},
+		0:             {38, 17, 0},
+		CaseLookAlike: {24, 10, 0},
 		CaseTwoBikes:  {6, 1, 0},
 		CasePartial:   {7, 4, 0},
 		CaseKW:        {28, 10, 0},

@@ -26,6 +26,10 @@ type Options struct {
 	// holds the parameters the model was made with (their thresholds
 	// classify the misses). Slower; off by default.
 	Explain *detect.PhysicsParams
+	// Features, when set, keeps every candidate step's score features at
+	// the ages FeatureAges, labelled (Outcome.Features); the model must
+	// trace them (detect.PhysicsParams.ScoreTrace).
+	Features bool
 	// Progress, when set, receives a line per finished run.
 	Progress func(string)
 }
@@ -83,9 +87,24 @@ func Evaluate(ctx context.Context, o Options) (*Result, error) {
 					tr = newTracer()
 					on = tr.add
 				}
+				var fc *featCollector
+				if o.Features {
+					fc = newFeatCollector()
+					if on == nil {
+						on = fc.add
+					} else {
+						on = func(unit, dev string, t *detect.ChargingTrace) {
+							tr.add(unit, dev, t)
+							fc.add(unit, dev, t)
+						}
+					}
+				}
 				j.out, j.err = runCity(ctx, j.sp, o.Model, on)
 				if tr != nil && j.err == nil {
 					j.out.Explain = tr.explain(j.out, *o.Explain)
+				}
+				if fc != nil && j.err == nil {
+					j.out.Features = fc.label(j.out)
 				}
 				if o.Progress != nil && j.err == nil {
 					mu.Lock()

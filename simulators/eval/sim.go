@@ -94,6 +94,7 @@ type Episode struct {
 	PlateauW   float64 // largest plateau of its chargers
 	PF         float64 // lowest power factor of its chargers while charging (0 if not known)
 	Chargers   []string
+	Starts     []int64 // when each of its charges started
 	Cases      Cases
 	Scored     bool // it starts inside the scored span
 	Detected   bool
@@ -112,6 +113,8 @@ type Outcome struct {
 	Alerts   []Alert
 
 	Explain *Explanation // why sessions were missed (Options.Explain); nil otherwise
+	// Features are the candidates' labelled score features (Options.Features).
+	Features []FeatureRow
 
 	series func(unit string, from, to int64) ([]int64, []float64) // regenerates what the unit's meter read
 	hh     map[string]*household.Unit

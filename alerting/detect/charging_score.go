@@ -1,0 +1,261 @@
+package detect
+
+import (
+	"math"
+	"time"
+)
+
+// The learned confirmation score (docs/detection.md, Tuning): a logistic
+// regression on the evidence an open candidate step already carries,
+// fitted on the tuning seeds by cw-sim fit-score from the rows that
+// cw-sim eval --features dumps. It is computed only at judgements, at most
+// once every 5 minutes of a step's life (scoreDue), never per reading
+// otherwise.
+
+// ScoreFeatures is the number of features of the score; ScoreNames names
+// them, in order (PhysicsParams.ScoreW holds the intercept, then a
+// coefficient per feature).
+const ScoreFeatures = 30
+
+// ScoreNames are the score's features: what each means is in
+// scoreFeatures.
+var ScoreNames = [ScoreFeatures]string{
+	"log_held", "log_level", "log_noise", "log_recent_noise", "overshoot", "overshoot_unknown",
+	"rise", "rise_t", "rise_t_in_range", "pf_known", "pf_not_charger", "pf_charger",
+	"mem_charger", "mem_other", "cycler_like", "log_busy", "split_or_big", "pair",
+	"var_core", "log_interval", "passed_fast", "level_now", "peer_not_charger",
+	"quiet_share", "log_noise_sq", "log_quiet_min", "level_off",
+	"held_x_rise_t", "held_x_fast", "held_x_noise",
+}
+
+// scoreW and scoreWLong are the default coefficients (PhysicsParams.ScoreW,
+// ScoreWLong: the intercept, then ScoreNames in order), fitted by cw-sim
+// fit-score (L2 1) on the first look of the tuning seeds (--seeds tuning
+// --days 10) at 1-min and at 5-min readings, each on its own interval's
+// rows, dumped with the path off (--set ScoreMin=0 --features FILE;
+// docs/detection.md, Tuning). The AUC of their rows: 0.912 (1 min) and
+// 0.865 (5 min) on that look, 0.905 and 0.856 on the second (--seeds
+// 102,103,104,101 --days 10).
+var (
+	scoreW     = [ScoreFeatures + 1]float64{-4.655, -0.533, 1.575, -0.357, -0.48, -5.431, -1.141, 0.164, -0.557, 5.396, -0.047, 0.143, 0.79, 1.569, -0.987, -0.222, 0.329, -2.032, 0.505, 0.047, 0, 2.749, 2.256, 0.554, 0.539, -0.263, 0.889, -1.979, -0.724, -0.553, -0.247}
+	scoreWLong = [ScoreFeatures + 1]float64{-6.715, 0.244, 1.628, 0.01, -0.62, 0, 0, 0.239, -0.629, 6.576, -0.006, 0.137, 0.594, 1.585, -0.492, -1.052, 0.061, -1.201, 0, 0.006, 0, 2.287, 1.049, 0.487, 0.83, -0.27, 0.826, -0.772, -1.554, -0.218, -0.13}
+)
+
+// scoreEvery: the score is computed at most once per this much of a
+// step's life (at reading intervals under it; every reading at longer
+// ones). Every 2 minutes found as many sessions on the tuning seeds
+// (within ±5 of 953 either way) for twice the cost.
+const scoreEvery = 5 * 60000
+
+// scoreDumpHold: with PhysicsParams.ScoreTrace, features are traced from
+// this age of a step on (whatever ScoreHold is).
+const scoreDumpHold = 5 * 60000
+
+// scoreDue reports whether a step held held ms is scored at this reading.
+func (s *physCore) scoreDue(held int64) bool {
+	return held%scoreEvery < int64(s.iv*1000)
+}
+
+// scoreFeatures fills f with the features of open candidate c, held held
+// ms, of relative noise noise since its start. Logarithms are of values
+// floored so that no feature is infinite; every feature is clipped to a
+// few units (a logistic regression's coefficients then stay meaningful).
+func (s *physCore) scoreFeatures(c *cand, held int64, noise float64, f *[ScoreFeatures]float64) {
+	pp := s.p
+	lvl := max(float64(c.lvl), 1)
+	iv := max(float64(s.iv), 1)
+	// 0 age, 1 level
+	f[0] = flog(max(float64(held)/600000, 0.1))
+	f[1] = flog(lvl / 100)
+	// 2 noise since the start, 3 recent noise (the last ~7 minutes), both
+	// relative to the fast limit (0.8% of the step)
+	f[2] = clip(flog(max(noise, 1e-4)/0.008), -4, 5)
+	f[3] = clip(flog(max(math.Sqrt(float64(c.rq)/2)/lvl, 1e-4)/0.008), -4, 5)
+	// 4, 5 overshoot at the start, when it is known (clean start at
+	// intervals up to 90 s)
+	if iv <= 90 && c.fl&fClean != 0 {
+		f[4] = clip(overshoot(c), -0.5, 1)
+	} else {
+		f[5] = 1
+	}
+	// 6-8 rise: relative per hour (×10), its t (÷4), the t when the rise
+	// is in the charger's range
+	r, t := s.rise(c)
+	maxRise := pp.MaxRise
+	if s.nv {
+		maxRise = pp.VarMaxRise
+	}
+	f[6] = clip(10*r, -2, 2)
+	f[7] = clip(t/4, -3, 5)
+	if r >= pp.MinRise && r <= maxRise {
+		f[8] = clip(t/4, 0, 5)
+	}
+	// 9-11 var per watt of the step (active core, with the power factor):
+	// known, no charger's, a charger's (0.1-0.4 with correction, 1.0-1.9
+	// without)
+	if !s.nv && s.nxOK && c.fl&fNA != 0 && c.lvl > 0 {
+		f[9] = 1
+		q := float64((s.nx - c.wb) / c.lvl)
+		if s.notChargerPF(c) {
+			f[10] = 1
+		}
+		if q >= 0.1 && q <= 0.4 || q >= 1.0 && q <= 1.9 {
+			f[11] = 1
+		}
+	}
+	// 12-14 the unit's memory of a load of this size
+	if k := s.known(c.lvl); k >= 0 {
+		m := &s.mem[k]
+		f[12] = flog(1 + float64(m.charger))
+		f[13] = flog(1 + float64(m.other))
+	}
+	if s.cyclerLike(c) {
+		f[14] = 1
+	}
+	// 15 how busy the home is: the reading-to-reading sigma over the step
+	f[15] = clip(flog(max(float64(s.sigma()), 0.1)/lvl), -6, 2)
+	// 16, 17 flags
+	if c.fl&(fSplit|fBig) != 0 {
+		f[16] = 1
+	}
+	if c.fl&fPair != 0 {
+		f[17] = 1
+	}
+	// 18 the non-active core, 19 the reading interval
+	if s.nv {
+		f[18] = 1
+	}
+	f[19] = flog(iv / 60)
+	// 20 passed the fast test and waits (fFast), 21 the power over the
+	// reference now, relative to the level
+	if c.fl&fFast != 0 {
+		f[20] = 1
+	}
+	f[21] = clip(float64(s.prev-c.ref)/lvl, -1, 3)
+	// 22 the active core's memory knows the step's size as no charger
+	if s.peer != nil && s.peer.notCharger(c.ws) {
+		f[22] = 1
+	}
+	// 23 the share of its readings that were quiet (no edge, not
+	// settling), 24 the noise's square (÷4), 25 how many minutes of quiet
+	// readings (whatever the interval)
+	f[23] = clip(float64(c.n)*iv*1000/max(float64(held), 1), 0, 1.5)
+	f[24] = f[2] * f[2] / 4
+	f[25] = flog(1 + float64(c.n)*iv/60)
+	// 26 how far the power over the reference now is from the level
+	f[26] = math.Abs(f[21] - 1)
+	// 27-29 the age times the rise's t in range, the fast mark, the noise
+	f[27] = f[0] * f[8]
+	f[28] = f[0] * f[20]
+	f[29] = f[0] * f[2]
+}
+
+func clip(x, lo, hi float64) float64 { return min(max(x, lo), hi) }
+
+// flog is the natural logarithm of x > 0 (a normal number), to about
+// 1e-6: the exponent, and the series of atanh for the mantissa in [1, 2).
+// A third of math.Log's time; the score needs no more.
+func flog(x float64) float64 {
+	b := math.Float64bits(x)
+	e := float64(int64(b>>52&0x7ff) - 1023)
+	m := math.Float64frombits(b&^(0x7ff<<52) | 1023<<52)
+	t := (m - 1) / (m + 1)
+	t2 := t * t
+	return e*math.Ln2 + 2*t*(1+t2*(1.0/3+t2*(1.0/5+t2*(1.0/7+t2*(1.0/9+t2/11)))))
+}
+
+// scoreLogit is the score's log-odds for features f at reading interval
+// iv s: ScoreW up to 90 s, ScoreWLong over.
+func (p *PhysicsParams) scoreLogit(f *[ScoreFeatures]float64, iv float64) float64 {
+	w := &p.ScoreW
+	if iv > 90 {
+		w = &p.ScoreWLong
+	}
+	z := w[0]
+	for i, v := range f {
+		z += w[i+1] * v
+	}
+	return z
+}
+
+// scored judges an open candidate by its score: it reports whether the
+// score path confirms it (PhysicsParams.ScoreMin) and the probability the
+// score gives, and traces its features with ScoreTrace. Called by judge
+// once the step is settled, in the band and persistent, and not confirmed
+// by another path.
+func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, float64) {
+	pp := s.p
+	dump := pp.ScoreTrace > 0 && pp.Trace != nil
+	if !dump && pp.ScoreMin <= 0 {
+		return false, 0
+	}
+	on := pp.ScoreMin > 0 && held >= ms(pp.ScoreHold)
+	if !on && !(dump && held >= scoreDumpHold) || !s.scoreDue(held) {
+		return false, 0
+	}
+	c := &s.c[i]
+	var f [ScoreFeatures]float64
+	s.scoreFeatures(c, held, noise, &f)
+	z := pp.scoreLogit(&f, float64(s.iv))
+	if dump {
+		s.traceScore(ts, i, &f, z)
+	}
+	zMin := pp.scoreZMin
+	if s.iv > 90 {
+		zMin = pp.scoreZMinLong
+	}
+	if !on || z < zMin {
+		return false, 0
+	}
+	v := int(pp.ScoreVeto)
+	if v&1 != 0 && s.splitVetoed(c, 4) || v&2 != 0 && (s.notCharger(c.lvl) || s.notChargerPF(c)) ||
+		v&4 != 0 && s.peer != nil && s.peer.notCharger(c.ws) {
+		return false, 0
+	}
+	return true, 1 / (1 + math.Exp(-z))
+}
+
+// scoreLimits sets the log-odds the score must reach (from ScoreMin and
+// ScoreMinLong), once, when the model is made.
+func (p *PhysicsParams) scoreLimits() {
+	logit := func(q float64) float64 {
+		if q <= 0 || q >= 1 {
+			return math.Inf(1)
+		}
+		return math.Log(q / (1 - q))
+	}
+	p.scoreZMin = logit(p.ScoreMin)
+	p.scoreZMinLong = p.scoreZMin
+	if p.ScoreMinLong > 0 {
+		p.scoreZMinLong = logit(p.ScoreMinLong)
+	}
+}
+
+// scoreVetoed reports whether the score vetoes confirming candidate i by
+// path (PhysicsParams.ScoreVetoMin, ScoreVetoPaths): computed at the
+// attempt, whatever scoreDue says (attempts are rare).
+func (s *physCore) scoreVetoed(ts int64, i int, path uint8) bool {
+	pp := s.p
+	if pp.ScoreVetoMin <= 0 || path == pathScore || int(pp.ScoreVetoPaths)&(1<<path) == 0 {
+		return false
+	}
+	c := &s.c[i]
+	if c.st != cOpen || c.lvl <= 0 {
+		return false
+	}
+	var f [ScoreFeatures]float64
+	s.scoreFeatures(c, ts-c.t0, s.noise(c), &f)
+	return pp.scoreLogit(&f, float64(s.iv)) < math.Log(pp.ScoreVetoMin/(1-pp.ScoreVetoMin))
+}
+
+// traceScore reports a candidate's score features (event "score"; Score is
+// the log-odds with the parameters' coefficients).
+func (s *physCore) traceScore(ts int64, i int, f *[ScoreFeatures]float64, z float64) {
+	c := &s.c[i]
+	tr := ChargingTrace{TS: ts, Event: "score", Start: c.t0, StepW: float64(c.step), LevelW: float64(c.lvl), RefW: float64(c.ref),
+		Held: time.Duration(ts-c.t0) * time.Millisecond, N: int(c.n), Var: s.nv, Score: z}
+	for k, v := range f {
+		tr.Feat[k] = float32(v)
+	}
+	s.p.Trace(&tr)
+}

@@ -1,0 +1,271 @@
+package detect
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// scoreEvents runs a series through the model with the score's features
+// traced (ScoreTrace) and returns the "score" events of the active core
+// (or of the non-active one with nv), by the step's age in minutes, and
+// the signals.
+func scoreEvents(t *testing.T, p PhysicsParams, step, end float64, w func(float64) float64, nv bool) (map[int]ChargingTrace, []string) {
+	t.Helper()
+	evs := map[int]ChargingTrace{}
+	p.ScoreTrace = 1
+	p.Trace = func(tr *ChargingTrace) {
+		if tr.Event == "score" && tr.Var == nv {
+			m := int(tr.Held.Minutes())
+			if _, ok := evs[m]; !ok {
+				evs[m] = *tr
+			}
+		}
+	}
+	return evs, physRun(t, p, step, end, w)
+}
+
+func feat(tr ChargingTrace, name string) float64 {
+	return float64(tr.Feat[slices.Index(ScoreNames[:], name)])
+}
+
+// TestScoreFeatures checks the features of the learned score on short
+// series: what the detector knows of a step at a judgement.
+func TestScoreFeatures(t *testing.T) {
+	off := DefaultPhysicsParams()
+	off.ScoreMin = 0 // the features alone; the other paths as they are
+	near := func(a, b float64) bool { return math.Abs(a-b) < 0.02 }
+	cases := []struct {
+		name string
+		step float64
+		w    func(float64) float64
+		age  int                        // minutes
+		want map[string]float64         // features and their values (±0.02)
+		test func(ChargingTrace) string // another check, "" when it holds
+	}{
+		{"a flat 110 W charge at 1 min, at 10 minutes: passed the fast test, its overshoot known, its level over its reference", 60,
+			sumW(base(40), charge(2*hr, 3, 30, 7, 110)), 10,
+			map[string]float64{"log_held": 0,
+				"log_level":         math.Log(1.034), // 110 W × (1 - 3 × 2%)
+				"overshoot_unknown": 0, "passed_fast": 1, "var_core": 0,
+				"pf_known": 0, "split_or_big": 0, "cycler_like": 0, "log_interval": 0, "held_x_fast": 0},
+			func(tr ChargingTrace) string {
+				if v := feat(tr, "level_now"); v < 0.95 || v > 1.3 {
+					return "level_now out of 0.95-1.3"
+				}
+				if feat(tr, "log_noise") > 0 {
+					return "a charge's noise over the fast limit"
+				}
+				return ""
+			}},
+		{"over a noisier base (confirmed by its rise at 62 min), at 20 minutes: the age, not passed fast", 60,
+			sumW(base(150), charge(2*hr, 3, 30, 7, 110)), 20,
+			map[string]float64{"log_held": math.Log(2), "passed_fast": 0, "held_x_fast": 0},
+			func(tr ChargingTrace) string {
+				if v := feat(tr, "quiet_share"); v < 0.7 || v > 0.85 {
+					return "quiet share out of 0.7-0.85 (four minutes settling of 20)"
+				}
+				return ""
+			}},
+		{"at 5-min readings: the overshoot is not known, the interval", 300, sumW(base(40), charge(2*hr, 3, 30, 7, 110)), 5,
+			map[string]float64{"overshoot_unknown": 1, "overshoot": 0, "log_interval": math.Log(5)}, nil},
+		{"a fridge's start-up peak: overshoot over 12%, compressor-like", 60, sumW(base(40), cycler(110, 18, 30)), 10,
+			map[string]float64{"cycler_like": 1, "overshoot_unknown": 0},
+			func(tr ChargingTrace) string {
+				if feat(tr, "overshoot") < 0.12 {
+					return "overshoot under 12%"
+				}
+				return ""
+			}},
+		{"a television: noisy, not passed fast", 60, sumW(base(40), box(hr, 5*hr, 150, 0.12)), 10,
+			map[string]float64{"passed_fast": 0},
+			func(tr ChargingTrace) string {
+				if feat(tr, "log_noise") < 1.5 {
+					return "a television's noise under 4.5 times the fast limit"
+				}
+				return ""
+			}},
+		{"... at an hour: its rise's t in the charger's range", 60, sumW(base(150), charge(2*hr, 3, 30, 7, 110)), 60,
+			map[string]float64{},
+			func(tr ChargingTrace) string {
+				if feat(tr, "rise_t_in_range") <= 0.5 || feat(tr, "rise_t_in_range") != feat(tr, "rise_t") {
+					return "no rise in range"
+				}
+				return ""
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			evs, _ := scoreEvents(t, off, c.step, 5*hr, c.w, false)
+			tr, ok := evs[c.age]
+			if !ok {
+				t.Fatalf("no score event at %d min (events at %v)", c.age, mapsKeys(evs))
+			}
+			for n, v := range c.want {
+				if got := feat(tr, n); !near(got, v) {
+					t.Errorf("%s %.3f, want %.3f", n, got, v)
+				}
+			}
+			if c.test != nil {
+				if why := c.test(tr); why != "" {
+					t.Errorf("%s: %v", why, tr.Feat)
+				}
+			}
+		})
+	}
+}
+
+func mapsKeys(m map[int]ChargingTrace) []int {
+	var ks []int
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// TestScoreCadence: the score is computed (and traced) once every five
+// minutes of a step's life from five minutes on, only with ScoreTrace or
+// ScoreMin set.
+func TestScoreCadence(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.ScoreMin = 0
+	evs, _ := scoreEvents(t, p, 60, 4*hr, sumW(base(40), charge(2*hr, 3, 30, 7, 110)), false)
+	if got, want := mapsKeys(evs), []int{5, 10, 15}; !slices.Equal(got, want) {
+		t.Errorf("score events at %v min, want %v (the fast path fires at 20, before the score)", got, want)
+	}
+	evs, _ = scoreEvents(t, p, 300, 4*hr, sumW(base(40), charge(2*hr, 3, 30, 7, 110)), false)
+	if got, want := mapsKeys(evs), []int{5, 10, 15, 20, 25, 30, 35}; !slices.Equal(got, want) {
+		t.Errorf("at 5-min readings, score events at %v min, want %v (every reading; fast at 40)", got, want)
+	}
+	n := 0
+	p.Trace = func(tr *ChargingTrace) {
+		if tr.Event == "score" {
+			n++
+		}
+	}
+	physRun(t, p, 60, 4*hr, sumW(base(40), charge(2*hr, 3, 30, 7, 110)))
+	if n != 0 {
+		t.Errorf("%d score events without ScoreTrace", n)
+	}
+}
+
+// TestScorePath checks the confirmation by the score: ScoreMin 0 turns
+// it off, ScoreHold delays it, and with the defaults the look-alikes of
+// TestPhysicsFeatures still raise nothing (TestPhysicsNonActive has a
+// charge the default score confirms before the rise).
+func TestScorePath(t *testing.T) {
+	def := DefaultPhysicsParams()
+	always := def
+	always.ScoreW = [ScoreFeatures + 1]float64{10} // any step in the band
+	always.ScoreHold = 5 * time.Minute
+	never := always
+	never.ScoreMin = 0
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		w    func(float64) float64
+		want []string
+		path string // the path that fired, when one did
+	}{
+		{"a score of 1: fired at ScoreHold (5 min)", always, sumW(base(40), box(hr, 3*hr, 150, 0.12)),
+			[]string{"1h5m0s fire since 1h0m0s", "3h0m0s clear since 1h0m0s"}, "score"},
+		{"... not with ScoreMin 0", never, sumW(base(40), box(hr, 3*hr, 150, 0.12)), nil, ""},
+		{"fridge cycles raise nothing", def, sumW(base(40), cycler(110, 18, 30)), nil, ""},
+		{"a steady 16-min load twice an evening raises nothing (ScoreHold 20 min)", def,
+			sumW(base(40), box(hr, hr+16*60, 120, 0.002), box(3*hr, 3*hr+16*60, 120, 0.002)), nil, ""},
+		{"a television raises nothing", def, sumW(base(40), box(hr, 5*hr, 150, 0.12)), nil, ""},
+		{"a desktop PC overnight raises nothing", def, sumW(base(40), box(hr, 11*hr, 90, 0.08)), nil, ""},
+		{"a lamp of 60 W for five hours raises nothing", def, sumW(base(40), box(hr, 6*hr, 60, 0.003)), nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var fired []string
+			p := c.p
+			p.Trace = func(tr *ChargingTrace) {
+				if tr.Event == "fire" {
+					fired = append(fired, tr.Reason)
+				}
+			}
+			got := physRun(t, p, 60, 12*hr, c.w)
+			if c.want != nil && !slices.Equal(got, c.want) || c.want == nil && c.path == "" && len(got) > 0 {
+				t.Errorf("signals %q, want %q", got, c.want)
+			}
+			if c.path != "" && (len(fired) == 0 || fired[0] != c.path) {
+				t.Errorf("fired by %q, want %q", fired, c.path)
+			}
+		})
+	}
+}
+
+// TestScoreCheckpoint: the score reads only what the checkpoint keeps (the
+// layout is unchanged): a state restored before the score fires fires when
+// the whole series does, and a charge it confirmed restores its path.
+func TestScoreCheckpoint(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.ScoreW = [ScoreFeatures + 1]float64{10}
+	p.ScoreHold = 5 * time.Minute
+	m := NewPhysicsModel(p)
+	cfg := Defaults(devices.KindMeter).Charging
+	w := sumW(base(40), box(hr, 4*hr, 150, 0.12))
+	feed := func(ch Charging, from, to float64) string {
+		for s := from; s < to; s += 60 {
+			if ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeStarted {
+				return (time.Duration(s) * time.Second).String()
+			}
+		}
+		return ""
+	}
+	if got := feed(m.New(), 0, 2*hr); got != "1h5m0s" {
+		t.Fatalf("uncut: fired at %q, want 1h5m0s", got)
+	}
+	ch := m.New()
+	feed(ch, 0, hr+3*60)
+	b, _ := ch.MarshalBinary()
+	ch2 := m.New()
+	if err := ch2.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := feed(ch2, hr+3*60, 2*hr); got != "1h5m0s" {
+		t.Errorf("restored at 1h3m: fired at %q, want 1h5m0s", got)
+	}
+	b, _ = ch2.MarshalBinary()
+	ch3 := m.New()
+	if err := ch3.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if s := ch3.Session(); s.Path != "score" || s.Confidence != 0.97 {
+		t.Errorf("restored session: path %q confidence %.2f, want score 0.97", s.Path, s.Confidence)
+	}
+}
+
+// TestScoreNoAllocs: with the score on and due (and its features traced
+// off), a reading allocates nothing.
+func TestScoreNoAllocs(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.ScoreHold = 0
+	m := NewPhysicsModel(p)
+	ch := m.New()
+	cfg := Defaults(devices.KindMeter).Charging
+	w := sumW(base(40), cycler(110, 18, 30), box(hr, 3*hr, 150, 0.12), charge(hr+120, 3, 30, 7, 130))
+	s := 0.0
+	allocs := testing.AllocsPerRun(3*60, func() {
+		ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: w(s), NonActive: 0.9 * w(s), HasNA: true})
+		s += 60
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per reading", allocs)
+	}
+}
+
+// TestFlog: the score's logarithm is within 1e-6 of math.Log.
+func TestFlog(t *testing.T) {
+	for _, x := range []float64{1e-4, 0.008, 0.1, 0.5, 0.999, 1, 1.5, 2, 3.7, 100, 12345.6, 1e9} {
+		if d := math.Abs(flog(x) - math.Log(x)); d > 1e-6 {
+			t.Errorf("flog(%g) off by %g", x, d)
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/chargewatch/chargewatch/alerting/detect"
+	"github.com/chargewatch/chargewatch/simulators/eval"
+)
+
+const fitScoreHelp = `
+cw-sim fit-score fits the detector's learned confirmation score (detect.PhysicsParams.ScoreW): a
+logistic regression of "the candidate step started inside a true charge" on the features that
+cw-sim eval --features wrote, with an L2 penalty, by Newton's method. It prints the coefficients
+(and the --set line that evaluates them), the AUC of the rows, and what each threshold would fire:
+candidates whose first row at or over it is a charge's, or not (on charger-free unit-days: false
+alarms, unless another path fired first), on the training file and on --test.
+
+  cw-sim eval --seeds tuning --days 10 --intervals 1m,5m --realdata none --no-plots --features /tmp/f1.csv
+  cw-sim fit-score --in /tmp/f1.csv --test /tmp/f2.csv
+
+See docs/detection.md (Tuning).
+`
+
+// writeFeatures writes eval's feature rows to a file.
+func writeFeatures(path string, res *eval.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := eval.WriteFeatures(f, res); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readFeatureFile(path string) (*eval.FeatureSet, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fs, err := eval.ReadFeatures(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return fs, nil
+}
+
+func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := newFlags("fit-score", stderr, fitScoreHelp)
+	in := fl.String("in", "", "training features (cw-sim eval --features)")
+	test := fl.String("test", "", "features to check the fit on (another look)")
+	l2 := fl.Float64("l2", 1, "L2 penalty on the coefficients")
+	drop := fl.String("drop", "", "comma-separated features to leave out")
+	minHeld := fl.Float64("min-held", 0, "rows of candidates held at least this many minutes")
+	only := fl.Int("interval", 0, "rows of this reading interval (s) only (0: all)")
+	ths := fl.String("thresholds", "0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.995", "probabilities to count fires at")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageErr("--in is required")
+	}
+	var use [detect.ScoreFeatures]bool
+	for i := range use {
+		use[i] = true
+	}
+	if *drop != "" {
+		for _, n := range strings.Split(*drop, ",") {
+			i := slices.Index(detect.ScoreNames[:], strings.TrimSpace(n))
+			if i < 0 {
+				return usageErr("--drop: no feature %q (they are %s)", n, strings.Join(detect.ScoreNames[:], ", "))
+			}
+			use[i] = false
+		}
+	}
+	var probs []float64
+	for _, s := range strings.Split(*ths, ",") {
+		p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || p <= 0 || p >= 1 {
+			return usageErr("--thresholds: %q is not a probability", s)
+		}
+		probs = append(probs, p)
+	}
+	tr, err := readFeatureFile(*in)
+	if err != nil {
+		return err
+	}
+	var x [][detect.ScoreFeatures]float64
+	var y []bool
+	for r := range tr.X {
+		if tr.Held[r] >= *minHeld && (*only == 0 || tr.IntervalS[r] == *only) {
+			x, y = append(x, tr.X[r]), append(y, tr.Label[r])
+		}
+	}
+	for i := range use {
+		if !use[i] {
+			continue
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for r := range x {
+			lo, hi = min(lo, x[r][i]), max(hi, x[r][i])
+		}
+		if lo == hi {
+			fmt.Fprintf(stdout, "feature %s is constant (%g) in the training rows: left out\n", detect.ScoreNames[i], lo)
+			use[i] = false
+		}
+	}
+	w, err := eval.FitLogistic(x, y, use, *l2)
+	if err != nil {
+		return err
+	}
+	pos := 0
+	for _, v := range y {
+		if v {
+			pos++
+		}
+	}
+	fmt.Fprintf(stdout, "training rows %d (%d of charges), L2 %g\n\ncoefficients:\n  %-18s %+8.3f\n", len(y), pos, *l2, "intercept", w[0])
+	for i, n := range detect.ScoreNames {
+		fmt.Fprintf(stdout, "  %-18s %+8.3f\n", n, w[i+1])
+	}
+	var parts []string
+	for _, v := range w {
+		parts = append(parts, strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64))
+	}
+	name := "ScoreW"
+	if *only > 90 {
+		name = "ScoreWLong"
+	}
+	fmt.Fprintf(stdout, "\n--set %s=%s\n", name, strings.Join(parts, ","))
+	report := func(name string, fs *eval.FeatureSet) {
+		ivs := map[int]bool{}
+		for _, iv := range fs.IntervalS {
+			ivs[iv] = true
+		}
+		fmt.Fprintf(stdout, "\n%s:\n", name)
+		for _, iv := range slices.Sorted(func(yield func(int) bool) {
+			for k := range ivs {
+				if !yield(k) {
+					return
+				}
+			}
+		}) {
+			var s []float64
+			var l []bool
+			sub := &eval.FeatureSet{}
+			for r := range fs.X {
+				if fs.IntervalS[r] != iv || fs.Held[r] < *minHeld || *only != 0 && iv != *only {
+					continue
+				}
+				s = append(s, eval.Logit(&w, &fs.X[r]))
+				l = append(l, fs.Label[r])
+				sub.Key = append(sub.Key, fs.Key[r])
+				sub.IntervalS = append(sub.IntervalS, iv)
+				sub.Held = append(sub.Held, fs.Held[r])
+				sub.Label = append(sub.Label, fs.Label[r])
+				sub.ChargingDay = append(sub.ChargingDay, fs.ChargingDay[r])
+				sub.InSpan = append(sub.InSpan, fs.InSpan[r])
+				sub.InSession = append(sub.InSession, fs.InSession[r])
+				sub.X = append(sub.X, fs.X[r])
+			}
+			if len(s) == 0 {
+				continue
+			}
+			fmt.Fprintf(stdout, "  interval %ds: %d rows, AUC %.4f\n", iv, len(s), eval.AUC(s, l))
+			fmt.Fprintf(stdout, "    %-8s %8s %8s %11s %12s %10s\n", "p >=", "charges", "others", "in session", "others free", "median age")
+			for _, p := range probs {
+				cf := sub.Fires(&w, math.Log(p/(1-p)), *minHeld)
+				med := math.NaN()
+				if len(cf.HeldTrue) > 0 {
+					slices.Sort(cf.HeldTrue)
+					med = cf.HeldTrue[len(cf.HeldTrue)/2]
+				}
+				fmt.Fprintf(stdout, "    %-8g %8d %8d %11d %12d %10.0f\n", p, cf.True, cf.False, cf.InSession, cf.FalseFree, med)
+			}
+		}
+	}
+	report("training ("+*in+")", tr)
+	if *test != "" {
+		te, err := readFeatureFile(*test)
+		if err != nil {
+			return err
+		}
+		report("test ("+*test+")", te)
+	}
+	return nil
+}
