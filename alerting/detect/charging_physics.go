@@ -174,6 +174,33 @@ type PhysicsParams struct {
 	PairRoom float64
 	// PairMaxIv: over 0, only at reading intervals up to PairMaxIv s.
 	PairMaxIv float64
+	// TaperFallT5: over 0, replaces TaperFallT at reading intervals over
+	// 90 s in the detector of the active power (round 9): a taper of 5-min
+	// readings is a few readings, often cut into stretches by its own
+	// steps, so its decline reaches a smaller |t| than the same taper read
+	// every minute. Not in the non-active power's detector, where an
+	// inverter air conditioner modulating down passed it (regression set).
+	TaperFallT5 float64
+	// TaperFallNoise5: over 0, replaces TaperFallNoise at reading
+	// intervals over 90 s (round 9): the noise from one 5-min reading to
+	// the next has more loads switching in it.
+	TaperFallNoise5 float64
+	// TaperRiseT5: over 0, replaces TaperRiseT at reading intervals over
+	// 90 s (round 9). At the rise's own RiseT (3.75) the taper after a
+	// rise is off there in effect: at 5-min readings, next to the declined
+	// taper, it found one charge more on the tuning seeds for 2 and 6
+	// false alarms.
+	TaperRiseT5 float64
+	// VerdictSE: over 0, at reading intervals over 90 s, a step that ran
+	// an hour or more is remembered as not a charger for its level's not
+	// rising only when its rise is known to be under MinRise: its rise plus
+	// VerdictSE standard errors (the rise over its t) is under it; a rise
+	// not measured (t 0) says nothing (round 9). At 5-min readings a busy
+	// home leaves few stretches long enough to measure a rise, and a
+	// charge dropped with none taught the memory the unit's charger as
+	// another load, which then vetoed its tapers and the known-charger
+	// paths. 0: any rise under MinRise (round 8).
+	VerdictSE float64
 	// EvictOutOfBand: over 0, when a step comes with no candidate slot
 	// free, one whose settled level is out of the band (it cannot be
 	// confirmed) is forgotten first.
@@ -283,7 +310,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.08, TaperFallLocal: 1, TaperWait: 0.5, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.3, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0,
@@ -976,8 +1003,12 @@ func (s *physCore) tapered(cfg *ChargingConfig, ts int64, c *cand) uint8 {
 		s.peer != nil && s.peer.notCharger(c.ws) {
 		return 0
 	}
+	riseT := pp.TaperRiseT
+	if pp.TaperRiseT5 > 0 && s.iv > 90 {
+		riseT = pp.TaperRiseT5
+	}
 	switch {
-	case float64(c.tb) >= pp.TaperRiseT:
+	case float64(c.tb) >= riseT:
 		// a charger's plateau rose before its taper
 		return pathTaper
 	case s.declined(c):
@@ -1002,11 +1033,19 @@ func (s *physCore) declined(c *cand) bool {
 	if pp.TaperFallT <= 0 {
 		return false
 	}
-	if s.noise(c) > pp.TaperFallNoise {
+	fallNoise := pp.TaperFallNoise
+	if pp.TaperFallNoise5 > 0 && s.iv > 90 {
+		fallNoise = pp.TaperFallNoise5
+	}
+	if s.noise(c) > fallNoise {
 		return false
 	}
+	fallT := pp.TaperFallT
+	if pp.TaperFallT5 > 0 && s.iv > 90 && !s.nv {
+		fallT = pp.TaperFallT5
+	}
 	r, t := s.rise(c)
-	if t <= -pp.TaperFallT && r <= -pp.TaperFallMin && r >= -pp.TaperFallMax {
+	if t <= -fallT && r <= -pp.TaperFallMin && r >= -pp.TaperFallMax {
 		return true
 	}
 	if pp.TaperFallLocal <= 0 || c.t0 > s.seg0 || s.sn < 4 || c.size() <= 0 {
@@ -1021,7 +1060,7 @@ func (s *physCore) declined(c *cand) bool {
 	v := math.Max((syy-sxy*sxy/sxx)/(s.sn-2), 0.25)
 	b := sxy / sxx
 	tl := b * math.Sqrt(sxx/v) / math.Sqrt(max(1, 60/float64(s.iv)))
-	return tl <= -pp.TaperFallT*pp.TaperFallLocal && b/float64(c.size()) <= -pp.TaperFallMin
+	return tl <= -fallT*pp.TaperFallLocal && b/float64(c.size()) <= -pp.TaperFallMin
 }
 
 // judge confirms a candidate as a charge, or forgets it.
@@ -1233,7 +1272,14 @@ func (s *physCore) verdict(c *cand, tapered bool, run float32) int {
 	switch {
 	case r >= s.p.MinRise && t >= 2:
 		return 1
-	case run < 60 || r < s.p.MinRise:
+	case run < 60:
+		return -1
+	case s.p.VerdictSE > 0 && s.iv > 90:
+		// not rising only if the rise is known to be under MinRise
+		if t != 0 && r != 0 && r+s.p.VerdictSE*math.Abs(r/t) < s.p.MinRise {
+			return -1
+		}
+	case r < s.p.MinRise:
 		return -1
 	}
 	return 0

@@ -1176,3 +1176,119 @@ func TestPhysicsPairKept(t *testing.T) {
 		}
 	}
 }
+
+// TestPhysicsTaperFallT5: at intervals over 90 s the decline of a taper
+// is judged against TaperFallT5 (a few 5-min readings reach a smaller
+// |t|) in the active power's detector; at 1-min readings, with
+// TaperFallT5 0, and in the non-active power's detector, against
+// TaperFallT.
+func TestPhysicsTaperFallT5(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		iv   float32
+		t5   float64
+		nv   bool
+		want bool
+	}{
+		{"5 min", 300, 7, false, true},
+		{"5 min, off", 300, 0, false, false},
+		{"1 min", 60, 7, false, false},
+		{"5 min, non-active power", 300, 7, true, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.TaperFallT, p.TaperFallT5 = 10, c.t5
+		s := physCore{p: &p, iv: c.iv, nv: c.nv}
+		// a 100 W step declining 30 %/h with t -8 (rise's sums: b -30 W/h,
+		// sxx 0.0711), noise 1%
+		s.c[0] = cand{t0: 1, lvl: 100, step: 100, st: cOpen, sxx: 0.0711, sxy: -30 * 0.0711, n: 10, sd2: 20}
+		if _, tt := s.rise(&s.c[0]); math.Abs(tt+8) > 0.05 {
+			t.Fatalf("%s: t %.2f, want -8", c.name, tt)
+		}
+		if got := s.declined(&s.c[0]); got != c.want {
+			t.Errorf("%s: declined %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsTaperRiseT5: at intervals over 90 s the taper after a rise
+// needs TaperRiseT5; at 1 min, and with TaperRiseT5 0, TaperRiseT.
+func TestPhysicsTaperRiseT5(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	for _, c := range []struct {
+		name string
+		iv   float32
+		t5   float64
+		want uint8
+	}{
+		{"5 min", 300, 3.75, 0},
+		{"5 min, off", 300, 0, pathTaper},
+		{"1 min", 60, 3.75, pathTaper},
+	} {
+		p := DefaultPhysicsParams()
+		p.TaperRiseT, p.TaperRiseT5 = 2.5, c.t5
+		s := physCore{p: &p, iv: c.iv}
+		// held 2 h, its plateau's last reading at its start, a rise of t 3
+		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, st: cOpen, tb: 3, n: 10, sd2: 2}
+		if got := s.tapered(&cfg, 2*3600*1000, &cd); got != c.want {
+			t.Errorf("%s: path %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsVerdictSE: at intervals over 90 s, a step that ran two hours
+// without a measured rise is not remembered as "not a charger"
+// (VerdictSE), one whose level was measured flat is; at 1 min, and with
+// VerdictSE 0, any rise under MinRise is (round 8).
+func TestPhysicsVerdictSE(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		iv       float32
+		se       float64
+		sxx, sxy float32
+		want     int
+	}{
+		{"5 min, rise not measured", 300, 1, 0, 0, 0},
+		{"5 min, rise not measured, off", 300, 0, 0, 0, -1},
+		{"5 min, rise uncertain", 300, 1, 1, 0.2, 0},       // +0.2 %/h, t 0.2
+		{"5 min, rise uncertain, off", 300, 0, 1, 0.2, -1}, // under MinRise
+		{"5 min, measured flat", 300, 1, 25, -25, -1},      // -1 %/h, t -5
+		{"1 min, rise not measured", 60, 1, 0, 0, -1},
+	} {
+		p := DefaultPhysicsParams()
+		p.VerdictSE = c.se
+		s := physCore{p: &p, iv: c.iv}
+		cd := cand{t0: 1, lvl: 100, step: 100, st: cOpen, sxx: c.sxx, sxy: c.sxy}
+		if got := s.verdict(&cd, false, 120); got != c.want {
+			r, tt := s.rise(&cd)
+			t.Errorf("%s: verdict %d, want %d (rise %.4f/h, t %.2f)", c.name, got, c.want, r, tt)
+		}
+	}
+}
+
+// TestPhysicsTaperFallNoise5: at intervals over 90 s the noise limit of
+// the declined taper is TaperFallNoise5; at 1 min, and with it 0,
+// TaperFallNoise.
+func TestPhysicsTaperFallNoise5(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		iv   float32
+		n5   float64
+		want bool
+	}{
+		{"5 min", 300, 0.12, true},
+		{"5 min, off", 300, 0, false},
+		{"1 min", 60, 0.12, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.TaperFallNoise, p.TaperFallNoise5 = 0.10, c.n5
+		s := physCore{p: &p, iv: c.iv}
+		// a 100 W step declining 30 %/h with t -12, noise 11%
+		s.c[0] = cand{t0: 1, lvl: 100, step: 100, st: cOpen, sxx: 0.16, sxy: -30 * 0.16, n: 10, sd2: 2420}
+		if nz := s.noise(&s.c[0]); math.Abs(nz-0.11) > 0.001 {
+			t.Fatalf("%s: noise %.4f, want 0.11", c.name, nz)
+		}
+		if got := s.declined(&s.c[0]); got != c.want {
+			t.Errorf("%s: declined %v, want %v", c.name, got, c.want)
+		}
+	}
+}

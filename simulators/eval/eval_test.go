@@ -77,15 +77,22 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// The split (SplitMin) changed nothing here at 5 min. The seventh
 	// round raised the three by one again (all 15 → 16, look-alikes 8 → 9,
 	// kW 9 → 10): a charger that came on in the reading of a kW load is
-	// followed (BigMax 17, BigVeto 103). The ninth round raised all
-	// 16 → 17 and look-alikes 9 → 10 (the learned score, ScoreMinLong
-	// 0.85).
+	// followed (BigMax 17, BigVeto 103). The ninth round raised them
+	// again (all 16 → 18, look-alikes 9 → 10, kW 10 → 12): the taper
+	// that declined, at 5-min readings (TaperFallT5, TaperFallNoise5,
+	// VerdictSE, TaperRiseT5) and at all (TaperFallNoise, TaperWait).
+	// TaperFallT5 is for the active power's detector only: in the
+	// non-active one it made a false alarm here (4243, b0001-101: an
+	// inverter air conditioner modulating down under a washer's and a
+	// television's var step, noise 7.4%). The learned score (ScoreMinLong
+	// 0.85) alone raised all 16 → 17 and look-alikes 9 → 10; with both,
+	// all 19 and look-alikes 11.
 	5 * time.Minute: {
-		0:             {38, 17, 0},
-		CaseLookAlike: {24, 10, 0},
+		0:             {38, 19, 0},
+		CaseLookAlike: {24, 11, 0},
 		CaseTwoBikes:  {6, 1, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 10, 0},
+		CaseKW:        {28, 12, 0},
 	},
 }
 
