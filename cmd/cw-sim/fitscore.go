@@ -16,7 +16,7 @@ import (
 
 const fitScoreHelp = `
 cw-sim fit-score fits the detector's learned confirmation score (detect.PhysicsParams.ScoreW): a
-logistic regression of "the candidate step started inside a true charge" on the features that
+logistic regression of "the candidate step is a true charge's plug-in" on the features that
 cw-sim eval --features wrote, with an L2 penalty, by Newton's method. It prints the coefficients
 (and the --set line that evaluates them), the AUC of the rows, and what each threshold would fire:
 candidates whose first row at or over it is a charge's, or not (on charger-free unit-days: false

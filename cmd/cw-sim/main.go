@@ -9,6 +9,8 @@
 //	cw-sim load  --broker URL --devices N (--rate R | --flat) (--duration D | --messages M) ...
 //	cw-sim check --scenario FILE
 //	cw-sim phones [--listen ADDR] [--log FILE] [--ack-after D]
+//	cw-sim eval  [--seeds heldout|tuning|N,...] [--intervals 10s,1m,5m] [--features FILE] ...
+//	cw-sim fit-score --in FILE [--test FILE] [--interval S]
 //	cw-sim example
 //
 // See docs/simulators.md.
@@ -39,14 +41,14 @@ func run() int {
 const usage = `cw-sim simulates chargewatch devices and generates load.
 
 Usage:
-  cw-sim run     simulate a city: publish to MQTT, write files, write ground truth
-  cw-sim site    write the registry site file of a scenario's city
-  cw-sim load    publish synthetic meter telemetry at a rate, for benchmarks
-  cw-sim check   validate a scenario and describe its city
-  cw-sim eval    measure the indoor-charging detector against simulated ground truth
-  cw-sim phones  stand in for the grid workers' phones in the demo (SMS and webhooks)
+  cw-sim run       simulate a city: publish to MQTT, write files, write ground truth
+  cw-sim site      write the registry site file of a scenario's city
+  cw-sim load      publish synthetic meter telemetry at a rate, for benchmarks
+  cw-sim check     validate a scenario and describe its city
+  cw-sim eval      measure the indoor-charging detector against simulated ground truth
+  cw-sim phones    stand in for the grid workers' phones in the demo (SMS and webhooks)
   cw-sim fit-score fit the charging detector's learned score on eval --features rows
-  cw-sim example print a commented example scenario
+  cw-sim example   print a commented example scenario
 
 Run "cw-sim COMMAND -h" for a command's flags. See docs/simulators.md.
 `
