@@ -250,9 +250,10 @@ type PhysicsParams struct {
 	// 1 not a step split or over the band (SplitVeto's fast bit 4 applies),
 	// 2 not a size the memory or the var per watt says is no charger's, 4
 	// not a size the active core's memory knows as no charger (the var
-	// core). ScoreTrace over 0: with Trace, every scored judgement is
-	// traced (event "score", with the features) from five minutes of a
-	// step's life on, for cw-sim eval --features.
+	// core). ScoreTrace 1: with Trace, every scored judgement is traced
+	// (event "score", with the features) from five minutes of a step's
+	// life on, for cw-sim eval --features (ScoreTrace 2: the drop-time
+	// scores instead, below).
 	ScoreW       [ScoreFeatures + 1]float64
 	ScoreWLong   [ScoreFeatures + 1]float64
 	ScoreMin     float64
@@ -267,8 +268,42 @@ type PhysicsParams struct {
 	// ScoreVetoMin.
 	ScoreVetoMin   float64
 	ScoreVetoPaths float64
-	// the log-odds ScoreMin and ScoreMinLong give (NewPhysicsModel)
-	scoreZMin, scoreZMinLong float64
+	// ScoreEarlyMin: over 0 (and ScoreMin over 0), a step held
+	// ScoreEarlyHold or more but not yet ScoreHold is confirmed by the
+	// score when it is at least ScoreEarlyMin (ScoreEarlyMinLong at
+	// intervals over 90 s when over 0): a stricter threshold for young
+	// steps, for an earlier alert. 0 turns it off.
+	ScoreEarlyMin     float64
+	ScoreEarlyMinLong float64
+	ScoreEarlyHold    time.Duration
+	// ScoreDropMin: over 0 (and ScoreMin over 0), a step held ScoreDropHold
+	// or more that would be dropped because the power no longer stays over
+	// its hold level ("fell": under it on two readings, one at intervals
+	// of 4 minutes or more; "not persistent": not over it for the whole
+	// persistence window), with no down-edge that matched it and neither
+	// taper path nor a following step to keep it (a charger's taper or
+	// float, or a load that went away unseen), is scored then with
+	// the ScoreDropW coefficients (ScoreDropWLong over 90 s), and confirmed
+	// (path "score") when the score is at least ScoreDropMin
+	// (ScoreDropMinLong over 90 s when over 0). 0 turns it off. With
+	// ScoreTrace 2, only these drop-time scores are traced (from five
+	// minutes on, whatever ScoreDropHold is), for fitting ScoreDropW.
+	// ScoreDropLeft: the power over the step's reference at that reading
+	// must be at least this share of its level (a charger's float is still
+	// on; one unplugged in its taper leaves nothing): 0 does not ask it.
+	// A step confirmed so (fDrop) teaches the unit's memory nothing when
+	// it ends: it had already fallen.
+	ScoreDropMin     float64
+	ScoreDropMinLong float64
+	ScoreDropHold    time.Duration
+	ScoreDropLeft    float64
+	ScoreDropW       [ScoreFeatures + 1]float64
+	ScoreDropWLong   [ScoreFeatures + 1]float64
+	// the log-odds ScoreMin, ScoreMinLong and the early and drop
+	// thresholds give (NewPhysicsModel)
+	scoreZMin, scoreZMinLong     float64
+	scoreZEarly, scoreZEarlyLong float64
+	scoreZDrop, scoreZDropLong   float64
 
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
@@ -287,6 +322,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0,
+		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
 	}
 }
 
@@ -343,6 +379,7 @@ const (
 	fSplit                   // what was left of a step a down-edge split (SplitMin)
 	fBig                     // opened by an up-edge over the band (BigMax)
 	fPair                    // outlived a down-edge of its size from a known other load (PairKeep)
+	fDrop                    // confirmed by its drop-time score (ScoreDropMin): what it was is not learnt when it ends
 )
 
 // cand is a step into the charger band. 64 bytes.
@@ -522,6 +559,13 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 					continue
 				}
 				if s.following(ts, c, p) {
+					continue
+				}
+				if ok, pr := s.scoredDrop(cfg, ts, i, ts-c.t0); ok {
+					if f := s.fire(ts, i, pathScore); ch == ChargeNone {
+						ch = f
+						s.sConf = float32(math.Floor(min(pr, 0.97)*100) / 100)
+					}
 					continue
 				}
 				s.forget(ts, i, "fell")
@@ -1053,6 +1097,13 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		if s.following(ts, c, s.prev) {
 			return ChargeNone
 		}
+		if ok, pr := s.scoredDrop(cfg, ts, i, held); ok {
+			ch := s.fire(ts, i, pathScore)
+			if ch != ChargeNone {
+				s.sConf = float32(math.Floor(min(pr, 0.97)*100) / 100)
+			}
+			return ch
+		}
 		s.forget(ts, i, "not persistent")
 		return ChargeNone
 	}
@@ -1307,7 +1358,7 @@ func (s *physCore) gone(ts int64, i int) ChargeChange {
 func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeChange {
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
-	if k := s.verdict(c, tapered, run); k != 0 && !s.splitVetoed(c, 2) {
+	if k := s.verdict(c, tapered, run); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
 		s.remember(c.lvl, run, k > 0)
 		if s.p.Trace != nil {
 			s.trace(ts, "learn", learnWhy(k > 0, "charge ended: ", why), i)

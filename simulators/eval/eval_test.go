@@ -52,13 +52,17 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// minutes after its start, a 302 W step (the band's top) of a
 	// charger-free day whose noise (1.15%) is just over the fast limit
 	// and which had passed the fast test once (score 0.95); the sessions
-	// detected are the same (21).
+	// detected are the same (21). Round 9b raised every 1-min pin (all
+	// 21 → 26, look-alikes 13 → 16, two bikes 3 → 4, partial 4 → 6, kW
+	// 12 → 16) and at 5 min all 17 → 18, look-alikes 10 → 11, kW 10 → 11:
+	// a step held an hour or more is scored when it falls in its taper or
+	// float (ScoreDropMin 0.15 and ScoreDropMinLong 0.3 on ScoreDropW).
 	time.Minute: {
-		0:             {38, 21, 1},
-		CaseLookAlike: {24, 13, 1},
-		CaseTwoBikes:  {6, 3, 0},
-		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 12, 0},
+		0:             {38, 26, 1},
+		CaseLookAlike: {24, 16, 1},
+		CaseTwoBikes:  {6, 4, 0},
+		CasePartial:   {7, 6, 0},
+		CaseKW:        {28, 16, 0},
 	},
 	// At 5 min the pins of e39e93b (all 5, look-alikes 1, kW 1, lowered
 	// there from 6, 2 and 2 by the short-stretch variance floor) are back
@@ -81,11 +85,11 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// 16 → 17 and look-alikes 9 → 10 (the learned score, ScoreMinLong
 	// 0.85).
 	5 * time.Minute: {
-		0:             {38, 17, 0},
-		CaseLookAlike: {24, 10, 0},
+		0:             {38, 18, 0},
+		CaseLookAlike: {24, 11, 0},
 		CaseTwoBikes:  {6, 1, 0},
 		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 10, 0},
+		CaseKW:        {28, 11, 0},
 	},
 }
 
