@@ -277,9 +277,10 @@ type PhysicsParams struct {
 	// 1 not a step split or over the band (SplitVeto's fast bit 4 applies),
 	// 2 not a size the memory or the var per watt says is no charger's, 4
 	// not a size the active core's memory knows as no charger (the var
-	// core). ScoreTrace over 0: with Trace, every scored judgement is
-	// traced (event "score", with the features) from five minutes of a
-	// step's life on, for cw-sim eval --features.
+	// core). ScoreTrace 1: with Trace, every scored judgement is traced
+	// (event "score", with the features) from five minutes of a step's
+	// life on, for cw-sim eval --features (ScoreTrace 2: the drop-time
+	// scores instead, below).
 	ScoreW       [ScoreFeatures + 1]float64
 	ScoreWLong   [ScoreFeatures + 1]float64
 	ScoreMin     float64
@@ -294,8 +295,42 @@ type PhysicsParams struct {
 	// ScoreVetoMin.
 	ScoreVetoMin   float64
 	ScoreVetoPaths float64
-	// the log-odds ScoreMin and ScoreMinLong give (NewPhysicsModel)
-	scoreZMin, scoreZMinLong float64
+	// ScoreEarlyMin: over 0 (and ScoreMin over 0), a step held
+	// ScoreEarlyHold or more but not yet ScoreHold is confirmed by the
+	// score when it is at least ScoreEarlyMin (ScoreEarlyMinLong at
+	// intervals over 90 s when over 0): a stricter threshold for young
+	// steps, for an earlier alert. 0 turns it off.
+	ScoreEarlyMin     float64
+	ScoreEarlyMinLong float64
+	ScoreEarlyHold    time.Duration
+	// ScoreDropMin: over 0 (and ScoreMin over 0), a step held ScoreDropHold
+	// or more that would be dropped because the power no longer stays over
+	// its hold level ("fell": under it on two readings, one at intervals
+	// of 4 minutes or more; "not persistent": not over it for the whole
+	// persistence window), with no down-edge that matched it and neither
+	// taper path nor a following step to keep it (a charger's taper or
+	// float, or a load that went away unseen), is scored then with
+	// the ScoreDropW coefficients (ScoreDropWLong over 90 s), and confirmed
+	// (path "score") when the score is at least ScoreDropMin
+	// (ScoreDropMinLong over 90 s when over 0). 0 turns it off. With
+	// ScoreTrace 2, only these drop-time scores are traced (from five
+	// minutes on, whatever ScoreDropHold is), for fitting ScoreDropW.
+	// ScoreDropLeft: the power over the step's reference at that reading
+	// must be at least this share of its level (a charger's float is still
+	// on; one unplugged in its taper leaves nothing): 0 does not ask it.
+	// A step confirmed so (fDrop) teaches the unit's memory nothing when
+	// it ends: it had already fallen.
+	ScoreDropMin     float64
+	ScoreDropMinLong float64
+	ScoreDropHold    time.Duration
+	ScoreDropLeft    float64
+	ScoreDropW       [ScoreFeatures + 1]float64
+	ScoreDropWLong   [ScoreFeatures + 1]float64
+	// the log-odds ScoreMin, ScoreMinLong and the early and drop
+	// thresholds give (NewPhysicsModel)
+	scoreZMin, scoreZMinLong     float64
+	scoreZEarly, scoreZEarlyLong float64
+	scoreZDrop, scoreZDropLong   float64
 
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
@@ -310,10 +345,11 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.3, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.5, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0,
+		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
 	}
 }
 
@@ -370,6 +406,7 @@ const (
 	fSplit                   // what was left of a step a down-edge split (SplitMin)
 	fBig                     // opened by an up-edge over the band (BigMax)
 	fPair                    // outlived a down-edge of its size from a known other load (PairKeep)
+	fDrop                    // confirmed by its drop-time score (ScoreDropMin): what it was is not learnt when it ends
 )
 
 // cand is a step into the charger band. 64 bytes.
@@ -549,6 +586,12 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 					continue
 				}
 				if s.following(ts, c, p) {
+					continue
+				}
+				if ok, pr := s.scoredDrop(cfg, ts, i, ts-c.t0); ok {
+					if f := s.fireScore(ts, i, pr); ch == ChargeNone {
+						ch = f
+					}
 					continue
 				}
 				s.forget(ts, i, "fell")
@@ -1092,6 +1135,9 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		if s.following(ts, c, s.prev) {
 			return ChargeNone
 		}
+		if ok, pr := s.scoredDrop(cfg, ts, i, held); ok {
+			return s.fireScore(ts, i, pr)
+		}
 		s.forget(ts, i, "not persistent")
 		return ChargeNone
 	}
@@ -1182,9 +1228,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		}
 	}
 	if ok, pr := s.scored(ts, i, held, noise); ok {
-		ch := s.fire(ts, i, pathScore)
-		s.sConf = float32(math.Floor(min(pr, 0.97)*100) / 100)
-		return ch
+		return s.fireScore(ts, i, pr)
 	}
 	if pp.QuietHold > 0 && held >= ms(pp.QuietHold) && c.n >= 10 &&
 		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) {
@@ -1234,6 +1278,18 @@ const (
 var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper", "taper, declined", "score"}
 
 var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9, 0.9, 0.9}
+
+// fireScore confirms candidate i by the learned score pr: a session it
+// starts has the score's probability as its confidence (floored to two
+// decimals, at most 0.97); a second charge in a running session leaves
+// the session's confidence as it is.
+func (s *physCore) fireScore(ts int64, i int, pr float64) ChargeChange {
+	ch := s.fire(ts, i, pathScore)
+	if ch == ChargeStarted {
+		s.sConf = float32(math.Floor(min(pr, 0.97)*100) / 100)
+	}
+	return ch
+}
 
 func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	if s.p.ScoreVetoMin > 0 && s.scoreVetoed(ts, i, path) {
@@ -1353,7 +1409,7 @@ func (s *physCore) gone(ts int64, i int) ChargeChange {
 func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeChange {
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
-	if k := s.verdict(c, tapered, run); k != 0 && !s.splitVetoed(c, 2) {
+	if k := s.verdict(c, tapered, run); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
 		s.remember(c.lvl, run, k > 0)
 		if s.p.Trace != nil {
 			s.trace(ts, "learn", learnWhy(k > 0, "charge ended: ", why), i)

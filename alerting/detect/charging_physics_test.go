@@ -938,6 +938,9 @@ func TestPhysicsTaperDeclined(t *testing.T) {
 			// nothing on the plateau: no fast confirmation, no memory
 			p.FastNoise, p.FastNoiseW, p.KnownHold = 1e-9, 0, 0
 			p.TaperFallT = c.fallT
+			// the drop-time score would confirm the charge without the
+			// decline path (TestScoreDrop): this tests the path
+			p.ScoreDropMin = 0
 			sigs, evs := traceRun(t, p, 60, 8*hr, c.w)
 			fired := slices.Contains(evs, "fire taper, declined")
 			if fired != c.fire {

@@ -41,6 +41,19 @@ var (
 	scoreWLong = [ScoreFeatures + 1]float64{-6.715, 0.244, 1.628, 0.01, -0.62, 0, 0, 0.239, -0.629, 6.576, -0.006, 0.137, 0.594, 1.585, -0.492, -1.052, 0.061, -1.201, 0, 0.006, 0, 2.287, 1.049, 0.487, 0.83, -0.27, 0.826, -0.772, -1.554, -0.218, -0.13}
 )
 
+// scoreDropW and scoreDropWLong are the default drop-time coefficients
+// (PhysicsParams.ScoreDropW, ScoreDropWLong), fitted by cw-sim fit-score
+// --min-held 60 on the rows that cw-sim eval --set ScoreTrace=2 --features
+// FILE dumps (the features of a step held five minutes or more at the
+// reading it would be dropped as fallen or not persistent, with the score
+// path on) on the first look of the tuning seeds: at 1-min readings with
+// L2 10 (AUC 0.930 on that look, 0.913 on the second), at 5-min readings
+// with L2 1 (0.876 and 0.878).
+var (
+	scoreDropW     = [ScoreFeatures + 1]float64{-6.949, 0.231, 0.531, -0.383, 0.127, -0.774, -0.74, -0.304, -0.747, 0.23, 0.116, 0.876, 0.508, 0.515, -0.231, -0.219, -0.029, -0.223, -0.105, -0.116, 0, 0.074, 0.78, 0.707, 0.359, 0.187, 0.724, -0.78, 0.552, 0.233, -0.175}
+	scoreDropWLong = [ScoreFeatures + 1]float64{-8.043, 1.027, 0.226, -0.934, 0.716, 0, 0, -0.097, -0.496, 1.409, -0.099, 0.831, 0.502, 0.531, 0.231, -0.223, -0.143, -0.119, 0, 0.099, 0, -0.019, 1.522, 0.547, 1.322, 0.136, 0.423, -1.522, 0.09, -0.064, -0.098}
+)
+
 // scoreEvery: the score is computed at most once per this much of a
 // step's life (at reading intervals under it; every reading at longer
 // ones). Every 2 minutes found as many sessions on the tuning seeds
@@ -185,12 +198,13 @@ func (p *PhysicsParams) scoreLogit(f *[ScoreFeatures]float64, iv float64) float6
 // by another path.
 func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, float64) {
 	pp := s.p
-	dump := pp.ScoreTrace > 0 && pp.Trace != nil
+	dump := pp.ScoreTrace == 1 && pp.Trace != nil
 	if !dump && pp.ScoreMin <= 0 {
 		return false, 0
 	}
 	on := pp.ScoreMin > 0 && held >= ms(pp.ScoreHold)
-	if !on && !(dump && held >= scoreDumpHold) || !s.scoreDue(held) {
+	early := !on && pp.ScoreMin > 0 && pp.ScoreEarlyMin > 0 && held >= ms(pp.ScoreEarlyHold)
+	if !on && !early && !(dump && held >= scoreDumpHold) || !s.scoreDue(held) {
 		return false, 0
 	}
 	c := &s.c[i]
@@ -201,10 +215,16 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 		s.traceScore(ts, i, &f, z)
 	}
 	zMin := pp.scoreZMin
+	if early {
+		zMin = pp.scoreZEarly
+	}
 	if s.iv > 90 {
 		zMin = pp.scoreZMinLong
+		if early {
+			zMin = pp.scoreZEarlyLong
+		}
 	}
-	if !on || z < zMin {
+	if !on && !early || z < zMin {
 		return false, 0
 	}
 	v := int(pp.ScoreVeto)
@@ -212,6 +232,39 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 		v&4 != 0 && s.peer != nil && s.peer.notCharger(c.ws) {
 		return false, 0
 	}
+	return true, 1 / (1 + math.Exp(-z))
+}
+
+// scoredDrop judges by its drop-time score (PhysicsParams.ScoreDropMin) a
+// candidate held held ms, of a level in the band, that would be dropped
+// as fallen or not persistent: it reports whether the score path confirms
+// it (marking it fDrop) and the probability, and traces its features with
+// ScoreTrace 2. Drops are rare: it is computed at each.
+func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) (bool, float64) {
+	pp := s.p
+	dump := pp.ScoreTrace == 2 && pp.Trace != nil
+	on := pp.ScoreMin > 0 && pp.ScoreDropMin > 0 && held >= ms(pp.ScoreDropHold)
+	c := &s.c[i]
+	if !on && !(dump && held >= scoreDumpHold) || float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05 {
+		return false, 0
+	}
+	var f [ScoreFeatures]float64
+	s.scoreFeatures(c, held, s.noise(c), &f)
+	w, zMin := &pp.ScoreDropW, pp.scoreZDrop
+	if s.iv > 90 {
+		w, zMin = &pp.ScoreDropWLong, pp.scoreZDropLong
+	}
+	z := w[0]
+	for k, v := range f {
+		z += w[k+1] * v
+	}
+	if dump {
+		s.traceScore(ts, i, &f, z)
+	}
+	if !on || z < zMin || float64(s.prev-c.ref) < pp.ScoreDropLeft*float64(c.lvl) {
+		return false, 0
+	}
+	c.fl |= fDrop
 	return true, 1 / (1 + math.Exp(-z))
 }
 
@@ -224,11 +277,16 @@ func (p *PhysicsParams) scoreLimits() {
 		}
 		return math.Log(q / (1 - q))
 	}
-	p.scoreZMin = logit(p.ScoreMin)
-	p.scoreZMinLong = p.scoreZMin
-	if p.ScoreMinLong > 0 {
-		p.scoreZMinLong = logit(p.ScoreMinLong)
+	pair := func(q, long float64) (float64, float64) {
+		z := logit(q)
+		if long > 0 {
+			return z, logit(long)
+		}
+		return z, z
 	}
+	p.scoreZMin, p.scoreZMinLong = pair(p.ScoreMin, p.ScoreMinLong)
+	p.scoreZEarly, p.scoreZEarlyLong = pair(p.ScoreEarlyMin, p.ScoreEarlyMinLong)
+	p.scoreZDrop, p.scoreZDropLong = pair(p.ScoreDropMin, p.ScoreDropMinLong)
 }
 
 // scoreVetoed reports whether the score vetoes confirming candidate i by

@@ -269,3 +269,160 @@ func TestFlog(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreDrop checks the drop-time score (ScoreDropMin): a flat charge
+// that nothing confirms on its plateau (as in TestPhysicsTaperDeclined,
+// with the declined-taper path off) is confirmed by the score when its
+// taper takes it under its hold level, while its float is still on; not
+// with ScoreDropMin 0, nor when what is left over its reference is too
+// little (ScoreDropLeft), nor before ScoreDropHold; a lamp switched off
+// (a down-edge that matches it) raises nothing, and neither does a step
+// over the band.
+func TestScoreDrop(t *testing.T) {
+	def := DefaultPhysicsParams()
+	// nothing on the plateau: no fast confirmation, no memory, no decline
+	def.FastNoise, def.FastNoiseW, def.KnownHold, def.TaperFallT = 1e-9, 0, 0, 0
+	off := def
+	off.ScoreDropMin = 0
+	left := def
+	left.ScoreDropLeft = 1
+	late := def
+	late.ScoreDropHold = 5 * time.Hour
+	always := def
+	always.ScoreDropW = [ScoreFeatures + 1]float64{10}
+	flat := sumW(base(40), flatCharge)
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		w    func(float64) float64
+		want []string
+	}{
+		{"a flat charge's taper: confirmed at the drop", def, flat, []string{"4h47m0s fire since 1h0m0s", "6h1m0s clear since 1h0m0s"}},
+		{"... not with ScoreDropMin 0", off, flat, nil},
+		{"... not with ScoreDropLeft 1", left, flat, nil},
+		{"... not before ScoreDropHold (5 h)", late, flat, nil},
+		{"a lamp switched off raises nothing, whatever its score", always, sumW(base(40), box(hr, 4*hr, 130, 0.004)), nil},
+		{"a 1,500 W step that fell raises nothing, whatever its score", always,
+			sumW(base(40), box(hr, 4*hr, 1500, 0.004), box(4*hr, 6*hr, 400, 0.004)), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var fired []string
+			p := c.p
+			p.Trace = func(tr *ChargingTrace) {
+				if tr.Event == "fire" {
+					fired = append(fired, tr.Reason)
+				}
+			}
+			got := physRun(t, p, 60, 8*hr, c.w)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("signals %q, want %q", got, c.want)
+			}
+			if c.want != nil && (len(fired) == 0 || fired[0] != "score") {
+				t.Errorf("fired by %q, want score", fired)
+			}
+		})
+	}
+}
+
+// TestScoreDropTrace: ScoreTrace 2 traces the features at the drop only,
+// with the drop-time coefficients' log-odds; ScoreTrace 1 at the regular
+// judgements only.
+func TestScoreDropTrace(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.FastNoise, p.FastNoiseW, p.KnownHold, p.TaperFallT = 1e-9, 0, 0, 0
+	p.ScoreDropMin = 0
+	var drop, regular []ChargingTrace
+	for _, mode := range []float64{1, 2} {
+		q := p
+		q.ScoreTrace = mode
+		q.Trace = func(tr *ChargingTrace) {
+			if tr.Event == "score" && !tr.Var {
+				if mode == 2 {
+					drop = append(drop, *tr)
+				} else {
+					regular = append(regular, *tr)
+				}
+			}
+		}
+		physRun(t, q, 60, 8*hr, sumW(base(40), flatCharge))
+	}
+	if len(drop) != 1 || drop[0].Held != 3*time.Hour+47*time.Minute {
+		t.Fatalf("drop-time rows: %d (%v), want one at 3h47m", len(drop), drop)
+	}
+	var f [ScoreFeatures]float64
+	for i, v := range drop[0].Feat {
+		f[i] = float64(v)
+	}
+	z := p.ScoreDropW[0]
+	for i, v := range f {
+		z += p.ScoreDropW[i+1] * v
+	}
+	if math.Abs(z-drop[0].Score) > 1e-3 {
+		t.Errorf("drop-time log-odds %.4f, want %.4f (ScoreDropW)", drop[0].Score, z)
+	}
+	if lv := feat(drop[0], "level_now"); lv >= p.Hold {
+		t.Errorf("level_now %.2f at the drop, want under the hold level %.2f", lv, p.Hold)
+	}
+	if len(regular) < 20 || slices.ContainsFunc(regular, func(tr ChargingTrace) bool { return tr.Held == drop[0].Held }) {
+		t.Errorf("regular rows: %d, one at the drop", len(regular))
+	}
+}
+
+// TestScoreDropMemory: a charge confirmed by its drop-time score teaches
+// the unit's memory nothing when it ends: it had already fallen, and its
+// verdict (here "charger", from its plateau's rise) is not to be trusted
+// either way.
+func TestScoreDropMemory(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.FastNoise, p.FastNoiseW, p.KnownHold, p.TaperFallT = 1e-9, 0, 0, 0
+	p.ScoreDropW = [ScoreFeatures + 1]float64{10}
+	m := NewPhysicsModel(p)
+	ch := m.New().(*physCharging)
+	cfg := Defaults(devices.KindMeter).Charging
+	w := sumW(base(40), flatCharge)
+	started := false
+	for s := 0.0; s < 8*hr; s += 60 {
+		if ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeStarted {
+			started = true
+		}
+	}
+	if !started || ch.Session().Path != "score" {
+		t.Fatalf("not confirmed by the score (started %v, path %q)", started, ch.Session().Path)
+	}
+	for _, g := range ch.pc.mem {
+		if g.charger > 0 || g.other > 0 {
+			t.Errorf("the memory learnt a %.0f W load (charger %d, other %d)", g.w, g.charger, g.other)
+		}
+	}
+}
+
+// TestScoreEarly checks the early threshold (ScoreEarlyMin): a step whose
+// score reaches it is confirmed from ScoreEarlyHold, one whose score
+// reaches only ScoreMin at ScoreHold; 0 turns it off.
+func TestScoreEarly(t *testing.T) {
+	sure := DefaultPhysicsParams()
+	sure.ScoreW = [ScoreFeatures + 1]float64{10} // p 0.99995
+	sure.ScoreEarlyMin, sure.ScoreEarlyHold = 0.99, 10*time.Minute
+	fair := sure
+	fair.ScoreW = [ScoreFeatures + 1]float64{3} // p 0.953: over ScoreMin, under ScoreEarlyMin
+	off := sure
+	off.ScoreEarlyMin = 0
+	tv := sumW(base(40), box(hr, 3*hr, 150, 0.12))
+	for _, c := range []struct {
+		name string
+		p    PhysicsParams
+		want string
+	}{
+		{"a sure step: at ScoreEarlyHold (10 min)", sure, "1h10m0s fire since 1h0m0s"},
+		{"a fair one: at ScoreHold (20 min)", fair, "1h20m0s fire since 1h0m0s"},
+		{"the early threshold off: at ScoreHold", off, "1h20m0s fire since 1h0m0s"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := physRun(t, c.p, 60, 4*hr, tv)
+			if len(got) == 0 || got[0] != c.want {
+				t.Errorf("signals %q, want %q first", got, c.want)
+			}
+		})
+	}
+}

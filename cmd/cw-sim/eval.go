@@ -88,8 +88,8 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usageErr("--set %s: %v", kv, err)
 		}
 	}
-	if f.features != "" {
-		params.ScoreTrace = 1
+	if f.features != "" && params.ScoreTrace == 0 {
+		params.ScoreTrace = 1 // --set ScoreTrace=2: the drop-time rows
 	}
 	model := eval.Physics(params)
 	if f.baseline {

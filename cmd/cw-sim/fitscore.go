@@ -25,6 +25,11 @@ alarms, unless another path fired first), on the training file and on --test.
   cw-sim eval --seeds tuning --days 10 --intervals 1m,5m --realdata none --no-plots --features /tmp/f1.csv
   cw-sim fit-score --in /tmp/f1.csv --test /tmp/f2.csv
 
+The drop-time coefficients (ScoreDropW, ScoreDropWLong) are fitted the same way on the rows that
+eval writes with --set ScoreTrace=2 (a step's features at the reading it would be dropped as
+fallen or not persistent), with --min-held 60; fit-score prints them as ScoreW: pass them as
+--set ScoreDropW=... (or ScoreDropWLong for --interval 300).
+
 See docs/detection.md (Tuning).
 `
 
