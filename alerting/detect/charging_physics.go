@@ -95,6 +95,10 @@ type PhysicsParams struct {
 	// (relative noise since its start at most TaperNoise; 0: any), and not
 	// be of a size the unit's memory knows as not a charger nor draw the
 	// var per watt of no charger.
+	// TaperRiseT is the rise path's own RiseT (3.75; 2.5 to round 9, and
+	// TaperRiseT5 at 5 min): the taper after a rise then confirms only
+	// what the rise did not (round 9c: at 1-min readings, with 2.5, 2
+	// sessions of the tuning seeds for 3 false alarms).
 	TaperHold  time.Duration
 	TaperMin   time.Duration
 	TaperRiseT float64
@@ -326,6 +330,14 @@ type PhysicsParams struct {
 	ScoreDropLeft    float64
 	ScoreDropW       [ScoreFeatures + 1]float64
 	ScoreDropWLong   [ScoreFeatures + 1]float64
+	// ScoreVetoIv: the score veto applies at reading intervals over this
+	// many seconds; 0: at every interval. Round 9c: 90 with ScoreVetoMin
+	// 0.4 on the fast, fast-known-charger and known-charger-held paths
+	// (ScoreVetoPaths 70): at 5-min readings a flat lamp passes the
+	// noise tests (or the memory learned it as a charger) and the score,
+	// weighing the rest of the evidence, does not take it. The veto
+	// reads the score whatever ScoreMin (0 turns only the path off).
+	ScoreVetoIv float64
 	// the log-odds ScoreMin, ScoreMinLong and the early and drop
 	// thresholds give (NewPhysicsModel)
 	scoreZMin, scoreZMinLong     float64
@@ -345,10 +357,10 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 2.5, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.5, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 3.75, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.5, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
-		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0,
+		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0, ScoreVetoMin: 0.4, ScoreVetoPaths: 70, ScoreVetoIv: 90,
 		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
 	}
 }
@@ -1292,7 +1304,7 @@ func (s *physCore) fireScore(ts int64, i int, pr float64) ChargeChange {
 }
 
 func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
-	if s.p.ScoreVetoMin > 0 && s.scoreVetoed(ts, i, path) {
+	if s.p.ScoreVetoMin > 0 && float64(s.iv) > s.p.ScoreVetoIv && s.scoreVetoed(ts, i, path) {
 		return ChargeNone
 	}
 	c := &s.c[i]

@@ -147,10 +147,12 @@ func TestPhysicsFeatures(t *testing.T) {
 			[]string{"2h20m0s fire since 2h0m0s", "8h1m0s clear since 2h0m0s"}},
 		{"a charge that starts under a running heater is confirmed by its rise once the power is quiet, with its own start", 60,
 			sumW(base(40), box(hr, 3*hr, 1200, 0.01), charge(2*hr, 3, 30, 7, 180)),
-			// 6h29m until round 7: the heater is now followed as a step
-			// over the band (BigMax), and the charge's end is read a
-			// minute later
-			[]string{"3h44m0s fire since 2h0m0s", "6h30m0s clear since 2h0m0s"}},
+			// 6h29m until round 7, 6h30m in rounds 7-9b (the heater
+			// followed as a step over the band, BigMax), 6h29m again with
+			// round 9's TaperRiseT 3.75 and TaperWait 0.5 together (either
+			// alone keeps 6h30m): when the charge's step is let go in its
+			// float decides in which minute its end is read
+			[]string{"3h44m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -1037,7 +1039,7 @@ func TestPhysicsFastNewReadings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p := DefaultPhysicsParams()
 			p.FastNewReadings = c.n
-			p.ScoreMin = 0 // the fast path alone
+			p.ScoreMin, p.ScoreVetoMin = 0, 0 // the fast path alone (no score path, no score veto at 5 min)
 			sigs, evs := traceRun(t, p, 300, 12*hr, c.w)
 			if !slices.Equal(sigs, c.want) {
 				t.Errorf("signals %q, want %q", sigs, c.want)
@@ -1292,6 +1294,75 @@ func TestPhysicsTaperFallNoise5(t *testing.T) {
 		}
 		if got := s.declined(&s.c[0]); got != c.want {
 			t.Errorf("%s: declined %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsScoreVetoIv checks the score veto of round 9c: at readings
+// over ScoreVetoIv (90 s) the fast, fast-known-charger and known-charger-
+// held paths (ScoreVetoPaths 70) confirm a step only when its score is at
+// least ScoreVetoMin (0.4); at 1-min readings, with ScoreVetoMin 0 or with
+// ScoreVetoIv at the interval, they do as before. A score forced to about
+// 0 (intercept -30) stands for a lamp the score does not take.
+func TestPhysicsScoreVetoIv(t *testing.T) {
+	ch := sumW(base(40), charge(hr, 3, 30, 7, 130))
+	low := DefaultPhysicsParams()
+	low.ScoreWLong[0], low.ScoreW[0] = -30, -30
+	noVeto := low
+	noVeto.ScoreVetoMin = 0
+	at5 := low
+	at5.ScoreVetoIv = 300
+	fired := []string{"1h40m0s fire since 1h0m0s", "5h30m0s clear since 1h0m0s"}
+	for _, c := range []struct {
+		name string
+		p    PhysicsParams
+		iv   float64
+		want []string
+	}{
+		{"5 min, defaults", DefaultPhysicsParams(), 300, fired},
+		{"5 min, score low: vetoed", low, 300, nil},
+		{"5 min, score low, ScoreVetoMin 0", noVeto, 300, fired},
+		{"5 min, score low, ScoreVetoIv 300", at5, 300, fired},
+		{"1 min, score low: no veto", low, 60, []string{"1h20m0s fire since 1h0m0s", "5h33m0s clear since 1h0m0s"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := c.p
+			p.ScoreMin = 0 // the fast path alone
+			sigs, evs := traceRun(t, p, c.iv, 12*hr, ch)
+			if !slices.Equal(sigs, c.want) {
+				t.Errorf("signals %q, want %q", sigs, c.want)
+			}
+			if c.want != nil && !slices.Contains(evs, "fire fast") {
+				t.Errorf("not confirmed fast: %q", evs)
+			}
+		})
+	}
+}
+
+// TestPhysicsTaperRiseT: from round 9c the taper after a rise needs the
+// rise path's own t (TaperRiseT 3.75) at 1-min readings too: a rise of t
+// 3 before the taper no longer makes one (it did with 2.5), one of t 4
+// does.
+func TestPhysicsTaperRiseT(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	for _, c := range []struct {
+		name string
+		rt   float64
+		tb   float32
+		want uint8
+	}{
+		{"t 3, defaults", 0, 3, 0},
+		{"t 4, defaults", 0, 4, pathTaper},
+		{"t 3, TaperRiseT 2.5 (round 9)", 2.5, 3, pathTaper},
+	} {
+		p := DefaultPhysicsParams()
+		if c.rt > 0 {
+			p.TaperRiseT = c.rt
+		}
+		s := physCore{p: &p, iv: 60}
+		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, st: cOpen, tb: c.tb, n: 10, sd2: 2}
+		if got := s.tapered(&cfg, 2*3600*1000, &cd); got != c.want {
+			t.Errorf("%s: path %d, want %d", c.name, got, c.want)
 		}
 	}
 }
