@@ -335,8 +335,10 @@ type PhysicsParams struct {
 	// 0.4 on the fast, fast-known-charger and known-charger-held paths
 	// (ScoreVetoPaths 70): at 5-min readings a flat lamp passes the
 	// noise tests (or the memory learned it as a charger) and the score,
-	// weighing the rest of the evidence, does not take it. The veto
-	// reads the score whatever ScoreMin (0 turns only the path off).
+	// weighing the rest of the evidence, does not take it. Round 10 added
+	// the rise (ScoreVetoPaths 86), chosen on four looks of the tuning
+	// seeds. The veto reads the score whatever ScoreMin (0 turns only the
+	// path off).
 	ScoreVetoIv float64
 	// the log-odds ScoreMin, ScoreMinLong and the early and drop
 	// thresholds give (NewPhysicsModel)
@@ -360,7 +362,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 3.75, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.5, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 1.3, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
-		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0, ScoreVetoMin: 0.4, ScoreVetoPaths: 70, ScoreVetoIv: 90,
+		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0, ScoreVetoMin: 0.4, ScoreVetoPaths: 86, ScoreVetoIv: 90,
 		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
 	}
 }
