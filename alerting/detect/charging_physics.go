@@ -1603,10 +1603,18 @@ func (s *physCharging) Session() ChargeSession {
 
 var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)"}
 
-// physVersion is the version of the checkpoint encoding: 3 keeps each
-// candidate's rise t for the taper where 2 kept a noise no decision used; 2 has the
-// non-active core; 1 (the active core alone). All are still read.
-const physVersion = 3
+// physVersion is the version of the checkpoint encoding: 4 is 3's layout
+// for a state whose session was confirmed by the learned score (a path
+// index 3 did not have), written only then, so that a binary from before
+// the score restores every other state and starts only those devices'
+// charging detectors afresh (ErrOtherChargingModel) instead of refusing
+// the checkpoint as corrupt; 3 keeps each candidate's rise t for the
+// taper where 2 kept a noise no decision used; 2 has the non-active core;
+// 1 (the active core alone). All are still read.
+const (
+	physVersion      = 4
+	physVersionNoScr = 3
+)
 
 // physMagic starts every state of this model.
 const physMagic = "cwP"
@@ -1616,7 +1624,11 @@ const physMagic = "cwP"
 func (s *physCharging) MarshalBinary() ([]byte, error) {
 	e := enc{b: make([]byte, 0, 256)}
 	e.b = append(e.b, physMagic...)
-	e.u8(physVersion)
+	if s.pc.sPath >= pathScore || s.nc.sPath >= pathScore {
+		e.u8(physVersion)
+	} else {
+		e.u8(physVersionNoScr)
+	}
 	var fl uint8
 	if s.on {
 		fl |= 1

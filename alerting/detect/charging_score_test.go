@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -225,6 +226,9 @@ func TestScoreCheckpoint(t *testing.T) {
 	ch := m.New()
 	feed(ch, 0, hr+3*60)
 	b, _ := ch.MarshalBinary()
+	if v := b[len(physMagic)]; v != physVersionNoScr {
+		t.Errorf("no session yet: checkpoint version %d, want %d (what a binary from before the score reads)", v, physVersionNoScr)
+	}
 	ch2 := m.New()
 	if err := ch2.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
@@ -233,12 +237,25 @@ func TestScoreCheckpoint(t *testing.T) {
 		t.Errorf("restored at 1h3m: fired at %q, want 1h5m0s", got)
 	}
 	b, _ = ch2.MarshalBinary()
+	if v := b[len(physMagic)]; v != physVersion {
+		// a binary from before the score (versions up to 3) then starts
+		// this device's charging detector afresh rather than refusing the
+		// whole checkpoint as corrupt at the unknown path
+		t.Errorf("a session the score confirmed: checkpoint version %d, want %d", v, physVersion)
+	}
 	ch3 := m.New()
 	if err := ch3.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
 	if s := ch3.Session(); s.Path != "score" || s.Confidence != 0.97 {
 		t.Errorf("restored session: path %q confidence %.2f, want score 0.97", s.Path, s.Confidence)
+	}
+	// as a reader from before the score sees it: a version it does not
+	// know is another model's state, not a corrupt one
+	old := slices.Clone(b)
+	old[len(physMagic)] = physVersion + 1
+	if err := m.New().UnmarshalBinary(old); !errors.Is(err, ErrOtherChargingModel) {
+		t.Errorf("an unknown checkpoint version: %v, want ErrOtherChargingModel", err)
 	}
 }
 
