@@ -184,14 +184,7 @@ func TestScorePath(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var fired []string
-			p := c.p
-			p.Trace = func(tr *ChargingTrace) {
-				if tr.Event == "fire" {
-					fired = append(fired, tr.Reason)
-				}
-			}
-			got := physRun(t, p, 60, 12*hr, c.w)
+			got, fired := physRunPaths(t, c.p, 12*hr, c.w)
 			if c.want != nil && !slices.Equal(got, c.want) || c.want == nil && c.path == "" && len(got) > 0 {
 				t.Errorf("signals %q, want %q", got, c.want)
 			}
@@ -200,6 +193,19 @@ func TestScorePath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// physRunPaths runs a 1-min series through the model as physRun does and
+// also returns the paths that confirmed its charges, in order.
+func physRunPaths(t *testing.T, p PhysicsParams, end float64, w func(float64) float64) (signals, paths []string) {
+	t.Helper()
+	p.Trace = func(tr *ChargingTrace) {
+		if tr.Event == "fire" {
+			paths = append(paths, tr.Reason)
+		}
+	}
+	signals = physRun(t, p, 60, end, w)
+	return signals, paths
 }
 
 // TestScoreCheckpoint: the score reads only what the checkpoint keeps (the
@@ -324,14 +330,7 @@ func TestScoreDrop(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var fired []string
-			p := c.p
-			p.Trace = func(tr *ChargingTrace) {
-				if tr.Event == "fire" {
-					fired = append(fired, tr.Reason)
-				}
-			}
-			got := physRun(t, p, 60, 8*hr, c.w)
+			got, fired := physRunPaths(t, c.p, 8*hr, c.w)
 			if !slices.Equal(got, c.want) {
 				t.Errorf("signals %q, want %q", got, c.want)
 			}
