@@ -345,6 +345,7 @@ type PhysicsParams struct {
 	scoreZMin, scoreZMinLong     float64
 	scoreZEarly, scoreZEarlyLong float64
 	scoreZDrop, scoreZDropLong   float64
+	scoreZVeto                   float64 // ScoreVetoMin's
 
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
@@ -1604,8 +1605,8 @@ func (s *physCharging) Session() ChargeSession {
 var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)"}
 
 // physVersion is the version of the checkpoint encoding: 4 is 3's layout
-// for a state whose session was confirmed by the learned score (a path
-// index 3 did not have), written only then, so that a binary from before
+// for a state whose running session was confirmed by the learned score (a
+// path index 3 did not have), written only then, so that a binary from before
 // the score restores every other state and starts only those devices'
 // charging detectors afresh (ErrOtherChargingModel) instead of refusing
 // the checkpoint as corrupt; 3 keeps each candidate's rise t for the
@@ -1624,11 +1625,13 @@ const physMagic = "cwP"
 func (s *physCharging) MarshalBinary() ([]byte, error) {
 	e := enc{b: make([]byte, 0, 256)}
 	e.b = append(e.b, physMagic...)
-	if s.pc.sPath >= pathScore || s.nc.sPath >= pathScore {
-		e.u8(physVersion)
-	} else {
-		e.u8(physVersionNoScr)
+	// version 4 only while a session the score confirmed runs; otherwise
+	// version 3, with an ended session's score path written as none
+	v := uint8(physVersionNoScr)
+	if s.pc.chg > 0 && s.pc.sPath >= pathScore || s.nc.chg > 0 && s.nc.sPath >= pathScore {
+		v = physVersion
 	}
+	e.u8(v)
 	var fl uint8
 	if s.on {
 		fl |= 1
@@ -1641,21 +1644,26 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	}
 	e.u8(fl)
 	e.u8(s.from)
-	s.pc.marshal(&e)
+	s.pc.marshal(&e, v)
 	if fl&4 != 0 {
-		s.nc.marshal(&e)
+		s.nc.marshal(&e, v)
 	}
 	return e.b, nil
 }
 
-func (s *physCore) marshal(e *enc) {
+// marshal encodes the core as version v writes it.
+func (s *physCore) marshal(e *enc, v uint8) {
 	for _, v := range [...]int64{s.last, s.seg0, s.skip, s.blkT, s.sT0} {
 		e.i64(v)
 	}
 	for _, v := range [...]float32{s.prev, s.base, s.na, s.iv, s.sRef, s.sStep, s.sLvl, s.sPeak, s.sConf} {
 		e.f32(v)
 	}
-	e.u8(s.sPath)
+	if v < physVersion && s.sPath >= pathScore {
+		e.u8(0) // a path version 3 does not know, of a session that ended
+	} else {
+		e.u8(s.sPath)
+	}
 	for _, v := range s.blk {
 		e.f32(v)
 	}

@@ -224,7 +224,7 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 			zMin = pp.scoreZEarlyLong
 		}
 	}
-	if !on && !early || z < zMin {
+	if !on && !early || !(z >= zMin) { // NaN never confirms
 		return false, 0
 	}
 	v := int(pp.ScoreVeto)
@@ -261,7 +261,7 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	if dump {
 		s.traceScore(ts, i, &f, z)
 	}
-	if !on || z < zMin || float64(s.prev-c.ref) < pp.ScoreDropLeft*float64(c.lvl) {
+	if !on || !(z >= zMin) || float64(s.prev-c.ref) < pp.ScoreDropLeft*float64(c.lvl) { // NaN never confirms
 		return false, 0
 	}
 	c.fl |= fDrop
@@ -287,6 +287,7 @@ func (p *PhysicsParams) scoreLimits() {
 	p.scoreZMin, p.scoreZMinLong = pair(p.ScoreMin, p.ScoreMinLong)
 	p.scoreZEarly, p.scoreZEarlyLong = pair(p.ScoreEarlyMin, p.ScoreEarlyMinLong)
 	p.scoreZDrop, p.scoreZDropLong = pair(p.ScoreDropMin, p.ScoreDropMinLong)
+	p.scoreZVeto = logit(p.ScoreVetoMin) // 1 or more: every attempt vetoed
 }
 
 // scoreVetoed reports whether the score vetoes confirming candidate i by
@@ -303,7 +304,7 @@ func (s *physCore) scoreVetoed(ts int64, i int, path uint8) bool {
 	}
 	var f [ScoreFeatures]float64
 	s.scoreFeatures(c, ts-c.t0, s.noise(c), &f)
-	return pp.scoreLogit(&f, float64(s.iv)) < math.Log(pp.ScoreVetoMin/(1-pp.ScoreVetoMin))
+	return !(pp.scoreLogit(&f, float64(s.iv)) >= pp.scoreZVeto) // NaN is vetoed
 }
 
 // traceScore reports a candidate's score features (event "score"; Score is

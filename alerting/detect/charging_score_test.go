@@ -256,6 +256,20 @@ func TestScoreCheckpoint(t *testing.T) {
 	if s := ch3.Session(); s.Path != "score" || s.Confidence != 0.97 {
 		t.Errorf("restored session: path %q confidence %.2f, want score 0.97", s.Path, s.Confidence)
 	}
+	// once the session ended, version 3 again, with no path a version-3
+	// reader does not know
+	feed(ch3, 2*hr, 5*hr)
+	ended, _ := ch3.MarshalBinary()
+	if v := ended[len(physMagic)]; v != physVersionNoScr {
+		t.Errorf("the score's session ended: checkpoint version %d, want %d", v, physVersionNoScr)
+	}
+	ch4 := m.New()
+	if err := ch4.UnmarshalBinary(ended); err != nil {
+		t.Fatal(err)
+	}
+	if s := ch4.Session(); s.Path == "score" {
+		t.Errorf("an ended session written as version 3 kept the score's path")
+	}
 	// as a reader from before the score sees it: a version it does not
 	// know is another model's state, not a corrupt one
 	old := slices.Clone(b)
