@@ -502,6 +502,9 @@ type physCore struct {
 	chg               uint8   // confirmed candidates
 	nv                bool    // the non-active power (var) rather than the active power
 	nxOK              bool
+	// the time since the reading before this one, ms (set by every reading
+	// from last, which the checkpoint keeps: not encoded)
+	gap int32
 }
 
 func (s *physCore) thr() float64 {
@@ -522,6 +525,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 	d := p - s.prev
 	prev := s.prev
 	s.last, s.prev = ts, p
+	s.gap = int32(min(gap, math.MaxInt32))
 	if gap > ms(cfg.MaxGap) {
 		return s.afterGap(cfg, ts, p)
 	}

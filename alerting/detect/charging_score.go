@@ -64,9 +64,12 @@ const scoreEvery = 5 * 60000
 // this age of a step on (whatever ScoreHold is).
 const scoreDumpHold = 5 * 60000
 
-// scoreDue reports whether a step held held ms is scored at this reading.
+// scoreDue reports whether a step held held ms is scored at this reading:
+// once per scoreEvery of its age, at the first reading at or past each
+// mark, whatever the spacing of the readings (jitter, a gap under
+// max_gap); at readings scoreEvery or more apart, every reading.
 func (s *physCore) scoreDue(held int64) bool {
-	return held%scoreEvery < int64(s.iv*1000)
+	return held >= 0 && held/scoreEvery != max(held-int64(s.gap), -1)/scoreEvery
 }
 
 // scoreFeatures fills f with the features of open candidate c, held held

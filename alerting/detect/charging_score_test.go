@@ -154,6 +154,60 @@ func TestScoreCadence(t *testing.T) {
 	}
 }
 
+// TestScoreDue: whatever the spacing of the readings, a step is scored
+// once in each 5-minute window of its age that holds a reading, at its
+// first reading there (it was scored by the mean interval, which missed
+// windows and scored others twice when readings jittered or skipped).
+func TestScoreDue(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		mean   int64 // ms between readings
+		jitter int64 // ± ms
+		skip   int   // every skip-th reading is lost (a gap), 0 none
+	}{
+		{"1 min", 60000, 0, 0},
+		{"1 min ± 15 s", 60000, 15000, 0},
+		{"30 s ± 10 s", 30000, 10000, 0},
+		{"1 min, every 7th lost", 60000, 5000, 7},
+		{"4 min ± 30 s", 240000, 30000, 0},
+		{"5 min ± 40 s", 300000, 40000, 0},
+		{"10 s ± 3 s", 10000, 3000, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := physCore{iv: float32(c.mean) / 1000} // the mean interval, as the old cadence used
+			due := map[int64]int{}   // window: scorings
+			seen := map[int64]bool{} // windows with a reading
+			held, x := int64(0), uint32(12345)
+			for k := 1; held < 8*3600000; k++ {
+				x = x*1664525 + 1013904223 // a fixed sequence
+				step := c.mean
+				if c.jitter > 0 {
+					step += int64(x>>8)%(2*c.jitter+1) - c.jitter
+				}
+				if c.skip > 0 && k%c.skip == 0 {
+					step += c.mean
+				}
+				held += step
+				s.gap = int32(step)
+				seen[held/scoreEvery] = true
+				if s.scoreDue(held) {
+					due[held/scoreEvery]++
+				}
+			}
+			for w := range seen {
+				if w > 0 && due[w] != 1 {
+					t.Errorf("window %d-%d min: scored %d times, want once", w*5, w*5+5, due[w])
+				}
+			}
+			for w := range due {
+				if !seen[w] {
+					t.Errorf("window %d scored without a reading", w)
+				}
+			}
+		})
+	}
+}
+
 // TestScorePath checks the confirmation by the score: ScoreMin 0 turns
 // it off, ScoreHold delays it, and with the defaults the look-alikes of
 // TestPhysicsFeatures still raise nothing (TestPhysicsNonActive has a
