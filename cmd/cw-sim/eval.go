@@ -118,6 +118,16 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		explain = &params
 	}
+	// the rows' file is created before the run, so that a path that
+	// cannot be written fails in a second, not after the evaluation
+	var featOut *os.File
+	if f.features != "" {
+		var err error
+		if featOut, err = os.Create(f.features); err != nil {
+			return fmt.Errorf("--features: %w (give a file in a folder that exists and can be written)", err)
+		}
+		defer featOut.Close() // closed below; this is for the early returns
+	}
 	pr := newProgress(stderr, f.quiet)
 	res, err := eval.Evaluate(ctx, eval.Options{
 		Set: set, Intervals: ivs, Model: model, Workers: f.workers, RealData: realdata, Explain: explain, Features: f.features != "",
@@ -135,9 +145,12 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if f.explain {
 		eval.WriteExplanation(stdout, res)
 	}
-	if f.features != "" {
-		if err := writeFeatures(f.features, res); err != nil {
-			return err
+	if featOut != nil {
+		if err := eval.WriteFeatures(featOut, res); err != nil {
+			return fmt.Errorf("--features %s: %w", f.features, err)
+		}
+		if err := featOut.Close(); err != nil {
+			return fmt.Errorf("--features %s: %w", f.features, err)
 		}
 	}
 	if f.noPlots {

@@ -22,8 +22,13 @@ cw-sim eval --features wrote, with an L2 penalty, by Newton's method. It prints 
 candidates whose first row at or over it is a charge's, or not (on charger-free unit-days: false
 alarms, unless another path fired first), on the training file and on --test.
 
-  cw-sim eval --seeds tuning --days 10 --intervals 1m,5m --realdata none --no-plots --features /tmp/f1.csv
-  cw-sim fit-score --in /tmp/f1.csv --test /tmp/f2.csv
+  cw-sim eval --seeds tuning --days 10 --intervals 1m,5m --realdata none --no-plots --workers 2 --quiet \
+    --set ScoreMin=0 --set ScoreVetoMin=0 --features /tmp/f1.csv
+  cw-sim fit-score --in /tmp/f1.csv --test /tmp/f2.csv --interval 60
+
+(--interval 300 for ScoreWLong; /tmp/f2.csv is the same eval on other seeds. ScoreMin=0 and
+ScoreVetoMin=0 let every candidate through, so the rows are not only those the current score
+passes.)
 
 The drop-time coefficients (ScoreDropW, ScoreDropWLong) are fitted the same way on the rows that
 eval writes with --set ScoreTrace=2 (a step's features at the reading it would be dropped as
@@ -33,19 +38,7 @@ fallen or not persistent), with --min-held 60; fit-score prints them as ScoreW: 
 See docs/detection.md (Tuning).
 `
 
-// writeFeatures writes eval's feature rows to a file.
-func writeFeatures(path string, res *eval.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := eval.WriteFeatures(f, res); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
+// readFeatureFile reads the rows cw-sim eval --features wrote.
 func readFeatureFile(path string) (*eval.FeatureSet, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -74,6 +67,9 @@ func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if *in == "" {
 		return usageErr("--in is required")
 	}
+	if !(*l2 >= 0) || math.IsInf(*l2, 0) {
+		return usageErr("--l2 %g: must be 0 or more (and finite)", *l2)
+	}
 	var use [detect.ScoreFeatures]bool
 	for i := range use {
 		use[i] = true
@@ -101,10 +97,28 @@ func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var x [][detect.ScoreFeatures]float64
 	var y []bool
+	used := map[int]bool{} // intervals of the training rows
 	for r := range tr.X {
 		if tr.Held[r] >= *minHeld && (*only == 0 || tr.IntervalS[r] == *only) {
 			x, y = append(x, tr.X[r]), append(y, tr.Label[r])
+			used[tr.IntervalS[r]] = true
 		}
+	}
+	if len(x) == 0 {
+		if len(tr.X) == 0 {
+			return fmt.Errorf("no rows in %s: re-dump them with cw-sim eval --features", *in)
+		}
+		all := map[int]bool{}
+		maxHeld := math.Inf(-1)
+		for r := range tr.X {
+			all[tr.IntervalS[r]] = true
+			maxHeld = max(maxHeld, tr.Held[r])
+		}
+		return fmt.Errorf("no training rows in %s with --interval %d and --min-held %g min: the file has intervals %s s and ages up to %g min",
+			*in, *only, *minHeld, joinInts(all), maxHeld)
+	}
+	if *only == 0 && len(used) > 1 {
+		fmt.Fprintf(stderr, "cw-sim fit-score: warning: the training rows mix intervals %s s and --interval is 0: fitting one model across them (pass --interval 60 for ScoreW, --interval 300 for ScoreWLong)\n", joinInts(used))
 	}
 	for i := range use {
 		if !use[i] {
@@ -198,4 +212,18 @@ func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) err
 		report("test ("+*test+")", te)
 	}
 	return nil
+}
+
+// joinInts lists the keys of m in order, comma-separated.
+func joinInts(m map[int]bool) string {
+	var ks []int
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, strconv.Itoa(k))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,72 @@ func TestSetParamScoreW(t *testing.T) {
 	}
 	if err := setParam(&p, "scoreZMin=1"); err == nil || strings.Contains(err.Error(), "scoreZMin,") {
 		t.Errorf("an unexported field: %v", err)
+	}
+}
+
+// synthFeatures writes a small feature file (as eval --features would) of
+// 40 rows per interval, ages 5 to 240 min.
+func synthFeatures(t *testing.T, intervals ...int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("seed,interval_s,unit,dev,var,t0,ts,held_min,label,charging_day,in_span,z,in_session")
+	for _, n := range detect.ScoreNames {
+		b.WriteString("," + n)
+	}
+	b.WriteString("\n")
+	for _, iv := range intervals {
+		for r := range 40 {
+			label := 0
+			if r%3 == 0 {
+				label = 1
+			}
+			fmt.Fprintf(&b, "1,%d,u%d,m-u%d,0,%d,%d,%.1f,%d,1,1,0.0000,%d", iv, r, r, r*1000, r*1000+60000, 5+float64(r%40)*235/39, label, label)
+			for i := range detect.ScoreFeatures {
+				fmt.Fprintf(&b, ",%g", float64((r*7+i*3+label*2)%11)/10)
+			}
+			b.WriteString("\n")
+		}
+	}
+	f := filepath.Join(t.TempDir(), "f.csv")
+	if err := os.WriteFile(f, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestFitScoreErrors: fit-score refuses a negative --l2 and says, when no
+// row is left, what was asked and what the file has; it warns when one
+// model is fitted across intervals.
+func TestFitScoreErrors(t *testing.T) {
+	f300 := synthFeatures(t, 300)
+	mixed := synthFeatures(t, 60, 300)
+	cases := []struct {
+		name    string
+		args    []string
+		code    int
+		wantErr []string
+		noErr   string
+	}{
+		{"negative l2", []string{"--in", f300, "--l2", "-5"}, 2, []string{"--l2", "must be 0 or more"}, ""},
+		{"other interval", []string{"--in", f300, "--interval", "60"}, 1,
+			[]string{"no training rows in " + f300, "--interval 60", "the file has intervals 300 s", "ages up to 240 min"}, ""},
+		{"min-held over all", []string{"--in", f300, "--min-held", "9999"}, 1, []string{"--min-held 9999 min", "ages up to 240 min"}, ""},
+		{"mixed intervals", []string{"--in", mixed}, 0, []string{"warning", "mix intervals 60, 300 s", "--interval"}, ""},
+		{"one interval", []string{"--in", mixed, "--interval", "60"}, 0, nil, "warning"},
+	}
+	for _, c := range cases {
+		code, out, errs := cli(t, append([]string{"fit-score"}, c.args...)...)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d: %s%s", c.name, code, c.code, errs, out)
+			continue
+		}
+		for _, w := range c.wantErr {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%s: stderr %q does not say %q", c.name, errs, w)
+			}
+		}
+		if c.noErr != "" && strings.Contains(errs, c.noErr) {
+			t.Errorf("%s: stderr %q says %q", c.name, errs, c.noErr)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/chargewatch/chargewatch/alerting/detect"
 )
@@ -34,6 +35,7 @@ func ReadFeatures(r io.Reader) (*FeatureSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	head = slices.Clone(head) // the reader reuses the record
 	const fixed = 13
 	if len(head) != fixed+detect.ScoreFeatures || head[0] != "seed" {
 		return nil, fmt.Errorf("not a feature file of this version: %d columns, want %d", len(head), fixed+detect.ScoreFeatures)
@@ -52,14 +54,31 @@ func ReadFeatures(r io.Reader) (*FeatureSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		iv, err1 := strconv.Atoi(rec[1])
-		held, err2 := strconv.ParseFloat(rec[7], 64)
-		if err := errors.Join(err1, err2); err != nil {
+		// num parses column c of the row as a finite number, naming the
+		// line and column if it is not one.
+		num := func(c int) (float64, error) {
+			v, err := strconv.ParseFloat(rec[c], 64)
+			if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+				err = fmt.Errorf("%s is not finite", rec[c])
+			}
+			if err != nil {
+				line, _ := cr.FieldPos(c)
+				return 0, fmt.Errorf("line %d, column %d (%s): %w: re-dump the rows with cw-sim eval --features", line, c+1, head[c], err)
+			}
+			return v, nil
+		}
+		iv, err := strconv.Atoi(rec[1])
+		if err != nil {
+			line, _ := cr.FieldPos(1)
+			return nil, fmt.Errorf("line %d, column 2 (%s): %w", line, head[1], err)
+		}
+		held, err := num(7)
+		if err != nil {
 			return nil, err
 		}
 		var x [detect.ScoreFeatures]float64
 		for i := range x {
-			if x[i], err = strconv.ParseFloat(rec[fixed+i], 64); err != nil {
+			if x[i], err = num(fixed + i); err != nil {
 				return nil, err
 			}
 		}
@@ -85,6 +104,9 @@ func FitLogistic(x [][detect.ScoreFeatures]float64, y []bool, use [detect.ScoreF
 	if len(x) != len(y) || len(x) == 0 {
 		return w, errors.New("no rows")
 	}
+	if !(l2 >= 0) || math.IsInf(l2, 0) {
+		return w, fmt.Errorf("L2 penalty %g: must be 0 or more (and finite)", l2)
+	}
 	idx := []int{0} // columns of the design: 0 the intercept, i+1 feature i
 	for i, u := range use {
 		if u {
@@ -104,7 +126,9 @@ func FitLogistic(x [][detect.ScoreFeatures]float64, y []bool, use [detect.ScoreF
 	h := make([]float64, k*k)
 	g := make([]float64, k)
 	prevLL := math.Inf(-1)
-	for it := 0; it < 50; it++ {
+	const maxIter = 50
+	converged := false
+	for it := 0; it < maxIter; it++ {
 		clear(h)
 		clear(g)
 		ll := 0.0
@@ -144,20 +168,70 @@ func FitLogistic(x [][detect.ScoreFeatures]float64, y []bool, use [detect.ScoreF
 		}
 		step, err := solve(h, g, k)
 		if err != nil {
-			return w, err
+			if names := degenerate(x, idx); names != "" {
+				return w, fmt.Errorf("%w (%s over the rows): leave them out with --drop or try a larger --l2", err, names)
+			}
+			return w, fmt.Errorf("%w: try a larger --l2", err)
 		}
 		for j := range beta {
 			beta[j] += step[j]
 		}
 		if math.Abs(ll-prevLL) < 1e-9*math.Max(1, math.Abs(ll)) {
+			converged = true
 			break
 		}
 		prevLL = ll
 	}
+	if !converged {
+		return w, fmt.Errorf("the fit did not converge in %d iterations (the features may separate the labels, L2 %g): try a larger --l2", maxIter, l2)
+	}
 	for j, c := range idx {
+		if math.IsNaN(beta[j]) || math.IsInf(beta[j], 0) {
+			name := "the intercept"
+			if c > 0 {
+				name = detect.ScoreNames[c-1]
+			}
+			return w, fmt.Errorf("the fit gave a coefficient that is not finite (%s: %g): try a larger --l2", name, beta[j])
+		}
 		w[c] = beta[j]
 	}
 	return w, nil
+}
+
+// degenerate names the features of the design columns idx (0 the
+// intercept, i+1 feature i) that are constant over the rows of x, or equal
+// to an earlier one; "" if none.
+func degenerate(x [][detect.ScoreFeatures]float64, idx []int) string {
+	var out []string
+	for a := 1; a < len(idx); a++ {
+		i := idx[a] - 1
+		constant := true
+		for r := range x {
+			if x[r][i] != x[0][i] {
+				constant = false
+				break
+			}
+		}
+		if constant {
+			out = append(out, fmt.Sprintf("%s constant %g", detect.ScoreNames[i], x[0][i]))
+			continue
+		}
+		for b := 1; b < a; b++ {
+			j := idx[b] - 1
+			same := true
+			for r := range x {
+				if x[r][i] != x[r][j] {
+					same = false
+					break
+				}
+			}
+			if same {
+				out = append(out, fmt.Sprintf("%s equal to %s", detect.ScoreNames[i], detect.ScoreNames[j]))
+				break
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // solve solves the k×k system a·x = b (a symmetric positive definite) by

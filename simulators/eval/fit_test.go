@@ -2,8 +2,10 @@ package eval
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +122,98 @@ func TestFeatureRows(t *testing.T) {
 	}
 	if cf := fs.Fires(&w, -2, 0); cf.True != 1 || cf.False != 1 {
 		t.Errorf("fires at -2: %+v", cf)
+	}
+}
+
+// TestFitLogisticErrors: a negative L2, a singular system (naming the
+// features) and a fit that blows up are errors that suggest --l2.
+func TestFitLogisticErrors(t *testing.T) {
+	rows := func(f func(r int, x *[detect.ScoreFeatures]float64) bool) ([][detect.ScoreFeatures]float64, []bool) {
+		var x [][detect.ScoreFeatures]float64
+		var y []bool
+		for r := range 40 {
+			var v [detect.ScoreFeatures]float64
+			y = append(y, f(r, &v))
+			x = append(x, v)
+		}
+		return x, y
+	}
+	var use01 [detect.ScoreFeatures]bool
+	use01[0], use01[1] = true, true
+	n0, n1 := detect.ScoreNames[0], detect.ScoreNames[1]
+	cases := []struct {
+		name string
+		f    func(r int, x *[detect.ScoreFeatures]float64) bool
+		l2   float64
+		want []string
+	}{
+		{"negative l2", func(r int, x *[detect.ScoreFeatures]float64) bool {
+			x[0], x[1] = float64(r%7), float64(r%5)
+			return r%3 == 0
+		}, -5, []string{"must be 0 or more"}},
+		{"NaN l2", func(r int, x *[detect.ScoreFeatures]float64) bool {
+			x[0], x[1] = float64(r%7), float64(r%5)
+			return r%3 == 0
+		}, math.NaN(), []string{"must be 0 or more"}},
+		{"constant feature", func(r int, x *[detect.ScoreFeatures]float64) bool {
+			x[0], x[1] = float64(r%7), 1
+			return r%3 == 0
+		}, 0, []string{"singular", n1 + " constant 1", "--l2"}},
+		{"equal features", func(r int, x *[detect.ScoreFeatures]float64) bool {
+			x[0], x[1] = float64(r%7), float64(r%7)
+			return r%3 == 0
+		}, 0, []string{"singular", n1 + " equal to " + n0, "--l2"}},
+		{"overflow", func(r int, x *[detect.ScoreFeatures]float64) bool {
+			x[0], x[1] = float64(r%7)*1e200, float64(r%5)
+			return r%3 == 0
+		}, 0, []string{"--l2"}},
+	}
+	for _, c := range cases {
+		x, y := rows(c.f)
+		_, err := FitLogistic(x, y, use01, c.l2)
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		t.Logf("%s: %v", c.name, err)
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q does not say %q", c.name, err, w)
+			}
+		}
+	}
+}
+
+// TestReadFeaturesNotFinite: a NaN or Inf in a feature file is refused,
+// naming the line and column.
+func TestReadFeaturesNotFinite(t *testing.T) {
+	head := "seed,interval_s,unit,dev,var,t0,ts,held_min,label,charging_day,in_span,z,in_session"
+	row := "1,60,u1,m-u1,0,0,0,5.0,1,1,1,0.0000,1"
+	for _, n := range detect.ScoreNames {
+		head += "," + n
+		row += ",0.5"
+	}
+	last := detect.ScoreNames[detect.ScoreFeatures-1]
+	cases := []struct {
+		name string
+		row  string
+		want []string
+	}{
+		{"NaN feature", row[:strings.LastIndexByte(row, ',')] + ",NaN", []string{"line 3", fmt.Sprintf("column %d", 13+detect.ScoreFeatures), last, "not finite", "re-dump"}},
+		{"Inf feature", row[:strings.LastIndexByte(row, ',')] + ",+Inf", []string{"line 3", last, "not finite"}},
+		{"NaN age", strings.Replace(row, ",5.0,", ",NaN,", 1), []string{"line 3", "column 8", "held_min", "not finite"}},
+		{"bad number", row[:strings.LastIndexByte(row, ',')] + ",x", []string{"line 3", last}},
+	}
+	for _, c := range cases {
+		_, err := ReadFeatures(strings.NewReader(head + "\n" + row + "\n" + c.row + "\n"))
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q does not say %q", c.name, err, w)
+			}
+		}
 	}
 }
