@@ -175,8 +175,8 @@ func TestScoreDue(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := physCore{iv: float32(c.mean) / 1000} // the mean interval, as the old cadence used
-			due := map[int64]int{}   // window: scorings
-			seen := map[int64]bool{} // windows with a reading
+			due := map[int64]int{}                    // window: scorings
+			seen := map[int64]bool{}                  // windows with a reading
 			held, x := int64(0), uint32(12345)
 			for k := 1; held < 8*3600000; k++ {
 				x = x*1664525 + 1013904223 // a fixed sequence
