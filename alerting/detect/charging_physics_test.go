@@ -1215,31 +1215,6 @@ func TestPhysicsTaperFallT5(t *testing.T) {
 	}
 }
 
-// TestPhysicsTaperRiseT5: at intervals over 90 s the taper after a rise
-// needs TaperRiseT5; at 1 min, and with TaperRiseT5 0, TaperRiseT.
-func TestPhysicsTaperRiseT5(t *testing.T) {
-	cfg := Defaults(devices.KindMeter).Charging
-	for _, c := range []struct {
-		name string
-		iv   float32
-		t5   float64
-		want uint8
-	}{
-		{"5 min", 300, 3.75, 0},
-		{"5 min, off", 300, 0, pathTaper},
-		{"1 min", 60, 3.75, pathTaper},
-	} {
-		p := DefaultPhysicsParams()
-		p.TaperRiseT, p.TaperRiseT5 = 2.5, c.t5
-		s := physCore{p: &p, iv: c.iv}
-		// held 2 h, its plateau's last reading at its start, a rise of t 3
-		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, st: cOpen, tb: 3, n: 10, sd2: 2}
-		if got := s.tapered(&cfg, 2*3600*1000, &cd); got != c.want {
-			t.Errorf("%s: path %d, want %d", c.name, got, c.want)
-		}
-	}
-}
-
 // TestPhysicsVerdictSE: at intervals over 90 s, a step that ran two hours
 // without a measured rise is not remembered as "not a charger"
 // (VerdictSE), one whose level was measured flat is; at 1 min, and with
@@ -1339,27 +1314,29 @@ func TestPhysicsScoreVetoIv(t *testing.T) {
 	}
 }
 
-// TestPhysicsTaperRiseT: from round 9c the taper after a rise needs the
-// rise path's own t (TaperRiseT 3.75) at 1-min readings too: a rise of t
-// 3 before the taper no longer makes one (it did with 2.5), one of t 4
-// does.
+// TestPhysicsTaperRiseT: the taper after a rise needs a rise of t
+// TaperRiseT before it (3.75 since round 9c, the rise path's own: a rise
+// of t 3 no longer makes one, as it did with 2.5; one of t 4 does), and at
+// intervals over 90 s of t TaperRiseT5 (round 9b; 0: TaperRiseT there too).
 func TestPhysicsTaperRiseT(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	for _, c := range []struct {
-		name string
-		rt   float64
-		tb   float32
-		want uint8
+		name   string
+		iv     float32
+		rt, t5 float64 // TaperRiseT, TaperRiseT5
+		tb     float32 // the rise's t on the plateau's last reading
+		want   uint8
 	}{
-		{"t 3, defaults", 0, 3, 0},
-		{"t 4, defaults", 0, 4, pathTaper},
-		{"t 3, TaperRiseT 2.5 (round 9)", 2.5, 3, pathTaper},
+		{"1 min, t 3, defaults", 60, 3.75, 3.75, 3, 0},
+		{"1 min, t 4, defaults", 60, 3.75, 3.75, 4, pathTaper},
+		{"1 min, t 3, TaperRiseT 2.5 (round 9b)", 60, 2.5, 3.75, 3, pathTaper},
+		{"5 min, t 3, TaperRiseT 2.5: TaperRiseT5 decides", 300, 2.5, 3.75, 3, 0},
+		{"5 min, t 3, TaperRiseT 2.5, TaperRiseT5 off", 300, 2.5, 0, 3, pathTaper},
 	} {
 		p := DefaultPhysicsParams()
-		if c.rt > 0 {
-			p.TaperRiseT = c.rt
-		}
-		s := physCore{p: &p, iv: 60}
+		p.TaperRiseT, p.TaperRiseT5 = c.rt, c.t5
+		s := physCore{p: &p, iv: c.iv}
+		// held 2 h, its plateau's last reading at its start
 		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, st: cOpen, tb: c.tb, n: 10, sd2: 2}
 		if got := s.tapered(&cfg, 2*3600*1000, &cd); got != c.want {
 			t.Errorf("%s: path %d, want %d", c.name, got, c.want)
