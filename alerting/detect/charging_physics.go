@@ -347,6 +347,34 @@ type PhysicsParams struct {
 	scoreZDrop, scoreZDropLong   float64
 	scoreZVeto                   float64 // ScoreVetoMin's
 
+	// RoomScore: over 0, when an up-edge comes with no candidate slot
+	// free and no step out of the band to forget, the settled open step
+	// held RoomHold or more that the learned score (ScoreW, ScoreWLong)
+	// finds least like a charge is forgotten, when its score (a
+	// probability) is under RoomScore, before the memory's rule and the
+	// latest step (charging_room.go). A charger's young step was otherwise
+	// forgotten as the latest, for old steps of a busy home that no path
+	// would confirm. Computed only then (on the tuning seeds at 1-min
+	// readings, about 6 times per unit-day in the active power's
+	// detector). Round 11: 0.001, 5 min.
+	RoomScore float64
+	RoomHold  time.Duration
+	// RoomNoLearn: 1, a step forgotten by RoomScore teaches the unit's
+	// memory nothing (what it was is not known); 2, no step forgotten for
+	// room does; 0, each does as a dropped step (a quiet load).
+	RoomNoLearn float64
+	// PairScore: over 0, a down-edge that matches an open step in size
+	// does not end it, as PairKeep does (fPair, PairVeto), when the step
+	// (settled, not split nor over the band) has held PairScoreHold or
+	// more and its learned score as it stood before the edge is at least
+	// PairScore: another load of its size went off, and the step's
+	// reference goes down with it (charging_room.go). Computed only at
+	// such edges. If the step was in fact the load that went off, it falls
+	// under its hold level when the other load goes. 0 disables; round
+	// 11: 0.3, 20 min.
+	PairScore     float64
+	PairScoreHold time.Duration
+
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
 	// It must not keep the pointer.
@@ -365,6 +393,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0, ScoreVetoMin: 0.4, ScoreVetoPaths: 86, ScoreVetoIv: 90,
 		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
+		RoomScore: 0.001, RoomHold: 5 * time.Minute, PairScore: 0.3, PairScoreHold: 20 * time.Minute,
 	}
 }
 
@@ -762,6 +791,11 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 				}
 			}
 		}
+		byScore := false
+		if i < 0 && s.p.RoomScore > 0 {
+			i = s.roomEvict(ts, prev)
+			byScore = i >= 0
+		}
 		if i < 0 {
 			for j := range s.c {
 				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
@@ -782,7 +816,13 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 			}
 			return
 		}
-		s.forget(ts, i, "no room")
+		if nl := int(s.p.RoomNoLearn); nl == 2 || nl == 1 && byScore {
+			// what the step was is not known: the memory is not told
+			s.trace(ts, "drop", "no room", i)
+			s.c[i].st = cFree
+		} else {
+			s.forget(ts, i, "no room")
+		}
 	}
 	// a step still settling is measured before this one comes on top
 	for j := range s.c {
@@ -824,7 +864,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			// stays (split below)
 			continue
 		}
-		if s.pairKept(c, -d) {
+		if s.pairKept(c, -d) || s.p.PairScore > 0 && s.pairScored(ts, c, p-d) {
 			// another load of its size went off; its reference goes
 			// down below
 			c.fl |= fPair

@@ -1164,6 +1164,7 @@ func TestPhysicsPairKept(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.PairKeep = c.keep
+		p.PairScore = 0 // PairKeep alone (TestPhysicsPairScore)
 		s := physCore{p: &p, iv: c.iv, base: 100, last: ts, prev: 550}
 		if c.known {
 			s.mem[0] = sig{w: 150, other: 3, maxRun: 40, cycles: 3}
@@ -1340,6 +1341,87 @@ func TestPhysicsTaperRiseT(t *testing.T) {
 		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, st: cOpen, tb: c.tb, n: 10, sd2: 2}
 		if got := s.tapered(&cfg, 2*3600*1000, &cd); got != c.want {
 			t.Errorf("%s: path %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsRoomScore: with no candidate slot free, an up-edge forgets the
+// settled step held RoomHold or more whose learned score is lowest when
+// that is under RoomScore (an old, noisy step of a busy home), not the
+// latest (a charger's young step); otherwise the latest, as before.
+func TestPhysicsRoomScore(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(10 * 3600 * 1000)
+	const mn = 60 * 1000
+	for _, c := range []struct {
+		name    string
+		score   float64
+		hold    time.Duration
+		evicted int
+	}{
+		{"off", 0, 5 * time.Minute, 3},
+		{"lowest score", 0.5, 5 * time.Minute, 0},
+		{"none under", 1e-9, 5 * time.Minute, 3},
+		{"held too short", 0.5, 10 * time.Hour, 3},
+	} {
+		p := DefaultPhysicsParams()
+		p.RoomScore, p.RoomHold = c.score, c.hold
+		s := physCore{p: &p, iv: 60, na: 4, base: 200, last: ts - mn, prev: 800, seg0: ts - 10*mn}
+		// an old step whose power wanders (20% of it from reading to
+		// reading, falling), two quiet ones, and a charger's step of
+		// 8 minutes, the latest
+		s.c[0] = cand{t0: ts - 180*mn, ref: 195, pre: 200, step: 100, lvl: 100, st: cOpen, n: 150, sd2: 150 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
+		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, st: cOpen, n: 80, sd2: 80 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
+		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, st: cOpen, n: 35, sd2: 35 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
+		s.c[3] = cand{t0: ts - 8*mn, ref: 565, pre: 570, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
+		old := s.c
+		s.open(&cfg, ts, 700, 100)
+		if s.c[c.evicted].t0 != ts {
+			t.Errorf("%s: the new step is not in slot %d: %+v", c.name, c.evicted, s.c)
+		}
+		for j := range s.c {
+			if j != c.evicted && s.c[j].t0 != old[j].t0 {
+				t.Errorf("%s: slot %d forgotten", c.name, j)
+			}
+		}
+	}
+}
+
+// TestPhysicsPairScore: a down-edge that matches an open step in size does
+// not end it when the step has held PairScoreHold and its learned score is
+// at least PairScore (its reference goes down with the edge, fPair); it
+// does for a score under it, a step held shorter, a split step, or with
+// PairScore 0.
+func TestPhysicsPairScore(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, c := range []struct {
+		name  string
+		score float64
+		hold  time.Duration
+		fl    uint8
+		kept  bool
+	}{
+		{"kept", 1e-6, 20 * time.Minute, 0, true},
+		{"off", 0, 20 * time.Minute, 0, false},
+		{"score under", 1 - 1e-9, 20 * time.Minute, 0, false},
+		{"held too short", 1e-6, 2 * time.Hour, 0, false},
+		{"split", 1e-6, 20 * time.Minute, fSplit, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.PairKeep = 0
+		p.PairScore, p.PairScoreHold = c.score, c.hold
+		s := physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400}
+		// 550 W: a 100 W floor, 150 W of other loads, another load of
+		// 150 W and a quiet 150 W step an hour old; the other load goes
+		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, fl: c.fl, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s.down(&cfg, ts, 400, -150)
+		got := s.c[0].st == cOpen
+		if got != c.kept {
+			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
+		}
+		if got && (s.c[0].ref != 245 || s.c[0].fl&fPair == 0) {
+			t.Errorf("%s: ref %g, flags %b; want 245 and fPair", c.name, s.c[0].ref, s.c[0].fl)
 		}
 	}
 }

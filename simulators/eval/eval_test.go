@@ -58,12 +58,15 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// every 1-min pin: all 21 → 26, look-alikes 13 → 16, two bikes 3 → 4,
 	// partial 4 → 6, kW 12 → 16 (with round 9b's TaperWait 0.3 one
 	// session fewer in all, look-alikes and kW; merged with TaperWait 0.5).
+	// Round 11 raised all 26 → 27 and kW 16 → 17: with no slot free, the
+	// step the learned score finds least like a charge is forgotten, not a
+	// charger's young one (RoomScore 0.001, charging_room.go).
 	time.Minute: {
-		0:             {38, 26, 1},
+		0:             {38, 27, 1},
 		CaseLookAlike: {24, 16, 1},
 		CaseTwoBikes:  {6, 4, 0},
 		CasePartial:   {7, 6, 0},
-		CaseKW:        {28, 16, 0},
+		CaseKW:        {28, 17, 0},
 	},
 	// At 5 min the pins of e39e93b (all 5, look-alikes 1, kW 1, lowered
 	// there from 6, 2 and 2 by the short-stretch variance floor) are back
@@ -92,10 +95,16 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// television's var step, noise 7.4%). The learned score (ScoreMinLong
 	// 0.85) alone raised all 16 → 17 and look-alikes 9 → 10; with both,
 	// all 19 and look-alikes 11. The drop-time score (round 9d) adds
-	// nothing here at 5 min on top of them.
+	// nothing here at 5 min on top of them. Round 11 raised the false
+	// alarms allowed in all and look-alikes 0 → 1 for PairScore 0.3 (a
+	// step the learned score finds charger-like outlives a down-edge of
+	// its size), which with RoomScore found 50 sessions more at 5 min for
+	// 7 false alarms more on the tuning seeds' four looks: here the score
+	// confirms, after 5 h 45 min, a 307 W step (the band's top) of a
+	// charger-free day (4243, b0003-102), noise 1.4%, flat (rise t 0.2).
 	5 * time.Minute: {
-		0:             {38, 19, 0},
-		CaseLookAlike: {24, 11, 0},
+		0:             {38, 19, 1},
+		CaseLookAlike: {24, 11, 1},
 		CaseTwoBikes:  {6, 1, 0},
 		CasePartial:   {7, 4, 0},
 		CaseKW:        {28, 12, 0},

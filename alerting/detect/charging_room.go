@@ -1,0 +1,52 @@
+package detect
+
+import "math"
+
+// roomEvict returns the open step to forget for an up-edge that found no
+// candidate slot free (PhysicsParams.RoomScore): of the settled steps held
+// RoomHold or more, the one whose learned score is lowest, when that score
+// is under RoomScore; -1 when there is none. prev is the power before the
+// edge: the steps are scored as they stood then. Computed only when no
+// slot is free.
+func (s *physCore) roomEvict(ts int64, prev float32) int {
+	pp := s.p
+	zMax := math.Log(pp.RoomScore / (1 - pp.RoomScore))
+	now := s.prev
+	s.prev = prev
+	best, bi := math.Inf(1), -1
+	for j := range s.c {
+		c := &s.c[j]
+		held := ts - c.t0
+		if c.st != cOpen || c.lvl <= 0 || held < ms(pp.RoomHold) {
+			continue
+		}
+		var f [ScoreFeatures]float64
+		s.scoreFeatures(c, held, s.noise(c), &f)
+		if z := pp.scoreLogit(&f, float64(s.iv)); z < best {
+			best, bi = z, j
+		}
+	}
+	s.prev = now
+	if bi >= 0 && best < zMax {
+		return bi
+	}
+	return -1
+}
+
+// pairScored reports whether an open step that a down-edge matches in size
+// outlives it for its learned score (PhysicsParams.PairScore): it is
+// settled, neither split nor over the band, has held PairScoreHold, and
+// scores at least PairScore as it stood before the edge.
+func (s *physCore) pairScored(ts int64, c *cand, prev float32) bool {
+	pp := s.p
+	held := ts - c.t0
+	if c.st != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 || held < ms(pp.PairScoreHold) {
+		return false
+	}
+	now := s.prev
+	s.prev = prev
+	var f [ScoreFeatures]float64
+	s.scoreFeatures(c, held, s.noise(c), &f)
+	s.prev = now
+	return pp.scoreLogit(&f, float64(s.iv)) >= math.Log(pp.PairScore/(1-pp.PairScore))
+}
