@@ -340,6 +340,28 @@ type PhysicsParams struct {
 	// seeds. The veto reads the score whatever ScoreMin (0 turns only the
 	// path off).
 	ScoreVetoIv float64
+	// ScoreModel, a sum of: 1 the confirmation score (the path, the early
+	// path and the veto) at reading intervals up to 90 s is the gradient-
+	// boosted trees' (ScoreForest, charging_score_trees.go: scoreTreesW)
+	// instead of the logistic regression's (ScoreW), 2 over 90 s
+	// (scoreTreesWLong instead of ScoreWLong), 4 the drop-time score up to
+	// 90 s (scoreDropTreesW instead of ScoreDropW), 8 over 90 s
+	// (scoreDropTreesWLong instead of ScoreDropWLong). The trees' scores
+	// are held to ScoreTreeMin, ScoreTreeMinLong (when over 0),
+	// ScoreTreeVetoMin, ScoreTreeDropMin and ScoreTreeDropMinLong (when
+	// over 0) instead of ScoreMin and the like; ScoreMin, ScoreDropMin and
+	// ScoreVetoMin 0 still turn their part off. 0: the logistic regression.
+	// The thresholds are those chosen on the four tuning looks for ScoreModel
+	// 10 (the trees at 5-min readings: ScoreTreeMinLong 0.91,
+	// ScoreTreeDropMinLong 0.3, ScoreTreeVetoMin 0.4); the 1-min ones
+	// (0.97, 0.2) for trying 1 and 4, neither kept.
+	ScoreModel           float64
+	ScoreTreeMin         float64
+	ScoreTreeMinLong     float64
+	ScoreTreeVetoMin     float64
+	ScoreTreeDropMin     float64
+	ScoreTreeDropMinLong float64
+	scoreZVetoLong       float64 // the veto's log-odds over 90 s
 	// the log-odds ScoreMin, ScoreMinLong and the early and drop
 	// thresholds give (NewPhysicsModel)
 	scoreZMin, scoreZMinLong     float64
@@ -394,6 +416,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0, ScoreVetoMin: 0.4, ScoreVetoPaths: 86, ScoreVetoIv: 90,
 		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
 		RoomScore: 0.001, RoomHold: 5 * time.Minute, PairScore: 0.3, PairScoreHold: 20 * time.Minute,
+		ScoreModel: 0, ScoreTreeMin: 0.97, ScoreTreeMinLong: 0.91, ScoreTreeVetoMin: 0.4, ScoreTreeDropMin: 0.2, ScoreTreeDropMinLong: 0.3,
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 // fitted on the tuning seeds by cw-sim fit-score from the rows that
 // cw-sim eval --features dumps. It is computed only at judgements, at most
 // once every 5 minutes of a step's life (scoreDue), never per reading
-// otherwise.
+// otherwise. Gradient-boosted trees on the same features are an
+// alternative model (PhysicsParams.ScoreModel; charging_score_trees.go).
 
 // ScoreFeatures is the number of features of the score; ScoreNames names
 // them, in order (PhysicsParams.ScoreW holds the intercept, then a
@@ -181,8 +182,12 @@ func flog(x float64) float64 {
 }
 
 // scoreLogit is the score's log-odds for features f at reading interval
-// iv s: ScoreW up to 90 s, ScoreWLong over.
+// iv s: ScoreW up to 90 s, ScoreWLong over; with ScoreModel 1 (2), the
+// forest scoreTreesW (scoreTreesWLong) instead.
 func (p *PhysicsParams) scoreLogit(f *[ScoreFeatures]float64, iv float64) float64 {
+	if p.scoreTrees(false, iv) {
+		return scoreTreesOf(false, iv).Logit(f)
+	}
 	w := &p.ScoreW
 	if iv > 90 {
 		w = &p.ScoreWLong
@@ -257,9 +262,14 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	if s.iv > 90 {
 		w, zMin = &pp.ScoreDropWLong, pp.scoreZDropLong
 	}
-	z := w[0]
-	for k, v := range f {
-		z += w[k+1] * v
+	var z float64
+	if pp.scoreTrees(true, float64(s.iv)) {
+		z = scoreTreesOf(true, float64(s.iv)).Logit(&f)
+	} else {
+		z = w[0]
+		for k, v := range f {
+			z += w[k+1] * v
+		}
 	}
 	if dump {
 		s.traceScore(ts, i, &f, z)
@@ -272,7 +282,8 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 }
 
 // scoreLimits sets the log-odds the score must reach (from ScoreMin and
-// ScoreMinLong), once, when the model is made.
+// ScoreMinLong, or with ScoreModel the trees' ScoreTreeMin and the like),
+// once, when the model is made.
 func (p *PhysicsParams) scoreLimits() {
 	logit := func(q float64) float64 {
 		if q <= 0 || q >= 1 {
@@ -291,6 +302,37 @@ func (p *PhysicsParams) scoreLimits() {
 	p.scoreZEarly, p.scoreZEarlyLong = pair(p.ScoreEarlyMin, p.ScoreEarlyMinLong)
 	p.scoreZDrop, p.scoreZDropLong = pair(p.ScoreDropMin, p.ScoreDropMinLong)
 	p.scoreZVeto = logit(p.ScoreVetoMin) // 1 or more: every attempt vetoed
+	p.scoreZVetoLong = p.scoreZVeto
+	// the trees' thresholds (ScoreModel), interval class by interval
+	// class: ScoreMin, ScoreDropMin and ScoreVetoMin still turn their
+	// parts on and off
+	tMin, tMinLong := pair(p.ScoreTreeMin, p.ScoreTreeMinLong)
+	tDrop, tDropLong := pair(p.ScoreTreeDropMin, p.ScoreTreeDropMinLong)
+	if p.scoreTrees(false, 60) {
+		p.scoreZMin, p.scoreZVeto = tMin, logit(p.ScoreTreeVetoMin)
+	}
+	if p.scoreTrees(false, 300) {
+		p.scoreZMinLong, p.scoreZVetoLong = tMinLong, logit(p.ScoreTreeVetoMin)
+	}
+	if p.scoreTrees(true, 60) {
+		p.scoreZDrop = tDrop
+	}
+	if p.scoreTrees(true, 300) {
+		p.scoreZDropLong = tDropLong
+	}
+}
+
+// scoreTrees reports whether ScoreModel makes the confirmation score (drop
+// false) or the drop-time score at reading interval iv s the trees'.
+func (p *PhysicsParams) scoreTrees(drop bool, iv float64) bool {
+	bit := 1
+	if iv > 90 {
+		bit = 2
+	}
+	if drop {
+		bit <<= 2
+	}
+	return int(p.ScoreModel)&bit != 0
 }
 
 // scoreVetoed reports whether the score vetoes confirming candidate i by
@@ -307,7 +349,11 @@ func (s *physCore) scoreVetoed(ts int64, i int, path uint8) bool {
 	}
 	var f [ScoreFeatures]float64
 	s.scoreFeatures(c, ts-c.t0, s.noise(c), &f)
-	return !(pp.scoreLogit(&f, float64(s.iv)) >= pp.scoreZVeto) // NaN is vetoed
+	zv := pp.scoreZVeto
+	if s.iv > 90 {
+		zv = pp.scoreZVetoLong
+	}
+	return !(pp.scoreLogit(&f, float64(s.iv)) >= zv) // NaN is vetoed
 }
 
 // traceScore reports a candidate's score features (event "score"; Score is

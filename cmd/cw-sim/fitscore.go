@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +37,16 @@ eval writes with --set ScoreTrace=2 (a step's features at the reading it would b
 fallen or not persistent), with --min-held 60; fit-score prints them as ScoreW: pass them as
 --set ScoreDropW=... (or ScoreDropWLong for --interval 300).
 
+--model gbdt fits gradient-boosted decision trees instead (the logistic loss; --trees, --depth,
+--rate, --l2 on the leaves, --min-leaf, --min-hess, --bins), prints the AUC as trees are added, and
+with --go FILE writes the forest as Go source for alerting/detect (--target names which of the
+detector's four forests it is: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong; from --interval by
+default). The detector uses the forests with --set ScoreModel=N, a sum of 1 (the confirmation
+score at readings up to 90 s), 2 (over 90 s), 4 (the drop-time score up to 90 s), 8 (over 90 s):
+
+  cw-sim fit-score --model gbdt --in /tmp/f1.csv --test /tmp/f2.csv --interval 60 \
+    --go alerting/detect/charging_score_trees_w.go
+
 See docs/detection.md (Tuning).
 `
 
@@ -52,18 +64,50 @@ func readFeatureFile(path string) (*eval.FeatureSet, error) {
 	return fs, nil
 }
 
-func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlags("fit-score", stderr, fitScoreHelp)
 	in := fl.String("in", "", "training features (cw-sim eval --features)")
-	test := fl.String("test", "", "features to check the fit on (another look)")
+	test := fl.String("test", "", "features to check the fit on (another look; comma-separated files for several)")
 	l2 := fl.Float64("l2", 1, "L2 penalty on the coefficients")
 	drop := fl.String("drop", "", "comma-separated features to leave out")
 	minHeld := fl.Float64("min-held", 0, "rows of candidates held at least this many minutes")
 	only := fl.Int("interval", 0, "rows of this reading interval (s) only (0: all)")
 	ths := fl.String("thresholds", "0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.995", "probabilities to count fires at")
+	model := fl.String("model", "logistic", "logistic or gbdt (gradient-boosted trees)")
+	gb := eval.DefaultGBDT()
+	fl.IntVar(&gb.Trees, "trees", gb.Trees, "gbdt: number of trees")
+	fl.IntVar(&gb.Depth, "depth", gb.Depth, "gbdt: depth of each tree (1-8)")
+	fl.Float64Var(&gb.Rate, "rate", gb.Rate, "gbdt: shrinkage of each tree")
+	fl.IntVar(&gb.MinLeaf, "min-leaf", gb.MinLeaf, "gbdt: fewest training rows in a leaf")
+	fl.Float64Var(&gb.MinHess, "min-hess", gb.MinHess, "gbdt: least sum of p(1-p) in a leaf")
+	fl.IntVar(&gb.Bins, "bins", gb.Bins, "gbdt: quantiles of each feature to take thresholds among (2-256)")
+	goOut := fl.String("go", "", "gbdt: write the forest as Go source of package detect to this file")
+	target := fl.String("target", "", "gbdt: the detector's forest it is: ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong (default from --interval)")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
+	l2Set := false
+	fl.Visit(func(f *flag.Flag) { l2Set = l2Set || f.Name == "l2" })
+	if *model != "logistic" && *model != "gbdt" {
+		return usageErr("--model %q: logistic or gbdt", *model)
+	}
+	if *model != "gbdt" && (*goOut != "" || *target != "") {
+		return usageErr("--go and --target are for --model gbdt")
+	}
+	if *target == "" {
+		*target = "ScoreW"
+		if *only > 90 {
+			*target = "ScoreWLong"
+		}
+	}
+	treeVars := map[string]string{"ScoreW": "scoreTreesW", "ScoreWLong": "scoreTreesWLong", "ScoreDropW": "scoreDropTreesW", "ScoreDropWLong": "scoreDropTreesWLong"}
+	if treeVars[*target] == "" {
+		return usageErr("--target %q: ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong", *target)
+	}
+	if *model == "gbdt" && !l2Set {
+		*l2 = gb.L2
+	}
+	gb.L2 = *l2
 	if *in == "" {
 		return usageErr("--in is required")
 	}
@@ -133,29 +177,80 @@ func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) err
 			use[i] = false
 		}
 	}
-	w, err := eval.FitLogistic(x, y, use, *l2)
-	if err != nil {
-		return err
-	}
 	pos := 0
 	for _, v := range y {
 		if v {
 			pos++
 		}
 	}
-	fmt.Fprintf(stdout, "training rows %d (%d of charges), L2 %g\n\ncoefficients:\n  %-18s %+8.3f\n", len(y), pos, *l2, "intercept", w[0])
-	for i, n := range detect.ScoreNames {
-		fmt.Fprintf(stdout, "  %-18s %+8.3f\n", n, w[i+1])
+	var tes []*eval.FeatureSet // --test, one per file
+	var testNames []string
+	if *test != "" {
+		testNames = strings.Split(*test, ",")
+		for _, name := range testNames {
+			te, err := readFeatureFile(name)
+			if err != nil {
+				return err
+			}
+			tes = append(tes, te)
+		}
 	}
-	var parts []string
-	for _, v := range w {
-		parts = append(parts, strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64))
+	var score func(*[detect.ScoreFeatures]float64) float64
+	if *model == "gbdt" {
+		gb.Use = use
+		fmt.Fprintf(stdout, "training rows %d (%d of charges); gradient-boosted trees: %d of depth %d, rate %g, L2 %g on the leaves, min leaf %d rows, min hessian %g, %d bins\n\n",
+			len(y), pos, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)
+		gb.Progress = treeProgress(ctx, stdout, x, y, tes, *only, *minHeld, gb.Trees)
+		forest, err := eval.FitGBDT(x, y, gb)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n%s\n", eval.ForestSummary(forest))
+		score = forest.Logit
+		if *goOut != "" {
+			cmd := fmt.Sprintf("cw-sim fit-score --model gbdt --interval %d --min-held %g --trees %d --depth %d --rate %g --l2 %g --min-leaf %d --min-hess %g --bins %d",
+				*only, *minHeld, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)
+			if *drop != "" {
+				cmd += " --drop " + *drop
+			}
+			comment := []string{
+				fmt.Sprintf("%s is the forest of PhysicsParams.ScoreModel in place of %s: fitted by", treeVars[*target], *target),
+				fmt.Sprintf("%s --target %s", cmd, *target),
+				fmt.Sprintf("on %d rows (%d of charges) of %s (docs/detection.md, Tuning).", len(y), pos, filepath.Base(*in)),
+			}
+			f, err := os.Create(*goOut)
+			if err != nil {
+				return err
+			}
+			if err := eval.WriteForestGo(f, treeVars[*target], comment, forest); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "wrote %s (%s)\n", *goOut, treeVars[*target])
+		}
+	} else {
+		w, err := eval.FitLogistic(x, y, use, *l2)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "training rows %d (%d of charges), L2 %g\n\ncoefficients:\n  %-18s %+8.3f\n", len(y), pos, *l2, "intercept", w[0])
+		for i, n := range detect.ScoreNames {
+			fmt.Fprintf(stdout, "  %-18s %+8.3f\n", n, w[i+1])
+		}
+		var parts []string
+		for _, v := range w {
+			parts = append(parts, strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64))
+		}
+		name := "ScoreW"
+		if *only > 90 {
+			name = "ScoreWLong"
+		}
+		fmt.Fprintf(stdout, "\n--set %s=%s\n", name, strings.Join(parts, ","))
+		score = func(x *[detect.ScoreFeatures]float64) float64 { return eval.Logit(&w, x) }
 	}
-	name := "ScoreW"
-	if *only > 90 {
-		name = "ScoreWLong"
-	}
-	fmt.Fprintf(stdout, "\n--set %s=%s\n", name, strings.Join(parts, ","))
 	report := func(name string, fs *eval.FeatureSet) {
 		ivs := map[int]bool{}
 		for _, iv := range fs.IntervalS {
@@ -176,7 +271,7 @@ func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) err
 				if fs.IntervalS[r] != iv || fs.Held[r] < *minHeld || *only != 0 && iv != *only {
 					continue
 				}
-				s = append(s, eval.Logit(&w, &fs.X[r]))
+				s = append(s, score(&fs.X[r]))
 				l = append(l, fs.Label[r])
 				sub.Key = append(sub.Key, fs.Key[r])
 				sub.IntervalS = append(sub.IntervalS, iv)
@@ -193,7 +288,7 @@ func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "  interval %ds: %d rows, AUC %.4f\n", iv, len(s), eval.AUC(s, l))
 			fmt.Fprintf(stdout, "    %-8s %8s %8s %11s %12s %10s\n", "p >=", "charges", "others", "in session", "others free", "median age")
 			for _, p := range probs {
-				cf := sub.Fires(&w, math.Log(p/(1-p)), *minHeld)
+				cf := sub.FiresBy(score, math.Log(p/(1-p)), *minHeld)
 				med := math.NaN()
 				if len(cf.HeldTrue) > 0 {
 					slices.Sort(cf.HeldTrue)
@@ -204,14 +299,56 @@ func cmdFitScore(_ context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	report("training ("+*in+")", tr)
-	if *test != "" {
-		te, err := readFeatureFile(*test)
-		if err != nil {
-			return err
-		}
-		report("test ("+*test+")", te)
+	for i, te := range tes {
+		report("test ("+testNames[i]+")", te)
 	}
 	return nil
+}
+
+// treeProgress returns a FitGBDT progress callback that prints the AUC of
+// the training rows and of the test rows (of interval only, when not 0,
+// held at least minHeld) every 25 trees and at the last one, and stops
+// the fit when ctx is cancelled (an interrupt).
+func treeProgress(ctx context.Context, w io.Writer, x [][detect.ScoreFeatures]float64, y []bool, tes []*eval.FeatureSet, only int, minHeld float64, trees int) func(int, *detect.ScoreForest) error {
+	var tx [][detect.ScoreFeatures]float64
+	var ty []bool
+	if len(tes) > 0 { // the first test file
+		te := tes[0]
+		for r := range te.X {
+			if te.Held[r] >= minHeld && (only == 0 || te.IntervalS[r] == only) {
+				tx, ty = append(tx, te.X[r]), append(ty, te.Label[r])
+			}
+		}
+	}
+	zx, zt := make([]float64, len(x)), make([]float64, len(tx))
+	return func(k int, f *detect.ScoreForest) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := 1<<f.Depth - 1
+		one := detect.ScoreForest{Depth: f.Depth, Feat: f.Feat[k*n:], Thr: f.Thr[k*n:], Leaf: f.Leaf[k*(n+1):]}
+		for r := range x {
+			if k == 0 {
+				zx[r] = f.Base
+			}
+			zx[r] += one.Logit(&x[r])
+		}
+		for r := range tx {
+			if k == 0 {
+				zt[r] = f.Base
+			}
+			zt[r] += one.Logit(&tx[r])
+		}
+		if (k+1)%25 != 0 && k+1 != trees {
+			return nil
+		}
+		fmt.Fprintf(w, "  %4d trees: AUC training %.4f", k+1, eval.AUC(zx, y))
+		if len(tx) > 0 {
+			fmt.Fprintf(w, ", test %.4f", eval.AUC(zt, ty))
+		}
+		fmt.Fprintln(w)
+		return nil
+	}
 }
 
 // joinInts lists the keys of m in order, comma-separated.

@@ -37,6 +37,29 @@ func TestEvalFeaturesFitScore(t *testing.T) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
 	}
+	goFile := filepath.Join(t.TempDir(), "trees.go")
+	code, out, errs = cli(t, "fit-score", "--model", "gbdt", "--in", f, "--test", f, "--interval", "300", "--trees", "5", "--depth", "2",
+		"--min-leaf", "5", "--go", goFile)
+	if code != 0 {
+		t.Fatalf("fit-score --model gbdt exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"gradient-boosted trees: 5 of depth 2", "5 trees: AUC training", "5 trees of depth 2", "AUC", "test (", "wrote " + goFile} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if b, err := os.ReadFile(goFile); err != nil || !strings.Contains(string(b), "var scoreTreesWLong = ScoreForest{") ||
+		!strings.Contains(string(b), "--interval 300 --min-held 0 --trees 5 --depth 2 --rate 0.1 --l2 10 --min-leaf 5") {
+		t.Errorf("the Go file: %v\n%s", err, b)
+	}
+	for _, bad := range [][]string{{"--model", "forest"}, {"--go", goFile}, {"--model", "gbdt", "--target", "ScoreX"}} {
+		if code, _, _ := cli(t, append([]string{"fit-score", "--in", f}, bad...)...); code != 2 {
+			t.Errorf("fit-score %q: exit %d, want 2", bad, code)
+		}
+	}
+	if code, _, _ := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--interval", "300", "--depth", "0"); code == 0 {
+		t.Error("--depth 0 accepted")
+	}
 	if code, _, _ := cli(t, "eval", "--baseline", "--features", f, "--realdata", "none"); code == 0 {
 		t.Error("--features accepted with --baseline")
 	}

@@ -10,7 +10,7 @@
 //	cw-sim check --scenario FILE
 //	cw-sim phones [--listen ADDR] [--log FILE] [--ack-after D]
 //	cw-sim eval  [--seeds heldout|tuning|N,...] [--intervals 10s,1m,5m] [--features FILE] ...
-//	cw-sim fit-score --in FILE [--test FILE] [--interval S]
+//	cw-sim fit-score --in FILE [--test FILE] [--interval S] [--model gbdt [--go FILE]]
 //	cw-sim example
 //
 // See docs/simulators.md.

@@ -334,10 +334,16 @@ type CandidateFires struct {
 // Fires counts the candidates of fs that the coefficients w fire at
 // log-odds z from minHeld minutes on.
 func (fs *FeatureSet) Fires(w *[detect.ScoreFeatures + 1]float64, z, minHeld float64) CandidateFires {
+	return fs.FiresBy(func(x *[detect.ScoreFeatures]float64) float64 { return Logit(w, x) }, z, minHeld)
+}
+
+// FiresBy counts the candidates of fs that the log-odds score gives fire
+// at z from minHeld minutes on (Fires for any model).
+func (fs *FeatureSet) FiresBy(score func(*[detect.ScoreFeatures]float64) float64, z, minHeld float64) CandidateFires {
 	var cf CandidateFires
 	done := map[string]bool{}
 	for r := range fs.X {
-		if fs.Held[r] < minHeld || done[fs.Key[r]] || Logit(w, &fs.X[r]) < z {
+		if fs.Held[r] < minHeld || done[fs.Key[r]] || score(&fs.X[r]) < z {
 			continue
 		}
 		done[fs.Key[r]] = true

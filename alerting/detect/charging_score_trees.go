@@ -1,0 +1,123 @@
+package detect
+
+import "math"
+
+// The learned score's alternative model (PhysicsParams.ScoreModel):
+// gradient-boosted decision trees on the same features (ScoreNames),
+// fitted with the logistic loss by cw-sim fit-score --model gbdt, which
+// writes each forest as a generated file (charging_score_trees_*.go:
+// scoreTreesW, scoreTreesWLong, scoreDropTreesW, scoreDropTreesWLong).
+// docs/detection.md, Tuning.
+
+// ScoreForest is a forest of complete binary trees of depth Depth: the
+// log-odds of features f is Base plus, per tree, the value of the leaf f
+// reaches. Tree k's internal nodes are Feat and Thr[k*(2^Depth-1):] in
+// breadth-first order (node j's children 2j+1 and 2j+2), its leaves
+// Leaf[k*2^Depth:]. A node sends f left when f[Feat] <= Thr (a node that
+// does not split has Thr math.MaxFloat32: every feature goes left; a
+// NaN feature may go either way, the features are never NaN).
+type ScoreForest struct {
+	Depth int
+	Base  float64
+	Feat  []uint8
+	Thr   []float32
+	Leaf  []float32
+}
+
+// Trees is the number of trees.
+func (t *ScoreForest) Trees() int {
+	if t.Depth <= 0 {
+		return 0
+	}
+	return len(t.Leaf) >> t.Depth
+}
+
+// Logit returns the forest's log-odds for features f: one comparison per
+// level of each tree, without a branch (a tree's comparisons are a coin
+// toss to the processor), four trees at a time (their chains of loads
+// overlap); no allocation.
+func (t *ScoreForest) Logit(f *[ScoreFeatures]float64) float64 {
+	z := t.Base
+	if t.Depth <= 0 {
+		return z
+	}
+	n := 1<<t.Depth - 1
+	feat, thr, leaf := t.Feat, t.Thr, t.Leaf
+	// right when f > Thr: the sign bit of Thr − f
+	next := func(feat []uint8, thr []float32, j int) int {
+		return 2*j + 1 + int(math.Float64bits(float64(thr[j])-f[feat[j]])>>63)
+	}
+	for len(leaf) >= 4*(n+1) && len(feat) >= 4*n && len(thr) >= 4*n {
+		f1, f2, f3 := feat[n:], feat[2*n:], feat[3*n:]
+		t1, t2, t3 := thr[n:], thr[2*n:], thr[3*n:]
+		j0, j1, j2, j3 := 0, 0, 0, 0
+		for d := 0; d < t.Depth; d++ {
+			j0, j1, j2, j3 = next(feat, thr, j0), next(f1, t1, j1), next(f2, t2, j2), next(f3, t3, j3)
+		}
+		z += float64(leaf[j0-n]) + float64(leaf[n+1+j1-n]) + float64(leaf[2*(n+1)+j2-n]) + float64(leaf[3*(n+1)+j3-n])
+		feat, thr, leaf = feat[4*n:], thr[4*n:], leaf[4*(n+1):]
+	}
+	for len(leaf) > n && len(feat) >= n && len(thr) >= n {
+		j := 0
+		for j < n {
+			j = next(feat, thr, j)
+		}
+		z += float64(leaf[j-n])
+		feat, thr, leaf = feat[n:], thr[n:], leaf[n+1:]
+	}
+	return z
+}
+
+// Valid reports an error if the forest's arrays do not hold whole trees
+// of its depth over features ScoreFeatures; nil for an empty forest.
+func (t *ScoreForest) Valid() error {
+	if t.Depth == 0 && len(t.Feat) == 0 && len(t.Thr) == 0 && len(t.Leaf) == 0 {
+		return nil
+	}
+	if t.Depth < 1 || t.Depth > 8 {
+		return errForest("depth out of 1-8")
+	}
+	n := 1<<t.Depth - 1
+	k := len(t.Leaf) >> t.Depth
+	if len(t.Leaf) != k<<t.Depth || len(t.Feat) != k*n || len(t.Thr) != k*n {
+		return errForest("arrays do not hold whole trees")
+	}
+	for _, v := range t.Feat {
+		if int(v) >= ScoreFeatures {
+			return errForest("feature index out of range")
+		}
+	}
+	for _, v := range t.Thr {
+		if math.IsNaN(float64(v)) {
+			return errForest("NaN threshold")
+		}
+	}
+	for _, v := range t.Leaf {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return errForest("leaf not finite")
+		}
+	}
+	if math.IsNaN(t.Base) || math.IsInf(t.Base, 0) {
+		return errForest("base not finite")
+	}
+	return nil
+}
+
+type errForest string
+
+func (e errForest) Error() string { return "score forest: " + string(e) }
+
+// scoreTreesOf returns the forest of the confirmation score (drop false)
+// or of the drop-time score at reading interval iv s: the ≤ 90 s forest
+// or the longer intervals' one.
+func scoreTreesOf(drop bool, iv float64) *ScoreForest {
+	switch {
+	case drop && iv > 90:
+		return &scoreDropTreesWLong
+	case drop:
+		return &scoreDropTreesW
+	case iv > 90:
+		return &scoreTreesWLong
+	}
+	return &scoreTreesW
+}
