@@ -397,6 +397,33 @@ type PhysicsParams struct {
 	PairScore     float64
 	PairScoreHold time.Duration
 
+	// ScoreSeq: the learned score judged as a sequence of its windows
+	// (charging_seq.go), not only window by window: 1 a run, a step is
+	// also confirmed by the score once ScoreSeqK scored windows in a row
+	// (from ScoreHold on) reach ScoreSeqMin; 2 a CUSUM, once the running
+	// sum of the windows' log-odds less ScoreSeqMin's, floored at 0,
+	// reaches ScoreSeqH (units of log-odds, at most 7.875). ScoreMin and
+	// ScoreMinLong still confirm at a single window (1: never); 3 a gate,
+	// they confirm only a step whose last ScoreSeqK windows (this one
+	// included) all reached ScoreSeqMin. It applies up to 90 s when
+	// ScoreSeqMin is over 0, and over 90 s when ScoreSeqMinLong is, with
+	// ScoreSeqLong (the mode there), ScoreSeqKLong or ScoreSeqHLong when
+	// over 0. ScoreSeq 0 turns it off at every interval. On the tuning
+	// seeds' four looks at 1 min, a CUSUM (ScoreSeqMin 0.8, ScoreSeqH 1.5,
+	// ScoreMin 1) found 32 sessions more for 4 false alarms more; at 5 min
+	// no sequence tried helped (a step the score takes wrongly there
+	// scores high at every window).
+	ScoreSeq        float64
+	ScoreSeqLong    float64
+	ScoreSeqMin     float64
+	ScoreSeqMinLong float64
+	ScoreSeqK       float64
+	ScoreSeqKLong   float64
+	ScoreSeqH       float64
+	ScoreSeqHLong   float64
+	// the sequence's reference log-odds and limit (seqLimits)
+	seqZ, seqZLong, seqH, seqHLong, seqModeLong float64
+
 	// Trace, when set, is called at each decision with the detector's
 	// view of the step: for tuning and evaluation tools; nil in service.
 	// It must not keep the pointer.
@@ -452,6 +479,7 @@ var PhysicsModel ChargingModel = NewPhysicsModel(DefaultPhysicsParams())
 func NewPhysicsModel(p PhysicsParams) ChargingModel {
 	pp := &p
 	pp.scoreLimits()
+	pp.seqLimits()
 	return ChargingModelFunc(func() Charging {
 		return &physCharging{p: pp, pc: physCore{p: pp}, nc: physCore{p: pp, nv: true}}
 	})
@@ -554,6 +582,9 @@ type physCore struct {
 	chg               uint8   // confirmed candidates
 	nv                bool    // the non-active power (var) rather than the active power
 	nxOK              bool
+	// the sequence state of the learned score, 6 bits per candidate
+	// (charging_seq.go): in the padding
+	seq [3]uint8
 	// the time since the reading before this one, ms (set by every reading
 	// from last, which the checkpoint keeps: not encoded)
 	gap int32
@@ -858,6 +889,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 	}
 	sg := s.sigma()
 	s.c[i] = cand{t0: ts, ref: max(s.base, prev-2*sg), pre: prev, step: d, st: cOpen}
+	s.seqReset(i)
 	if big {
 		s.c[i].fl = fBig
 	}
@@ -1671,7 +1703,11 @@ func (s *physCharging) Session() ChargeSession {
 
 var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)"}
 
-// physVersion is the version of the checkpoint encoding: 4 is 3's layout
+// physVersion is the version of the checkpoint encoding: 5
+// (physVersionSeq) is 4's layout and each core's sequence state of the
+// learned score (charging_seq.go), written only while a candidate in use
+// has one (ScoreSeq is off by default: never), so that an older binary
+// starts only those devices' charging detectors afresh; 4 is 3's layout
 // for a state whose running session was confirmed by the learned score (a
 // path index 3 did not have), written only then, so that a binary from before
 // the score restores every other state and starts only those devices'
@@ -1682,6 +1718,7 @@ var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outla
 const (
 	physVersion      = 4
 	physVersionNoScr = 3
+	physVersionSeq   = 5
 )
 
 // physMagic starts every state of this model.
@@ -1697,6 +1734,9 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	v := uint8(physVersionNoScr)
 	if s.pc.chg > 0 && s.pc.sPath >= pathScore || s.nc.chg > 0 && s.nc.sPath >= pathScore {
 		v = physVersion
+	}
+	if s.pc.seqUsed() != [3]uint8{} || s.nc.seqUsed() != [3]uint8{} {
+		v = physVersionSeq
 	}
 	e.u8(v)
 	var fl uint8
@@ -1780,6 +1820,11 @@ func (s *physCore) marshal(e *enc, v uint8) {
 		e.u8(m.charger)
 		e.u8(m.cycles)
 	}
+	if v >= physVersionSeq {
+		for _, b := range s.seqUsed() {
+			e.u8(b)
+		}
+	}
 }
 
 var errPhysState = errors.New("charging detector state is corrupt")
@@ -1798,7 +1843,7 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 	}
 	d := dec{b: b[len(physMagic):]}
 	v := d.u8()
-	if v < 1 || v > physVersion {
+	if v < 1 || v > physVersionSeq {
 		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
@@ -1901,6 +1946,12 @@ func (s *physCore) unmarshal(d *dec, v uint8) error {
 		m.other = d.u8()
 		m.charger = d.u8()
 		m.cycles = d.u8()
+	}
+	if v >= physVersionSeq {
+		s.seq = [3]uint8{d.u8(), d.u8(), d.u8()}
+	}
+	if s.seqUsed() != s.seq {
+		return errPhysState // a free candidate's sequence state
 	}
 	if d.err != nil || s.blkI >= nBlocks || used>>nCands != 0 || mem>>memSize != 0 || charges != s.chg || int(s.sPath) >= len(chargePaths) {
 		return errPhysState

@@ -232,7 +232,11 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 			zMin = pp.scoreZEarlyLong
 		}
 	}
-	if !on && !early || !(z >= zMin) { // NaN never confirms
+	fire := z >= zMin // NaN never confirms
+	if on && pp.ScoreSeq > 0 {
+		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
+	}
+	if !on && !early || !fire {
 		return false, 0
 	}
 	v := int(pp.ScoreVeto)
