@@ -396,6 +396,34 @@ type PhysicsParams struct {
 	// 11: 0.3, 20 min.
 	PairScore     float64
 	PairScoreHold time.Duration
+	// Taper5N: over 0, at reading intervals over Taper5Iv seconds, a step
+	// held Taper5Hold or more that would be dropped because it fell under
+	// its hold level, did not persist, or met a down-edge of its size, is
+	// followed instead (charging_taper5.go) when its power is still
+	// Taper5MinW to Taper5Max of its level over its reference; it is
+	// confirmed as a taper ("taper, declined") when each of the next
+	// Taper5N readings is lower than the one before, by at most Taper5Dec
+	// of its level (no edge) and by at least Taper5Rel of what it was over
+	// its reference, and still Taper5MinW over its reference.
+	// At 5-min readings a charger's taper often shows only after another
+	// load (a compressor run) that sat on it went off: what is left
+	// declines reading by reading to the float, where a lamp switched off
+	// leaves nothing and a load left on stays flat. Any edge, a gap or a
+	// reading that does not decline drops it. 0 disables. Taper5Var: over
+	// 0, the var detector does it too (0: the active power's only).
+	// Round 12 (taper5): 3 readings, Taper5Rel 0.03 (a flat load left on
+	// drifts down by less, and without it made most of the false alarms),
+	// Taper5Dec 0.4 (the edge threshold binds first), in both detectors,
+	// at 5-min readings only (Taper5Iv 90): on the tuning seeds' four
+	// looks 5 min 2386/90 -> 2522/95 (sessions / false alarms).
+	Taper5N    float64
+	Taper5Var  float64
+	Taper5Iv   float64
+	Taper5Hold time.Duration
+	Taper5MinW float64
+	Taper5Max  float64
+	Taper5Dec  float64
+	Taper5Rel  float64
 
 	// ScoreSeq: the learned score judged as a sequence of its windows
 	// (charging_seq.go), not only window by window: 1 a run, a step is
@@ -444,13 +472,14 @@ func DefaultPhysicsParams() PhysicsParams {
 		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
 		RoomScore: 0.001, RoomHold: 5 * time.Minute, PairScore: 0.3, PairScoreHold: 20 * time.Minute,
 		ScoreModel: 0, ScoreTreeMin: 0.97, ScoreTreeMinLong: 0.91, ScoreTreeVetoMin: 0.4, ScoreTreeDropMin: 0.2, ScoreTreeDropMinLong: 0.3,
+		Taper5N: 3, Taper5Var: 1, Taper5Iv: 90, Taper5Hold: 90 * time.Minute, Taper5MinW: 4, Taper5Max: 0.9, Taper5Dec: 0.4, Taper5Rel: 0.03,
 	}
 }
 
 // ChargingTrace is the detector's view of a step at a decision.
 type ChargingTrace struct {
 	TS     int64  // the reading that caused it
-	Event  string // open, drop, fire, end; edge (an up-change not followed); judge (judged, not confirmed: Reason says why not fast); learn (the unit's memory told what a step that ended was)
+	Event  string // open, drop, fire, end; edge (an up-change not followed); judge (judged, not confirmed: Reason says why not fast); learn (the unit's memory told what a step that ended was); watch (followed in what may be its taper, Taper5N)
 	Reason string
 	Start  int64   // the step's first reading
 	StepW  float64 // the step at its first reading
@@ -640,6 +669,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 	switch {
 	case edge:
 		s.closeSegment(ts)
+		s.taper5Stop(ts, "taper5: edge")
 		if d > 0 {
 			s.skip = ts + ms(s.p.RiseSkip)
 			if gate {
@@ -669,6 +699,12 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 		if c.st == cFree {
 			continue
 		}
+		if c.st == cWatch {
+			if f := s.taper5Step(ts, i, p, prev); ch == ChargeNone {
+				ch = f
+			}
+			continue
+		}
 		if c.lvl == 0 && ts > c.t0+settle {
 			c.lvl = max(1, p-c.pre)
 			if !edge && s.seg0 == c.t0 {
@@ -694,6 +730,9 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 					if f := s.fireScore(ts, i, pr); ch == ChargeNone {
 						ch = f
 					}
+					continue
+				}
+				if s.taper5Watch(cfg, ts, i) {
 					continue
 				}
 				s.forget(ts, i, "fell")
@@ -802,6 +841,7 @@ func (s *physCore) persistent() float32 {
 // carries on (and ends once the power stays at its reference).
 func (s *physCore) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
 	s.closeSegment(ts)
+	s.taper5Stop(ts, "gap")
 	s.base = min(s.base, p)
 	for i := range s.c {
 		if s.c[i].st == cOpen {
@@ -939,7 +979,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 	}
 	var ch ChargeChange
 	if bi >= 0 {
-		ch = s.gone(ts, bi)
+		ch = s.gone(cfg, ts, bi)
 	}
 	for i := range s.c {
 		c := &s.c[i]
@@ -1252,7 +1292,9 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		if ok, pr := s.scoredDrop(cfg, ts, i, held); ok {
 			return s.fireScore(ts, i, pr)
 		}
-		s.forget(ts, i, "not persistent")
+		if !s.taper5Watch(cfg, ts, i) {
+			s.forget(ts, i, "not persistent")
+		}
 		return ChargeNone
 	}
 	noise := s.noise(c)
@@ -1511,8 +1553,11 @@ func (s *physCore) forget(ts int64, i int, why string) {
 }
 
 // gone handles a step that went away at once.
-func (s *physCore) gone(ts int64, i int) ChargeChange {
+func (s *physCore) gone(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	if s.c[i].st == cOpen {
+		if s.taper5Watch(cfg, ts, i) {
+			return ChargeNone
+		}
 		s.forget(ts, i, "switched off")
 		return ChargeNone
 	}
@@ -1781,7 +1826,7 @@ func (s *physCore) marshal(e *enc, v uint8) {
 	}
 	var used uint8
 	for i := range s.c {
-		if s.c[i].st != cFree {
+		if st := s.c[i].st; st == cOpen || st == cCharge { // a followed taper (cWatch) is not kept
 			used |= 1 << i
 		}
 	}
