@@ -351,10 +351,12 @@ type PhysicsParams struct {
 	// ScoreTreeVetoMin, ScoreTreeDropMin and ScoreTreeDropMinLong (when
 	// over 0) instead of ScoreMin and the like; ScoreMin, ScoreDropMin and
 	// ScoreVetoMin 0 still turn their part off. 0: the logistic regression.
-	// The thresholds are those chosen on the four tuning looks for ScoreModel
-	// 10 (the trees at 5-min readings: ScoreTreeMinLong 0.91,
-	// ScoreTreeDropMinLong 0.3, ScoreTreeVetoMin 0.4); the 1-min ones
-	// (0.97, 0.2) for trying 1 and 4, neither kept.
+	// Round 11: 11 (the trees' confirmation score at every interval and
+	// their drop-time score over 90 s; their drop-time score up to 90 s,
+	// 4, found fewer sessions for more false alarms at every threshold
+	// tried), with ScoreTreeMin 0.97, ScoreTreeMinLong 0.91,
+	// ScoreTreeDropMinLong 0.3 and ScoreTreeVetoMin 0.4, chosen on the
+	// four tuning looks (docs/detection.md, Tuning).
 	ScoreModel           float64
 	ScoreTreeMin         float64
 	ScoreTreeMinLong     float64
@@ -437,10 +439,14 @@ type PhysicsParams struct {
 	// ScoreSeqMin is over 0, and over 90 s when ScoreSeqMinLong is, with
 	// ScoreSeqLong (the mode there), ScoreSeqKLong or ScoreSeqHLong when
 	// over 0. ScoreSeq 0 turns it off at every interval. On the tuning
-	// seeds' four looks at 1 min, a CUSUM (ScoreSeqMin 0.8, ScoreSeqH 1.5,
-	// ScoreMin 1) found 32 sessions more for 4 false alarms more; at 5 min
-	// no sequence tried helped (a step the score takes wrongly there
-	// scores high at every window).
+	// seeds' four looks at 1 min, with the logistic regression, a CUSUM
+	// (ScoreSeqMin 0.8, ScoreSeqH 1.5, ScoreMin 1) found 32 sessions more
+	// for 4 false alarms more; at 5 min no sequence tried helped (a step
+	// the score takes wrongly there scores high at every window). Round
+	// 11, with the trees (ScoreModel 11): a CUSUM besides the single
+	// window, ScoreSeqMin 0.9 and ScoreSeqH 1.5 (1 min: 31 sessions more
+	// for 3 false alarms), ScoreSeqMinLong 0.8 and ScoreSeqHLong 3 (5 min:
+	// 26 more for 2 more; docs/detection.md, Tuning).
 	ScoreSeq        float64
 	ScoreSeqLong    float64
 	ScoreSeqMin     float64
@@ -471,7 +477,8 @@ func DefaultPhysicsParams() PhysicsParams {
 		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0, ScoreVetoMin: 0.4, ScoreVetoPaths: 86, ScoreVetoIv: 90,
 		ScoreDropMin: 0.15, ScoreDropMinLong: 0.3, ScoreDropHold: 60 * time.Minute, ScoreDropLeft: 0.15, ScoreDropW: scoreDropW, ScoreDropWLong: scoreDropWLong,
 		RoomScore: 0.001, RoomHold: 5 * time.Minute, PairScore: 0.3, PairScoreHold: 20 * time.Minute,
-		ScoreModel: 0, ScoreTreeMin: 0.97, ScoreTreeMinLong: 0.91, ScoreTreeVetoMin: 0.4, ScoreTreeDropMin: 0.2, ScoreTreeDropMinLong: 0.3,
+		ScoreModel: 11, ScoreTreeMin: 0.97, ScoreTreeMinLong: 0.91, ScoreTreeVetoMin: 0.4, ScoreTreeDropMin: 0.2, ScoreTreeDropMinLong: 0.3,
+		ScoreSeq: 2, ScoreSeqMin: 0.9, ScoreSeqH: 1.5, ScoreSeqMinLong: 0.8, ScoreSeqHLong: 3,
 		Taper5N: 3, Taper5Var: 1, Taper5Iv: 90, Taper5Hold: 90 * time.Minute, Taper5MinW: 4, Taper5Max: 0.9, Taper5Dec: 0.4, Taper5Rel: 0.03,
 	}
 }

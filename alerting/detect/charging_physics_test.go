@@ -424,8 +424,8 @@ func TestPhysicsNonActive(t *testing.T) {
 		want string
 	}{
 		// by the rise (var), confidence 0.90, at 3h23m before round 9's
-		// score (which fires at 3h15m)
-		{"with the power factor", true, "fire since 2h0m0s confidence 0.94 path score (var)"},
+		// score (which fires at 3h15m; round 11's trees at 2h45m)
+		{"with the power factor", true, "fire since 2h0m0s confidence 0.96 path score (var)"},
 		{"power alone", false, ""},
 	}
 	for _, tc := range cases {
@@ -557,9 +557,14 @@ func TestPhysicsLampAtFiveMinutes(t *testing.T) {
 		t.Errorf("lamp at 5 min: %q", got)
 	}
 	p := DefaultPhysicsParams()
-	p.FastZ = 0 // and confirmed at 40 min, eight readings (FastNewReadings)
+	p.FastZ = 0
+	// without the bound, the trees' score veto (round 11) still stops it
+	if got := physRun(t, p, 300, 8*hr, lamp); len(got) != 0 {
+		t.Errorf("without the bound, with the veto: %q", got)
+	}
+	p.ScoreVetoMin = 0 // and confirmed at 40 min, eight readings (FastNewReadings)
 	if got, want := physRun(t, p, 300, 8*hr, lamp), []string{"1h40m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}; !slices.Equal(got, want) {
-		t.Errorf("without the bound: got %q, want %q", got, want)
+		t.Errorf("without the bound and the veto: got %q, want %q", got, want)
 	}
 	if b0, b4, b40 := noiseBound(10, 0), noiseBound(4, 1), noiseBound(40, 1); b0 != 1 || b4 <= b40 || b40 <= 1 || b4 > 3 {
 		t.Errorf("noise bounds %v %v %v", b0, b4, b40)
@@ -941,8 +946,10 @@ func TestPhysicsTaperDeclined(t *testing.T) {
 			p.FastNoise, p.FastNoiseW, p.KnownHold = 1e-9, 0, 0
 			p.TaperFallT = c.fallT
 			// the drop-time score would confirm the charge without the
-			// decline path (TestScoreDrop): this tests the path
-			p.ScoreDropMin = 0
+			// decline path (TestScoreDrop), and round 11's trees confirm
+			// the lamp (flat, 130 W, 3 h) by the score 45 min in: this
+			// tests the path
+			p.ScoreDropMin, p.ScoreMin = 0, 0
 			sigs, evs := traceRun(t, p, 60, 8*hr, c.w)
 			fired := slices.Contains(evs, "fire taper, declined")
 			if fired != c.fire {
@@ -1076,8 +1083,8 @@ func TestPhysicsFastNewHold(t *testing.T) {
 		{"a steady 16-min cycle is not confirmed", def, cycle, nil},
 		{"... it is without the wait (FastNewHold 0), at 10 min", noWait, cycle,
 			[]string{"1h10m0s fire since 1h0m0s", "1h16m0s clear since 1h0m0s"}},
-		{"a charge quiet at 10 min, noisy at 20 (a PC came on) is not confirmed fast at 20 min (later, in its taper)", def, pc,
-			[]string{"4h6m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+		{"a charge quiet at 10 min, noisy at 20 (a PC came on) is not confirmed fast at 20 min (later, in its taper; round 11's score 6 min before the declined taper)", def, pc,
+			[]string{"4h0m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 		{"... it is without the noise check (FastNewNoise 0): quiet once is enough", noNoise, pc,
 			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 	}
@@ -1283,6 +1290,8 @@ func TestPhysicsTaperFallNoise5(t *testing.T) {
 func TestPhysicsScoreVetoIv(t *testing.T) {
 	ch := sumW(base(40), charge(hr, 3, 30, 7, 130))
 	low := DefaultPhysicsParams()
+	// the logistic regression's score forced low (not the trees')
+	low.ScoreModel = 0
 	low.ScoreWLong[0], low.ScoreW[0] = -30, -30
 	noVeto := low
 	noVeto.ScoreVetoMin = 0

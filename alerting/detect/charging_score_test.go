@@ -215,7 +215,8 @@ func TestScoreDue(t *testing.T) {
 func TestScorePath(t *testing.T) {
 	def := DefaultPhysicsParams()
 	always := def
-	always.ScoreW = [ScoreFeatures + 1]float64{10} // any step in the band
+	always.ScoreModel = 0                          // the logistic regression's,
+	always.ScoreW = [ScoreFeatures + 1]float64{10} // for any step in the band
 	always.ScoreHold = 5 * time.Minute
 	never := always
 	never.ScoreMin = 0
@@ -267,6 +268,9 @@ func physRunPaths(t *testing.T, p PhysicsParams, end float64, w func(float64) fl
 // the whole series does, and a charge it confirmed restores its path.
 func TestScoreCheckpoint(t *testing.T) {
 	p := DefaultPhysicsParams()
+	// the logistic regression's score, forced high, judged window by
+	// window (a sequence's state is version 5: TestSeqCheckpoint)
+	p.ScoreModel, p.ScoreSeq = 0, 0
 	p.ScoreW = [ScoreFeatures + 1]float64{10}
 	p.ScoreHold = 5 * time.Minute
 	m := NewPhysicsModel(p)
@@ -371,8 +375,10 @@ func TestFlog(t *testing.T) {
 // over the band.
 func TestScoreDrop(t *testing.T) {
 	def := DefaultPhysicsParams()
-	// nothing on the plateau: no fast confirmation, no memory, no decline
+	// nothing on the plateau: no fast confirmation, no memory, no decline,
+	// no score while it holds (round 11's trees confirm the lamp below)
 	def.FastNoise, def.FastNoiseW, def.KnownHold, def.TaperFallT = 1e-9, 0, 0, 0
+	def.ScoreTreeMin, def.ScoreSeq = 1, 0
 	off := def
 	off.ScoreDropMin = 0
 	left := def
@@ -486,6 +492,7 @@ func TestScoreDropMemory(t *testing.T) {
 // reaches only ScoreMin at ScoreHold; 0 turns it off.
 func TestScoreEarly(t *testing.T) {
 	sure := DefaultPhysicsParams()
+	sure.ScoreModel = 0                          // the logistic regression's score
 	sure.ScoreW = [ScoreFeatures + 1]float64{10} // p 0.99995
 	sure.ScoreEarlyMin, sure.ScoreEarlyHold = 0.99, 10*time.Minute
 	fair := sure

@@ -76,8 +76,12 @@ func TestScoreForests(t *testing.T) {
 	logit := func(q float64) float64 { return math.Log(q / (1 - q)) }
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
 	p := DefaultPhysicsParams()
-	if p.ScoreModel != 0 || p.scoreLogit(&x, 60) == scoreTreesW.Logit(&x) || p.scoreLogit(&x, 300) == scoreTreesWLong.Logit(&x) {
-		t.Errorf("the default is not the logistic regression")
+	if p.ScoreModel != 11 || p.scoreLogit(&x, 60) != scoreTreesW.Logit(&x) || p.scoreLogit(&x, 300) != scoreTreesWLong.Logit(&x) {
+		t.Errorf("the default is not the trees' confirmation score at both intervals (round 11)")
+	}
+	p.ScoreModel = 0
+	if p.scoreLogit(&x, 60) == scoreTreesW.Logit(&x) || p.scoreLogit(&x, 300) == scoreTreesWLong.Logit(&x) {
+		t.Errorf("ScoreModel 0 is not the logistic regression")
 	}
 	p.ScoreTreeMin, p.ScoreTreeMinLong, p.ScoreTreeVetoMin = 0.5, 0.25, 0.75
 	p.ScoreTreeDropMin, p.ScoreTreeDropMinLong = 0.6, 0.2

@@ -92,7 +92,7 @@ func TestSeqScored(t *testing.T) {
 		}, 60, []float64{20, 20, 20, 20}, -1},
 	}
 	for _, c := range cases {
-		p := DefaultPhysicsParams()
+		p := seqOff()
 		c.set(&p)
 		p.scoreLimits()
 		p.seqLimits()
@@ -144,7 +144,7 @@ func TestSeqCheckpoint(t *testing.T) {
 			p.ScoreW = [ScoreFeatures + 1]float64{3}
 		}},
 	} {
-		p := DefaultPhysicsParams()
+		p := seqOff()
 		p.ScoreW = [ScoreFeatures + 1]float64{10}
 		p.ScoreHold = 5 * time.Minute
 		p.ScoreMin = 1 // the sequence alone
@@ -209,4 +209,14 @@ func TestSeqNoAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per reading", allocs)
 	}
+}
+
+// seqOff returns the default parameters with the logistic regression's
+// score (ScoreModel 0) and no sequence (round 11 turned both on): the
+// cases set what they test.
+func seqOff() PhysicsParams {
+	p := DefaultPhysicsParams()
+	p.ScoreModel = 0
+	p.ScoreSeq, p.ScoreSeqMin, p.ScoreSeqH, p.ScoreSeqMinLong, p.ScoreSeqHLong = 0, 0, 0, 0, 0
+	return p
 }

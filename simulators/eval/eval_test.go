@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,10 +61,13 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// session fewer in all, look-alikes and kW; merged with TaperWait 0.5).
 	// Round 11 raised all 26 → 27 and kW 16 → 17: with no slot free, the
 	// step the learned score finds least like a charge is forgotten, not a
-	// charger's young one (RoomScore 0.001, charging_room.go).
+	// charger's young one (RoomScore 0.001, charging_room.go). With the
+	// trees' score and its sequence (ScoreModel 11, ScoreSeq 2) the false
+	// alarm of round 9 is gone: the false alarms allowed in all and
+	// look-alikes go back 1 → 0.
 	time.Minute: {
-		0:             {38, 27, 1},
-		CaseLookAlike: {24, 16, 1},
+		0:             {38, 27, 0},
+		CaseLookAlike: {24, 16, 0},
 		CaseTwoBikes:  {6, 4, 0},
 		CasePartial:   {7, 6, 0},
 		CaseKW:        {28, 17, 0},
@@ -102,12 +106,23 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// 7 false alarms more on the tuning seeds' four looks: here the score
 	// confirms, after 5 h 45 min, a 307 W step (the band's top) of a
 	// charger-free day (4243, b0003-102), noise 1.4%, flat (rise t 0.2).
+	// Later in round 11 the gradient-boosted trees took over the score
+	// (ScoreModel 11: confirmation at both intervals, drop at 5 min), with
+	// a sequence of windows (ScoreSeq 2), after the followed taper
+	// (Taper5N): on the four looks at 5 min 2,522/95 → 2,590/80 sessions /
+	// false alarms, with the false alarm here gone (allowed 1 → 0 in all
+	// and look-alikes). But the trees' confirmation model at 5 min (its
+	// veto of the fast and memory paths, ScoreTreeVetoMin 0.4, on the
+	// trees' scale) loses two sessions here: all 19 → 17, look-alikes
+	// 11 → 10, partial 4 → 3, kW 12 → 11 (ScoreModel 9, the logistic's
+	// confirmation at 5 min, keeps 19 with the false alarm; a veto at 0.25
+	// keeps 18, but on the four looks adds 13 false alarms for 7 sessions).
 	5 * time.Minute: {
-		0:             {38, 19, 1},
-		CaseLookAlike: {24, 11, 1},
+		0:             {38, 17, 0},
+		CaseLookAlike: {24, 10, 0},
 		CaseTwoBikes:  {6, 1, 0},
-		CasePartial:   {7, 4, 0},
-		CaseKW:        {28, 12, 0},
+		CasePartial:   {7, 3, 0},
+		CaseKW:        {28, 11, 0},
 	},
 }
 
@@ -242,9 +257,9 @@ func TestStats(t *testing.T) {
 // TestPlots draws the pictures of a small run and checks they show a
 // series, sessions and alerts.
 func TestPlots(t *testing.T) {
-	set := Regression
-	set.Cities = set.Cities[:1]
-	res, err := Evaluate(context.Background(), Options{Set: set, Intervals: []time.Duration{time.Minute}})
+	// both cities: since round 11 the first alone has no missed session
+	// nor false alarm at 1 min, so only detected ones would be drawn
+	res, err := Evaluate(context.Background(), Options{Set: Regression, Intervals: []time.Duration{time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,8 +268,8 @@ func TestPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) < 5 {
-		t.Fatalf("only %d pictures: %v", len(paths), paths)
+	if len(paths) < 5 || !slices.ContainsFunc(paths, func(p string) bool { return strings.HasSuffix(p, "-missed.svg") }) {
+		t.Fatalf("only %d pictures, or none of a missed session: %v", len(paths), paths)
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -311,8 +326,12 @@ func TestSemiSynthetic(t *testing.T) {
 			t.Errorf("no semi-synthetic session of case %s", c)
 		}
 	}
-	if f.Detected < 1 || f.FalseAlarms > 0 {
-		t.Errorf("semi-synthetic at 5 min: %d detected (pin 1), %d false alarms (pin 0)", f.Detected, f.FalseAlarms)
+	// round 11 (the trees' score, the followed taper): 2 → 3 detected. Its
+	// sequence of windows at 5 min made a false alarm here with
+	// ScoreSeqHLong 2.5, not with 3 (8 sessions and 1 false alarm fewer on
+	// the tuning seeds' four looks): 3 was taken.
+	if f.Detected < 3 || f.FalseAlarms > 0 {
+		t.Errorf("semi-synthetic at 5 min: %d detected (pin 3), %d false alarms (pin 0)", f.Detected, f.FalseAlarms)
 	}
 	if _, err := SemiSynthetic(realDataDir(t), 30*time.Second, Physics(detect.DefaultPhysicsParams())); err == nil {
 		t.Error("30-s readings accepted from a 1-min background")
