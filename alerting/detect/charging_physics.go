@@ -1758,7 +1758,7 @@ var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outla
 // physVersion is the version of the checkpoint encoding: 5
 // (physVersionSeq) is 4's layout and each core's sequence state of the
 // learned score (charging_seq.go), written only while a candidate in use
-// has one (ScoreSeq is off by default: never), so that an older binary
+// has one (with round 11's ScoreSeq 2: a running sum over 0), so that an older binary
 // starts only those devices' charging detectors afresh; 4 is 3's layout
 // for a state whose running session was confirmed by the learned score (a
 // path index 3 did not have), written only then, so that a binary from before

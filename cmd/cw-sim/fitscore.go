@@ -41,11 +41,13 @@ fallen or not persistent), with --min-held 60; fit-score prints them as ScoreW: 
 --rate, --l2 on the leaves, --min-leaf, --min-hess, --bins), prints the AUC as trees are added, and
 with --go FILE writes the forest as Go source for alerting/detect (--target names which of the
 detector's four forests it is: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong; from --interval by
-default). The detector uses the forests with --set ScoreModel=N, a sum of 1 (the confirmation
-score at readings up to 90 s), 2 (over 90 s), 4 (the drop-time score up to 90 s), 8 (over 90 s):
+default). Which score uses the forests is PhysicsParams.ScoreModel, a sum of 1 (the confirmation
+score at readings up to 90 s), 2 (over 90 s), 4 (the drop-time score up to 90 s), 8 (over 90 s);
+the default is 11 since round 11, and --set ScoreModel=0 is the logistic regression. Each forest's
+file names the command that made it, for example:
 
   cw-sim fit-score --model gbdt --in /tmp/f1.csv --test /tmp/f2.csv --interval 60 \
-    --go alerting/detect/charging_score_trees_w.go
+    --trees 150 --depth 4 --go alerting/detect/charging_score_trees_w.go
 
 See docs/detection.md (Tuning).
 `
