@@ -1098,6 +1098,17 @@ func TestPhysicsFastNewHold(t *testing.T) {
 	}
 }
 
+// startedAt feeds ch the 1-min readings of w (power alone, to 0.1 W) from
+// from to to seconds and returns when a charge started, "" if none did.
+func startedAt(ch Charging, cfg *ChargingConfig, w func(float64) float64, from, to float64) string {
+	for s := from; s < to; s += 60 {
+		if ch.Observe(cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeStarted {
+			return (time.Duration(s) * time.Second).String()
+		}
+	}
+	return ""
+}
+
 // TestPhysicsFastNewHoldCheckpoint: a step that passed the fast test as an
 // unknown step and waits for FastNewHold keeps that in a checkpoint (a flag
 // bit of its candidate; the layout is unchanged) and fires when the whole
@@ -1105,14 +1116,7 @@ func TestPhysicsFastNewHold(t *testing.T) {
 func TestPhysicsFastNewHoldCheckpoint(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	w := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
-	feed := func(ch Charging, from, to float64) string {
-		for s := from; s < to; s += 60 {
-			if ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeStarted {
-				return (time.Duration(s) * time.Second).String()
-			}
-		}
-		return ""
-	}
+	feed := func(ch Charging, from, to float64) string { return startedAt(ch, &cfg, w, from, to) }
 	p := DefaultPhysicsParams()
 	p.ScoreMin = 0 // the fast path alone (the score would fire first)
 	model := NewPhysicsModel(p)

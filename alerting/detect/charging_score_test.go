@@ -276,14 +276,7 @@ func TestScoreCheckpoint(t *testing.T) {
 	m := NewPhysicsModel(p)
 	cfg := Defaults(devices.KindMeter).Charging
 	w := sumW(base(40), box(hr, 4*hr, 150, 0.12))
-	feed := func(ch Charging, from, to float64) string {
-		for s := from; s < to; s += 60 {
-			if ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeStarted {
-				return (time.Duration(s) * time.Second).String()
-			}
-		}
-		return ""
-	}
+	feed := func(ch Charging, from, to float64) string { return startedAt(ch, &cfg, w, from, to) }
 	if got := feed(m.New(), 0, 2*hr); got != "1h5m0s" {
 		t.Fatalf("uncut: fired at %q, want 1h5m0s", got)
 	}
@@ -338,21 +331,31 @@ func TestScoreCheckpoint(t *testing.T) {
 }
 
 // TestScoreNoAllocs: with the score on and due (and its features traced
-// off), a reading allocates nothing.
+// off), a reading allocates nothing, whichever model and sequence judge.
 func TestScoreNoAllocs(t *testing.T) {
-	p := DefaultPhysicsParams()
-	p.ScoreHold = 0
-	m := NewPhysicsModel(p)
-	ch := m.New()
 	cfg := Defaults(devices.KindMeter).Charging
 	w := sumW(base(40), cycler(110, 18, 30), box(hr, 3*hr, 150, 0.12), charge(hr+120, 3, 30, 7, 130))
-	s := 0.0
-	allocs := testing.AllocsPerRun(3*60, func() {
-		ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: w(s), NonActive: 0.9 * w(s), HasNA: true})
-		s += 60
-	})
-	if allocs != 0 {
-		t.Errorf("%.1f allocations per reading", allocs)
+	for _, c := range []struct {
+		name string
+		set  func(p *PhysicsParams)
+	}{
+		{"the defaults: the trees, a running sum", func(p *PhysicsParams) {}},
+		{"the logistic regression, window by window", func(p *PhysicsParams) { p.ScoreModel, p.ScoreSeq = 0, 0 }},
+		{"every forest", func(p *PhysicsParams) { p.ScoreModel = 15 }},
+		{"a run of windows alone", func(p *PhysicsParams) { p.ScoreMin, p.ScoreTreeMin, p.ScoreSeq, p.ScoreSeqK = 1, 1, 1, 3 }},
+	} {
+		p := DefaultPhysicsParams()
+		p.ScoreHold = 0
+		c.set(&p)
+		ch := NewPhysicsModel(p).New()
+		s := 0.0
+		allocs := testing.AllocsPerRun(3*60, func() {
+			ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: w(s), NonActive: 0.9 * w(s), HasNA: true})
+			s += 60
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %.1f allocations per reading", c.name, allocs)
+		}
 	}
 }
 

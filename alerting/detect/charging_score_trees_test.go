@@ -155,25 +155,6 @@ func TestScoreModelPath(t *testing.T) {
 	}
 }
 
-// TestScoreTreesNoAllocs: with the trees, a reading costs no allocation.
-func TestScoreTreesNoAllocs(t *testing.T) {
-	p := DefaultPhysicsParams()
-	p.ScoreHold = 0
-	p.ScoreModel = 15
-	m := NewPhysicsModel(p)
-	ch := m.New()
-	cfg := Defaults(devices.KindMeter).Charging
-	w := sumW(base(40), cycler(110, 18, 30), box(hr, 3*hr, 150, 0.12), charge(hr+120, 3, 30, 7, 130))
-	s := 0.0
-	allocs := testing.AllocsPerRun(3*60, func() {
-		ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: w(s), NonActive: 0.9 * w(s), HasNA: true})
-		s += 60
-	})
-	if allocs != 0 {
-		t.Errorf("%.1f allocations per reading", allocs)
-	}
-}
-
 // BenchmarkScoreModel: one scoring (the features, then the log-odds) by
 // the logistic regression and by the trees.
 func BenchmarkScoreModel(b *testing.B) {

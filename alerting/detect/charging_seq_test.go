@@ -125,14 +125,7 @@ func TestSeqScored(t *testing.T) {
 func TestSeqCheckpoint(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	w := sumW(base(40), box(hr, 4*hr, 150, 0.12))
-	feed := func(ch Charging, from, to float64) string {
-		for s := from; s < to; s += 60 {
-			if ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: math.Round(w(s)*10) / 10}) == ChargeStarted {
-				return (time.Duration(s) * time.Second).String()
-			}
-		}
-		return ""
-	}
+	feed := func(ch Charging, from, to float64) string { return startedAt(ch, &cfg, w, from, to) }
 	for _, c := range []struct {
 		name string
 		set  func(p *PhysicsParams)
@@ -189,25 +182,6 @@ func TestSeqCheckpoint(t *testing.T) {
 	feed(ch, 0, hr+12*60)
 	if b, _ := ch.MarshalBinary(); b[len(physMagic)] != physVersionNoScr {
 		t.Errorf("sequence off: checkpoint version %d, want %d", b[len(physMagic)], physVersionNoScr)
-	}
-}
-
-// TestSeqNoAllocs: with the sequence on and due, a reading allocates
-// nothing.
-func TestSeqNoAllocs(t *testing.T) {
-	p := DefaultPhysicsParams()
-	p.ScoreHold = 0
-	p.ScoreMin, p.ScoreSeq, p.ScoreSeqMin, p.ScoreSeqH = 1, 2, 0.8, 1.5
-	ch := NewPhysicsModel(p).New()
-	cfg := Defaults(devices.KindMeter).Charging
-	w := sumW(base(40), cycler(110, 18, 30), box(hr, 3*hr, 150, 0.12), charge(hr+120, 3, 30, 7, 130))
-	s := 0.0
-	allocs := testing.AllocsPerRun(3*60, func() {
-		ch.Observe(&cfg, t0+int64(s*1000), ChargeReading{PowerW: w(s), NonActive: 0.9 * w(s), HasNA: true})
-		s += 60
-	})
-	if allocs != 0 {
-		t.Errorf("%.1f allocations per reading", allocs)
 	}
 }
 
