@@ -303,7 +303,9 @@ type PhysicsParams struct {
 	// ScoreEarlyHold or more but not yet ScoreHold is confirmed by the
 	// score when it is at least ScoreEarlyMin (ScoreEarlyMinLong at
 	// intervals over 90 s when over 0): a stricter threshold for young
-	// steps, for an earlier alert. 0 turns it off.
+	// steps, for an earlier alert. 0 turns it off. With the trees
+	// (ScoreModel) the threshold is still read on their scale: it was
+	// chosen for the logistic regression and not again.
 	ScoreEarlyMin     float64
 	ScoreEarlyMinLong float64
 	ScoreEarlyHold    time.Duration
@@ -373,8 +375,8 @@ type PhysicsParams struct {
 
 	// RoomScore: over 0, when an up-edge comes with no candidate slot
 	// free and no step out of the band to forget, the settled open step
-	// held RoomHold or more that the learned score (ScoreW, ScoreWLong)
-	// finds least like a charge is forgotten, when its score (a
+	// held RoomHold or more that the learned score (its confirmation
+	// model: ScoreModel) finds least like a charge is forgotten, when its score (a
 	// probability) is under RoomScore, before the memory's rule and the
 	// latest step (charging_room.go). A charger's young step was otherwise
 	// forgotten as the latest, for old steps of a busy home that no path
@@ -413,7 +415,7 @@ type PhysicsParams struct {
 	// leaves nothing and a load left on stays flat. Any edge, a gap or a
 	// reading that does not decline drops it. 0 disables. Taper5Var: over
 	// 0, the var detector does it too (0: the active power's only).
-	// Round 12 (taper5): 3 readings, Taper5Rel 0.03 (a flat load left on
+	// Round 11 (taper5): 3 readings, Taper5Rel 0.03 (a flat load left on
 	// drifts down by less, and without it made most of the false alarms),
 	// Taper5Dec 0.4 (the edge threshold binds first), in both detectors,
 	// at 5-min readings only (Taper5Iv 90): on the tuning seeds' four
@@ -560,6 +562,16 @@ type cand struct {
 	st   uint8
 	fl   uint8
 }
+
+// kept reports whether a checkpoint keeps the candidate: an open step or
+// a charge (a taper followed at 5 min, cWatch, is not kept; a free slot
+// has nothing).
+func (c *cand) kept() bool { return c.st == cOpen || c.st == cCharge }
+
+// lowAt reports whether the reading at ts is the one low was set from
+// (its second after t0, as low holds it: readings jittered by
+// milliseconds still match).
+func (c *cand) lowAt(ts int64) bool { return c.low == int32((ts-c.t0)/1000)+1 }
 
 const nCands = 4
 
@@ -1380,7 +1392,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		switch {
 		case pp.TaperRiseLast > 0:
 			// the rise as it stands on the plateau's last reading
-			if c.t0+int64(c.low-1)*1000 == ts {
+			if c.lowAt(ts) {
 				c.tb = 0
 				if inRange {
 					c.tb = float32(t)
@@ -1461,6 +1473,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	c := &s.c[i]
 	c.st = cCharge
 	c.low = 0
+	s.seqReset(i) // the score's running sum is done with (a checkpoint no longer needs version 5 for it)
 	s.trace(ts, "fire", chargePaths[path], i)
 	s.chg++
 	if s.chg > 1 {
@@ -1833,7 +1846,7 @@ func (s *physCore) marshal(e *enc, v uint8) {
 	}
 	var used uint8
 	for i := range s.c {
-		if st := s.c[i].st; st == cOpen || st == cCharge { // a followed taper (cWatch) is not kept
+		if s.c[i].kept() {
 			used |= 1 << i
 		}
 	}

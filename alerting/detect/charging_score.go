@@ -10,8 +10,9 @@ import (
 // fitted on the tuning seeds by cw-sim fit-score from the rows that
 // cw-sim eval --features dumps. It is computed only at judgements, at most
 // once every 5 minutes of a step's life (scoreDue), never per reading
-// otherwise. Gradient-boosted trees on the same features are an
-// alternative model (PhysicsParams.ScoreModel; charging_score_trees.go).
+// otherwise. Gradient-boosted trees on the same features are the other
+// model, the default since round 11 (PhysicsParams.ScoreModel;
+// charging_score_trees.go).
 
 // ScoreFeatures is the number of features of the score; ScoreNames names
 // them, in order (PhysicsParams.ScoreW holds the intercept, then a
@@ -309,14 +310,21 @@ func (p *PhysicsParams) scoreLimits() {
 	p.scoreZVetoLong = p.scoreZVeto
 	// the trees' thresholds (ScoreModel), interval class by interval
 	// class: ScoreMin, ScoreDropMin and ScoreVetoMin still turn their
-	// parts on and off
+	// parts on and off, and a ScoreMin (ScoreMinLong) of 1 still means
+	// that no single window confirms (a sequence alone, ScoreSeq)
 	tMin, tMinLong := pair(p.ScoreTreeMin, p.ScoreTreeMinLong)
 	tDrop, tDropLong := pair(p.ScoreTreeDropMin, p.ScoreTreeDropMinLong)
 	if p.scoreTrees(false, 60) {
-		p.scoreZMin, p.scoreZVeto = tMin, logit(p.ScoreTreeVetoMin)
+		p.scoreZVeto = logit(p.ScoreTreeVetoMin)
+		if !math.IsInf(p.scoreZMin, 1) {
+			p.scoreZMin = tMin
+		}
 	}
 	if p.scoreTrees(false, 300) {
-		p.scoreZMinLong, p.scoreZVetoLong = tMinLong, logit(p.ScoreTreeVetoMin)
+		p.scoreZVetoLong = logit(p.ScoreTreeVetoMin)
+		if !math.IsInf(p.scoreZMinLong, 1) {
+			p.scoreZMinLong = tMinLong
+		}
 	}
 	if p.scoreTrees(true, 60) {
 		p.scoreZDrop = tDrop

@@ -2,7 +2,8 @@ package detect
 
 import "math"
 
-// The learned score's alternative model (PhysicsParams.ScoreModel):
+// The learned score's other model (PhysicsParams.ScoreModel; the default
+// since round 11 for the confirmation score and, over 90 s, the drop):
 // gradient-boosted decision trees on the same features (ScoreNames),
 // fitted with the logistic loss by cw-sim fit-score --model gbdt, which
 // writes each forest as a generated file (charging_score_trees_*.go:

@@ -43,12 +43,13 @@ func (s *physCore) seqReset(i int) {
 	}
 }
 
-// seqUsed returns the sequence state of the candidates in use (the rest
-// is stale, not written).
+// seqUsed returns the sequence state of the candidates a checkpoint keeps
+// (cand.kept; the rest is stale or not written: a followed taper's, which
+// read back as a free slot's would make the checkpoint corrupt).
 func (s *physCore) seqUsed() [3]uint8 {
 	var n physCore
 	for i := range s.c {
-		if s.c[i].st != cFree {
+		if s.c[i].kept() {
 			n.seqSet(i, s.seqGet(i))
 		}
 	}

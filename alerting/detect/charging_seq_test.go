@@ -194,3 +194,23 @@ func seqOff() PhysicsParams {
 	p.ScoreSeq, p.ScoreSeqMin, p.ScoreSeqH, p.ScoreSeqMinLong, p.ScoreSeqHLong = 0, 0, 0, 0, 0
 	return p
 }
+
+// TestSeqScoreMinOne: a ScoreMin (ScoreMinLong) of 1 means that no single
+// window confirms, with the trees' score as with the logistic regression's
+// (their own thresholds, ScoreTreeMin, would otherwise take its place).
+func TestSeqScoreMinOne(t *testing.T) {
+	for _, model := range []float64{0, 11, 15} {
+		p := DefaultPhysicsParams()
+		p.ScoreModel = model
+		p.ScoreMin, p.ScoreMinLong = 1, 1
+		p.scoreLimits()
+		if !math.IsInf(p.scoreZMin, 1) || !math.IsInf(p.scoreZMinLong, 1) {
+			t.Errorf("ScoreModel %v, ScoreMin 1: single-window limits %v and %v, want +Inf", model, p.scoreZMin, p.scoreZMinLong)
+		}
+		p.ScoreMin, p.ScoreMinLong = 0.5, 0
+		p.scoreLimits()
+		if math.IsInf(p.scoreZMin, 1) || math.IsInf(p.scoreZMinLong, 1) {
+			t.Errorf("ScoreModel %v, ScoreMin 0.5: single-window limits %v and %v", model, p.scoreZMin, p.scoreZMinLong)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func (s *physCore) taper5Watch(cfg *ChargingConfig, ts int64, i int) bool {
 func (s *physCore) taper5Step(ts int64, i int, p, prev float32) ChargeChange {
 	pp := s.p
 	c := &s.c[i]
-	if ts == c.t0+int64(c.low-1)*1000 {
+	if c.lowAt(ts) {
 		return ChargeNone // followed from this reading
 	}
 	r, dec := p-c.ref, prev-p

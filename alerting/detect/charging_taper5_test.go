@@ -160,3 +160,58 @@ func TestPhysicsTaper5Checkpoint(t *testing.T) {
 		t.Errorf("%d steps restored, want the open one", n)
 	}
 }
+
+// TestPhysicsTaper5WatchSeqCheckpoint: a followed step whose score had a
+// running sum (ScoreSeq) is not written, and neither is its sum: the
+// checkpoint is read back. Before, the sum was written for a slot the
+// checkpoint did not hold, and the whole state was refused as corrupt
+// (which stopped the engine from starting).
+func TestPhysicsTaper5WatchSeqCheckpoint(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	m := NewPhysicsModel(DefaultPhysicsParams())
+	ch := m.New()
+	ts := t0
+	for range 30 { // 5-min readings of a flat 40 W
+		ch.Observe(&cfg, ts, ChargeReading{PowerW: 40})
+		ts += 300000
+	}
+	pc := &ch.(*physCharging).pc
+	// a step held 2 h, its running sum at 5 eighths, fallen to 40 W over
+	// its reference
+	pc.c[0] = cand{t0: ts - 2*3600000, ref: 40, pre: 40, lvl: 100, step: 100, st: cOpen, n: 24}
+	pc.seqSet(0, 5)
+	pc.prev = 80
+	if !pc.taper5Watch(&cfg, ts, 0) {
+		t.Fatal("not followed")
+	}
+	b, err := ch.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := b[len(physMagic)]; v >= physVersionSeq {
+		t.Errorf("checkpoint version %d: a followed step's sum was written", v)
+	}
+	if err := m.New().UnmarshalBinary(b); err != nil {
+		t.Errorf("own checkpoint refused: %v", err)
+	}
+}
+
+// TestPhysicsTaper5Jitter: a step followed at a down-edge is not judged
+// again by the loop of the same reading when the readings' times are not
+// whole seconds after the step's start (meters stamp milliseconds).
+func TestPhysicsTaper5Jitter(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	for _, off := range []int64{0, 1, 500, 999} {
+		p := DefaultPhysicsParams()
+		ts := t0 + 10*3600000
+		s := physCore{p: &p, iv: 300, prev: 70} // after the edge: 40 W left over the reference
+		s.c[0] = cand{t0: ts - 2*3600000 - off, ref: 30, pre: 30, lvl: 100, step: 100, st: cOpen}
+		if !s.taper5Watch(&cfg, ts, 0) {
+			t.Fatalf("%d ms: not followed", off)
+		}
+		s.taper5Step(ts, 0, 70, 130) // the same reading's loop: prev was before the edge
+		if s.c[0].st != cWatch {
+			t.Errorf("start %d ms off the second: dropped by the reading it was followed from", off)
+		}
+	}
+}
