@@ -36,8 +36,16 @@ func (t *ScoreForest) Trees() int {
 // Logit returns the forest's log-odds for features f: one comparison per
 // level of each tree, without a branch (a tree's comparisons are a coin
 // toss to the processor), four trees at a time (their chains of loads
-// overlap); no allocation.
+// overlap); no allocation. NaN when a feature is NaN.
 func (t *ScoreForest) Logit(f *[ScoreFeatures]float64) float64 {
+	for _, v := range f {
+		if v != v {
+			// a NaN would go left or right by its sign bit: the score is
+			// NaN instead, which never confirms and is always vetoed, as
+			// the logistic regression's is
+			return math.NaN()
+		}
+	}
 	z := t.Base
 	if t.Depth <= 0 {
 		return z

@@ -40,6 +40,14 @@ func TestScoreForestLogit(t *testing.T) {
 			t.Errorf("%v: %g, want %g", c, got, c.want)
 		}
 	}
+	// a NaN feature, split on or not: NaN, not a leaf its sign bit picks
+	for _, i := range []int{0, 1} {
+		var x [ScoreFeatures]float64
+		x[i] = math.NaN()
+		if got := f.Logit(&x); !math.IsNaN(got) {
+			t.Errorf("NaN feature %d: %g, want NaN", i, got)
+		}
+	}
 	empty := ScoreForest{Base: 0.5}
 	if err := empty.Valid(); err != nil || empty.Logit(&[ScoreFeatures]float64{}) != 0.5 {
 		t.Errorf("no trees: %v, %g", err, empty.Logit(&[ScoreFeatures]float64{}))

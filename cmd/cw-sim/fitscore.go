@@ -106,6 +106,17 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if treeVars[*target] == "" {
 		return usageErr("--target %q: ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong", *target)
 	}
+	if *goOut != "" {
+		// a forest the detector uses is for one class of reading
+		// interval: the one its name says
+		long := strings.HasSuffix(*target, "Long")
+		switch {
+		case *only == 0:
+			return usageErr("--go needs --interval: each of the detector's forests is for readings up to 90 s (ScoreW, ScoreDropW) or over (ScoreWLong, ScoreDropWLong)")
+		case long != (*only > 90):
+			return usageErr("--target %s is for readings %s 90 s, and --interval %d is not: use --target %s", *target, map[bool]string{true: "over", false: "up to"}[long], *only, map[bool]string{true: strings.TrimSuffix(*target, "Long"), false: *target + "Long"}[long])
+		}
+	}
 	if *model == "gbdt" && !l2Set {
 		*l2 = gb.L2
 	}

@@ -141,6 +141,10 @@ func TestFitScoreErrors(t *testing.T) {
 		{"min-held over all", []string{"--in", f300, "--min-held", "9999"}, 1, []string{"--min-held 9999 min", "ages up to 240 min"}, ""},
 		{"mixed intervals", []string{"--in", mixed}, 0, []string{"warning", "mix intervals 60, 300 s", "--interval"}, ""},
 		{"one interval", []string{"--in", mixed, "--interval", "60"}, 0, nil, "warning"},
+		{"a forest for no interval", []string{"--in", f300, "--model", "gbdt", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
+			[]string{"--go needs --interval"}, ""},
+		{"a forest for the other interval", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--target", "ScoreDropW", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
+			[]string{"--target ScoreDropW is for readings up to 90 s", "use --target ScoreDropWLong"}, ""},
 	}
 	for _, c := range cases {
 		code, out, errs := cli(t, append([]string{"fit-score"}, c.args...)...)
