@@ -11,22 +11,16 @@ import "math"
 func (s *physCore) roomEvict(ts int64, prev float32) int {
 	pp := s.p
 	zMax := math.Log(pp.RoomScore / (1 - pp.RoomScore))
-	now := s.prev
-	s.prev = prev
 	best, bi := math.Inf(1), -1
 	for j := range s.c {
 		c := &s.c[j]
-		held := ts - c.t0
-		if c.st != cOpen || c.lvl <= 0 || held < ms(pp.RoomHold) {
+		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(pp.RoomHold) {
 			continue
 		}
-		var f [ScoreFeatures]float64
-		s.scoreFeatures(c, held, s.noise(c), &f)
-		if z := pp.scoreLogit(&f, float64(s.iv)); z < best {
+		if z := s.scoreNow(c, ts, prev); z < best {
 			best, bi = z, j
 		}
 	}
-	s.prev = now
 	if bi >= 0 && best < zMax {
 		return bi
 	}
@@ -43,10 +37,5 @@ func (s *physCore) pairScored(ts int64, c *cand, prev float32) bool {
 	if c.st != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 || held < ms(pp.PairScoreHold) {
 		return false
 	}
-	now := s.prev
-	s.prev = prev
-	var f [ScoreFeatures]float64
-	s.scoreFeatures(c, held, s.noise(c), &f)
-	s.prev = now
-	return pp.scoreLogit(&f, float64(s.iv)) >= math.Log(pp.PairScore/(1-pp.PairScore))
+	return s.scoreNow(c, ts, prev) >= math.Log(pp.PairScore/(1-pp.PairScore))
 }

@@ -75,10 +75,11 @@ func (s *physCore) scoreDue(held int64) bool {
 }
 
 // scoreFeatures fills f with the features of open candidate c, held held
-// ms, of relative noise noise since its start. Logarithms are of values
+// ms, of relative noise noise since its start, with the power now at now
+// (the latest reading, or the one before an edge). Logarithms are of values
 // floored so that no feature is infinite; every feature is clipped to a
 // few units (a logistic regression's coefficients then stay meaningful).
-func (s *physCore) scoreFeatures(c *cand, held int64, noise float64, f *[ScoreFeatures]float64) {
+func (s *physCore) scoreFeatures(c *cand, held int64, noise float64, now float32, f *[ScoreFeatures]float64) {
 	pp := s.p
 	lvl := max(float64(c.lvl), 1)
 	iv := max(float64(s.iv), 1)
@@ -149,7 +150,7 @@ func (s *physCore) scoreFeatures(c *cand, held int64, noise float64, f *[ScoreFe
 	if c.fl&fFast != 0 {
 		f[20] = 1
 	}
-	f[21] = clip(float64(s.prev-c.ref)/lvl, -1, 3)
+	f[21] = clip(float64(now-c.ref)/lvl, -1, 3)
 	// 22 the active core's memory knows the step's size as no charger
 	if s.peer != nil && s.peer.notCharger(c.ws) {
 		f[22] = 1
@@ -218,7 +219,7 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	}
 	c := &s.c[i]
 	var f [ScoreFeatures]float64
-	s.scoreFeatures(c, held, noise, &f)
+	s.scoreFeatures(c, held, noise, s.prev, &f)
 	z := pp.scoreLogit(&f, float64(s.iv))
 	if dump {
 		s.traceScore(ts, i, &f, z)
@@ -262,7 +263,7 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 		return false, 0
 	}
 	var f [ScoreFeatures]float64
-	s.scoreFeatures(c, held, s.noise(c), &f)
+	s.scoreFeatures(c, held, s.noise(c), s.prev, &f)
 	w, zMin := &pp.ScoreDropW, pp.scoreZDrop
 	if s.iv > 90 {
 		w, zMin = &pp.ScoreDropWLong, pp.scoreZDropLong
@@ -359,13 +360,20 @@ func (s *physCore) scoreVetoed(ts int64, i int, path uint8) bool {
 	if c.st != cOpen || c.lvl <= 0 {
 		return false
 	}
-	var f [ScoreFeatures]float64
-	s.scoreFeatures(c, ts-c.t0, s.noise(c), &f)
 	zv := pp.scoreZVeto
 	if s.iv > 90 {
 		zv = pp.scoreZVetoLong
 	}
-	return !(pp.scoreLogit(&f, float64(s.iv)) >= zv) // NaN is vetoed
+	return !(s.scoreNow(c, ts, s.prev) >= zv) // NaN is vetoed
+}
+
+// scoreNow returns the confirmation score's log-odds (ScoreModel's) of
+// open candidate c at the reading at ts, the power then being p (the
+// power before an edge, to judge a step as it stood before it).
+func (s *physCore) scoreNow(c *cand, ts int64, p float32) float64 {
+	var f [ScoreFeatures]float64
+	s.scoreFeatures(c, ts-c.t0, s.noise(c), p, &f)
+	return s.p.scoreLogit(&f, float64(s.iv))
 }
 
 // traceScore reports a candidate's score features (event "score"; Score is
