@@ -1184,13 +1184,7 @@ func TestPhysicsPairKept(t *testing.T) {
 		// other loads and the charger's 150 W step an hour old, rising 3 W/h
 		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, sxx: 100, sxy: c.sxy, n: 60, sd2: 60}
 		s.down(&cfg, ts, 400, -150)
-		got := s.c[0].st == cOpen
-		if got != c.kept {
-			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
-		}
-		if got && (s.c[0].ref != 245 || s.c[0].fl&fPair == 0) {
-			t.Errorf("%s: ref %g, flags %b; want 245 and fPair", c.name, s.c[0].ref, s.c[0].fl)
-		}
+		checkPairKept(t, c.name, &s, c.kept)
 	}
 }
 
@@ -1431,12 +1425,20 @@ func TestPhysicsPairScore(t *testing.T) {
 		// 150 W and a quiet 150 W step an hour old; the other load goes
 		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, fl: c.fl, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
 		s.down(&cfg, ts, 400, -150)
-		got := s.c[0].st == cOpen
-		if got != c.kept {
-			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
-		}
-		if got && (s.c[0].ref != 245 || s.c[0].fl&fPair == 0) {
-			t.Errorf("%s: ref %g, flags %b; want 245 and fPair", c.name, s.c[0].ref, s.c[0].fl)
-		}
+		checkPairKept(t, c.name, &s, c.kept)
+	}
+}
+
+// checkPairKept checks that the step in slot 0, 150 W over a reference of
+// 395 W, outlived a 150 W down-edge or not, as want says, and when it did
+// that its reference went down with the edge and it is flagged fPair.
+func checkPairKept(t *testing.T, name string, s *physCore, want bool) {
+	t.Helper()
+	got := s.c[0].st == cOpen
+	if got != want {
+		t.Errorf("%s: kept %v, want %v", name, got, want)
+	}
+	if got && (s.c[0].ref != 245 || s.c[0].fl&fPair == 0) {
+		t.Errorf("%s: ref %g, flags %b; want 245 and fPair", name, s.c[0].ref, s.c[0].fl)
 	}
 }
