@@ -464,6 +464,8 @@ type PhysicsParams struct {
 	// view of the step: for tuning and evaluation tools; nil in service.
 	// It must not keep the pointer.
 	Trace func(*ChargingTrace)
+
+	ScoreTreeAll float64 // 1: the trees' window score sums every tree, no early exit (charging_score_cut.go); for checks
 }
 
 // DefaultPhysicsParams returns the defaults.

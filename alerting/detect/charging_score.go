@@ -220,7 +220,7 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	c := &s.c[i]
 	var f [ScoreFeatures]float64
 	s.scoreFeatures(c, held, noise, s.prev, &f)
-	z := pp.scoreLogit(&f, float64(s.iv))
+	z := s.scoreCut(&f, i, on, early, dump) // pp.scoreLogit's, or a bound where only its side of the limits matters (charging_score_cut.go)
 	if dump {
 		s.traceScore(ts, i, &f, z)
 	}

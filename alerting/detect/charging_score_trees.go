@@ -1,6 +1,9 @@
 package detect
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The learned score's other model (PhysicsParams.ScoreModel; the default
 // since round 11 for the confirmation score and, over 90 s, the drop):
@@ -23,6 +26,11 @@ type ScoreForest struct {
 	Feat  []uint8
 	Thr   []float32
 	Leaf  []float32
+	// rest[g] is the least and the greatest sum of the leaves of trees 4g
+	// on (one per group of four trees that Logit sums at once, and one
+	// for the trees after the last group): the bounds LogitCut stops on.
+	// Set by bound, once; nil: LogitCut sums every tree.
+	rest [][2]float64
 }
 
 // Trees is the number of trees.
@@ -38,6 +46,27 @@ func (t *ScoreForest) Trees() int {
 // toss to the processor), four trees at a time (their chains of loads
 // overlap); no allocation. NaN when a feature is NaN.
 func (t *ScoreForest) Logit(f *[ScoreFeatures]float64) float64 {
+	return t.LogitCut(f, math.Inf(-1), math.Inf(1))
+}
+
+// cutSlack is the margin LogitCut keeps over the rounding of its sums (a
+// forest's sum of at most a few hundred leaves of a few units, in float64,
+// is within 1e-12 of the exact one).
+const cutSlack = 1e-9
+
+// LogitCut returns the forest's log-odds for features f as Logit does
+// (the same value, summed in the same order) where it lies in [lo, hi)
+// (lo at most hi). It stops summing the trees as soon as the sum so far
+// and the least and greatest leaves of the trees left show the log-odds
+// under lo, and returns then a bound that is under lo too (the sum so far
+// and the greatest leaves), or at or over hi, and returns then a bound
+// at or over hi too (the sum so far and the least leaves). So the
+// log-odds and what LogitCut returns are on the same side of lo and of
+// hi: exact for any decision made against lo or hi, for a fraction of
+// the trees when it is clear early (charging_score_cut.go). Each bound
+// keeps cutSlack to the limit, more than the sums' rounding. NaN when a
+// feature is NaN. A forest without bounds (bound) sums every tree.
+func (t *ScoreForest) LogitCut(f *[ScoreFeatures]float64, lo, hi float64) float64 {
 	for _, v := range f {
 		if v != v {
 			// a NaN would go left or right by its sign bit: the score is
@@ -56,7 +85,17 @@ func (t *ScoreForest) Logit(f *[ScoreFeatures]float64) float64 {
 	next := func(feat []uint8, thr []float32, j int) int {
 		return 2*j + 1 + int(math.Float64bits(float64(thr[j])-f[feat[j]])>>63)
 	}
-	for len(leaf) >= 4*(n+1) && len(feat) >= 4*n && len(thr) >= 4*n {
+	rest := t.rest
+	lo, hi = lo-cutSlack, hi+cutSlack
+	for g := 0; len(leaf) >= 4*(n+1) && len(feat) >= 4*n && len(thr) >= 4*n; g++ {
+		if g < len(rest) {
+			if b := z + rest[g][1]; b < lo {
+				return b
+			}
+			if b := z + rest[g][0]; b >= hi {
+				return b
+			}
+		}
 		f1, f2, f3 := feat[n:], feat[2*n:], feat[3*n:]
 		t1, t2, t3 := thr[n:], thr[2*n:], thr[3*n:]
 		j0, j1, j2, j3 := 0, 0, 0, 0
@@ -65,6 +104,14 @@ func (t *ScoreForest) Logit(f *[ScoreFeatures]float64) float64 {
 		}
 		z += float64(leaf[j0-n]) + float64(leaf[n+1+j1-n]) + float64(leaf[2*(n+1)+j2-n]) + float64(leaf[3*(n+1)+j3-n])
 		feat, thr, leaf = feat[4*n:], thr[4*n:], leaf[4*(n+1):]
+	}
+	if g := len(rest) - 1; g >= 0 && len(leaf) > n {
+		if b := z + rest[g][1]; b < lo {
+			return b
+		}
+		if b := z + rest[g][0]; b >= hi {
+			return b
+		}
 	}
 	for len(leaf) > n && len(feat) >= n && len(thr) >= n {
 		j := 0
@@ -75,6 +122,37 @@ func (t *ScoreForest) Logit(f *[ScoreFeatures]float64) float64 {
 		feat, thr, leaf = feat[n:], thr[n:], leaf[n+1:]
 	}
 	return z
+}
+
+// bound sets the forest's bounds of the trees left (rest) for LogitCut;
+// a forest that is not Valid gets none.
+func (t *ScoreForest) bound() {
+	if t.Valid() != nil || t.Trees() == 0 {
+		t.rest = nil
+		return
+	}
+	leaves := 1 << t.Depth
+	k := t.Trees()
+	groups := k / 4
+	t.rest = make([][2]float64, groups+1)
+	var acc [2]float64
+	for i := k - 1; i >= 0; i-- {
+		l := t.Leaf[i*leaves : (i+1)*leaves]
+		acc[0] += float64(slices.Min(l))
+		acc[1] += float64(slices.Max(l))
+		if i%4 == 0 && i/4 < groups {
+			t.rest[i/4] = acc
+		}
+		if i == 4*groups {
+			t.rest[groups] = acc // the trees after the last group (none: 0, 0)
+		}
+	}
+}
+
+func init() {
+	for _, f := range []*ScoreForest{&scoreTreesW, &scoreTreesWLong, &scoreDropTreesW, &scoreDropTreesWLong} {
+		f.bound()
+	}
 }
 
 // Valid reports an error if the forest's arrays do not hold whole trees

@@ -196,7 +196,8 @@ func BenchmarkScoreModel(b *testing.B) {
 // (with the power factor) with the logistic regression and with the trees
 // (ScoreModel 15), at 1-min and at 5-min readings (where every reading of
 // an open step is scored): what a reading costs on average, the scoring
-// included.
+// included; trees-all sums every tree of every window (ScoreTreeAll 1, as
+// before round 12's early exit).
 func BenchmarkPhysicsObserveScoreModel(b *testing.B) {
 	w := sumW(base(40), cycler(110, 18, 30), box(17*hr, 23*hr, 80, 0.02), box(19*hr, 22*hr, 150, 0.12),
 		box(19*hr, 19*hr+240, 1900, 0.01), charge(20*hr+3*60, 3, 30, 9, 130))
@@ -208,11 +209,14 @@ func BenchmarkPhysicsObserveScoreModel(b *testing.B) {
 		for i := range ps {
 			ps[i] = math.Round(w(float64(i*every))*10) / 10
 		}
-		for _, model := range []float64{0, 15} {
-			name := map[float64]string{0: "logistic", 15: "trees"}[model] + map[int]string{60: "-1min", 300: "-5min"}[every]
+		for _, model := range []float64{0, 15, 16} {
+			name := map[float64]string{0: "logistic", 15: "trees", 16: "trees-all"}[model] + map[int]string{60: "-1min", 300: "-5min"}[every]
 			b.Run(name, func(b *testing.B) {
 				p := DefaultPhysicsParams()
 				p.ScoreModel = model
+				if model == 16 {
+					p.ScoreModel, p.ScoreTreeAll = 15, 1
+				}
 				m := NewPhysicsModel(p)
 				ds := make([]Charging, devs)
 				for i := range ds {

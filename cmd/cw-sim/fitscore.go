@@ -66,9 +66,47 @@ func readFeatureFile(path string) (*eval.FeatureSet, error) {
 	return fs, nil
 }
 
+// readFeatureFiles reads the comma-separated feature files in paths as one
+// set; a candidate's key is prefixed with its file's position from the
+// second file on (two looks' seeds may share keys).
+func readFeatureFiles(paths string) (*eval.FeatureSet, error) {
+	var all *eval.FeatureSet
+	for i, path := range strings.Split(paths, ",") {
+		fs, err := readFeatureFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			all = fs
+			continue
+		}
+		for _, k := range fs.Key {
+			all.Key = append(all.Key, strconv.Itoa(i)+":"+k)
+		}
+		all.IntervalS = append(all.IntervalS, fs.IntervalS...)
+		all.Held = append(all.Held, fs.Held...)
+		all.Label = append(all.Label, fs.Label...)
+		all.ChargingDay = append(all.ChargingDay, fs.ChargingDay...)
+		all.InSpan = append(all.InSpan, fs.InSpan...)
+		all.InSession = append(all.InSession, fs.InSession...)
+		all.X = append(all.X, fs.X...)
+	}
+	return all, nil
+}
+
+// baseNames returns the base names of the comma-separated paths, joined
+// by " + ".
+func baseNames(paths string) string {
+	var names []string
+	for _, p := range strings.Split(paths, ",") {
+		names = append(names, filepath.Base(p))
+	}
+	return strings.Join(names, " + ")
+}
+
 func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlags("fit-score", stderr, fitScoreHelp)
-	in := fl.String("in", "", "training features (cw-sim eval --features)")
+	in := fl.String("in", "", "training features (cw-sim eval --features; comma-separated files for several looks)")
 	test := fl.String("test", "", "features to check the fit on (another look; comma-separated files for several)")
 	l2 := fl.Float64("l2", 1, "L2 penalty on the coefficients")
 	drop := fl.String("drop", "", "comma-separated features to leave out")
@@ -84,6 +122,8 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fl.Float64Var(&gb.MinHess, "min-hess", gb.MinHess, "gbdt: least sum of p(1-p) in a leaf")
 	fl.IntVar(&gb.Bins, "bins", gb.Bins, "gbdt: quantiles of each feature to take thresholds among (2-256)")
 	goOut := fl.String("go", "", "gbdt: write the forest as Go source of package detect to this file")
+	calib := fl.Bool("calibration", false, "print a reliability table per file: the rows' mean probability and the share of them that are charges, in bins of probability")
+	note := fl.String("note", "", "gbdt: a line for the header of --go's file (how the rows were dumped)")
 	target := fl.String("target", "", "gbdt: the detector's forest it is: ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong (default from --interval)")
 	if err := parse(fl, args); err != nil {
 		return err
@@ -93,8 +133,8 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *model != "logistic" && *model != "gbdt" {
 		return usageErr("--model %q: logistic or gbdt", *model)
 	}
-	if *model != "gbdt" && (*goOut != "" || *target != "") {
-		return usageErr("--go and --target are for --model gbdt")
+	if *model != "gbdt" && (*goOut != "" || *target != "" || *note != "") {
+		return usageErr("--go, --target and --note are for --model gbdt")
 	}
 	if *target == "" {
 		*target = "ScoreW"
@@ -148,7 +188,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		probs = append(probs, p)
 	}
-	tr, err := readFeatureFile(*in)
+	tr, err := readFeatureFiles(*in)
 	if err != nil {
 		return err
 	}
@@ -221,15 +261,18 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "\n%s\n", eval.ForestSummary(forest))
 		score = forest.Logit
 		if *goOut != "" {
-			cmd := fmt.Sprintf("cw-sim fit-score --model gbdt --interval %d --min-held %g --trees %d --depth %d --rate %g --l2 %g --min-leaf %d --min-hess %g --bins %d",
-				*only, *minHeld, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)
+			cmd := fmt.Sprintf("cw-sim fit-score --model gbdt --in %s --interval %d --min-held %g --trees %d --depth %d --rate %g --l2 %g --min-leaf %d --min-hess %g --bins %d",
+				strings.ReplaceAll(baseNames(*in), " + ", ","), *only, *minHeld, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)
 			if *drop != "" {
 				cmd += " --drop " + *drop
 			}
 			comment := []string{
 				fmt.Sprintf("%s is the forest of PhysicsParams.ScoreModel in place of %s: fitted by", treeVars[*target], *target),
 				fmt.Sprintf("%s --target %s", cmd, *target),
-				fmt.Sprintf("on %d rows (%d of charges) of %s (docs/detection.md, Tuning).", len(y), pos, filepath.Base(*in)),
+				fmt.Sprintf("on %d rows (%d of charges) of %s (docs/detection.md, Tuning).", len(y), pos, baseNames(*in)),
+			}
+			if *note != "" {
+				comment = append(comment, *note)
 			}
 			f, err := os.Create(*goOut)
 			if err != nil {
@@ -299,6 +342,9 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				continue
 			}
 			fmt.Fprintf(stdout, "  interval %ds: %d rows, AUC %.4f\n", iv, len(s), eval.AUC(s, l))
+			if *calib {
+				writeReliability(stdout, s, l)
+			}
 			fmt.Fprintf(stdout, "    %-8s %8s %8s %11s %12s %10s\n", "p >=", "charges", "others", "in session", "others free", "median age")
 			for _, p := range probs {
 				cf := sub.FiresBy(score, math.Log(p/(1-p)), *minHeld)
@@ -376,4 +422,38 @@ func joinInts(m map[int]bool) string {
 		parts = append(parts, strconv.Itoa(k))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// reliabilityEdges are the upper edges of writeReliability's bins of
+// probability, finer where the score confirms (0.9 and over).
+var reliabilityEdges = []float64{0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 1}
+
+// writeReliability writes a reliability table of log-odds z against
+// labels l: per bin of probability, the rows, their mean probability and
+// the share of them labelled 1 (calibrated: the two agree).
+func writeReliability(w io.Writer, z []float64, l []bool) {
+	n := make([]int, len(reliabilityEdges))
+	pos := make([]int, len(reliabilityEdges))
+	sum := make([]float64, len(reliabilityEdges))
+	for r, v := range z {
+		if math.IsNaN(v) {
+			continue
+		}
+		p := 1 / (1 + math.Exp(-v))
+		b, _ := slices.BinarySearch(reliabilityEdges, p) // p ≤ edge b
+		b = min(b, len(reliabilityEdges)-1)
+		n[b]++
+		sum[b] += p
+		if l[r] {
+			pos[b]++
+		}
+	}
+	fmt.Fprintf(w, "    %-11s %8s %10s %10s\n", "p in", "rows", "mean p", "charges")
+	lo := 0.0
+	for b, hi := range reliabilityEdges {
+		if n[b] > 0 {
+			fmt.Fprintf(w, "    %-11s %8d %10.4f %10.4f\n", fmt.Sprintf("%g-%g", lo, hi), n[b], sum[b]/float64(n[b]), float64(pos[b])/float64(n[b]))
+		}
+		lo = hi
+	}
 }

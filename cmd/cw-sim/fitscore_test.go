@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,6 +160,74 @@ func TestFitScoreErrors(t *testing.T) {
 		}
 		if c.noErr != "" && strings.Contains(errs, c.noErr) {
 			t.Errorf("%s: stderr %q says %q", c.name, errs, c.noErr)
+		}
+	}
+}
+
+// TestFitScoreLooks: --in takes several looks' files (their rows together:
+// the same file twice, twice the rows), --go's file names them, the fit's
+// command and --note; --calibration prints a reliability table per file.
+func TestFitScoreLooks(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f.csv")
+	if code, _, errs := cli(t, "eval", "--seeds", "7", "--units", "20", "--days", "1", "--intervals", "5m",
+		"--realdata", "none", "--no-plots", "--quiet", "--set", "ScoreMin=0", "--features", f); code != 0 {
+		t.Fatalf("eval exit %d: %s", code, errs)
+	}
+	rows := func(out string) string {
+		i := strings.Index(out, "training rows ")
+		if i < 0 {
+			t.Fatalf("no training rows in:\n%s", out)
+		}
+		return strings.Fields(out[i:])[2]
+	}
+	_, one, _ := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--interval", "300", "--trees", "2", "--depth", "1", "--min-leaf", "5")
+	goFile := filepath.Join(t.TempDir(), "trees.go")
+	code, two, errs := cli(t, "fit-score", "--model", "gbdt", "--in", f+","+f, "--test", f, "--interval", "300", "--trees", "2", "--depth", "1",
+		"--min-leaf", "5", "--calibration", "--go", goFile, "--note", "rows: a note")
+	if code != 0 {
+		t.Fatalf("fit-score exit %d: %s", code, errs)
+	}
+	var n1, n2 int
+	fmt.Sscan(rows(one), &n1)
+	fmt.Sscan(rows(two), &n2)
+	if n1 == 0 || n2 != 2*n1 {
+		t.Errorf("rows: %d from one file, %d from it twice", n1, n2)
+	}
+	if strings.Count(two, "mean p") != 2 {
+		t.Errorf("not a reliability table per file:\n%s", two)
+	}
+	b, err := os.ReadFile(goFile)
+	if err != nil || !strings.Contains(string(b), "--in f.csv,f.csv --interval 300") || !strings.Contains(string(b), "of f.csv + f.csv (") ||
+		!strings.Contains(string(b), "// rows: a note\n") {
+		t.Errorf("the Go file: %v\n%s", err, b)
+	}
+	if code, _, _ := cli(t, "fit-score", "--in", f, "--note", "x"); code != 2 {
+		t.Errorf("--note without --model gbdt: exit %d, want 2", code)
+	}
+}
+
+// TestWriteReliability: rows fall in the bin of their probability (an
+// edge in the bin under it), each bin's mean probability and share of
+// charges; NaN rows and empty bins are left out.
+func TestWriteReliability(t *testing.T) {
+	logit := func(p float64) float64 { return math.Log(p / (1 - p)) }
+	var b strings.Builder
+	writeReliability(&b, []float64{logit(0.001), logit(0.003), logit(0.96), logit(0.97), logit(0.975), math.NaN(), math.Inf(1)},
+		[]bool{false, true, true, false, true, true, true})
+	got := strings.Split(strings.TrimSpace(b.String()), "\n")
+	want := []string{
+		"p in            rows     mean p    charges",
+		"0-0.01             2     0.0020     0.5000",
+		"0.95-0.97          2     0.9650     0.5000",
+		"0.97-0.98          1     0.9750     1.0000",
+		"0.99-1             1     1.0000     1.0000",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got\n%s", b.String())
+	}
+	for i := range want {
+		if strings.TrimSpace(got[i]) != want[i] {
+			t.Errorf("line %d: %q, want %q", i, strings.TrimSpace(got[i]), want[i])
 		}
 	}
 }
