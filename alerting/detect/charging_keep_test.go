@@ -1,0 +1,53 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// TestPhysicsStayKeep: a down-edge that matches an open step in size does
+// not end it when the power after the edge still stands StayKeep of the
+// step's level over its reference and the step scores StayScore or more, at
+// reading intervals of StayIv or more; its reference stays. It does end it
+// when the power is back near the reference, for a score under StayScore, a
+// step not settled, a shorter interval, or with StayKeep 0.
+func TestPhysicsStayKeep(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, c := range []struct {
+		name  string
+		keep  float64
+		score float64
+		iv    float32
+		after float32 // the power after the 150 W down-edge
+		lvl   float32
+		kept  bool
+	}{
+		{"kept", 0.5, 1e-6, 300, 550, 150, true},
+		{"kept, no score asked", 0.5, 0, 300, 550, 150, true},
+		{"off", 0, 1e-6, 300, 550, 150, false},
+		{"power back at the reference", 0.5, 1e-6, 300, 400, 150, false},
+		{"under StayKeep", 0.5, 1e-6, 300, 460, 150, false},
+		{"score under", 0.5, 1 - 1e-9, 300, 550, 150, false},
+		{"not settled", 0.5, 1e-6, 300, 550, 0, false},
+		{"interval under StayIv", 0.5, 1e-6, 60, 550, 150, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.PairKeep, p.PairScore = 0, 0
+		p.StayKeep, p.StayScore, p.StayIv = c.keep, c.score, 90
+		s := physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts, prev: c.after + 150}
+		// a quiet 150 W step an hour old over a reference of 395 W; a
+		// 150 W load that came on after it unseen goes off (or, with the
+		// power back at 400 W, the step itself did)
+		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: c.lvl, st: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s.down(&cfg, ts, c.after, -150)
+		got := s.c[0].st == cOpen
+		if got != c.kept {
+			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
+		}
+		if got && (s.c[0].ref != 395 || s.c[0].fl&fPair != 0) {
+			t.Errorf("%s: ref %g, flags %b; want 395 and no fPair", c.name, s.c[0].ref, s.c[0].fl)
+		}
+	}
+}
