@@ -36,7 +36,7 @@ type evalFlags struct {
 	units, days, workers            int
 	sets                            multiFlag
 	baseline, noPlots, quiet        bool
-	explain                         bool
+	explain, explainFalse           bool
 	features                        string
 }
 
@@ -60,6 +60,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.noPlots, "no-plots", false, "draw no pictures")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&f.explain, "explain-misses", false, "say why each missed session was missed and which path fired each alert (slower)")
+	fs.BoolVar(&f.explainFalse, "explain-false", false, "list each false alarm with the appliances the simulator ran at its start, and count them by cause and path")
 	fs.StringVar(&f.features, "features", "", "write every candidate step's labelled score features to this CSV file (cw-sim fit-score)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -144,6 +145,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	eval.WriteReport(stdout, res)
 	if f.explain {
 		eval.WriteExplanation(stdout, res)
+	}
+	if f.explainFalse {
+		eval.WriteFalseAlarms(stdout, res)
 	}
 	if featOut != nil {
 		if err := eval.WriteFeatures(featOut, res); err != nil {

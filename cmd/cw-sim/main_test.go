@@ -233,3 +233,18 @@ func TestEvalExplainMisses(t *testing.T) {
 		t.Error("--explain-misses accepted with --baseline")
 	}
 }
+
+// TestEvalExplainFalse: --explain-false lists the false alarms with the
+// simulator's appliances and counts them by cause and path.
+func TestEvalExplainFalse(t *testing.T) {
+	code, out, errs := cli(t, "eval", "--seeds", "7", "--units", "10", "--days", "1", "--intervals", "5m",
+		"--realdata", "none", "--no-plots", "--quiet", "--explain-false")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"FALSE ALARMS, readings every 5min", "FALSE ALARMS BY CAUSE × PATH, readings every 5min"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+}

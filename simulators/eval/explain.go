@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/chargewatch/chargewatch/alerting/detect"
+	"github.com/chargewatch/chargewatch/simulators/elec"
+	"github.com/chargewatch/chargewatch/simulators/household"
 	"github.com/chargewatch/chargewatch/simulators/simtime"
 )
 
@@ -112,13 +115,7 @@ func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
 	hit := match(o)
 	for ai := range o.Alerts {
 		a := &o.Alerts[ai]
-		path := a.Why
-		if i := strings.Index(path, " after "); i >= 0 {
-			path = path[:i]
-		}
-		if path == "" {
-			path = "(no trace)"
-		}
+		path := pathOf(a.Why)
 		n := ex.Paths[path]
 		switch {
 		case hit[ai] >= 0:
@@ -334,6 +331,203 @@ func WriteExplanation(w io.Writer, r *Result) {
 			slices.Sort(ts)
 			fmt.Fprintf(w, "held to the end and missed: %d; their best rise t: p25 %.1f, median %.1f, p75 %.1f\n",
 				len(held), ts[len(ts)/4], ts[len(ts)/2], ts[3*len(ts)/4])
+		}
+	}
+}
+
+// FalseAlarm is one false alarm (an alert that overlaps no session, fired
+// on a charger-free unit-day, as Score counts it) with what the
+// simulator's ground truth says the unit's appliances were doing.
+type FalseAlarm struct {
+	Unit     string
+	Interval time.Duration
+	Path     string // the path that fired it ("rise (var)", "known charger", ...)
+	Why      string // the detector's reason and features at the fire
+	Start    int64  // the detector's estimate of the step's start
+	Fired    int64
+	Resolved int64   // 0 if still open at the end of the run
+	StepW    float64 // the alert's plateau power over the background
+	ChargerW float64 // the plateau of the unit's charger (largest), 0 if it charges no bike
+	// Switched are the appliances that came on or went off within Near of
+	// the estimated start; AtStart the others on at the start; AtFire
+	// those on at the fire, or that switched within Near of it.
+	Switched, AtStart, AtFire []Load
+	Cause                     string // the appliance that most likely made the step (see cause)
+}
+
+// Load is an appliance segment of the simulator's ground truth.
+type Load struct {
+	App     string
+	W       float64 // its power at the estimated start (or at its own start when it came on later)
+	On, Off int64
+}
+
+// Near is how close to an alert's estimated start an appliance must switch
+// to be listed as switching there (at least two reading intervals).
+const Near = 3 * time.Minute
+
+// falseAlarms lists the false alarms of an outcome with the appliances
+// behind them.
+func falseAlarms(o *Outcome) []FalseAlarm {
+	hit := match(o)
+	days := map[string]map[int64]bool{} // unit: day: charging
+	for _, u := range o.Units {
+		m := map[int64]bool{}
+		for _, d := range u.Days {
+			m[d.Day] = d.Charging
+		}
+		days[u.Unit] = m
+	}
+	chargerW := map[string]float64{}
+	for i := range o.Episodes {
+		e := &o.Episodes[i]
+		chargerW[e.Unit] = max(chargerW[e.Unit], e.PlateauW)
+	}
+	near := max(Near.Milliseconds(), 2*o.Interval.Milliseconds())
+	var out []FalseAlarm
+	for ai := range o.Alerts {
+		a := &o.Alerts[ai]
+		charging, ok := days[a.Unit][simtime.DayOf(a.Fired)]
+		if !ok || charging || hit[ai] >= 0 {
+			continue
+		}
+		fa := FalseAlarm{Unit: a.Unit, Interval: o.Interval, Path: pathOf(a.Why), Why: a.Why, Start: a.Start, Fired: a.Fired,
+			Resolved: a.Resolved, StepW: a.StepW, ChargerW: chargerW[a.Unit]}
+		if u := o.hh[a.Unit]; u != nil {
+			var segs []elec.Segment
+			for d := simtime.DayOf(a.Start) - 1; d <= simtime.DayOf(a.Fired); d++ {
+				segs = u.Day(d, segs)
+			}
+			for i := range segs {
+				s := &segs[i]
+				app := household.Appliance(s.Tag)
+				if app == household.Base {
+					continue
+				}
+				ld := Load{App: app.String(), On: s.Start, Off: s.End, W: s.Shape(max(s.Start, a.Start))}
+				switch {
+				case abs64(s.Start-a.Start) <= near || abs64(s.End-a.Start) <= near:
+					fa.Switched = append(fa.Switched, ld)
+				case s.Start < a.Start && s.End > a.Start:
+					fa.AtStart = append(fa.AtStart, ld)
+				}
+				if s.Start-near <= a.Fired && s.End+near > a.Fired {
+					ld.W = s.Shape(max(s.Start, a.Fired))
+					fa.AtFire = append(fa.AtFire, ld)
+				}
+			}
+		}
+		fa.Cause = cause(&fa)
+		out = append(out, fa)
+	}
+	return out
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// pathOf is the path of an alert's reason: what precedes " after ".
+func pathOf(why string) string {
+	if i := strings.Index(why, " after "); i >= 0 {
+		why = why[:i]
+	}
+	if why == "" {
+		return "(no trace)"
+	}
+	return why
+}
+
+// cause names the appliance that most likely made a false alarm's step:
+// of those that came on near its estimated start, the one whose power is
+// nearest the alert's plateau ("+" joins a second one that came on too
+// when the two together are nearer); "none on" when none came on (the step
+// was made of loads that switched earlier or a load that went off).
+func cause(fa *FalseAlarm) string {
+	var ons []Load
+	for _, l := range fa.Switched {
+		if abs64(l.On-fa.Start) <= abs64(l.Off-fa.Start) {
+			ons = append(ons, l)
+		}
+	}
+	if len(ons) == 0 {
+		return "none on"
+	}
+	best, bestD := "", math.Inf(1)
+	for i, l := range ons {
+		if d := math.Abs(l.W - fa.StepW); d < bestD {
+			best, bestD = l.App, d
+		}
+		for _, m := range ons[i+1:] {
+			if d := math.Abs(l.W + m.W - fa.StepW); d < bestD {
+				a, b := l.App, m.App
+				if a > b {
+					a, b = b, a
+				}
+				best, bestD = a+"+"+b, d
+			}
+		}
+	}
+	return best
+}
+
+// WriteFalseAlarms lists every false alarm of every interval with the
+// appliances the simulator ran around it, then counts them by cause and
+// path.
+func WriteFalseAlarms(w io.Writer, r *Result) {
+	for _, iv := range r.Intervals {
+		var fas []FalseAlarm
+		for _, o := range r.Runs[iv] {
+			fas = append(fas, falseAlarms(o)...)
+		}
+		fmt.Fprintf(w, "\nFALSE ALARMS, readings every %s: %d (estimated start, fire, end in Shanghai time; appliances from the simulator)\n", fmtInterval(iv), len(fas))
+		loc := simtime.Zone
+		hm := func(ts int64) string {
+			if ts == 0 {
+				return "open"
+			}
+			return time.UnixMilli(ts).In(loc).Format("01-02 15:04")
+		}
+		loads := func(ls []Load) string {
+			var parts []string
+			for _, l := range ls {
+				parts = append(parts, fmt.Sprintf("%s %.0f W %s-%s", l.App, l.W, time.UnixMilli(l.On).In(loc).Format("15:04"),
+					time.UnixMilli(l.Off).In(loc).Format("15:04")))
+			}
+			if len(parts) == 0 {
+				return "-"
+			}
+			return strings.Join(parts, ", ")
+		}
+		groups := map[string]int{}
+		for _, fa := range fas {
+			dur := "open"
+			if fa.Resolved > 0 {
+				dur = (time.Duration(fa.Resolved-fa.Start) * time.Millisecond).Round(time.Minute).String()
+			}
+			ch := "no charger"
+			if fa.ChargerW > 0 {
+				ch = fmt.Sprintf("charger %.0f W", fa.ChargerW)
+			}
+			fmt.Fprintf(w, "%s %s: %s, start %s, fired %s, ended %s (lasted %s), plateau %.0f W, %s; cause %s\n", fa.Unit, fmtInterval(fa.Interval), fa.Path,
+				hm(fa.Start), hm(fa.Fired), hm(fa.Resolved), dur, fa.StepW, ch, fa.Cause)
+			fmt.Fprintf(w, "    switched at the start: %s\n    on at the start: %s\n    on at the fire: %s\n    why: %s\n",
+				loads(fa.Switched), loads(fa.AtStart), loads(fa.AtFire), fa.Why)
+			groups[fa.Cause+" × "+fa.Path]++
+		}
+		fmt.Fprintf(w, "\nFALSE ALARMS BY CAUSE × PATH, readings every %s\n", fmtInterval(iv))
+		keys := slices.Collect(maps.Keys(groups))
+		slices.SortFunc(keys, func(a, b string) int {
+			if groups[a] != groups[b] {
+				return groups[b] - groups[a]
+			}
+			return strings.Compare(a, b)
+		})
+		for _, k := range keys {
+			fmt.Fprintf(w, "%5d  %s\n", groups[k], k)
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package eval
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chargewatch/chargewatch/alerting/detect"
+	"github.com/chargewatch/chargewatch/simulators/elec"
+	"github.com/chargewatch/chargewatch/simulators/household"
 	"github.com/chargewatch/chargewatch/simulators/simtime"
 )
 
@@ -75,5 +78,86 @@ func TestExplainClassify(t *testing.T) {
 	ex := newTracer().explain(o, p)
 	if ex.Paths["fast"] != [2]int{1, 0} || ex.Paths["rise (var)"] != [2]int{0, 1} || len(ex.Misses) != 0 {
 		t.Errorf("paths %v misses %v", ex.Paths, ex.Misses)
+	}
+}
+
+// TestFalseAlarms lists an alert on a charger-free day with the appliances
+// the simulator switched at its estimated start, names the one whose power
+// is nearest the alert's plateau as its cause, and leaves out alerts that
+// overlap a session or fire on a charging day.
+func TestFalseAlarms(t *testing.T) {
+	d0 := simtime.DayOf(day(2026, 1, 5).UnixMilli())
+	u := household.New(7, "b0001-101", household.Residential, household.Options{Season: household.Winter})
+	// the unit's evening lights of day d0+1: the alert starts with them
+	var lights *elec.Segment
+	for _, s := range u.Day(d0+1, nil) {
+		if household.Appliance(s.Tag) == household.Lights && simtime.HourOf(s.Start) > 15 {
+			lights = &s
+			break
+		}
+	}
+	if lights == nil {
+		t.Fatal("no evening lights")
+	}
+	st := lights.Start + 60000
+	o := &Outcome{Interval: time.Minute, From: simtime.DayStart(d0), To: simtime.DayStart(d0 + 2),
+		Units:    []UnitDays{{Unit: "b0001-101", Days: []DayTags{{Day: d0, Charging: true}, {Day: d0 + 1}}}},
+		Episodes: []Episode{{Unit: "b0001-101", Start: simtime.At(d0, 20), End: simtime.At(d0, 23), PlateauW: 150, Scored: true, Alert: -1}},
+		Alerts: []Alert{
+			{Unit: "b0001-101", Start: simtime.At(d0, 20), Fired: simtime.At(d0, 20.3), Resolved: simtime.At(d0, 23), Why: "fast after 20m0s: step 150 W"},
+			{Unit: "b0001-101", Start: simtime.At(d0, 23.5), Fired: simtime.At(d0, 23.7), Resolved: simtime.At(d0, 23.8), Why: "score after 20m0s: step 80 W"},
+			{Unit: "b0001-101", Start: st, Fired: st + 3600000, Resolved: st + 2*3600000, StepW: lights.W, Why: "rise after 1h0m0s: step 99 W"},
+		},
+		hh: map[string]*household.Unit{"b0001-101": u},
+	}
+	fas := falseAlarms(o)
+	if len(fas) != 1 {
+		t.Fatalf("%d false alarms, want 1 (the true alert and the one on a charging day are not): %+v", len(fas), fas)
+	}
+	fa := fas[0]
+	if fa.Path != "rise" || fa.Cause != "lights" || fa.ChargerW != 150 || fa.Start != st {
+		t.Errorf("path %q cause %q charger %g W: %+v", fa.Path, fa.Cause, fa.ChargerW, fa)
+	}
+	found := false
+	for _, l := range fa.Switched {
+		found = found || l.App == "lights" && l.On == lights.Start
+	}
+	if !found {
+		t.Errorf("the lights are not listed as switched at the start: %+v", fa.Switched)
+	}
+	for _, l := range append(fa.AtStart, fa.AtFire...) {
+		if l.On > fa.Fired+Near.Milliseconds() || l.Off < fa.Start {
+			t.Errorf("%+v listed, not on around the alert", l)
+		}
+	}
+	var b strings.Builder
+	WriteFalseAlarms(&b, &Result{Intervals: []time.Duration{time.Minute}, Runs: map[time.Duration][]*Outcome{time.Minute: {o}}})
+	for _, want := range []string{"FALSE ALARMS, readings every 1min: 1", "b0001-101 1min: rise", "cause lights", "FALSE ALARMS BY CAUSE × PATH", "1  lights × rise"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestFalseAlarmCause: the cause is the appliance (or pair) that came on at
+// the start with the power nearest the plateau; "none on" when none came on.
+func TestFalseAlarmCause(t *testing.T) {
+	mn := int64(60000)
+	cases := []struct {
+		name string
+		sw   []Load
+		w    float64
+		want string
+	}{
+		{"nothing switched", nil, 100, "none on"},
+		{"only a load that went off", []Load{{App: "tv", W: 120, On: -60 * mn, Off: 0}}, 100, "none on"},
+		{"the nearest in power", []Load{{App: "fridge", W: 150, On: 0, Off: 15 * mn}, {App: "lights", W: 95, On: mn, Off: 300 * mn}}, 100, "lights"},
+		{"a pair nearer than either", []Load{{App: "pc", W: 100, On: 0, Off: 300 * mn}, {App: "shop_lights", W: 170, On: 0, Off: 600 * mn}}, 270, "pc+shop_lights"},
+	}
+	for _, c := range cases {
+		fa := FalseAlarm{StepW: c.w, Switched: c.sw}
+		if got := cause(&fa); got != c.want {
+			t.Errorf("%s: cause %q, want %q", c.name, got, c.want)
+		}
 	}
 }
