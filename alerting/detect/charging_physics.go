@@ -523,6 +523,38 @@ type PhysicsParams struct {
 	Trace func(*ChargingTrace)
 
 	ScoreTreeAll float64 // 1: the trees' window score sums every tree, no early exit (charging_score_cut.go); for checks
+	// Round 12b, the early score (charging_early.go). Its defaults set
+	// the older ScoreEarlyMin 0.95 (read on the trees' scale at 1 min),
+	// ScoreEarlyMinLong 1 (off over 90 s) and ScoreEarlyHold 10 min, with
+	// ScoreEarlyGate 5 and ScoreSeqFrom 10 min: on the tuning seeds' four
+	// looks at 1 min, 9 sessions more for no false alarm, the first
+	// quartile of the time to detect 20 -> 11 min, the median 41/46/50/41
+	// -> 41/45/45/40 min (docs/detection.md, Tuning).
+	// ScoreEarlyGate, over 0, confirms a step early (before ScoreHold) only
+	// with evidence that a steady compressor-like load of a charger's size
+	// lacks, a sum of: 1 the var detector's step (a charger's var per watt
+	// at its edge), 2 an active step whose var per watt is a charger's (not
+	// in the default: with it the trees confirm TestScoreEarlyGate's steady
+	// 16-min load of a charger's power factor at 15 min), 4 the unit's
+	// memory knows its size as a charger more often than as anything else.
+	// ScoreEarlyEvery, over 0, scores a step in its early window this often
+	// (of its age, as scoreDue) instead of at the 5-minute marks.
+	// ScoreEarlyRun, over 1, confirms early only once that many early looks
+	// in a row reached ScoreEarlyMin (in the score sequence's bits, which
+	// the running sum uses only from ScoreHold on, or from ScoreSeqFrom).
+	// ScoreOnEvery, over 0, also scores a step held ScoreHold or more this
+	// often between the 5-minute marks, by its window alone (the running
+	// sum takes the marks only). These three are off by default.
+	// ScoreSeqFrom (ScoreSeqFromLong over 90 s), over 0: the running sum
+	// (ScoreSeq 2) also adds the windows of a step held this long before
+	// ScoreHold; it confirms only from ScoreHold on. ScoreEarlyRun is then
+	// not used at that interval (the same bits).
+	ScoreEarlyGate   float64
+	ScoreEarlyEvery  time.Duration
+	ScoreEarlyRun    float64
+	ScoreOnEvery     time.Duration
+	ScoreSeqFrom     time.Duration
+	ScoreSeqFromLong time.Duration
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -543,6 +575,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		Taper5N: 3, Taper5Var: 1, Taper5Iv: 90, Taper5Hold: 90 * time.Minute, Taper5MinW: 4, Taper5Max: 0.9, Taper5Dec: 0.4, Taper5Rel: 0.03,
 		StayKeep: 0.5, StayScore: 0.1, StayIv: 90,
 		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 30, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
+		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 5, ScoreSeqFrom: 10 * time.Minute,
 	}
 }
 

@@ -70,9 +70,7 @@ const scoreDumpHold = 5 * 60000
 // once per scoreEvery of its age, at the first reading at or past each
 // mark, whatever the spacing of the readings (jitter, a gap under
 // max_gap); at readings scoreEvery or more apart, every reading.
-func (s *physCore) scoreDue(held int64) bool {
-	return held >= 0 && held/scoreEvery != max(held-int64(s.gap), -1)/scoreEvery
-}
+func (s *physCore) scoreDue(held int64) bool { return s.everyDue(held, scoreEvery) }
 
 // scoreFeatures fills f with the features of open candidate c, held held
 // ms, of relative noise noise since its start, with the power now at now
@@ -205,7 +203,8 @@ func (p *PhysicsParams) scoreLogit(f *[ScoreFeatures]float64, iv float64) float6
 // score path confirms it (PhysicsParams.ScoreMin) and the probability the
 // score gives, and traces its features with ScoreTrace. Called by judge
 // once the step is settled, in the band and persistent, and not confirmed
-// by another path.
+// by another path. Before ScoreHold it judges by the early score, and adds
+// windows to the running sum from ScoreSeqFrom (charging_early.go).
 func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, float64) {
 	pp := s.p
 	dump := pp.ScoreTrace == 1 && pp.Trace != nil
@@ -213,14 +212,28 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 		return false, 0
 	}
 	on := pp.ScoreMin > 0 && held >= ms(pp.ScoreHold)
-	early := !on && pp.ScoreMin > 0 && pp.ScoreEarlyMin > 0 && held >= ms(pp.ScoreEarlyHold)
-	if !on && !early && !(dump && held >= scoreDumpHold) || !s.scoreDue(held) {
+	zEarly := pp.scoreZEarly
+	if s.iv > 90 {
+		zEarly = pp.scoreZEarlyLong
+	}
+	// an early threshold of 1 (ScoreEarlyMinLong by default) is off: no score
+	early := !on && pp.ScoreMin > 0 && pp.ScoreEarlyMin > 0 && held >= ms(pp.ScoreEarlyHold) && !math.IsInf(zEarly, 1)
+	if on && held-int64(s.gap) < ms(pp.ScoreHold) {
+		s.earlyDone(i) // the early run's bits are the sequence's from now on
+	}
+	mark := s.scoreDue(held)
+	due := mark
+	if !mark && (early && s.earlyDue(held) || on && s.onDue(held)) {
+		due, dump = true, false // a look off the marks: not a row of the dump
+	}
+	pre := !on && s.seqFrom(held)
+	if !on && !early && !pre && !(dump && held >= scoreDumpHold) || !due {
 		return false, 0
 	}
 	c := &s.c[i]
 	var f [ScoreFeatures]float64
 	s.scoreFeatures(c, held, noise, s.prev, &f)
-	z := s.scoreCut(&f, i, on, early, dump) // pp.scoreLogit's, or a bound where only its side of the limits matters (charging_score_cut.go)
+	z := s.scoreCut(&f, i, on || pre, early, dump) // pp.scoreLogit's, or a bound where only its side of the limits matters (charging_score_cut.go)
 	if dump {
 		s.traceScore(ts, i, &f, z)
 	}
@@ -235,8 +248,13 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 		}
 	}
 	fire := z >= zMin // NaN never confirms
-	if on && pp.ScoreSeq > 0 {
+	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
+	} else if pre && mark {
+		s.seqScored(i, z, false) // the window counts; it confirms from ScoreHold on
+	}
+	if early {
+		fire = s.earlyRun(i, fire) && s.earlyGated(&f)
 	}
 	if !on && !early || !fire {
 		return false, 0

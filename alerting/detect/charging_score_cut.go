@@ -16,7 +16,8 @@ import "math"
 // shown to lie under every limit that matters at this window, a bound
 // under them: the window's limit and the sequence's zero (a CUSUM's sum
 // falls to 0, a run ends). on, early and dump are scored's: the window is
-// past ScoreHold, past ScoreEarlyHold, traced. ScoreTreeAll 1: the sum.
+// past ScoreHold or adding to the running sum before it (ScoreSeqFrom),
+// past ScoreEarlyHold, traced. ScoreTreeAll 1: the sum.
 func (s *physCore) scoreCut(f *[ScoreFeatures]float64, i int, on, early, dump bool) float64 {
 	pp := s.p
 	iv := float64(s.iv)

@@ -498,6 +498,7 @@ func TestScoreEarly(t *testing.T) {
 	sure.ScoreModel = 0                          // the logistic regression's score
 	sure.ScoreW = [ScoreFeatures + 1]float64{10} // p 0.99995
 	sure.ScoreEarlyMin, sure.ScoreEarlyHold = 0.99, 10*time.Minute
+	sure.ScoreEarlyGate = 0 // the threshold alone: a power-only step has none of the gate's evidence (TestScoreEarlyGate)
 	fair := sure
 	fair.ScoreW = [ScoreFeatures + 1]float64{3} // p 0.953: over ScoreMin, under ScoreEarlyMin
 	off := sure

@@ -23,6 +23,10 @@ type Explanation struct {
 	// Paths counts the alerts by the path that fired them: true ones
 	// (overlapping a session) and false alarms (on charger-free days).
 	Paths map[string][2]int
+	// TTD holds, by the path of the alert that detected it, the time to
+	// detect of every scored detected session (ms), and Age the age of
+	// the alert's step when it fired (ms): the wait of the path itself.
+	TTD, Age map[string][]int64
 	// Held are the missed sessions whose candidate held until the session
 	// ended, with the best the detector saw of them.
 	Held []HeldMiss
@@ -111,7 +115,7 @@ func (t *tracer) add(unit, dev string, tr *detect.ChargingTrace) {
 // explain classifies the missed sessions of an outcome and counts its
 // alerts by path.
 func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
-	ex := &Explanation{Misses: map[string]int{}, Paths: map[string][2]int{}}
+	ex := &Explanation{Misses: map[string]int{}, Paths: map[string][2]int{}, TTD: map[string][]int64{}, Age: map[string][]int64{}}
 	hit := match(o)
 	for ai := range o.Alerts {
 		a := &o.Alerts[ai]
@@ -128,7 +132,14 @@ func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
 	iv := o.Interval.Milliseconds()
 	for i := range o.Episodes {
 		e := &o.Episodes[i]
-		if !e.Scored || e.Detected {
+		if !e.Scored {
+			continue
+		}
+		if e.Detected {
+			a := &o.Alerts[e.Alert]
+			path := pathOf(a.Why)
+			ex.TTD[path] = append(ex.TTD[path], e.TTD)
+			ex.Age[path] = append(ex.Age[path], a.Fired-a.Start)
 			continue
 		}
 		ex.Misses[t.classify(e, iv, p, ex)]++
@@ -286,6 +297,7 @@ func WriteExplanation(w io.Writer, r *Result) {
 	for _, iv := range r.Intervals {
 		misses := map[string]int{}
 		paths := map[string][2]int{}
+		ttd, age := map[string][]int64{}, map[string][]int64{}
 		var held []HeldMiss
 		for _, o := range r.Runs[iv] {
 			if o.Explain == nil {
@@ -299,6 +311,10 @@ func WriteExplanation(w io.Writer, r *Result) {
 				n[0] += v[0]
 				n[1] += v[1]
 				paths[k] = n
+			}
+			for k, v := range o.Explain.TTD {
+				ttd[k] = append(ttd[k], v...)
+				age[k] = append(age[k], o.Explain.Age[k]...)
 			}
 			held = append(held, o.Explain.Held...)
 		}
@@ -323,6 +339,7 @@ func WriteExplanation(w io.Writer, r *Result) {
 		for _, k := range pk {
 			fmt.Fprintf(w, "%5d / %3d  %s\n", paths[k][0], paths[k][1], k)
 		}
+		writeTTDByPath(w, iv, ttd, age)
 		if len(held) > 0 {
 			var ts []float64
 			for _, h := range held {
@@ -530,4 +547,48 @@ func WriteFalseAlarms(w io.Writer, r *Result) {
 			fmt.Fprintf(w, "%5d  %s\n", groups[k], k)
 		}
 	}
+}
+
+// writeTTDByPath prints, by the path of the alert that detected them, the
+// detected sessions, the quartiles of their time to detect and of their
+// step's age when the alert fired, and how many of them were detected
+// within 20 minutes (MaxMedianTTD), busiest path first.
+func writeTTDByPath(w io.Writer, iv time.Duration, ttd, age map[string][]int64) {
+	var all []int64
+	for _, v := range ttd {
+		all = append(all, v...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	m := func(v []int64, q float64) string {
+		return fmt.Sprintf("%.0f", (time.Duration(Quantile(v, q)) * time.Millisecond).Minutes())
+	}
+	fmt.Fprintf(w, "\nTIME TO DETECT BY PATH, readings every %s: sessions (share), TTD p25/p50/p90, step age at the alert p25/p50/p90 (min), detected within %.0f min\n",
+		fmtInterval(iv), MaxMedianTTD.Minutes())
+	keys := slices.Collect(maps.Keys(ttd))
+	slices.SortFunc(keys, func(a, b string) int {
+		if len(ttd[a]) != len(ttd[b]) {
+			return len(ttd[b]) - len(ttd[a])
+		}
+		return strings.Compare(a, b)
+	})
+	row := func(name string, v, a []int64) {
+		slices.Sort(v)
+		slices.Sort(a)
+		fast := 0
+		for _, x := range v {
+			if x < MaxMedianTTD.Milliseconds() {
+				fast++
+			}
+		}
+		fmt.Fprintf(w, "%5d  %4.1f%%  %4s %4s %4s   %4s %4s %4s   %5d  %s\n", len(v), 100*float64(len(v))/float64(len(all)),
+			m(v, 0.25), m(v, 0.5), m(v, 0.9), m(a, 0.25), m(a, 0.5), m(a, 0.9), fast, name)
+	}
+	var ages []int64
+	for _, k := range keys {
+		row(k, ttd[k], age[k])
+		ages = append(ages, age[k]...)
+	}
+	row("all", all, ages)
 }

@@ -1,0 +1,189 @@
+package detect
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// pfRun runs a 1-min series through the model as physRun does, with a
+// power factor in every reading that gives all of the power ratio var per
+// watt (0: power alone).
+func pfRun(t *testing.T, p PhysicsParams, end, ratio float64, w func(float64) float64) []string {
+	t.Helper()
+	var d Device
+	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
+	m := NewPhysicsModel(p)
+	var out []string
+	var sigs []Signal
+	for s := 0.0; s < end; s += 60 {
+		var r devices.Reading
+		r.TS = t0 + int64(s*1000)
+		r.Put(devices.FieldPower, math.Round(w(s)*10)/10)
+		if ratio > 0 {
+			r.Put(devices.FieldPF, math.Round(1/math.Hypot(1, ratio)*1000)/1000)
+		}
+		sigs, _ = d.Observe(&cfg, &inf, m, &r, sigs[:0])
+		for _, g := range sigs {
+			if g.Rule == "indoor_charging" {
+				out = append(out, fmtSig(g))
+			}
+		}
+	}
+	return out
+}
+
+// TestScoreEarlyGate: the early score (ScoreEarlyMin from ScoreEarlyHold)
+// confirms a young step only with evidence that a steady compressor-like
+// load lacks (ScoreEarlyGate): the 120 W load flat for 16 minutes of
+// TestPhysicsFastNewHold, which ScoreHold's 20 minutes outlast.
+func TestScoreEarlyGate(t *testing.T) {
+	def := DefaultPhysicsParams()
+	// a score of 1 for any step in the band (the logistic regression's)
+	sure := def
+	sure.ScoreModel, sure.ScoreW = 0, [ScoreFeatures + 1]float64{10}
+	noGate := sure
+	noGate.ScoreEarlyGate = 0
+	pfGate := def
+	pfGate.ScoreEarlyGate = 2
+	cycle := sumW(base(40), box(hr, hr+16*60, 120, 0.002), box(3*hr, 3*hr+16*60, 120, 0.002))
+	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
+	twice := []string{"1h10m0s fire since 1h0m0s", "1h16m0s clear since 1h0m0s", "3h10m0s fire since 3h0m0s", "3h16m0s clear since 3h0m0s"}
+	cases := []struct {
+		name  string
+		p     PhysicsParams
+		ratio float64
+		w     func(float64) float64
+		want  []string
+	}{
+		{"the steady 16-min load, power alone, a sure score: not confirmed (no evidence for the gate)", sure, 0, cycle, nil},
+		{"... it is without the gate, at ScoreEarlyHold (10 min)", noGate, 0, cycle, twice},
+		{"... and with a charger's var per watt (1.4), a sure score passes the gate (the var detector's step)", sure, 1.4, cycle, twice},
+		{"the steady 16-min load with the defaults (the trees), power alone: not confirmed", def, 0, cycle, nil},
+		{"... nor with a charger's var per watt (1.4)", def, 1.4, cycle, nil},
+		{"... it is with the active step's var per watt as the gate's evidence (bit 2, not in the default), at 15 min", pfGate, 1.4, cycle,
+			[]string{"1h15m0s fire since 1h0m0s", "1h16m0s clear since 1h0m0s"}},
+		{"a charge with a charger's var per watt (1.4), a sure score: confirmed early (10 min)", sure, 1.4, chg,
+			[]string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+		{"... power alone: at 20 min (no evidence for the gate)", sure, 0, chg,
+			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := pfRun(t, c.p, 8*hr, c.ratio, c.w); !slices.Equal(got, c.want) {
+				t.Errorf("signals %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestScoreSeqFrom: the running sum (ScoreSeq 2) adds the windows from
+// ScoreSeqFrom on, but confirms only from ScoreHold on.
+func TestScoreSeqFrom(t *testing.T) {
+	// the logistic regression's score at p 0.9276: each window under
+	// ScoreMin (0.93) and 0.353 of log-odds over ScoreSeqMin (0.9): the
+	// sum reaches ScoreSeqH (1.5) at its fourth window
+	p := DefaultPhysicsParams()
+	p.ScoreModel, p.ScoreW, p.ScoreEarlyMin = 0, [ScoreFeatures + 1]float64{2.55}, 0
+	late := p
+	late.ScoreSeqFrom = 0
+	sure := p
+	sure.ScoreW = [ScoreFeatures + 1]float64{10}
+	tv := sumW(base(40), box(hr, 3*hr, 150, 0.12))
+	cycle := sumW(base(40), box(hr, hr+16*60, 120, 0.002), box(3*hr, 3*hr+16*60, 120, 0.002))
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		w    func(float64) float64
+		want []string
+	}{
+		{"from 10 min: windows 10, 15, 20, 25", p, tv, []string{"1h25m0s fire since 1h0m0s", "3h0m0s clear since 1h0m0s"}},
+		{"from ScoreHold (ScoreSeqFrom 0): windows 20 to 35", late, tv, []string{"1h35m0s fire since 1h0m0s", "3h0m0s clear since 1h0m0s"}},
+		{"a sum full before ScoreHold confirms nothing before it: the steady 16-min load", sure, cycle, nil},
+		{"... a step still on is confirmed at ScoreHold", sure, tv, []string{"1h20m0s fire since 1h0m0s", "3h0m0s clear since 1h0m0s"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := physRun(t, c.p, 60, 5*hr, c.w); !slices.Equal(got, c.want) {
+				t.Errorf("signals %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestScoreSeqFromCheckpoint: a sum begun before ScoreHold travels in the
+// checkpoint (the sequence's bits, version 5): restored at 17 minutes,
+// the step fires when the whole series does.
+func TestScoreSeqFromCheckpoint(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.ScoreModel, p.ScoreW, p.ScoreEarlyMin = 0, [ScoreFeatures + 1]float64{2.55}, 0
+	m := NewPhysicsModel(p)
+	cfg := Defaults(devices.KindMeter).Charging
+	w := sumW(base(40), box(hr, 3*hr, 150, 0.12))
+	feed := func(ch Charging, from, to float64) string { return startedAt(ch, &cfg, w, from, to) }
+	if got := feed(m.New(), 0, 2*hr); got != "1h25m0s" {
+		t.Fatalf("uncut: fired at %q, want 1h25m0s", got)
+	}
+	ch := m.New()
+	feed(ch, 0, hr+17*60)
+	b, err := ch.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := b[len(physMagic)]; v != physVersionSeq {
+		t.Errorf("a sum begun: checkpoint version %d, want %d", v, physVersionSeq)
+	}
+	ch2 := m.New()
+	if err := ch2.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := feed(ch2, hr+17*60, 2*hr); got != "1h25m0s" {
+		t.Errorf("restored at 1h17m: fired at %q, want 1h25m0s", got)
+	}
+}
+
+// TestScoreEarlyCadence: the early looks' cadence (ScoreEarlyEvery), a
+// run of them (ScoreEarlyRun) and looks between the marks from ScoreHold
+// on (ScoreOnEvery); all off by default.
+func TestScoreEarlyCadence(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.ScoreModel, p.ScoreW = 0, [ScoreFeatures + 1]float64{10}
+	p.ScoreEarlyGate, p.ScoreEarlyHold = 0, 7*time.Minute
+	with := func(f func(*PhysicsParams)) PhysicsParams {
+		q := p
+		f(&q)
+		return q
+	}
+	tv := sumW(base(40), box(hr, 3*hr, 150, 0.12))
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		want string
+	}{
+		{"early from 7 min at the marks: 10 min", p, "1h10m0s"},
+		{"... every minute: 7 min", with(func(q *PhysicsParams) { q.ScoreEarlyEvery = time.Minute }), "1h7m0s"},
+		{"... three looks in a row (the sum not begun early): 9 min", with(func(q *PhysicsParams) {
+			q.ScoreEarlyEvery, q.ScoreEarlyRun, q.ScoreSeqFrom = time.Minute, 3, 0
+		}), "1h9m0s"},
+		{"... the run is not used while the sum begins early (the same bits): 7 min", with(func(q *PhysicsParams) {
+			q.ScoreEarlyEvery, q.ScoreEarlyRun = time.Minute, 3
+		}), "1h7m0s"},
+		{"no early score, ScoreHold 17 min: the next mark, 20 min", with(func(q *PhysicsParams) {
+			q.ScoreEarlyMin, q.ScoreHold = 0, 17*time.Minute
+		}), "1h20m0s"},
+		{"... looks every minute from ScoreHold on: 17 min", with(func(q *PhysicsParams) {
+			q.ScoreEarlyMin, q.ScoreHold, q.ScoreOnEvery = 0, 17*time.Minute, time.Minute
+		}), "1h17m0s"},
+	}
+	cfg := Defaults(devices.KindMeter).Charging
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := startedAt(NewPhysicsModel(c.p).New(), &cfg, tv, 0, 2*hr); got != c.want {
+				t.Errorf("fired at %q, want %q", got, c.want)
+			}
+		})
+	}
+}
