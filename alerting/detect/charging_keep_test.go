@@ -9,7 +9,9 @@ import (
 // TestPhysicsStayKeep: a down-edge that matches an open step in size does
 // not end it when the power after the edge still stands StayKeep of the
 // step's level over its reference and the step scores StayScore or more, at
-// reading intervals of StayIv or more; its reference stays. It does end it
+// reading intervals of StayIv or more; its reference stays, or goes down
+// with the edge when less than Hold of its level is left over it (as any
+// open step's that the edge was under). It does end it
 // when the power is back near the reference, for a score under StayScore, a
 // step not settled, a shorter interval, or with StayKeep 0.
 func TestPhysicsStayKeep(t *testing.T) {
@@ -23,15 +25,18 @@ func TestPhysicsStayKeep(t *testing.T) {
 		after float32 // the power after the 150 W down-edge
 		lvl   float32
 		kept  bool
+		ref   float32 // the step's reference after the edge, when kept
 	}{
-		{"kept", 0.5, 1e-6, 300, 550, 150, true},
-		{"kept, no score asked", 0.5, 0, 300, 550, 150, true},
-		{"off", 0, 1e-6, 300, 550, 150, false},
-		{"power back at the reference", 0.5, 1e-6, 300, 400, 150, false},
-		{"under StayKeep", 0.5, 1e-6, 300, 460, 150, false},
-		{"score under", 0.5, 1 - 1e-9, 300, 550, 150, false},
-		{"not settled", 0.5, 1e-6, 300, 550, 0, false},
-		{"interval under StayIv", 0.5, 1e-6, 60, 550, 150, false},
+		{"kept", 0.5, 1e-6, 300, 550, 150, true, 395},
+		{"kept, no score asked", 0.5, 0, 300, 550, 150, true, 395},
+		{"off", 0, 1e-6, 300, 550, 150, false, 0},
+		{"power back at the reference", 0.5, 1e-6, 300, 400, 150, false, 0},
+		{"under StayKeep", 0.5, 1e-6, 300, 460, 150, false, 0},
+		{"kept, a sixth of it left (StayKeep 0.1)", 0.1, 1e-6, 300, 420, 150, true, 245},
+		{"back near the reference (StayKeep 0.1)", 0.1, 1e-6, 300, 405, 150, false, 0},
+		{"score under", 0.5, 1 - 1e-9, 300, 550, 150, false, 0},
+		{"not settled", 0.5, 1e-6, 300, 550, 0, false, 0},
+		{"interval under StayIv", 0.5, 1e-6, 60, 550, 150, false, 0},
 	} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore = 0, 0
@@ -46,8 +51,8 @@ func TestPhysicsStayKeep(t *testing.T) {
 		if got != c.kept {
 			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
 		}
-		if got && (s.c[0].ref != 395 || s.c[0].fl&fPair != 0) {
-			t.Errorf("%s: ref %g, flags %b; want 395 and no fPair", c.name, s.c[0].ref, s.c[0].fl)
+		if got && (s.c[0].ref != c.ref || s.c[0].fl&fPair != 0) {
+			t.Errorf("%s: ref %g, flags %b; want %g and no fPair", c.name, s.c[0].ref, s.c[0].fl, c.ref)
 		}
 	}
 }

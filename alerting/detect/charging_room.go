@@ -5,16 +5,29 @@ import "math"
 // roomEvict returns the open step to forget for an up-edge that found no
 // candidate slot free (PhysicsParams.RoomScore): of the settled steps held
 // RoomHold or more, the one whose learned score is lowest, when that score
-// is under RoomScore; -1 when there is none. prev is the power before the
+// is under RoomScore (RoomScoreLong and RoomHoldLong over 90 s when over
+// 0); -1 when there is none. prev is the power before the
 // edge: the steps are scored as they stood then. Computed only when no
 // slot is free.
 func (s *physCore) roomEvict(ts int64, prev float32) int {
 	pp := s.p
-	zMax := math.Log(pp.RoomScore / (1 - pp.RoomScore))
+	score, hold := pp.RoomScore, pp.RoomHold
+	if s.iv > 90 {
+		if pp.RoomScoreLong > 0 {
+			score = pp.RoomScoreLong
+		}
+		if pp.RoomHoldLong > 0 {
+			hold = pp.RoomHoldLong
+		}
+	}
+	if score <= 0 {
+		return -1
+	}
+	zMax := math.Log(score / (1 - score))
 	best, bi := math.Inf(1), -1
 	for j := range s.c {
 		c := &s.c[j]
-		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(pp.RoomHold) {
+		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(hold) {
 			continue
 		}
 		if z := s.scoreNow(c, ts, prev); z < best {
