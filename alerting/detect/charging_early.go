@@ -76,14 +76,15 @@ func (s *physCore) earlyDone(i int) {
 }
 
 // seqFromOn reports whether the running sum starts before ScoreHold at
-// this reading interval (ScoreSeqFrom, ScoreSeqFromLong).
+// this reading interval (ScoreSeqFrom, ScoreSeqFromLong; ScoreSeq 0 turns
+// the running sum off at every interval, as scored reads it).
 func (s *physCore) seqFromOn() bool {
 	pp := s.p
 	from, mode, h := pp.ScoreSeqFrom, pp.ScoreSeq, pp.seqH
 	if s.iv > 90 {
 		from, mode, h = pp.ScoreSeqFromLong, pp.seqModeLong, pp.seqHLong
 	}
-	return from > 0 && mode == seqCusum && !math.IsInf(h, 1) && pp.ScoreMin > 0
+	return pp.ScoreSeq > 0 && from > 0 && mode == seqCusum && !math.IsInf(h, 1) && pp.ScoreMin > 0
 }
 
 // seqFrom reports whether a step held held ms, not yet ScoreHold, adds

@@ -85,7 +85,8 @@ func TestScoreForestLogitCut(t *testing.T) {
 // changes and the same state (the sequence's sums included: the
 // checkpoint) after every reading of 300 random homes at 1- and 5-min
 // readings, with the default thresholds and with others (an early
-// threshold, a run, a gate, a ScoreMin of 1, the drop's trees).
+// threshold, a run, a gate, a ScoreMin of 1, the drop's trees, low
+// thresholds, no running sum).
 func TestScoreCutSame(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	variants := []func(*PhysicsParams){
@@ -97,6 +98,10 @@ func TestScoreCutSame(t *testing.T) {
 		func(p *PhysicsParams) {
 			p.ScoreTreeMin, p.ScoreTreeMinLong, p.ScoreSeqMin, p.ScoreSeqMinLong = 0.5, 0.5, 0.2, 0.2
 		},
+		// ScoreSeq 0 is no running sum at any interval, whatever
+		// ScoreSeqLong and ScoreSeqFromLong say (review: the young steps'
+		// windows were added to a sum the cut did not bound)
+		func(p *PhysicsParams) { p.ScoreSeq, p.ScoreSeqLong, p.ScoreSeqFromLong = 0, 2, 10*60e9 },
 	}
 	same, changes := 0, 0
 	for v, set := range variants {
