@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -135,6 +136,14 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *model != "gbdt" && (*goOut != "" || *target != "" || *note != "") {
 		return usageErr("--go, --target and --note are for --model gbdt")
+	}
+	if strings.ContainsAny(*note, "\r\n") {
+		return usageErr("--note: one line (it becomes a comment line of --go's file)")
+	}
+	for _, list := range []struct{ flag, paths string }{{"--in", *in}, {"--test", *test}} {
+		if list.paths != "" && slices.Contains(strings.Split(list.paths, ","), "") {
+			return usageErr("%s %q: an empty file name; give comma-separated files without empty entries", list.flag, list.paths)
+		}
 	}
 	if *target == "" {
 		*target = "ScoreW"
@@ -274,15 +283,13 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if *note != "" {
 				comment = append(comment, *note)
 			}
-			f, err := os.Create(*goOut)
-			if err != nil {
+			// the source is made whole before the file is touched: a
+			// failure leaves the forest the detector builds with
+			var src bytes.Buffer
+			if err := eval.WriteForestGo(&src, treeVars[*target], comment, forest); err != nil {
 				return err
 			}
-			if err := eval.WriteForestGo(f, treeVars[*target], comment, forest); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			if err := os.WriteFile(*goOut, src.Bytes(), 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "wrote %s (%s)\n", *goOut, treeVars[*target])

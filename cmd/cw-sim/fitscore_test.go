@@ -123,9 +123,10 @@ func synthFeatures(t *testing.T, intervals ...int) string {
 	return f
 }
 
-// TestFitScoreErrors: fit-score refuses a negative --l2 and says, when no
-// row is left, what was asked and what the file has; it warns when one
-// model is fitted across intervals.
+// TestFitScoreErrors: fit-score refuses a negative --l2, a note of two
+// lines and an empty file name, and says, when no row is left, what was
+// asked and what the file has; it warns when one model is fitted across
+// intervals.
 func TestFitScoreErrors(t *testing.T) {
 	f300 := synthFeatures(t, 300)
 	mixed := synthFeatures(t, 60, 300)
@@ -146,6 +147,10 @@ func TestFitScoreErrors(t *testing.T) {
 			[]string{"--go needs --interval"}, ""},
 		{"a forest for the other interval", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--target", "ScoreDropW", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
 			[]string{"--target ScoreDropW is for readings up to 90 s", "use --target ScoreDropWLong"}, ""},
+		{"a note of two lines", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--note", "rows\nScoreMin=0", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
+			[]string{"--note: one line"}, ""},
+		{"an empty file name", []string{"--in", f300 + ","}, 2, []string{"--in", "an empty file name"}, ""},
+		{"an empty test file name", []string{"--in", f300, "--test", "," + f300}, 2, []string{"--test", "an empty file name"}, ""},
 	}
 	for _, c := range cases {
 		code, out, errs := cli(t, append([]string{"fit-score"}, c.args...)...)
