@@ -4,7 +4,7 @@ import "math"
 
 // stays reports whether an open step that a down-edge of d matches in size
 // outlives it because its power is still there (StayKeep): at a reading
-// interval of StayIv s or more, the power after the edge, p, stands
+// interval over StayIv s, the power after the edge, p, stands
 // StayKeep of the step's size or more over the step's reference, and the
 // step, settled, scores StayScore or more as it stood before the edge. The
 // load that went off came on after the step and was not followed (no slot,
@@ -12,7 +12,7 @@ import "math"
 // back near its reference. Computed only at such edges.
 func (s *physCore) stays(ts int64, c *cand, p, d float32) bool {
 	pp := s.p
-	if pp.StayKeep <= 0 || c.st != cOpen || c.lvl <= 0 || float64(s.iv) < pp.StayIv || p-c.ref < float32(pp.StayKeep)*c.lvl {
+	if pp.StayKeep <= 0 || c.st != cOpen || c.lvl <= 0 || float64(s.iv) <= pp.StayIv || p-c.ref < float32(pp.StayKeep)*c.lvl {
 		return false
 	}
 	return pp.StayScore <= 0 || s.scoreNow(c, ts, p-d) >= math.Log(pp.StayScore/(1-pp.StayScore))

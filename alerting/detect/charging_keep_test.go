@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math"
 	"testing"
 
 	"github.com/chargewatch/chargewatch/devices"
@@ -9,7 +10,7 @@ import (
 // TestPhysicsStayKeep: a down-edge that matches an open step in size does
 // not end it when the power after the edge still stands StayKeep of the
 // step's level over its reference and the step scores StayScore or more, at
-// reading intervals of StayIv or more; its reference stays, or goes down
+// reading intervals over StayIv; its reference stays, or goes down
 // with the edge when less than Hold of its level is left over it (as any
 // open step's that the edge was under). It does end it
 // when the power is back near the reference, for a score under StayScore, a
@@ -53,6 +54,38 @@ func TestPhysicsStayKeep(t *testing.T) {
 		}
 		if got && (s.c[0].ref != c.ref || s.c[0].fl&fPair != 0) {
 			t.Errorf("%s: ref %g, flags %b; want %g and no fPair", c.name, s.c[0].ref, s.c[0].fl, c.ref)
+		}
+	}
+}
+
+// TestPhysicsStayAfterPair: with the defaults a step that PairScore keeps
+// at a down-edge of its size is PairScore's (fPair: the features and
+// PairVeto read it), not StayKeep's, which only takes the steps PairKeep
+// and PairScore leave (review: StayKeep checked first took them all at
+// 5 min, and fPair was never set).
+func TestPhysicsStayAfterPair(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, c := range []struct {
+		name      string
+		pairScore float64
+		fPair     bool
+	}{
+		{"PairScore keeps it", 0.3, true},
+		{"PairScore off: StayKeep keeps it", 0, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.PairScore = c.pairScore
+		p.scoreLimits()
+		p.seqLimits()
+		s := physCore{p: &p, iv: 300, na: 1, base: 100, last: ts, prev: 550 + 150}
+		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		if z := s.scoreNow(&s.c[0], ts, 700); !(z >= math.Log(0.3/0.7)) {
+			t.Fatalf("%s: the step scores %.3f, under PairScore: the test needs a charger-like step", c.name, 1/(1+math.Exp(-z)))
+		}
+		s.down(&cfg, ts, 550, -150)
+		if s.c[0].st != cOpen || (s.c[0].fl&fPair != 0) != c.fPair {
+			t.Errorf("%s: open %v, fPair %v; want open, fPair %v", c.name, s.c[0].st == cOpen, s.c[0].fl&fPair != 0, c.fPair)
 		}
 	}
 }

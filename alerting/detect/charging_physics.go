@@ -466,13 +466,15 @@ type PhysicsParams struct {
 	// the sequence's reference log-odds and limit (seqLimits)
 	seqZ, seqZLong, seqH, seqHLong, seqModeLong float64
 
-	// StayKeep: over 0, at reading intervals of StayIv s or more, a
-	// down-edge that matches an open step in size does not end it when
-	// the power after the edge still stands StayKeep of the step's size
-	// or more over its reference and the step (settled) scores StayScore
-	// or more as it stood before the edge (charging_keep.go): what went
-	// off was another load of its size that came on after the step and
-	// was not followed. Its reference stays (goes down with the edge when
+	// StayKeep: over 0, at reading intervals over StayIv s (as the other
+	// rules of long intervals: over 90 s), a down-edge that matches an
+	// open step in size and is not PairKeep's nor PairScore's does not end
+	// it when the power after the edge still stands StayKeep of the
+	// step's size or more over its reference and the step (settled)
+	// scores StayScore or more as it stood before the edge
+	// (charging_keep.go): what went off was another load of its size that
+	// came on after the step and was not followed; fPair is not set. Its
+	// reference stays (goes down with the edge when
 	// under Hold of its size is left over it). 0 disables. Round 12c: 0.5,
 	// 0.1, at 5-min readings only (90 s): on the tuning seeds' four looks
 	// 5 min 2582/79 -> 2615/80 (with EdgeK 3: 2619/79 -> 2649/81); at
@@ -1087,13 +1089,15 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			// stays (split below)
 			continue
 		}
-		if s.stays(ts, c, p, d) {
-			continue
-		}
 		if s.pairKept(c, -d) || s.p.PairScore > 0 && s.pairScored(ts, c, p-d) {
 			// another load of its size went off; its reference goes
 			// down below
 			c.fl |= fPair
+			continue
+		}
+		if s.stays(ts, c, p, d) {
+			// the same, with less evidence (fPair is not set: the
+			// features and PairVeto read it as PairKeep's and PairScore's)
 			continue
 		}
 		score := e
