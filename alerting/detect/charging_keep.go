@@ -15,5 +15,5 @@ func (s *physCore) stays(ts int64, c *cand, p, d float32) bool {
 	if pp.StayKeep <= 0 || c.st != cOpen || c.lvl <= 0 || float64(s.iv) <= pp.StayIv || p-c.ref < float32(pp.StayKeep)*c.lvl {
 		return false
 	}
-	return pp.StayScore <= 0 || s.scoreNow(c, ts, p-d) >= math.Log(pp.StayScore/(1-pp.StayScore))
+	return pp.StayScore <= 0 || s.scoreAtLeast(c, ts, p-d, math.Log(pp.StayScore/(1-pp.StayScore)))
 }

@@ -30,7 +30,8 @@ func (s *physCore) roomEvict(ts int64, prev float32) int {
 		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(hold) {
 			continue
 		}
-		if z := s.scoreNow(c, ts, prev); z < best {
+		// only a score under both the best so far and zMax matters
+		if z := s.scoreNowCut(c, ts, prev, math.Inf(-1), min(best, zMax)); z < best {
 			best, bi = z, j
 		}
 	}
@@ -50,5 +51,5 @@ func (s *physCore) pairScored(ts int64, c *cand, prev float32) bool {
 	if c.st != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 || held < ms(pp.PairScoreHold) {
 		return false
 	}
-	return s.scoreNow(c, ts, prev) >= math.Log(pp.PairScore/(1-pp.PairScore))
+	return s.scoreAtLeast(c, ts, prev, math.Log(pp.PairScore/(1-pp.PairScore)))
 }

@@ -288,7 +288,11 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	}
 	var z float64
 	if pp.scoreTrees(true, float64(s.iv)) {
-		z = scoreTreesOf(true, float64(s.iv)).Logit(&f)
+		lo := zMin // under it the drop does not confirm: only its side matters
+		if dump || pp.ScoreTreeAll == 1 {
+			lo = math.Inf(-1)
+		}
+		z = scoreTreesOf(true, float64(s.iv)).LogitCut(&f, lo, math.Inf(1))
 	} else {
 		z = w[0]
 		for k, v := range f {
@@ -382,7 +386,7 @@ func (s *physCore) scoreVetoed(ts int64, i int, path uint8) bool {
 	if s.iv > 90 {
 		zv = pp.scoreZVetoLong
 	}
-	return !(s.scoreNow(c, ts, s.prev) >= zv) // NaN is vetoed
+	return !s.scoreAtLeast(c, ts, s.prev, zv) // NaN is vetoed
 }
 
 // scoreNow returns the confirmation score's log-odds (ScoreModel's) of

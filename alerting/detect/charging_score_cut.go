@@ -49,3 +49,24 @@ func (s *physCore) scoreCut(f *[ScoreFeatures]float64, i int, on, early, dump bo
 	}
 	return scoreTreesOf(false, iv).LogitCut(f, lo, math.Inf(1))
 }
+
+// scoreNowCut is scoreNow cut short as LogitCut is: the log-odds where it
+// lies in [lo, hi), else a bound on the same side of lo and of hi. With
+// the logistic regression or ScoreTreeAll 1, the log-odds.
+func (s *physCore) scoreNowCut(c *cand, ts int64, p float32, lo, hi float64) float64 {
+	pp := s.p
+	iv := float64(s.iv)
+	if pp.ScoreTreeAll == 1 || !pp.scoreTrees(false, iv) {
+		return s.scoreNow(c, ts, p)
+	}
+	var f [ScoreFeatures]float64
+	s.scoreFeatures(c, ts-c.t0, s.noise(c), p, &f)
+	return scoreTreesOf(false, iv).LogitCut(&f, lo, hi)
+}
+
+// scoreAtLeast reports whether open candidate c's confirmation score, as
+// scoreNow computes it, is z or more (false for NaN): for the veto, the
+// down-edge's and StayKeep's checks, which need only that side of z.
+func (s *physCore) scoreAtLeast(c *cand, ts int64, p float32, z float64) bool {
+	return s.scoreNowCut(c, ts, p, z, z) >= z
+}
