@@ -42,15 +42,6 @@ func TestPhysicsRoomScoreLong(t *testing.T) {
 		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, st: cOpen, n: 18, sd2: 18 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
 		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, st: cOpen, n: 8, sd2: 8 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
 		s.c[3] = cand{t0: ts - 20*mn, ref: 565, pre: 570, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
-		old := s.c
-		s.open(&cfg, ts, 700, 100)
-		if s.c[c.evicted].t0 != ts {
-			t.Errorf("%s: the new step is not in slot %d: %+v", c.name, c.evicted, s.c)
-		}
-		for j := range s.c {
-			if j != c.evicted && s.c[j].t0 != old[j].t0 {
-				t.Errorf("%s: slot %d forgotten", c.name, j)
-			}
-		}
+		checkRoom(t, c.name, &cfg, &s, ts, c.evicted)
 	}
 }

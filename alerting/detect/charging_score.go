@@ -237,17 +237,7 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	if dump {
 		s.traceScore(ts, i, &f, z)
 	}
-	zMin := pp.scoreZMin
-	if early {
-		zMin = pp.scoreZEarly
-	}
-	if s.iv > 90 {
-		zMin = pp.scoreZMinLong
-		if early {
-			zMin = pp.scoreZEarlyLong
-		}
-	}
-	fire := z >= zMin // NaN never confirms
+	fire := z >= s.windowLimit(early) // NaN never confirms
 	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
 	} else if pre && mark {
@@ -265,6 +255,22 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 		return false, 0
 	}
 	return true, 1 / (1 + math.Exp(-z))
+}
+
+// windowLimit is the log-odds a window of the score must reach at this
+// reading interval: ScoreMin's (the trees' ScoreTreeMin), or before
+// ScoreHold (early) ScoreEarlyMin's; their Long values over 90 s.
+func (s *physCore) windowLimit(early bool) float64 {
+	pp := s.p
+	switch {
+	case s.iv > 90 && early:
+		return pp.scoreZEarlyLong
+	case s.iv > 90:
+		return pp.scoreZMinLong
+	case early:
+		return pp.scoreZEarly
+	}
+	return pp.scoreZMin
 }
 
 // scoredDrop judges by its drop-time score (PhysicsParams.ScoreDropMin) a

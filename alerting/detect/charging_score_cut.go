@@ -24,16 +24,7 @@ func (s *physCore) scoreCut(f *[ScoreFeatures]float64, i int, on, early, dump bo
 	if dump || pp.ScoreTreeAll == 1 || !pp.scoreTrees(false, iv) {
 		return pp.scoreLogit(f, iv)
 	}
-	lo := pp.scoreZMin
-	if early {
-		lo = pp.scoreZEarly
-	}
-	if s.iv > 90 {
-		lo = pp.scoreZMinLong
-		if early {
-			lo = pp.scoreZEarlyLong
-		}
-	}
+	lo := s.windowLimit(early)
 	if on && pp.ScoreSeq > 0 {
 		mode, zRef, h := pp.ScoreSeq, pp.seqZ, pp.seqH
 		if s.iv > 90 {
