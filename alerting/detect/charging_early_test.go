@@ -1,40 +1,12 @@
 package detect
 
 import (
-	"math"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/chargewatch/chargewatch/devices"
 )
-
-// pfRun runs a 1-min series through the model as physRun does, with a
-// power factor in every reading that gives all of the power ratio var per
-// watt (0: power alone).
-func pfRun(t *testing.T, p PhysicsParams, end, ratio float64, w func(float64) float64) []string {
-	t.Helper()
-	var d Device
-	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
-	m := NewPhysicsModel(p)
-	var out []string
-	var sigs []Signal
-	for s := 0.0; s < end; s += 60 {
-		var r devices.Reading
-		r.TS = t0 + int64(s*1000)
-		r.Put(devices.FieldPower, math.Round(w(s)*10)/10)
-		if ratio > 0 {
-			r.Put(devices.FieldPF, math.Round(1/math.Hypot(1, ratio)*1000)/1000)
-		}
-		sigs, _ = d.Observe(&cfg, &inf, m, &r, sigs[:0])
-		for _, g := range sigs {
-			if g.Rule == "indoor_charging" {
-				out = append(out, fmtSig(g))
-			}
-		}
-	}
-	return out
-}
 
 // TestScoreEarlyGate: the early score (ScoreEarlyMin from ScoreEarlyHold)
 // confirms a young step only with evidence that a steady compressor-like
@@ -73,7 +45,7 @@ func TestScoreEarlyGate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := pfRun(t, c.p, 8*hr, c.ratio, c.w); !slices.Equal(got, c.want) {
+			if got := physRunPF(t, c.p, 60, 8*hr, c.ratio, c.w); !slices.Equal(got, c.want) {
 				t.Errorf("signals %q, want %q", got, c.want)
 			}
 		})

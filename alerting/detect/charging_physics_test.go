@@ -74,6 +74,13 @@ func box(a, b, w, rip float64) func(float64) float64 {
 // with the physics model and returns its signals as "seconds op rule".
 func physRun(t *testing.T, p PhysicsParams, step, end float64, w func(float64) float64) []string {
 	t.Helper()
+	return physRunPF(t, p, step, end, 0, w)
+}
+
+// physRunPF is physRun with a power factor in every reading that gives all
+// of the power ratio var per watt (0: power alone).
+func physRunPF(t *testing.T, p PhysicsParams, step, end, ratio float64, w func(float64) float64) []string {
+	t.Helper()
 	var d Device
 	inf, cfg := info(devices.KindMeter), Defaults(devices.KindMeter)
 	m := NewPhysicsModel(p)
@@ -83,6 +90,9 @@ func physRun(t *testing.T, p PhysicsParams, step, end float64, w func(float64) f
 		var r devices.Reading
 		r.TS = t0 + int64(s*1000)
 		r.Put(devices.FieldPower, math.Round(w(s)*10)/10)
+		if ratio > 0 {
+			r.Put(devices.FieldPF, math.Round(1/math.Hypot(1, ratio)*1000)/1000)
+		}
 		sigs, _ = d.Observe(&cfg, &inf, m, &r, sigs[:0])
 		for _, g := range sigs {
 			if g.Rule == "indoor_charging" {
