@@ -92,29 +92,8 @@ func TestScoreSeqFrom(t *testing.T) {
 func TestScoreSeqFromCheckpoint(t *testing.T) {
 	p := DefaultPhysicsParams()
 	p.ScoreModel, p.ScoreW, p.ScoreEarlyMin = 0, [ScoreFeatures + 1]float64{2.55}, 0
-	m := NewPhysicsModel(p)
-	cfg := Defaults(devices.KindMeter).Charging
 	w := sumW(base(40), box(hr, 3*hr, 150, 0.12))
-	feed := func(ch Charging, from, to float64) string { return startedAt(ch, &cfg, w, from, to) }
-	if got := feed(m.New(), 0, 2*hr); got != "1h25m0s" {
-		t.Fatalf("uncut: fired at %q, want 1h25m0s", got)
-	}
-	ch := m.New()
-	feed(ch, 0, hr+17*60)
-	b, err := ch.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := b[len(physMagic)]; v != physVersionSeq {
-		t.Errorf("a sum begun: checkpoint version %d, want %d", v, physVersionSeq)
-	}
-	ch2 := m.New()
-	if err := ch2.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
-	if got := feed(ch2, hr+17*60, 2*hr); got != "1h25m0s" {
-		t.Errorf("restored at 1h17m: fired at %q, want 1h25m0s", got)
-	}
+	cutRestore(t, "a sum begun", NewPhysicsModel(p), w, hr+17*60, 2*hr, physVersionSeq, "1h25m0s")
 }
 
 // TestScoreEarlyCadence: the early looks' cadence (ScoreEarlyEvery), a

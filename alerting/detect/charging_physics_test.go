@@ -1121,36 +1121,48 @@ func startedAt(ch Charging, cfg *ChargingConfig, w func(float64) float64, from, 
 	return ""
 }
 
+// cutRestore checks a checkpoint taken mid-series: a fresh detector of m
+// fed w's 1-min readings (startedAt) from 0 to end starts a charge at
+// want; another, fed up to cut, has started none, writes a checkpoint of
+// version (0: any), and the detector restored from it, fed from cut to
+// end, starts the charge at want too. It returns the detector at the cut
+// and the restored one.
+func cutRestore(t *testing.T, name string, m ChargingModel, w func(float64) float64, cut, end float64, version byte, want string) (Charging, Charging) {
+	t.Helper()
+	cfg := Defaults(devices.KindMeter).Charging
+	if got := startedAt(m.New(), &cfg, w, 0, end); got != want {
+		t.Fatalf("%s: uncut: fired at %q, want %s", name, got, want)
+	}
+	ch := m.New()
+	if got := startedAt(ch, &cfg, w, 0, cut); got != "" {
+		t.Fatalf("%s: fired at %s, before the cut", name, got)
+	}
+	b, err := ch.MarshalBinary()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if v := b[len(physMagic)]; version != 0 && v != version {
+		t.Errorf("%s: checkpoint at the cut: version %d, want %d", name, v, version)
+	}
+	restored := m.New()
+	if err := restored.UnmarshalBinary(b); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if got := startedAt(restored, &cfg, w, cut, end); got != want {
+		t.Errorf("%s: restored at %s: fired at %q, want %s", name, time.Duration(cut)*time.Second, got, want)
+	}
+	return ch, restored
+}
+
 // TestPhysicsFastNewHoldCheckpoint: a step that passed the fast test as an
 // unknown step and waits for FastNewHold keeps that in a checkpoint (a flag
 // bit of its candidate; the layout is unchanged) and fires when the whole
 // series does.
 func TestPhysicsFastNewHoldCheckpoint(t *testing.T) {
-	cfg := Defaults(devices.KindMeter).Charging
 	w := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
-	feed := func(ch Charging, from, to float64) string { return startedAt(ch, &cfg, w, from, to) }
 	p := DefaultPhysicsParams()
 	p.ScoreMin = 0 // the fast path alone (the score would fire first)
-	model := NewPhysicsModel(p)
-	whole := model.New()
-	if got := feed(whole, 0, 3*hr); got != "2h20m0s" {
-		t.Fatalf("uncut: fired at %q, want 2h20m0s", got)
-	}
-	ch := model.New()
-	if got := feed(ch, 0, 2*hr+15*60); got != "" {
-		t.Fatalf("fired at %s, before the cut", got)
-	}
-	b, err := ch.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch2 := model.New()
-	if err := ch2.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
-	if got := feed(ch2, 2*hr+15*60, 3*hr); got != "2h20m0s" {
-		t.Errorf("restored at 2h15m: fired at %q, want 2h20m0s", got)
-	}
+	_, ch2 := cutRestore(t, "fast, waiting", NewPhysicsModel(p), w, 2*hr+15*60, 3*hr, 0, "2h20m0s")
 	// without the flag the restored step would be judged afresh; check
 	// that the flag was set and survived
 	pc := &ch2.(*physCharging).pc

@@ -274,26 +274,10 @@ func TestScoreCheckpoint(t *testing.T) {
 	p.ScoreW = [ScoreFeatures + 1]float64{10}
 	p.ScoreHold = 5 * time.Minute
 	m := NewPhysicsModel(p)
-	cfg := Defaults(devices.KindMeter).Charging
 	w := sumW(base(40), box(hr, 4*hr, 150, 0.12))
-	feed := func(ch Charging, from, to float64) string { return startedAt(ch, &cfg, w, from, to) }
-	if got := feed(m.New(), 0, 2*hr); got != "1h5m0s" {
-		t.Fatalf("uncut: fired at %q, want 1h5m0s", got)
-	}
-	ch := m.New()
-	feed(ch, 0, hr+3*60)
-	b, _ := ch.MarshalBinary()
-	if v := b[len(physMagic)]; v != physVersionNoScr {
-		t.Errorf("no session yet: checkpoint version %d, want %d (what a binary from before the score reads)", v, physVersionNoScr)
-	}
-	ch2 := m.New()
-	if err := ch2.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
-	if got := feed(ch2, hr+3*60, 2*hr); got != "1h5m0s" {
-		t.Errorf("restored at 1h3m: fired at %q, want 1h5m0s", got)
-	}
-	b, _ = ch2.MarshalBinary()
+	// no session yet: what a binary from before the score reads
+	_, ch2 := cutRestore(t, "no session yet", m, w, hr+3*60, 2*hr, physVersionNoScr, "1h5m0s")
+	b, _ := ch2.MarshalBinary()
 	if v := b[len(physMagic)]; v != physVersion {
 		// a binary from before the score (versions up to 3) then starts
 		// this device's charging detector afresh rather than refusing the
@@ -309,7 +293,8 @@ func TestScoreCheckpoint(t *testing.T) {
 	}
 	// once the session ended, version 3 again, with no path a version-3
 	// reader does not know
-	feed(ch3, 2*hr, 5*hr)
+	cfg := Defaults(devices.KindMeter).Charging
+	startedAt(ch3, &cfg, w, 2*hr, 5*hr)
 	ended, _ := ch3.MarshalBinary()
 	if v := ended[len(physMagic)]; v != physVersionNoScr {
 		t.Errorf("the score's session ended: checkpoint version %d, want %d", v, physVersionNoScr)

@@ -143,23 +143,9 @@ func TestSeqCheckpoint(t *testing.T) {
 		p.ScoreMin = 1 // the sequence alone
 		c.set(&p)
 		m := NewPhysicsModel(p)
-		// windows at 5, 10 and 15 minutes of the step's age
-		if got := feed(m.New(), 0, 2*hr); got != "1h15m0s" {
-			t.Fatalf("%s: uncut: fired at %q, want 1h15m0s", c.name, got)
-		}
-		ch := m.New()
-		feed(ch, 0, hr+12*60)
-		b, _ := ch.MarshalBinary()
-		if v := b[len(physMagic)]; v != physVersionSeq {
-			t.Errorf("%s: two windows in: checkpoint version %d, want %d", c.name, v, physVersionSeq)
-		}
-		ch2 := m.New()
-		if err := ch2.UnmarshalBinary(b); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if got := feed(ch2, hr+12*60, 2*hr); got != "1h15m0s" {
-			t.Errorf("%s: restored at 1h12m: fired at %q, want 1h15m0s", c.name, got)
-		}
+		// windows at 5, 10 and 15 minutes of the step's age: two in at
+		// the cut
+		ch, _ := cutRestore(t, c.name, m, w, hr+12*60, 2*hr, physVersionSeq, "1h15m0s")
 		// a free candidate's state is refused
 		bad := ch.(*physCharging)
 		var n physCore
