@@ -42,12 +42,8 @@ func TestPhysicsStayKeep(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore = 0, 0
 		p.StayKeep, p.StayScore, p.StayIv = c.keep, c.score, 90
-		s := physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts, prev: c.after + 150}
-		// a quiet 150 W step an hour old over a reference of 395 W; a
-		// 150 W load that came on after it unseen goes off (or, with the
-		// power back at 400 W, the step itself did)
-		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: c.lvl, st: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
-		s.down(&cfg, ts, c.after, -150)
+		// (with the power back at 400 W, the step itself went off)
+		s := stayDown(&cfg, &p, ts, c.iv, c.after, c.lvl)
 		got := s.c[0].st == cOpen
 		if got != c.kept {
 			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
@@ -78,14 +74,23 @@ func TestPhysicsStayAfterPair(t *testing.T) {
 		p.PairScore = c.pairScore
 		p.scoreLimits()
 		p.seqLimits()
-		s := physCore{p: &p, iv: 300, na: 1, base: 100, last: ts, prev: 550 + 150}
-		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s := stayDown(&cfg, &p, ts, 300, 550, 150)
 		if z := s.scoreNow(&s.c[0], ts, 700); !(z >= math.Log(0.3/0.7)) {
 			t.Fatalf("%s: the step scores %.3f, under PairScore: the test needs a charger-like step", c.name, 1/(1+math.Exp(-z)))
 		}
-		s.down(&cfg, ts, 550, -150)
 		if s.c[0].st != cOpen || (s.c[0].fl&fPair != 0) != c.fPair {
 			t.Errorf("%s: open %v, fPair %v; want open, fPair %v", c.name, s.c[0].st == cOpen, s.c[0].fl&fPair != 0, c.fPair)
 		}
 	}
+}
+
+// stayDown makes a core of p at reading interval iv s holding one quiet
+// step of level lvl (150 W at its start), an hour old over a reference of
+// 395 W, and feeds it at ts a 150 W down-edge that leaves the power at
+// after: a 150 W load that came on after the step, unseen, went off.
+func stayDown(cfg *ChargingConfig, p *PhysicsParams, ts int64, iv, after, lvl float32) *physCore {
+	s := &physCore{p: p, iv: iv, na: 1, base: 100, last: ts, prev: after + 150}
+	s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: lvl, st: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+	s.down(cfg, ts, after, -150)
+	return s
 }
