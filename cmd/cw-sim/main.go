@@ -10,6 +10,7 @@
 //	cw-sim check --scenario FILE
 //	cw-sim phones [--listen ADDR] [--log FILE] [--ack-after D]
 //	cw-sim eval  [--seeds heldout|tuning|N,...] [--intervals 10s,1m,5m] [--features FILE] ...
+//	cw-sim bgstats [--seeds tuning|N,...] [--days D] [--realdata DIR|none]
 //	cw-sim fit-score --in FILE [--test FILE] [--interval S] [--model gbdt [--go FILE]]
 //	cw-sim example
 //
@@ -46,6 +47,7 @@ Usage:
   cw-sim load      publish synthetic meter telemetry at a rate, for benchmarks
   cw-sim check     validate a scenario and describe its city
   cw-sim eval      measure the indoor-charging detector against simulated ground truth
+  cw-sim bgstats   measure the simulated households' background against a real household
   cw-sim phones    stand in for the grid workers' phones in the demo (SMS and webhooks)
   cw-sim fit-score fit the charging detector's learned score on eval --features rows
   cw-sim example   print a commented example scenario
@@ -71,6 +73,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdCheck(rest, stdout, stderr)
 	case "eval":
 		err = cmdEval(ctx, rest, stdout, stderr)
+	case "bgstats":
+		err = cmdBgStats(ctx, rest, stdout, stderr)
 	case "phones":
 		err = cmdPhones(ctx, rest, stdout, stderr)
 	case "fit-score":

@@ -123,3 +123,35 @@ func BenchmarkTimelineAt(b *testing.B) {
 		t += simtime.Minute
 	}
 }
+
+// TestTimelineOrder: the running set kept for readings in time order gives
+// the same power and energy, bit for bit, as a fresh timeline asked about
+// each instant alone, whatever the order of the questions.
+func TestTimelineOrder(t *testing.T) {
+	src := func(d int64, dst []Segment) []Segment {
+		ds := simtime.DayStart(d)
+		dst = append(dst, Segment{T0: ds, Start: ds, End: ds + simtime.Day, W: 20, Ripple: 0.03, Key: uint64(d)})
+		for i := int64(0); i < 60; i++ {
+			s := ds + (i*37%1440)*simtime.Minute
+			dst = append(dst, Segment{T0: s, Start: s, End: s + (3+i%50)*simtime.Minute, W: float64(30 + i), Exp: 10, TauH: 0.03,
+				Ripple: 0.02, Tan: 0.4, Key: uint64(d*100 + i)})
+		}
+		return dst
+	}
+	epoch := simtime.DayStart(20000)
+	tl := NewTimeline(src, epoch, 0)
+	var ts []int64
+	for k := int64(0); k < 3*1440; k += 7 {
+		ts = append(ts, epoch+k*simtime.Minute)
+	}
+	ts = append(ts, epoch+5*h, epoch+2*h, epoch+50*h, epoch+49*h) // back in time, and back a day
+	for _, at := range ts {
+		p, n := tl.At(at)
+		e := tl.EnergyWh(at)
+		one := NewTimeline(src, epoch, 0)
+		p1, n1 := one.At(at)
+		if p != p1 || n != n1 || e != one.EnergyWh(at) {
+			t.Fatalf("at %d: %v %v %v against %v %v %v alone", at, p, n, e, p1, n1, one.EnergyWh(at))
+		}
+	}
+}

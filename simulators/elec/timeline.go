@@ -1,6 +1,7 @@
 package elec
 
 import (
+	"math"
 	"slices"
 
 	"github.com/chargewatch/chargewatch/simulators/simtime"
@@ -30,6 +31,13 @@ type Timeline struct {
 	ends   []int64   // ends of segs, sorted
 	done   []float64 // done[i]: Wh in [from, day end) of the segments with the i smallest ends
 	acc    []float64 // acc[k]: Wh from the epoch to the start of day d0+k (acc[0] = 0)
+
+	// The segments running at lastT, by index (so in start order), and the
+	// first segment not yet started then: readings come in time order, so
+	// At and EnergyWh look only at these instead of the whole window.
+	lastT int64
+	next  int
+	act   []int
 }
 
 // NewTimeline returns a timeline drawing from src whose energy counter reads
@@ -68,6 +76,7 @@ func (tl *Timeline) load(d int64) {
 		return 0
 	})
 	tl.loaded = d
+	tl.lastT, tl.next, tl.act = math.MinInt64, 0, tl.act[:0]
 	// Prefix sums of the energy of finished segments, by end time, so that
 	// EnergyWh only integrates the segments still running.
 	tl.from = max(tl.epoch, simtime.DayStart(d))
@@ -116,19 +125,37 @@ func (tl *Timeline) Segments(t int64, dst []Segment) []Segment {
 	return dst
 }
 
+// advance makes act hold the loaded segments running at t (Start <= t <
+// End), in index order: the segments a loop over the window in order would
+// find, so sums over them come out bit for bit the same.
+func (tl *Timeline) advance(t int64) {
+	if t < tl.lastT {
+		tl.next, tl.act = 0, tl.act[:0]
+	}
+	k := 0
+	for _, i := range tl.act {
+		if tl.segs[i].End > t {
+			tl.act[k] = i
+			k++
+		}
+	}
+	tl.act = tl.act[:k]
+	for ; tl.next < len(tl.segs) && tl.segs[tl.next].Start <= t; tl.next++ {
+		if tl.segs[tl.next].End > t {
+			tl.act = append(tl.act, tl.next)
+		}
+	}
+	tl.lastT = t
+}
+
 // At returns the active (W) and non-active (var) power at t.
 func (tl *Timeline) At(t int64) (p, n float64) {
 	tl.load(simtime.DayOf(t))
-	for i := range tl.segs {
-		s := &tl.segs[i]
-		if s.Start > t {
-			break
-		}
-		if t < s.End {
-			sp, sn := s.P(t)
-			p += sp
-			n += sn
-		}
+	tl.advance(t)
+	for _, i := range tl.act {
+		sp, sn := tl.segs[i].P(t)
+		p += sp
+		n += sn
 	}
 	return p, n
 }
@@ -139,12 +166,9 @@ func (tl *Timeline) window(b int64) float64 {
 	// are integrated up to b.
 	n, _ := slices.BinarySearch(tl.ends, b+1)
 	e := tl.done[n]
-	for i := range tl.segs {
-		s := &tl.segs[i]
-		if s.Start >= b {
-			break
-		}
-		if s.End > b && s.End > tl.from {
+	tl.advance(b)
+	for _, i := range tl.act {
+		if s := &tl.segs[i]; s.Start < b && s.End > tl.from {
 			e += s.Wh(tl.from, b)
 		}
 	}

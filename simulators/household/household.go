@@ -47,6 +47,12 @@ const (
 	ShopLights                         // shop lighting and signs
 	DisplayFridge                      // shop display fridges/freezers
 	Machine                            // workshop motors and tools
+	Blanket                            // electric blanket, one or two zones of 35-150 W cycling on winter nights
+	Laptop                             // laptop on its charger, 20-65 W for hours
+	Hood                               // range hood over the hob, 80-250 W at meals
+	HairDryer                          // 0.4-1.8 kW for minutes after showers
+	Fan                                // electric fan, 30-65 W on summer evenings and nights
+	SmallLoad                          // other small appliances switched through the waking hours (busyness)
 	TagCharger                         // e-bike chargers (added by the city)
 	TagOverload                        // stacked heaters and kettles of an overload episode
 	numAppliances
@@ -54,7 +60,7 @@ const (
 
 var applianceNames = [numAppliances]string{"", "base", "fridge", "lights", "tv", "pc", "kettle", "rice_cooker",
 	"induction", "microwave", "washer", "water_heater", "heater", "ac", "dispenser", "shop_lights",
-	"display_fridge", "machine", "charger", "overload"}
+	"display_fridge", "machine", "blanket", "laptop", "hood", "hair_dryer", "fan", "small_load", "charger", "overload"}
 
 func (a Appliance) String() string {
 	if a < numAppliances {
@@ -99,6 +105,10 @@ func ParseSeason(s string) (Season, bool) {
 func (s Season) String() string {
 	return [...]string{"auto", "winter", "summer", "mild"}[s]
 }
+
+// SeasonOn returns the season a unit with option s has on day d: s, or
+// for Auto the calendar's.
+func SeasonOn(s Season, d int64) Season { return seasonOf(s, d) }
 
 func seasonOf(s Season, d int64) Season {
 	if s != Auto {
@@ -151,6 +161,17 @@ type Unit struct {
 	openH, closeH        float64
 	cookAtHome, tvHabit  float64
 	waterMorning, shower float64
+
+	// Round 13: the background of a real meter (cw-sim bgstats), drawn from
+	// their own stream so the appliances above are unchanged.
+	busy         float64    // small loads switched per waking hour, relative (see drawBusy)
+	blanketW     [2]float64 // electric blanket zones; 0: none or one zone
+	blanketHabit float64    // share of winter nights it is used
+	laptopW      float64
+	hoodW        float64
+	dryerW       float64
+	fanW         float64
+	fridgeKick   float64 // start-up excess of the fridge's compressor, relative
 }
 
 // New draws the appliances of the unit named id.
@@ -207,6 +228,7 @@ func New(seed uint64, id string, use Use, opt Options) *Unit {
 	u.cookAtHome = rng.Between(r, 0.4, 0.9)
 	u.waterMorning = rng.Between(r, 0.3, 0.9)
 	u.shower = rng.Between(r, 0.5, 1)
+	u.drawBusy()
 	switch use {
 	case Shop:
 		u.shopLightW = rng.Between(r, 150, 500)
@@ -224,6 +246,52 @@ func New(seed uint64, id string, use Use, opt Options) *Unit {
 	}
 	return u
 }
+
+// drawBusy draws the unit's busyness and the appliances added in round 13
+// (cw-sim bgstats measured the simulated homes several times quieter than
+// a real meter), from a stream of their own.
+//
+// Busyness scales the rate of small loads switched through the waking
+// hours. It is 0.6, 0.9, 1.2 or 1.5 for 1-4 occupants times a log-normal
+// factor (σ 0.35), within 0.3-3: rooms for one are quiet, family flats
+// busy. Measured in winter (bgstats): 4.7 edges of 48-480 W an hour under
+// 0.6, 6.6 from 1.4, and the busiest 1% of unit-days 10 or more, as the
+// UCI household (a large house in February) every day.
+func (u *Unit) drawBusy() {
+	r := rng.New(u.seed, u.key, 0x62757379) // "busy"
+	u.busy = (0.3 + 0.3*float64(u.occupants)) * math.Exp(0.35*r.NormFloat64())
+	u.busy = min(3, max(0.3, u.busy))
+	// Electric blankets are common in the homes of the Yangtze basin,
+	// which have no central heating: 55% of homes, 60% of them with two
+	// zones (a double blanket with a control per side) whose thermostats
+	// cycle independently: staged edges of 35-75 W.
+	if rng.Chance(r, 0.55) {
+		if rng.Chance(r, 0.6) {
+			u.blanketW = [2]float64{rng.Between(r, 35, 75), rng.Between(r, 35, 75)}
+		} else {
+			u.blanketW = [2]float64{rng.Between(r, 60, 150), 0}
+		}
+		u.blanketHabit = rng.Between(r, 0.5, 0.95)
+	}
+	if rng.Chance(r, 0.5) {
+		u.laptopW = rng.Between(r, 20, 65)
+	}
+	if rng.Chance(r, 0.7) {
+		u.hoodW = rng.Between(r, 80, 250)
+	}
+	if rng.Chance(r, 0.6) {
+		u.dryerW = rng.Between(r, 800, 1800)
+	}
+	if rng.Chance(r, 0.6) {
+		u.fanW = rng.Between(r, 30, 65)
+	}
+	// tracebase's fridge and freezer start 16% and 32% over their settled
+	// draw (72 → 62 W, 207 → 157 W), settled within 5 minutes.
+	u.fridgeKick = rng.Between(r, 0.15, 0.32)
+}
+
+// Busy returns the unit's busyness (see drawBusy).
+func (u *Unit) Busy() float64 { return u.busy }
 
 // Key returns the unit's stream key.
 func (u *Unit) Key() uint64 { return u.key }
@@ -292,7 +360,19 @@ func (b *day) base() {
 
 // cycles appends on/off cycles of an appliance between hours from and to.
 func (b *day) cycles(tag Appliance, from, to, onMin, offMin, w, pf float64, exp float64) {
-	r := b.r
+	sag := 0.0
+	if tag == Fridge || tag == DisplayFridge {
+		// A compressor's draw sags while it runs (the evaporator cools):
+		// the UCI household's night cycles fall 3% in 15-18 minutes
+		// (326 → 316 W), about 10% an hour.
+		sag = 0.1
+	}
+	b.cyclesR(b.r, tag, from, to, onMin, offMin, w, pf, exp, sag, 0.02)
+}
+
+// cyclesR is cycles drawing from r, with a sag (relative, per hour on)
+// and a ripple.
+func (b *day) cyclesR(r *rand.Rand, tag Appliance, from, to, onMin, offMin, w, pf, exp, sag, ripple float64) {
 	h := from + r.Float64()*(onMin+offMin)/60 - (onMin+offMin)/60
 	for h < to {
 		on := rng.Gauss(r, onMin, onMin*0.15, onMin*0.5, onMin*1.6)
@@ -300,7 +380,7 @@ func (b *day) cycles(tag Appliance, from, to, onMin, offMin, w, pf float64, exp 
 		start := math.Max(h, from)
 		m := math.Min(on-(start-h)*60, (to-start)*60)
 		if m > 0.5 {
-			seg := elec.Segment{W: w, Tan: elec.TanOf(pf), Ripple: 0.02}
+			seg := elec.Segment{W: w, Slope: -sag * w, Tan: elec.TanOf(pf), Ripple: ripple}
 			if exp > 0 && start == h {
 				seg.Exp, seg.TauH = exp, 1.5/60
 			}
@@ -324,7 +404,7 @@ func (b *day) residential() {
 		off *= 1.2
 	}
 	if !mixed || u.fridgeW > 0 {
-		b.cycles(Fridge, 0, 24, u.fridgeOn, off, u.fridgeW, u.fridgePF, u.fridgeW*0.6)
+		b.cycles(Fridge, 0, 24, u.fridgeOn, off, u.fridgeW, u.fridgePF, u.fridgeW*u.fridgeKick)
 	}
 	// Lights: morning (winter) and evening until bedtime.
 	bed := rng.Gauss(r, 23, 0.6, 21.5, 24.5)
@@ -435,6 +515,7 @@ func (b *day) residential() {
 	if u.dispenserW > 0 {
 		b.cycles(Dispenser, wake, bed, rng.Between(r, 4, 8), rng.Between(r, 35, 60), u.dispenserW, 1, 0)
 	}
+	b.smallLoads(wake, bed, home, meals)
 	// Heating and cooling in the evening and at night.
 	switch b.season {
 	case Winter:
@@ -462,6 +543,90 @@ func (b *day) residential() {
 				f := rng.Between(r, 12, 15)
 				b.inverter(f, f+rng.Between(r, 1.5, 4), u.acW)
 			}
+		}
+	}
+}
+
+// smallLoads appends round 13's loads (drawBusy) from a stream of the day
+// of their own: the electric blanket on winter nights, a laptop, the range
+// hood at meals, a hair dryer after showers, a fan on summer nights, and
+// small appliances switched at a rate set by the unit's busyness, most in
+// the evening. wake and bed are the day's hours, meals the hours of its
+// cooked meals.
+func (b *day) smallLoads(wake, bed float64, home bool, meals []float64) {
+	u := b.u
+	r := rng.New(u.seed, u.key, uint64(b.d), 0x736d616c6c) // "small"
+	occ := float64(u.occupants)
+	// Electric blanket: pre-heated on full before bed, then each zone's
+	// thermostat cycles (on 5-15 min, off 10-25: the 20-40 minute night
+	// cycles of the UCI household) all night, or for 1-4 hours.
+	habit := 0.0
+	switch b.season {
+	case Winter:
+		habit = u.blanketHabit
+	case Mild:
+		habit = u.blanketHabit * 0.15 // cold nights of spring and autumn
+	}
+	if u.blanketW[0] > 0 && rng.Chance(r, habit) {
+		end := bed + rng.Between(r, 1, 4)
+		if rng.Chance(r, 0.6) {
+			end = wake + 24 - rng.Between(r, 0, 1)
+		}
+		pre := rng.Between(r, 20, 60)
+		for z, w := range u.blanketW {
+			if w == 0 || (z == 1 && (u.occupants < 2 || !rng.Chance(r, 0.8))) {
+				continue
+			}
+			b.add(Blanket, bed-pre/60, pre, w, 1, 0.005)
+			b.cyclesR(r, Blanket, bed, end, rng.Between(r, 5, 15), rng.Between(r, 10, 25), w, 1, 0, 0, 0.005)
+		}
+	}
+	// Laptop on its charger: tracebase's laptops fluctuate 1.0-3.0% between
+	// 1-min readings (a ripple of 0.025 reads 2.2%).
+	if u.laptopW > 0 && rng.Chance(r, min(0.9, 0.3+0.15*u.busy)) {
+		start := rng.Gauss(r, 20, 1.2, 17.5, 23.5)
+		b.add(Laptop, start, math.Min(rng.Between(r, 60, 240), (bed+0.5-start)*60), u.laptopW, rng.Between(r, 0.5, 0.65), 0.025)
+		if home && rng.Chance(r, 0.4) {
+			b.add(Laptop, rng.Between(r, 9, 15), rng.Between(r, 60, 180), u.laptopW, rng.Between(r, 0.5, 0.65), 0.025)
+		}
+	}
+	if u.hoodW > 0 {
+		for _, m := range meals {
+			if rng.Chance(r, 0.8) {
+				b.add(Hood, m+rng.Between(r, -0.1, 0.4), rng.Between(r, 8, 30), u.hoodW, rng.Between(r, 0.8, 0.95), 0.03)
+			}
+		}
+	}
+	if u.dryerW > 0 {
+		for k := rng.Poisson(r, 0.25*occ); k > 0; k-- {
+			b.add(HairDryer, rng.Between(r, 20, math.Max(bed, 20.5)), rng.Between(r, 3, 10), u.dryerW*rng.Between(r, 0.5, 1), 1, 0.02)
+		}
+	}
+	if u.fanW > 0 && (b.season == Summer && rng.Chance(r, 0.7) || b.season == Mild && rng.Chance(r, 0.1)) {
+		from := rng.Gauss(r, 20.5, 1, 18, 23)
+		b.add(Fan, from, (bed-from)*60+rng.Between(r, 0, 420), u.fanW, rng.Between(r, 0.9, 0.99), 0.01)
+	}
+	// Small appliances used for minutes (a lamp switched on and off, a
+	// vacuum, a printer, a blender, a hair straightener, a foot bath...): a
+	// load of 15-400 W (log-uniform) for 1-12 minutes (log-uniform; what
+	// runs longer is modelled by name above, its fluctuation calibrated),
+	// switched at busyness × 4 an hour in the
+	// evening, × 3 in the morning hour and a half, × 1.2 in the daytime
+	// when someone is home and × 0.3 at night (UCI: 11-33 edges of 48-480
+	// W an hour in the evening, 3-9 at night).
+	type span struct{ from, to, rate float64 }
+	spans := []span{{wake, wake + 1.5, 3}, {18, bed, 4}, {bed, wake + 24, 0.3}}
+	if home {
+		spans = append(spans, span{wake + 1.5, 18, 1.2})
+	}
+	for _, sp := range spans {
+		if sp.to <= sp.from {
+			continue
+		}
+		for k := rng.Poisson(r, u.busy*sp.rate*(sp.to-sp.from)); k > 0; k-- {
+			w := 15 * math.Exp(r.Float64()*math.Log(400.0/15))
+			m := math.Exp(r.Float64() * math.Log(12.0))
+			b.add(SmallLoad, rng.Between(r, sp.from, sp.to), m, w, rng.Between(r, 0.5, 1), rng.Between(r, 0.005, 0.03))
 		}
 	}
 }
