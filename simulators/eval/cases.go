@@ -17,9 +17,10 @@ type Cases uint8
 // charger-free unit-day belongs to CaseLookAlike when a look-alike ran that
 // day.
 const (
-	// CaseLookAlike: a switch-mode load in the charger band (a TV, a
-	// desktop PC, lighting of 60-300 W) ran during the session's first
-	// hour; for a charger-free day, such loads ran at least an hour.
+	// CaseLookAlike: a load in the charger band (a TV, a desktop PC, a
+	// laptop, a fan or lighting of 60-300 W, an electric blanket) ran
+	// during the session's first hour; for a charger-free day, such loads
+	// ran at least an hour.
 	CaseLookAlike Cases = 1 << iota
 	// CaseTwoBikes: two charges overlapped in the unit.
 	CaseTwoBikes
@@ -53,8 +54,12 @@ func (c Cases) String() string {
 // charger band.
 func lookAlike(s *elec.Segment) bool {
 	switch household.Appliance(s.Tag) {
-	case household.TV, household.PC, household.Lights:
+	case household.TV, household.PC, household.Lights, household.Laptop, household.Fan:
 		return s.W >= 60 && s.W <= 300
+	case household.Blanket:
+		// One zone of 60-150 W, or two of 35-75 W that together sit in
+		// the band.
+		return true
 	}
 	return false
 }
