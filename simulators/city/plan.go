@@ -33,6 +33,7 @@ const (
 	tagEvening
 	tagNight
 	tagDaytime
+	tagTopUp
 )
 
 // episode is one injected hazard or outage.
@@ -159,6 +160,13 @@ func (c *City) planCharging(u *unit, i int, d int64, p *unitDay) {
 // leave if it was left on the charger, otherwise it is unplugged soon after
 // the charger finishes.
 func (c *City) charge(u *unit, p *unitDay, r *rand.Rand, bk bike, bikeNo int, start, leave int64, soc float64, left bool) {
+	// A share of charges are top-ups (the habit of charging every evening
+	// whatever is left): the pack is already 70-90% full, so the plateau is
+	// short or the charge begins in the taper. A hash of (bike, start)
+	// decides, so the other draws of the plan stay as they were.
+	if x := rng.Uniform(rng.Hash(c.seed, bk.key, uint64(start), tagTopUp)); x < c.sc.EBikes.TopUp {
+		soc = 0.7 + 0.2*x/c.sc.EBikes.TopUp
+	}
 	_, probe := bk.p.Charge(nil, start, math.MaxInt64, soc, 0, 0)
 	unplug := leave
 	if !left && probe.Full+mins(90) < leave {

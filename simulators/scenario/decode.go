@@ -464,6 +464,7 @@ func (d *decoder) ebikes(v *yaml.Node, path string, e *EBikes) {
 		"two_bikes":     d.fraction(&e.TwoBikes),
 		"left_plugged":  d.fraction(&e.LeftPlugged),
 		"night_start":   d.fraction(&e.NightStart),
+		"top_up":        d.fraction(&e.TopUp),
 		"pile_sessions": d.number(&e.PileSessions, 0, 6, "0 to 6 sessions per port and day"),
 	})
 }

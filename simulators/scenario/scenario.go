@@ -122,6 +122,7 @@ type EBikes struct {
 	TwoBikes        float64 // share of charging homes with two bikes, often charged together
 	LeftPlugged     float64 // share of charges left on the charger hours after full
 	NightStart      float64 // share of charges plugged in after midnight
+	TopUp           float64 // share of home charges begun with the pack already 70-90% full
 	PileSessions    float64 // sessions per pile port per day in charging rooms
 }
 
@@ -172,7 +173,7 @@ func Default() *Scenario {
 		EBikes: EBikes{
 			IndoorUnits: 0.08, SessionsPerWeek: 4,
 			Lithium: 0.55, LeadAcid: 0.3, HighPower: 0.15,
-			TwoBikes: 0.15, LeftPlugged: 0.4, NightStart: 0.15, PileSessions: 1.2,
+			TwoBikes: 0.15, LeftPlugged: 0.4, NightStart: 0.15, TopUp: 0.15, PileSessions: 1.2,
 		},
 		Hazards: Hazards{
 			Overload: 0.002, Leakage: 0.01, CableOverTemp: 0.005,
