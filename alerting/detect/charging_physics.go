@@ -571,6 +571,36 @@ type PhysicsParams struct {
 	// fridges' and lights' steps that got a slot.
 	RoomScoreLong float64
 	RoomHoldLong  time.Duration
+
+	// Round 13b, the held band (charging_band.go): BandHold (BandHoldLong
+	// over 90 s), over 0, confirms a step held that long whose lower
+	// envelope (the lowest power of the last 45 minutes less its
+	// reference) is BandLo-BandHi of its level (BandHi 0: no upper
+	// bound), whose rise's t is not under -BandRiseT (0: any), that
+	// neither the memory nor its var per watt says is no charger, and
+	// whose learned score is at least BandMin (BandMinLong over 90 s; 0:
+	// not asked). Judged at the score's 5-minute marks.
+	// BandEnv, over 0: the lower envelope must also have risen since it
+	// was first read (at BandEnvAt held) by at least BandEnv of the level
+	// and BandEnvK of the reading-to-reading noise's standard deviation,
+	// and by at most BandEnvRate of the level an hour (MaxRise when 0);
+	// only the active power's detector then uses the held band (the first
+	// envelope is kept in its candidates' ws, which only the non-active
+	// one's use). On at 5 min only: on the tuning seeds' four looks 5 min
+	// 2,658/81 -> 2,675/82 (L1 +5/0, L2 +5/+1); without BandEnv the lamps
+	// of an evening pass (L1 +19/+40); at 1 min (BandHold 2h, BandMin
+	// 0.3) 3,155/55 -> 3,162/57, a marginal precision of 0.78.
+	BandHold     time.Duration
+	BandHoldLong time.Duration
+	BandMin      float64
+	BandMinLong  float64
+	BandLo       float64
+	BandHi       float64
+	BandRiseT    float64
+	BandEnv      float64
+	BandEnvAt    time.Duration
+	BandEnvK     float64
+	BandEnvRate  float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -593,6 +623,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 30, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
 		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 5, ScoreSeqFrom: 10 * time.Minute,
 		RoomScoreLong: 0, RoomHoldLong: 0,
+		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 	}
 }
 
@@ -1521,6 +1552,9 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	if ok, pr := s.scored(ts, i, held, noise); ok {
 		return s.fireScore(ts, i, pr)
 	}
+	if s.banded(cfg, ts, c, held) {
+		return s.fire(ts, i, pathBand)
+	}
 	if pp.QuietHold > 0 && held >= ms(pp.QuietHold) && c.n >= 10 &&
 		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) {
 		return s.fire(ts, i, pathQuiet)
@@ -1564,11 +1598,12 @@ const (
 	pathTaper
 	pathTaperFall
 	pathScore // the learned score (charging_score.go): its confidence is the score's probability
+	pathBand  // held in the band (charging_band.go)
 )
 
-var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper", "taper, declined", "score"}
+var chargePaths = [...]string{"", "fast", "fast, known charger", "outlasted a cycler", "rise", "quiet later", "known charger", "taper", "taper, declined", "score", "held in band"}
 
-var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9, 0.9, 0.9}
+var pathConfidence = [...]float32{0, 0.85, 0.95, 0.85, 0.9, 0.7, 0.9, 0.9, 0.9, 0.9, 0.85}
 
 // fireScore confirms candidate i by the learned score pr: a session it
 // starts has the score's probability as its confidence (floored to two
@@ -1882,10 +1917,12 @@ func (s *physCharging) Session() ChargeSession {
 		Confidence: math.Round(conf*100) / 100, Path: path}
 }
 
-var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)"}
+var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)", "held in band (var)"}
 
-// physVersion is the version of the checkpoint encoding: 5
-// (physVersionSeq) is 4's layout and each core's sequence state of the
+// physVersion is the version of the checkpoint encoding: 6
+// (physVersionBand) is 5's layout for a state whose running session the
+// held band confirmed (charging_band.go: a path index 5 did not have),
+// written only then, as 4 was for the score; 5 (physVersionSeq) is 4's layout and each core's sequence state of the
 // learned score (charging_seq.go), written only while a candidate in use
 // has one (with round 11's ScoreSeq 2: a running sum over 0), so that an older binary
 // starts only those devices' charging detectors afresh; 4 is 3's layout
@@ -1900,6 +1937,7 @@ const (
 	physVersion      = 4
 	physVersionNoScr = 3
 	physVersionSeq   = 5
+	physVersionBand  = 6
 )
 
 // physMagic starts every state of this model.
@@ -1918,6 +1956,9 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	}
 	if s.pc.seqUsed() != [3]uint8{} || s.nc.seqUsed() != [3]uint8{} {
 		v = physVersionSeq
+	}
+	if s.pc.chg > 0 && s.pc.sPath >= pathBand || s.nc.chg > 0 && s.nc.sPath >= pathBand {
+		v = physVersionBand
 	}
 	e.u8(v)
 	var fl uint8
@@ -1947,8 +1988,8 @@ func (s *physCore) marshal(e *enc, v uint8) {
 	for _, v := range [...]float32{s.prev, s.base, s.na, s.iv, s.sRef, s.sStep, s.sLvl, s.sPeak, s.sConf} {
 		e.f32(v)
 	}
-	if v < physVersion && s.sPath >= pathScore {
-		e.u8(0) // a path version 3 does not know, of a session that ended
+	if v < physVersion && s.sPath >= pathScore || v < physVersionBand && s.sPath >= pathBand {
+		e.u8(0) // a path the version does not know, of a session that ended
 	} else {
 		e.u8(s.sPath)
 	}
@@ -2024,7 +2065,7 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 	}
 	d := dec{b: b[len(physMagic):]}
 	v := d.u8()
-	if v < 1 || v > physVersionSeq {
+	if v < 1 || v > physVersionBand {
 		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
