@@ -620,19 +620,6 @@ type PhysicsParams struct {
 	// min (the memory's paths confirm the unit's next charges at 10-20
 	// min).
 	MemConfirmed float64
-	// Round 13 (charging_rise_se.go). RiseSEMax, VarRiseSEMax: over 0,
-	// the rise path confirms a step only when its rise is known to
-	// within this standard error (relative, per hour; RiseSEMax in the
-	// active power's detector, VarRiseSEMax in the non-active power's).
-	// A charger's plateau rises 1-5 % an hour, so at the rise's t of
-	// 3.75 its standard error is under 1.4 % an hour; the lamps and
-	// fridges the rise confirmed on charger-free days rose 4-8 % an hour
-	// by chance in regressions that uncertain (1.5-1.9 % an hour in the
-	// active power). Round 13: 0.015 and 0.012 on the four tuning looks,
-	// 1 min 3155/55 -> 3153/44, 5 min 2658/81 -> 2656/78, 10 s unchanged
-	// (0.014 lost a session at 10 s).
-	RiseSEMax    float64
-	VarRiseSEMax float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -657,7 +644,6 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 179,
-		RiseSEMax: 0.015, VarRiseSEMax: 0.012,
 	}
 }
 
@@ -1567,7 +1553,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	if held >= ms(pp.SlowHold) {
 		r, t := s.rise(c)
 		inRange := r >= pp.MinRise && r <= maxRise
-		if inRange && t >= s.riseT(held) && !s.splitVetoed(c, 16) && !s.peakVetoed(c, pathRise) && !s.riseVague(r, t) {
+		if inRange && t >= s.riseT(held) && !s.splitVetoed(c, 16) && !s.peakVetoed(c, pathRise) {
 			return s.fire(ts, i, pathRise)
 		}
 		switch {
