@@ -12,28 +12,22 @@ package detect
 // confirmedVerdict is what the memory learns of a confirmed charge that
 // ended (why: "fell", "unplugged" or "float") after run minutes, given
 // verdict's k; alone: no other charge of the core was on. With
-// MemConfirmed's bit 1 a charge verdict cannot call either way (0) is a
-// charger; bit 2 one it calls not a charger (-1) that a down-edge took
-// from its plateau to under half its level with no matching size
-// ("fell"); bit 4 one a down-edge of its size ended ("unplugged"). Bits
-// 2 and 4 hold only: with 8, for a run under an hour; with 16, for a run
-// of an hour or more; with 32, for a charge alone; with 64, for a
-// rise's t over 0; with 128, for a t of -2 or less (a decline).
+// MemConfirmed on, a charge verdict cannot call either way (k 0) is a
+// charger, and so is one it calls not a charger that ran an hour or more
+// alone, whose level declined (a rise's t of -2 or less: a lamp stays
+// flat) and that a down-edge took from its plateau to under half its
+// level with no matching size ("fell").
 func (s *physCore) confirmedVerdict(c *cand, k int, why string, run float32, alone bool) int {
-	m := int(s.p.MemConfirmed)
-	if k == 0 && m&1 != 0 {
+	switch {
+	case s.p.MemConfirmed == 0 || k > 0:
+		return k
+	case k == 0:
 		return 1
-	}
-	if k >= 0 || why == "fell" && m&2 == 0 || why == "unplugged" && m&4 == 0 || why != "fell" && why != "unplugged" {
+	case why != "fell" || run < 60 || !alone:
 		return k
 	}
-	if m&8 != 0 && run >= 60 || m&16 != 0 && run < 60 || m&32 != 0 && !alone {
+	if _, t := s.rise(c); t > -2 {
 		return k
-	}
-	if m&(64|128) != 0 {
-		if _, t := s.rise(c); m&64 != 0 && t <= 0 || m&128 != 0 && t > -2 {
-			return k
-		}
 	}
 	return 1
 }

@@ -601,24 +601,20 @@ type PhysicsParams struct {
 	BandEnvAt    time.Duration
 	BandEnvK     float64
 	BandEnvRate  float64
-	// Round 13c (charging_mem.go). MemConfirmed: which confirmed charges
-	// teach the unit's memory a charger of their size when they end,
-	// although verdict does not call them one, a sum of: 1 no verdict
-	// either way (no rise of t 2, no float); 2 not a charger, ended by a
-	// down-edge under half its level ("fell"); 4 not a charger, ended by a
-	// down-edge of its size ("unplugged"); bits 2 and 4 hold only with 8
-	// for a run under an hour, 16 of an hour or more, 32 for a charge the
-	// core had alone, 64 for a rise's t over 0, 128 for a t of -2 or less
-	// (a decline: its taper). Never one confirmed at its drop nor a split
-	// step. 0 off: the memory learns from verdict alone. Default 179 (1 +
-	// 2 + 16 + 32 + 128): a confirmed charge held an hour or more, alone,
-	// whose level declined (t -2 or less: verdict's regression takes in
-	// the taper, which it reads as no rise) and that a down-edge took
-	// under half its level is a charger. On the tuning seeds' four looks,
+	// Round 13c (charging_mem.go). MemConfirmed, over 0: a confirmed
+	// charge teaches the unit's memory a charger of its size when it ends
+	// although verdict does not call it one, if verdict cannot call it
+	// either way (no rise of t 2, no float), or if it was held an hour or
+	// more, alone on its core, its level declined (t -2 or less: verdict's
+	// regression takes in the taper, which it reads as no rise) and a
+	// down-edge took it under half its level ("fell"). Never one confirmed
+	// at its drop nor a split step. 0: the memory learns from verdict
+	// alone. On the tuning seeds' four looks (round 12's simulator),
 	// sessions / false alarms 1 min 3155/55 -> 3205/59, 5 min 2658/81 ->
-	// 2751/88; median time to detect at 1 min 41/45/46/40 -> 31/36/36/26
+	// 2751/88, median time to detect at 1 min 41/45/46/40 -> 31/36/36/26
 	// min (the memory's paths confirm the unit's next charges at 10-20
-	// min).
+	// min); on round 13's, 1 min 2581/175 -> 2615/178, 5 min 2009/108 ->
+	// 2091/113.
 	MemConfirmed float64
 }
 
@@ -643,7 +639,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 5, ScoreSeqFrom: 10 * time.Minute,
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
-		MemConfirmed: 179,
+		MemConfirmed: 1,
 	}
 }
 
