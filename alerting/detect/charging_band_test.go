@@ -114,7 +114,7 @@ func TestPhysicsBandJudge(t *testing.T) {
 // as version 6 and read back with its path; once it ended, the state is
 // written as the older versions are, with the path as none; a reader from
 // before the band answers version 6 with ErrOtherChargingModel (the
-// version check of TestScoreCheckpoint, now 7).
+// version check of TestScoreCheckpoint, now 8).
 func TestBandCheckpoint(t *testing.T) {
 	m := NewPhysicsModel(DefaultPhysicsParams())
 	for _, c := range []struct {

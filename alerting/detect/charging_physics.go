@@ -616,6 +616,22 @@ type PhysicsParams struct {
 	// min); on round 13's, 1 min 2581/175 -> 2615/178, 5 min 2009/108 ->
 	// 2091/113.
 	MemConfirmed float64
+
+	// Round 13e, candidate slots (charging_slots.go): Cands (CandsLong
+	// over 90 s when over 0), from 1 to nCands, is how many slots an
+	// up-edge may take (0: all nCands), to measure the slot count without
+	// a binary for each. CandsSpare, over 0, adds slots past those that an
+	// up-edge takes only when no slot is free and neither EvictOutOfBand
+	// nor RoomScore finds a step to forget (before a cycler's or the
+	// latest step is forgotten). Off (all five slots): on the tuning
+	// seeds' four looks five slots against four took 1 min 2,581/175 ->
+	// 2,642/189 and 5 min 2,009/108 -> 2,056/115 (marginal precision 0.81
+	// and 0.87); Cands 4 with CandsSpare 1 2,644/184 and 2,046/117; six
+	// slots 2,667/186 and 2,081/123, but a device would no longer fit in
+	// 2 KiB.
+	Cands      int
+	CandsLong  int
+	CandsSpare int
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -640,6 +656,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 1,
+		Cands:        0, CandsLong: 0, CandsSpare: 0,
 	}
 }
 
@@ -731,7 +748,11 @@ func (c *cand) kept() bool { return c.st == cOpen || c.st == cCharge }
 // milliseconds still match).
 func (c *cand) lowAt(ts int64) bool { return c.low == int32((ts-c.t0)/1000)+1 }
 
-const nCands = 4
+// nCands is the number of candidate slots: open steps followed at once
+// (PhysicsParams.Cands, CandsLong use fewer). Round 13e: 5, for the busier
+// homes of round 13a, where up-edges found all four slots taken (steps lost
+// on the plateau with no room).
+const nCands = 5
 
 // The window over which a step must persist: nBlocks blocks of blockMS,
 // longer than a compressor's longest run.
@@ -789,8 +810,9 @@ type physCore struct {
 	nv                bool    // the non-active power (var) rather than the active power
 	nxOK              bool
 	// the sequence state of the learned score, 6 bits per candidate
-	// (charging_seq.go): in the padding
-	seq [3]uint8
+	// (charging_seq.go): in the padding with four slots; the fifth slot's
+	// byte adds 8 bytes to the core (round 13e)
+	seq [seqBytes]uint8
 	// the time since the reading before this one, ms (set by every reading
 	// from last, which the checkpoint keeps: not encoded)
 	gap int32
@@ -1041,7 +1063,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		return
 	}
 	i := -1
-	for j := range s.c {
+	for j := range s.slots() {
 		if s.c[j].st == cFree {
 			i = j
 			break
@@ -1067,6 +1089,11 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 			i = s.roomEvict(ts, prev)
 			byScore = i >= 0
 		}
+		spare := false
+		if i < 0 && s.p.CandsSpare > 0 {
+			i = s.spareSlot()
+			spare = i >= 0
+		}
 		if i < 0 {
 			for j := range s.c {
 				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
@@ -1087,7 +1114,9 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 			}
 			return
 		}
-		if nl := int(s.p.RoomNoLearn); nl == 2 || nl == 1 && byScore {
+		if spare {
+			// a free slot: nothing forgotten
+		} else if nl := int(s.p.RoomNoLearn); nl == 2 || nl == 1 && byScore {
 			// what the step was is not known: the memory is not told
 			s.trace(ts, "drop", "no room", i)
 			s.c[i].st = cFree
@@ -1935,8 +1964,11 @@ func (s *physCharging) Session() ChargeSession {
 
 var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)", "held in band (var)"}
 
-// physVersion is the version of the checkpoint encoding: 6
-// (physVersionBand) is 5's layout for a state whose running session the
+// physVersion is the version of the checkpoint encoding: 7
+// (physVersionSlots, charging_slots.go) is 6's layout for a state that
+// keeps a candidate past the fourth slot (used has a bit from 4 on, and the
+// sequence state is all of seq, seqBytes, written always), written only
+// then; 6 (physVersionBand) is 5's layout for a state whose running session the
 // held band confirmed (charging_band.go: a path index 5 did not have),
 // written only then, as 4 was for the score; 5 (physVersionSeq) is 4's layout and each core's sequence state of the
 // learned score (charging_seq.go), written only while a candidate in use
@@ -1954,6 +1986,7 @@ const (
 	physVersionNoScr = 3
 	physVersionSeq   = 5
 	physVersionBand  = 6
+	physVersionSlots = 7
 )
 
 // physMagic starts every state of this model.
@@ -1970,11 +2003,14 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	if s.pc.chg > 0 && s.pc.sPath >= pathScore || s.nc.chg > 0 && s.nc.sPath >= pathScore {
 		v = physVersion
 	}
-	if s.pc.seqUsed() != [3]uint8{} || s.nc.seqUsed() != [3]uint8{} {
+	if s.pc.seqUsed() != [seqBytes]uint8{} || s.nc.seqUsed() != [seqBytes]uint8{} {
 		v = physVersionSeq
 	}
 	if s.pc.chg > 0 && s.pc.sPath >= pathBand || s.nc.chg > 0 && s.nc.sPath >= pathBand {
 		v = physVersionBand
+	}
+	if s.pc.wideSlots() || s.nc.wideSlots() {
+		v = physVersionSlots
 	}
 	e.u8(v)
 	var fl uint8
@@ -2059,7 +2095,14 @@ func (s *physCore) marshal(e *enc, v uint8) {
 		e.u8(m.cycles)
 	}
 	if v >= physVersionSeq {
-		for _, b := range s.seqUsed() {
+		// the first four slots' 3 bytes before version 7 (no slot past
+		// them is kept then: their bits are clear)
+		n := oldSeqBytes
+		if v >= physVersionSlots {
+			n = seqBytes
+		}
+		seq := s.seqUsed()
+		for _, b := range seq[:n] {
 			e.u8(b)
 		}
 	}
@@ -2081,7 +2124,7 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 	}
 	d := dec{b: b[len(physMagic):]}
 	v := d.u8()
-	if v < 1 || v > physVersionBand {
+	if v < 1 || v > physVersionSlots {
 		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
@@ -2186,12 +2229,18 @@ func (s *physCore) unmarshal(d *dec, v uint8) error {
 		m.cycles = d.u8()
 	}
 	if v >= physVersionSeq {
-		s.seq = [3]uint8{d.u8(), d.u8(), d.u8()}
+		n := oldSeqBytes
+		if v >= physVersionSlots {
+			n = seqBytes
+		}
+		for k := range n {
+			s.seq[k] = d.u8()
+		}
 	}
 	if s.seqUsed() != s.seq {
 		return errPhysState // a free candidate's sequence state
 	}
-	if d.err != nil || s.blkI >= nBlocks || used>>nCands != 0 || mem>>memSize != 0 || charges != s.chg || int(s.sPath) >= len(chargePaths) {
+	if d.err != nil || s.blkI >= nBlocks || used>>nCands != 0 || v < physVersionSlots && used>>oldCands != 0 || mem>>memSize != 0 || charges != s.chg || int(s.sPath) >= len(chargePaths) {
 		return errPhysState
 	}
 	return nil

@@ -326,8 +326,11 @@ func TestPhysicsCheckpoint(t *testing.T) {
 	}
 }
 
-// TestPhysicsStateSize pins the detector's state: well under a kilobyte
-// in memory, and a device with it under the engine's 2 KiB.
+// TestPhysicsStateSize pins the detector's state, and a device with it
+// under the engine's 2 KiB: with five candidate slots (round 13e) 1,264
+// bytes and a device of 2,032 (four slots: 1,120 and 1,888; each slot is
+// a 64-byte cand per core, and the fifth's sequence bits 8 bytes more per
+// core). A sixth slot would not fit (a device of 2,160).
 func TestPhysicsStateSize(t *testing.T) {
 	var s physCharging
 	if n := s.Size(); n > 1300 {
@@ -1407,11 +1410,22 @@ func TestPhysicsRoomScore(t *testing.T) {
 		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, st: cOpen, n: 80, sd2: 80 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
 		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, st: cOpen, n: 35, sd2: 35 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
 		s.c[3] = cand{t0: ts - 8*mn, ref: 565, pre: 570, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
+		fillRoom(&s, mn)
 		checkRoom(t, c.name, &cfg, &s, ts, c.evicted)
 	}
 }
 
-// checkRoom opens a 100 W up-edge at ts on s, whose four slots are taken,
+// fillRoom takes the slots past the fourth (round 13e) with copies of
+// slot 1's quiet step, each a minute (mn) later: neither the latest nor the
+// lowest score, so the four slots' cases decide as they did.
+func fillRoom(s *physCore, mn int64) {
+	for j := oldCands; j < nCands; j++ {
+		s.c[j] = s.c[1]
+		s.c[j].t0 += int64(j-oldCands+1) * mn
+	}
+}
+
+// checkRoom opens a 100 W up-edge at ts on s, whose slots are all taken,
 // and checks that the new step took slot evicted and left the other slots
 // as they were.
 func checkRoom(t *testing.T, name string, cfg *ChargingConfig, s *physCore, ts int64, evicted int) {

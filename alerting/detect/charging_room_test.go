@@ -42,6 +42,7 @@ func TestPhysicsRoomScoreLong(t *testing.T) {
 		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, st: cOpen, n: 18, sd2: 18 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
 		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, st: cOpen, n: 8, sd2: 8 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
 		s.c[3] = cand{t0: ts - 20*mn, ref: 565, pre: 570, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
+		fillRoom(&s, mn)
 		checkRoom(t, c.name, &cfg, &s, ts, c.evicted)
 	}
 }

@@ -10,10 +10,12 @@ import "math"
 // threshold, or a running sum of the log-odds over a reference (a CUSUM),
 // either besides ScoreMin; or a gate on ScoreMin, a run before it.
 //
-// Its state is 6 bits per candidate, in the core's padding (seq: 3
-// bytes, 4 candidates): a run's length, or the sum in eighths of a unit of
-// log-odds. A candidate's bits are cleared when its slot opens a new step
-// (seqReset) and written to the checkpoint (version 5) while any is set.
+// Its state is 6 bits per candidate, in the core's padding (seq:
+// seqBytes, 4 bytes for 5 candidates): a run's length, or the sum in
+// eighths of a unit of log-odds. A candidate's bits are cleared when its
+// slot opens a new step (seqReset) and written to the checkpoint (version
+// 5, 3 bytes for the first four slots; version 7 all of seq) while any is
+// set.
 
 const (
 	seqRun   = 1 // ScoreSeq: windows in a row
@@ -23,22 +25,38 @@ const (
 	seqUnit  = 8 // the CUSUM's steps per unit of log-odds
 )
 
+// seqBytes holds 6 bits for each of the nCands candidates; oldSeqBytes
+// the 4 of checkpoint versions 5 and 6.
+const (
+	seqBytes    = (6*nCands + 7) / 8
+	oldSeqBytes = (6*oldCands + 7) / 8
+)
+
+// seqWord returns the sequence state of all candidates, 6 bits each.
+func (s *physCore) seqWord() uint64 {
+	var w uint64
+	for k, b := range s.seq {
+		w |= uint64(b) << (8 * k)
+	}
+	return w
+}
+
 // seqGet returns candidate i's sequence state.
 func (s *physCore) seqGet(i int) uint8 {
-	v := uint32(s.seq[0]) | uint32(s.seq[1])<<8 | uint32(s.seq[2])<<16
-	return uint8(v >> (6 * i) & seqMax)
+	return uint8(s.seqWord() >> (6 * i) & seqMax)
 }
 
 // seqSet sets candidate i's sequence state to v (at most seqMax).
 func (s *physCore) seqSet(i int, v uint8) {
-	w := uint32(s.seq[0]) | uint32(s.seq[1])<<8 | uint32(s.seq[2])<<16
-	w = w&^(seqMax<<(6*i)) | uint32(min(v, seqMax))<<(6*i)
-	s.seq = [3]uint8{uint8(w), uint8(w >> 8), uint8(w >> 16)}
+	w := s.seqWord()&^(seqMax<<(6*i)) | uint64(min(v, seqMax))<<(6*i)
+	for k := range s.seq {
+		s.seq[k] = uint8(w >> (8 * k))
+	}
 }
 
 // seqReset clears candidate i's sequence state (a new step in its slot).
 func (s *physCore) seqReset(i int) {
-	if s.seq != [3]uint8{} {
+	if s.seq != [seqBytes]uint8{} {
 		s.seqSet(i, 0)
 	}
 }
@@ -46,7 +64,7 @@ func (s *physCore) seqReset(i int) {
 // seqUsed returns the sequence state of the candidates a checkpoint keeps
 // (cand.kept; the rest is stale or not written: a followed taper's, which
 // read back as a free slot's would make the checkpoint corrupt).
-func (s *physCore) seqUsed() [3]uint8 {
+func (s *physCore) seqUsed() [seqBytes]uint8 {
 	var n physCore
 	for i := range s.c {
 		if s.c[i].kept() {

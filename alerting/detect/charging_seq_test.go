@@ -9,11 +9,12 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// TestSeqBits: each candidate's 6 bits are its own, and the state sits in
-// the core's padding (the core's size is unchanged).
+// TestSeqBits: each candidate's 6 bits are its own, and the core's size
+// is as planned (the state sits in its padding with four slots).
 func TestSeqBits(t *testing.T) {
 	var s physCore
-	vals := [nCands]uint8{63, 0, 17, 42}
+	vals := make([]uint8, nCands)
+	copy(vals, []uint8{63, 0, 17, 42, 33}) // the fifth from round 13e
 	for i, v := range vals {
 		s.seqSet(i, v)
 	}
@@ -34,8 +35,15 @@ func TestSeqBits(t *testing.T) {
 	if u.seqGet(0) != 63 || u.seqGet(1) != 0 || u.seqGet(3) != 42 {
 		t.Errorf("in use: %d %d %d %d", u.seqGet(0), u.seqGet(1), u.seqGet(2), u.seqGet(3))
 	}
-	if n := unsafe.Sizeof(physCore{}); n != 552 {
-		t.Errorf("physCore %d bytes, want 552 (the sequence state fits in its padding)", n)
+	if nCands > 4 && s.seqGet(4) != 33 {
+		t.Errorf("candidate 4: %d, want 33", s.seqGet(4))
+	}
+	// 552 bytes with four slots (the state in the padding); five add a
+	// 64-byte cand and 8 bytes for seq's fourth byte (round 13e), six
+	// another cand
+	want := map[int]uintptr{4: 552, 5: 624, 6: 688}[nCands]
+	if n := unsafe.Sizeof(physCore{}); n != want {
+		t.Errorf("physCore %d bytes, want %d", n, want)
 	}
 }
 
