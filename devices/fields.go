@@ -141,7 +141,7 @@ type FieldSpec struct {
 var fieldSpecs = [NumFields]FieldSpec{
 	FieldVoltage:       {"voltage_v", "V", TypeFloat, 0, 1000, "RMS voltage (line to neutral for single phase)"},
 	FieldCurrent:       {"current_a", "A", TypeFloat, 0, 1000, "RMS current"},
-	FieldPower:         {"power_w", "W", TypeFloat, -500000, 500000, "active power; negative when exporting"},
+	FieldPower:         {"power_w", "W", TypeFloat, -500000, 500000, "active power as the meter's register holds it when polled (its own short average, about a second), not a mean over the reporting interval; negative when exporting"},
 	FieldReactivePower: {"reactive_power_var", "var", TypeFloat, -500000, 500000, "reactive power"},
 	FieldPF:            {"pf", "", TypeFloat, -1, 1, "power factor"},
 	FieldEnergy:        {"energy_kwh", "kWh", TypeFloat, 0, 1e9, "imported active energy, a running total"},
