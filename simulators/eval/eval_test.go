@@ -120,12 +120,19 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// Round 12c raised all 17 → 19, look-alikes 10 → 12, kW 11 → 13: one
 	// each from the lower edge threshold (EdgeK 3) and from a step whose
 	// power stays after a down-edge of its size (StayKeep, 5 min).
+	// Round 13f lowered all 12 → 11, look-alikes 8 → 7, kW 10 → 9 and the
+	// false alarms allowed in all and look-alikes 2 → 1 for OwnRatioLong
+	// 0.5 (a down-edge whose var per watt is another load's does not end a
+	// step; four looks at 5 min +55 sessions, -1 false alarm): the steps
+	// it keeps fill the slots, and a charge's step is dropped for "no
+	// room" and its taper never followed; the fast false alarm here
+	// (fan+fridge, b0001-401) is gone.
 	5 * time.Minute: {
-		0:             {38, 12, 2}, // round 13: realistic background, then top-ups (simulator changes) (was 19, 0)
-		CaseLookAlike: {24, 8, 2},  // round 13: realistic background, then top-ups (was 12, 0)
+		0:             {38, 11, 1}, // round 13: realistic background, then top-ups (simulator changes) (was 19, 0); round 13f (was 12, 2)
+		CaseLookAlike: {24, 7, 1},  // round 13: realistic background, then top-ups (was 12, 0); round 13f (was 8, 2)
 		CaseTwoBikes:  {6, 1, 0},   // round 13: realistic background, then top-ups (was 1)
 		CasePartial:   {13, 2, 0},  // round 13: top-ups are partial charges (was 7, 3)
-		CaseKW:        {28, 10, 0}, // round 13: realistic background, then top-ups (was 13)
+		CaseKW:        {28, 9, 0},  // round 13: realistic background, then top-ups (was 13); round 13f (was 10)
 	},
 }
 
