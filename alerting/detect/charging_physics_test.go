@@ -327,10 +327,11 @@ func TestPhysicsCheckpoint(t *testing.T) {
 }
 
 // TestPhysicsStateSize pins the detector's state, and a device with it
-// under the engine's 2 KiB: with five candidate slots (round 13e) 1,264
-// bytes and a device of 2,032 (four slots: 1,120 and 1,888; each slot is
-// a 64-byte cand per core, and the fifth's sequence bits 8 bytes more per
-// core). A sixth slot would not fit (a device of 2,160).
+// under the engine's 2 KiB: with five candidate slots (round 13e) and the
+// remembered up-edge (round 13f, 8 bytes per core) 1,280 bytes and a
+// device of 2,048, the budget exactly (four slots: 1,120 and 1,888; each
+// slot is a 64-byte cand per core, and the fifth's sequence bits 8 bytes
+// more per core). Another byte needs room made first.
 func TestPhysicsStateSize(t *testing.T) {
 	var s physCharging
 	if n := s.Size(); n > 1300 {

@@ -66,8 +66,8 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// alarm of round 9 is gone: the false alarms allowed in all and
 	// look-alikes go back 1 → 0.
 	time.Minute: {
-		0:             {38, 20, 4}, // round 13: realistic background, then top-ups (simulator changes) (was 27, 0)
-		CaseLookAlike: {24, 9, 3},  // round 13: realistic background, then top-ups (was 16, 0)
+		0:             {38, 20, 3}, // round 13: realistic background, then top-ups (simulator changes) (was 27, 0); 13c+e+f: false alarms 4 -> 3
+		CaseLookAlike: {24, 9, 2},  // round 13: realistic background, then top-ups (was 16, 0); 13c+e+f: false alarms 3 -> 2
 		CaseTwoBikes:  {6, 4, 0},
 		CasePartial:   {13, 8, 0},  // round 13: top-ups are partial charges (was 7, 6)
 		CaseKW:        {28, 12, 0}, // round 13: realistic background, then top-ups (was 17)
@@ -120,12 +120,19 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// Round 12c raised all 17 → 19, look-alikes 10 → 12, kW 11 → 13: one
 	// each from the lower edge threshold (EdgeK 3) and from a step whose
 	// power stays after a down-edge of its size (StayKeep, 5 min).
+	// Round 13f lowered all 12 → 11, look-alikes 8 → 7, kW 10 → 9 and the
+	// false alarms allowed in all and look-alikes 2 → 1 for OwnRatioLong
+	// 0.5 (a down-edge whose var per watt is another load's does not end a
+	// step; four looks at 5 min +55 sessions, -1 false alarm): the steps
+	// it keeps fill the slots, and a charge's step is dropped for "no
+	// room" and its taper never followed; the fast false alarm here
+	// (fan+fridge, b0001-401) is gone.
 	5 * time.Minute: {
-		0:             {38, 14, 2}, // round 13: realistic background, then top-ups (simulator changes) (was 19, 0); 13e: 12 -> 13, a fifth candidate slot; 13c with 13e: 13 -> 14
-		CaseLookAlike: {24, 8, 2},  // round 13: realistic background, then top-ups (was 12, 0)
+		0:             {38, 14, 1}, // round 13: realistic background, then top-ups (simulator changes) (was 19, 0); 13c+e+f: 12 -> 14, false alarms 2 -> 1
+		CaseLookAlike: {24, 8, 1},  // round 13: realistic background, then top-ups (was 12, 0); 13c+e+f: false alarms 2 -> 1
 		CaseTwoBikes:  {6, 1, 0},   // round 13: realistic background, then top-ups (was 1)
-		CasePartial:   {13, 4, 0},  // round 13: top-ups are partial charges (was 7, 3); 13e: 2 -> 3, a fifth candidate slot; 13c with 13e: 3 -> 4
-		CaseKW:        {28, 11, 0}, // round 13: realistic background, then top-ups (was 13); 13c with 13e: 10 -> 11
+		CasePartial:   {13, 4, 0},  // round 13: top-ups are partial charges (was 7, 3); 13c+e+f: 2 -> 4
+		CaseKW:        {28, 11, 0}, // round 13: realistic background, then top-ups (was 13); 13c+e+f: 10 -> 11
 	},
 }
 
