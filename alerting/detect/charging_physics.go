@@ -628,7 +628,9 @@ type PhysicsParams struct {
 	// 2,642/189 and 5 min 2,009/108 -> 2,056/115 (marginal precision 0.81
 	// and 0.87); Cands 4 with CandsSpare 1 2,644/184 and 2,046/117; six
 	// slots 2,667/186 and 2,081/123, but a device would no longer fit in
-	// 2 KiB.
+	// 2 KiB. With 13c and 13f merged, five slots at 5 min failed the rule
+	// on L2 (-3/+7; the pool +40/+21), so CandsLong is 4: five slots at
+	// 1 min (+37/+8 on the pool) and 10 s, four at 5 min.
 	Cands      int
 	CandsLong  int
 	CandsSpare int
@@ -694,7 +696,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 1,
-		Cands:        0, CandsLong: 0, CandsSpare: 0,
+		Cands:        0, CandsLong: 4, CandsSpare: 0,
 		OwnLifo: 0, OwnGhost: 15 * time.Minute, OwnStay: 0.5, OwnSrc: 1, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute, OwnScore: 0,
 	}
 }

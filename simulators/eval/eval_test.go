@@ -127,12 +127,16 @@ var regressionPins = map[time.Duration]map[Cases]pin{
 	// it keeps fill the slots, and a charge's step is dropped for "no
 	// room" and its taper never followed; the fast false alarm here
 	// (fan+fridge, b0001-401) is gone.
+	// Round 13 merged lowers nothing against its parts but the fifth
+	// slot's: five slots at 5 min gave all 14, look-alikes 8, partial 4, kW
+	// 11 here, but on the tuning looks with 13c and 13f failed the keep
+	// rule on L2 (-3 sessions / +7 false alarms), so CandsLong is 4.
 	5 * time.Minute: {
-		0:             {38, 14, 1}, // round 13: realistic background, then top-ups (simulator changes) (was 19, 0); 13c+e+f: 12 -> 14, false alarms 2 -> 1
-		CaseLookAlike: {24, 8, 1},  // round 13: realistic background, then top-ups (was 12, 0); 13c+e+f: false alarms 2 -> 1
+		0:             {38, 12, 1}, // round 13: realistic background, then top-ups (simulator changes) (was 19, 0); 13c+e+f: false alarms 2 -> 1 (14 with five slots at 5 min, CandsLong)
+		CaseLookAlike: {24, 7, 1},  // round 13: realistic background, then top-ups (was 12, 0); 13c+e+f: false alarms 2 -> 1 (8 with five slots)
 		CaseTwoBikes:  {6, 1, 0},   // round 13: realistic background, then top-ups (was 1)
-		CasePartial:   {13, 4, 0},  // round 13: top-ups are partial charges (was 7, 3); 13c+e+f: 2 -> 4
-		CaseKW:        {28, 11, 0}, // round 13: realistic background, then top-ups (was 13); 13c+e+f: 10 -> 11
+		CasePartial:   {13, 3, 0},  // round 13: top-ups are partial charges (was 7, 3); 13c+e+f: 2 -> 3 (4 with five slots)
+		CaseKW:        {28, 10, 0}, // round 13: realistic background, then top-ups (was 13) (11 with five slots)
 	},
 }
 
