@@ -12,20 +12,18 @@ import "math"
 // correction), and a remembered up-edge of its size that no candidate
 // followed (ghostOwns: last in, first out).
 
-// lifoFirst reports whether a matching open step is young enough
-// (OwnLifo) to be preferred to any older one a down-edge also matches.
-func (s *physCore) lifoFirst(ts int64, c *cand) bool {
-	return s.p.OwnLifo > 0 && c.st == cOpen && ts-c.t0 <= ms(s.p.OwnLifo)
-}
+// ghostTick is the unit of the remembered up-edge's time (gT, modulo
+// 2^16 ticks), ms.
+const ghostTick = 10000
 
-// ghostSet remembers an up-edge of w that no candidate follows (src: an
-// OwnSrc bit): the load that came on then is still on, and its down-edge
-// is its own.
-func (s *physCore) ghostSet(ts int64, w float32, src int) {
-	if s.p.OwnGhost <= 0 || w <= 0 || int(s.p.OwnSrc)&src == 0 {
+// ghostSet remembers an up-edge of w that the var-per-watt gate kept from
+// being followed: the load that came on then is still on, and its
+// down-edge is its own.
+func (s *physCore) ghostSet(ts int64, w float32) {
+	if s.p.OwnGhost <= 0 || w <= 0 {
 		return
 	}
-	s.gT, s.gW = uint16(ts/60000), uint16(min(10*w, math.MaxUint16))
+	s.gT, s.gW = uint16(ts/ghostTick), uint16(min(10*w, math.MaxUint16))
 }
 
 // ghostOwns reports whether the down-edge d at ts (power p after it) is
@@ -38,16 +36,14 @@ func (s *physCore) ghostOwns(ts int64, c *cand, p, d float32) bool {
 	if pp.OwnGhost <= 0 || s.gW <= 0 {
 		return false
 	}
-	// its minute, from the minutes since it (modulo 2^16: 45 days)
-	gt := (ts/60000 - int64(uint16(ts/60000)-s.gT)) * 60000
+	// its 10 s, from the ticks since it (modulo 2^16: 7.6 days; observe
+	// forgets it once past OwnGhost)
+	gt := (ts/ghostTick - int64(uint16(ts/ghostTick)-s.gT)) * ghostTick
 	w := float32(s.gW) / 10
 	if ts-gt > ms(pp.OwnGhost) || gt < c.t0 || abs32(d+w) > float32(pp.PairTol)*w {
 		return false
 	}
 	if c.lvl > 0 && p-c.ref < float32(pp.OwnStay)*c.lvl {
-		return false
-	}
-	if pp.OwnScore > 0 && c.st == cOpen && (c.lvl <= 0 || !s.scoreAtLeast(c, ts, p-d, math.Log(pp.OwnScore/(1-pp.OwnScore)))) {
 		return false
 	}
 	s.gW = 0

@@ -68,35 +68,33 @@ func TestPhysicsOwnRatio(t *testing.T) {
 // after the step started, within OwnGhost, and the power after the edge
 // still stands OwnStay of the step's level over its reference; the
 // remembered up-edge is spent. It does end it for an up-edge too old,
-// before the step, of another size, of a source OwnSrc leaves out, with
-// the power back at the reference, or with OwnGhost 0.
+// before the step, of another size, with the power back at the
+// reference, or with OwnGhost 0.
 func TestPhysicsOwnGhost(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	ts := int64(5 * 3600 * 1000)
 	for _, c := range []struct {
 		name  string
 		ghost time.Duration
-		src   float64
 		ago   time.Duration // the up-edge, before the down-edge
 		w     float32       // its size
 		after float32       // the power after the 150 W down-edge
 		kept  bool
 	}{
-		{"kept", 15 * time.Minute, 1, 5 * time.Minute, 150, 550, true},
-		{"off", 0, 1, 5 * time.Minute, 150, 550, false},
-		{"too old", 15 * time.Minute, 1, 20 * time.Minute, 150, 550, false},
-		{"before the step", 15 * time.Minute, 1, 70 * time.Minute, 150, 550, false},
-		{"another size", 15 * time.Minute, 1, 5 * time.Minute, 100, 550, false},
-		{"a source left out", 15 * time.Minute, 2, 5 * time.Minute, 150, 550, false},
-		{"power back at the reference", 15 * time.Minute, 1, 5 * time.Minute, 150, 410, false},
+		{"kept", 15 * time.Minute, 5 * time.Minute, 150, 550, true},
+		{"off", 0, 5 * time.Minute, 150, 550, false},
+		{"too old", 15 * time.Minute, 20 * time.Minute, 150, 550, false},
+		{"before the step", 15 * time.Minute, 70 * time.Minute, 150, 550, false},
+		{"another size", 15 * time.Minute, 5 * time.Minute, 100, 550, false},
+		{"power back at the reference", 15 * time.Minute, 5 * time.Minute, 150, 410, false},
 	} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
-		p.OwnGhost, p.OwnSrc = c.ghost, c.src
+		p.OwnGhost = c.ghost
 		// a 150 W step an hour old over 400 W
 		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: c.after + 150}
 		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, n: 60}
-		s.ghostSet(ts-c.ago.Milliseconds(), c.w, 1)
+		s.ghostSet(ts-c.ago.Milliseconds(), c.w)
 		s.down(&cfg, ts, c.after, -150)
 		if got := s.c[0].st == cOpen; got != c.kept {
 			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)

@@ -620,20 +620,17 @@ type PhysicsParams struct {
 	// Round 13e, candidate slots (charging_slots.go): Cands (CandsLong
 	// over 90 s when over 0), from 1 to nCands, is how many slots an
 	// up-edge may take (0: all nCands), to measure the slot count without
-	// a binary for each. CandsSpare, over 0, adds slots past those that an
-	// up-edge takes only when no slot is free and neither EvictOutOfBand
-	// nor RoomScore finds a step to forget (before a cycler's or the
-	// latest step is forgotten). Off (all five slots): on the tuning
+	// a binary for each. On the tuning
 	// seeds' four looks five slots against four took 1 min 2,581/175 ->
 	// 2,642/189 and 5 min 2,009/108 -> 2,056/115 (marginal precision 0.81
-	// and 0.87); Cands 4 with CandsSpare 1 2,644/184 and 2,046/117; six
+	// and 0.87); four slots with a spare taken only when none could be
+	// forgotten (measured, removed) 2,644/184 and 2,046/117; six
 	// slots 2,667/186 and 2,081/123, but a device would no longer fit in
 	// 2 KiB. With 13c and 13f merged, five slots at 5 min failed the rule
 	// on L2 (-3/+7; the pool +40/+21), so CandsLong is 4: five slots at
 	// 1 min (+37/+8 on the pool) and 10 s, four at 5 min.
-	Cands      int
-	CandsLong  int
-	CandsSpare int
+	Cands     int
+	CandsLong int
 
 	// Who owns a down-edge (charging_own.go, round 13f). With the busier
 	// background of round 13 the largest 1-min miss class was a charger's
@@ -647,31 +644,26 @@ type PhysicsParams struct {
 	// up to 90 s, to steps held OwnAge (a short load's own step, minutes
 	// old, has its ratio blurred by what switched since, and goes with its
 	// edge); OwnRatioLong over 90 s, at any age.
-	// OwnGhost: over 0, an up-edge in the band that no candidate follows
-	// (OwnSrc bits: 1 gated out by the var-per-watt ratio, which with
-	// VarPFCMax 0 is the non-active core's non-charger up-edges; 2 no free
-	// slot; 4 a young step evicted for another) is remembered, one per
-	// core, and a down-edge of its size within OwnGhost after it, matching
-	// a step that started before it, is its load's, not the step's, when
-	// the power after the edge still stands OwnStay of the step's size
-	// over its reference (and, with OwnScore over 0, the open step scores
-	// OwnScore or more). OwnLifo: over 0, a matching open step younger
-	// than OwnLifo ends before an older one (last in, first out).
+	// OwnGhost: over 0, an up-edge in the band that the var-per-watt gate
+	// kept from being followed (with VarPFCMax 0, the non-active core's
+	// non-charger up-edges) is remembered, one per core, and a down-edge
+	// of its size within OwnGhost after it, matching a step that started
+	// before it, is its load's, not the step's, when the power after the
+	// edge still stands OwnStay of the step's size over its reference.
 	// Round 13f on the tuning seeds' four looks (sessions / false alarms,
 	// 1 min & 5 min; base 2,581/175 & 2,009/108): OwnRatio 0.5 at any age
 	// 2,678/199 & 2,064/107 (OwnRatioLong 0.5); OwnRatio 0.5 from 20 min
 	// 2,656/172, 0.3 from 20 min 2,671/171; OwnGhost 15 min OwnSrc 1
-	// 2,624/179 & 2,018/108 (OwnSrc 7: 2,630/183 & 2,018/109); all as set
-	// 2,704/174 & 2,073/107. OwnLifo 15 min 2,611/180 & 2,016/110 and
-	// StayKeep at 1 min (StayIv 30) 2,651/221: off.
-	OwnLifo      time.Duration
+	// 2,624/179 & 2,018/108 (also remembering up-edges with no free slot
+	// and young steps evicted: 2,630/183 & 2,018/109); all as set 2,704/174
+	// & 2,073/107. Measured and removed: last in, first out (a matching
+	// step younger than 15 min ends before an older one) 2,611/180 &
+	// 2,016/110; StayKeep at 1 min (StayIv 30) 2,651/221.
 	OwnGhost     time.Duration
 	OwnStay      float64
-	OwnSrc       float64
 	OwnRatio     float64
 	OwnRatioLong float64
 	OwnAge       time.Duration
-	OwnScore     float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -696,8 +688,8 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 1,
-		Cands:        0, CandsLong: 4, CandsSpare: 0,
-		OwnLifo: 0, OwnGhost: 15 * time.Minute, OwnStay: 0.5, OwnSrc: 1, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute, OwnScore: 0,
+		Cands:        0, CandsLong: 4,
+		OwnGhost: 15 * time.Minute, OwnStay: 0.5, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
 	}
 }
 
@@ -885,6 +877,12 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 	prev := s.prev
 	s.last, s.prev = ts, p
 	s.gap = int32(min(gap, math.MaxInt32))
+	if s.gW > 0 && int64(uint16(ts/ghostTick)-s.gT)*ghostTick > ms(s.p.OwnGhost)+ghostTick {
+		// the remembered up-edge can own no down-edge any more: forgotten
+		// (before its ticks modulo 2^16 wrap; a checkpoint is version 8
+		// only while it can)
+		s.gW = 0
+	}
 	if gap > ms(cfg.MaxGap) {
 		return s.afterGap(cfg, ts, p)
 	}
@@ -923,7 +921,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 				s.open(cfg, ts, prev, d)
 			} else {
 				if float64(d) >= cfg.StepMinW*0.8 && float64(d) <= cfg.StepMaxW*1.6 {
-					s.ghostSet(ts, d, 1)
+					s.ghostSet(ts, d)
 				}
 				if s.p.Trace != nil {
 					s.traceEdge(ts, "ratio", d)
@@ -1132,7 +1130,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		// unit's memory knows as not a charger, else the latest: the ones
 		// that held are worth more
 		if s.p.EvictOutOfBand > 0 {
-			for j := range s.c {
+			for j := range s.slots() {
 				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05) && (i < 0 || c.t0 > s.c[i].t0) {
 					i = j
 				}
@@ -1143,38 +1141,27 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 			i = s.roomEvict(ts, prev)
 			byScore = i >= 0
 		}
-		spare := false
-		if i < 0 && s.p.CandsSpare > 0 {
-			i = s.spareSlot()
-			spare = i >= 0
-		}
 		if i < 0 {
-			for j := range s.c {
+			for j := range s.slots() {
 				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
 					i = j
 				}
 			}
 		}
 		if i < 0 {
-			for j := range s.c {
+			for j := range s.slots() {
 				if s.c[j].st == cOpen && (i < 0 || s.c[j].t0 > s.c[i].t0) {
 					i = j
 				}
 			}
 		}
 		if i < 0 {
-			s.ghostSet(ts, d, 2)
 			if s.p.Trace != nil {
 				s.traceEdge(ts, "no room", d)
 			}
 			return
 		}
-		if c := &s.c[i]; !spare && c.st == cOpen {
-			s.ghostSet(c.t0, c.size(), 4)
-		}
-		if spare {
-			// a free slot: nothing forgotten
-		} else if nl := int(s.p.RoomNoLearn); nl == 2 || nl == 1 && byScore {
+		if nl := int(s.p.RoomNoLearn); nl == 2 || nl == 1 && byScore {
 			// what the step was is not known: the memory is not told
 			s.trace(ts, "drop", "no room", i)
 			s.c[i].st = cFree
@@ -1244,9 +1231,6 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 		}
 		if s.cyclerLike(c) {
 			score--
-		}
-		if s.lifoFirst(ts, c) {
-			score -= 3
 		}
 		score -= float64(c.t0-s.last) / 1e12 // then the latest
 		if score < best {

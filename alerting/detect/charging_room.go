@@ -25,7 +25,7 @@ func (s *physCore) roomEvict(ts int64, prev float32) int {
 	}
 	zMax := math.Log(score / (1 - score))
 	best, bi := math.Inf(1), -1
-	for j := range s.c {
+	for j := range s.slots() {
 		c := &s.c[j]
 		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(hold) {
 			continue

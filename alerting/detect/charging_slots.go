@@ -22,18 +22,6 @@ func (s *physCore) slots() int {
 	return n
 }
 
-// spareSlot returns the first free slot of the CandsSpare past slots(),
-// -1 when there is none.
-func (s *physCore) spareSlot() int {
-	n := s.slots()
-	for j := n; j < min(n+s.p.CandsSpare, nCands); j++ {
-		if s.c[j].st == cFree {
-			return j
-		}
-	}
-	return -1
-}
-
 // oldCands is the slot count of the checkpoint versions before 7: a state
 // that keeps no slot from oldCands on is written as they were.
 const oldCands = 4

@@ -34,28 +34,23 @@ func TestSlots(t *testing.T) {
 
 // TestSlotsOpen: with the four first slots taken, an up-edge takes the
 // next free slot; with Cands 4 it forgets the latest step (RoomScore off)
-// instead; with Cands 4 and CandsSpare 1 it takes the spare slot, unless
-// RoomScore finds a step to forget (any, with RoomScore near 1).
+// instead, or the one RoomScore finds (any, with RoomScore near 1).
 func TestSlotsOpen(t *testing.T) {
-	if nCands <= oldCands {
-		t.Skip("four slots")
-	}
 	cfg := Defaults(devices.KindMeter).Charging
 	ts := int64(10 * 3600 * 1000)
 	const mn = 60 * 1000
 	for _, c := range []struct {
-		name         string
-		cands, spare int
-		room         float64
-		want         int // the new step's slot; -1: one of the first four, by score
+		name  string
+		cands int
+		room  float64
+		want  int // the new step's slot; -1: one of the first four, by score
 	}{
-		{"all slots: the free one", 0, 0, 0, oldCands},
-		{"Cands 4: the latest of the four", oldCands, 0, 0, oldCands - 1},
-		{"Cands 4, a spare: the spare", oldCands, 1, 0, oldCands},
-		{"Cands 4, a spare, RoomScore finds one: it", oldCands, 1, 1 - 1e-9, -1},
+		{"all slots: the free one", 0, 0, oldCands},
+		{"Cands 4: the latest of the four", oldCands, 0, oldCands - 1},
+		{"Cands 4, RoomScore finds one: it", oldCands, 1 - 1e-9, -1},
 	} {
 		p := DefaultPhysicsParams()
-		p.RoomScore, p.Cands, p.CandsSpare = c.room, c.cands, c.spare
+		p.RoomScore, p.Cands = c.room, c.cands
 		s := physCore{p: &p, iv: 60, na: 4, base: 200, last: ts - mn, prev: 700, seg0: ts - 10*mn}
 		for j := range oldCands {
 			s.c[j] = cand{t0: ts - int64(60-10*j)*mn, ref: float32(195 + 100*j), pre: float32(200 + 100*j), step: 100, lvl: 100, st: cOpen, n: 20, sd2: 4, rq: 0.2}
@@ -81,9 +76,6 @@ func TestSlotsOpen(t *testing.T) {
 // (an unknown version: TestScoreCheckpoint); a version-6 state with a
 // slot past the fourth is corrupt.
 func TestSlotsCheckpoint(t *testing.T) {
-	if nCands <= oldCands {
-		t.Skip("four slots")
-	}
 	m := NewPhysicsModel(DefaultPhysicsParams())
 	ch := m.New().(*physCharging)
 	s := &ch.pc
