@@ -119,6 +119,18 @@ func (c *City) planUnit(u *unit, d int64) *unitDay {
 	return p
 }
 
+// topUp returns soc, or for a top-up (a share EBikes.TopUp of home
+// charges: the habit of charging every evening whatever is left) a pack
+// already 70-90% full, so the plateau is short or the charge begins in the
+// taper. A hash of (bike, start) decides, so the other draws of the plan
+// stay as they were.
+func (c *City) topUp(bk bike, start int64, soc float64) float64 {
+	if x := rng.Uniform(rng.Hash(c.seed, bk.key, uint64(start), tagTopUp)); x < c.sc.EBikes.TopUp {
+		return 0.7 + 0.2*x/c.sc.EBikes.TopUp
+	}
+	return soc
+}
+
 // planCharging adds the day's charges of bike i: an evening charge running
 // overnight, or one plugged in after midnight, and for riders a daytime
 // top-up. Whether a bike charges on an evening is a hash of (bike, day), so
@@ -137,11 +149,11 @@ func (c *City) planCharging(u *unit, i int, d int64, p *unitDay) {
 	leave := func(d int64) int64 { return at(d, rng.Between(r, 6.5, 9)) }
 	if !evening(d-1) && rng.Uniform(rng.Hash(c.seed, bk.key, uint64(d), tagNight)) < perDay*eb.NightStart {
 		start := at(d, rng.Between(r, 0.3, 3.5))
-		c.charge(u, p, r, bk, i+1, start, leave(d), rng.Between(r, 0.15, 0.6), rng.Chance(r, eb.LeftPlugged))
+		c.charge(u, p, r, bk, i+1, start, leave(d), c.topUp(bk, start, rng.Between(r, 0.15, 0.6)), rng.Chance(r, eb.LeftPlugged))
 	}
 	if u.rider && rng.Uniform(rng.Hash(c.seed, bk.key, uint64(d), tagDaytime)) < 0.4 {
 		start := at(d, rng.Between(r, 11, 15))
-		c.charge(u, p, r, bk, i+1, start, start+mins(rng.Between(r, 90, 240)), rng.Between(r, 0.2, 0.5), false)
+		c.charge(u, p, r, bk, i+1, start, start+mins(rng.Between(r, 90, 240)), c.topUp(bk, start, rng.Between(r, 0.2, 0.5)), false)
 	}
 	if evening(d) {
 		h := rng.Gauss(r, 20.5, 1.3, 17.5, 23.8)
@@ -152,7 +164,7 @@ func (c *City) planCharging(u *unit, i int, d int64, p *unitDay) {
 				h = simtime.HourOf(last.start) + rng.Between(r, 0, 1.5)
 			}
 		}
-		c.charge(u, p, r, bk, i+1, at(d, h), leave(d+1), rng.Between(r, 0.15, 0.7), rng.Chance(r, eb.LeftPlugged))
+		c.charge(u, p, r, bk, i+1, at(d, h), leave(d+1), c.topUp(bk, at(d, h), rng.Between(r, 0.15, 0.7)), rng.Chance(r, eb.LeftPlugged))
 	}
 }
 
@@ -160,13 +172,6 @@ func (c *City) planCharging(u *unit, i int, d int64, p *unitDay) {
 // leave if it was left on the charger, otherwise it is unplugged soon after
 // the charger finishes.
 func (c *City) charge(u *unit, p *unitDay, r *rand.Rand, bk bike, bikeNo int, start, leave int64, soc float64, left bool) {
-	// A share of charges are top-ups (the habit of charging every evening
-	// whatever is left): the pack is already 70-90% full, so the plateau is
-	// short or the charge begins in the taper. A hash of (bike, start)
-	// decides, so the other draws of the plan stay as they were.
-	if x := rng.Uniform(rng.Hash(c.seed, bk.key, uint64(start), tagTopUp)); x < c.sc.EBikes.TopUp {
-		soc = 0.7 + 0.2*x/c.sc.EBikes.TopUp
-	}
 	_, probe := bk.p.Charge(nil, start, math.MaxInt64, soc, 0, 0)
 	unplug := leave
 	if !left && probe.Full+mins(90) < leave {

@@ -163,7 +163,9 @@ type Unit struct {
 	waterMorning, shower float64
 
 	// Round 13: the background of a real meter (cw-sim bgstats), drawn from
-	// their own stream so the appliances above are unchanged.
+	// their own stream so the appliances above keep their times and powers
+	// (the ripple of segments added after them, keyed by their order, does
+	// not).
 	busy         float64    // small loads switched per waking hour, relative (see drawBusy)
 	blanketW     [2]float64 // electric blanket zones; 0: none or one zone
 	blanketHabit float64    // share of winter nights it is used
