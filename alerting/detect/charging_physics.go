@@ -920,7 +920,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 			if gate {
 				s.open(cfg, ts, prev, d)
 			} else {
-				if float64(d) >= cfg.StepMinW*0.8 && float64(d) <= cfg.StepMaxW*1.6 {
+				if inBand(cfg, float64(d)) {
 					s.ghostSet(ts, d)
 				}
 				if s.p.Trace != nil {
@@ -1939,7 +1939,7 @@ func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, r ChargeReading) C
 				gateP = q >= pp.VarPFCMin && (q <= pp.VarPFCMax || q >= pp.VarRatioMin)
 			}
 			gateN = q >= pp.VarRatioMin && q <= pp.VarRatioMax &&
-				dp >= cfg.StepMinW*0.8 && dp <= cfg.StepMaxW*1.6
+				inBand(cfg, dp)
 		}
 	}
 	useVar := pp.VarRatioMax > 0
@@ -2020,7 +2020,13 @@ func (s *physCharging) Session() ChargeSession {
 
 var varPaths = [...]string{"", "fast (var)", "fast, known charger (var)", "outlasted a cycler (var)", "rise (var)", "quiet later (var)", "known charger (var)", "taper (var)", "taper, declined (var)", "score (var)", "held in band (var)"}
 
-// physVersion is the version of the checkpoint encoding: 7
+// inBand reports whether an edge of d W may be a charger's: 0.8 ×
+// StepMinW to 1.6 × StepMaxW (room for a compressor's start-up peak).
+func inBand(cfg *ChargingConfig, d float64) bool {
+	return d >= cfg.StepMinW*0.8 && d <= cfg.StepMaxW*1.6
+}
+
+// physVersion is the version of the checkpoint encoding: 8
 // (physVersionOwn, charging_own.go) is 7's layout and each core's
 // remembered up-edge, written only while one is remembered; 7
 // (physVersionSlots, charging_slots.go) is 6's layout for a state that
@@ -2312,7 +2318,7 @@ func (s *physCore) unmarshal(d *dec, v uint8) error {
 	if s.seqUsed() != s.seq {
 		return errPhysState // a free candidate's sequence state
 	}
-	if d.err != nil || s.blkI >= nBlocks || used>>nCands != 0 || v < physVersionSlots && used>>oldCands != 0 || mem>>memSize != 0 || charges != s.chg || int(s.sPath) >= len(chargePaths) {
+	if d.err != nil || s.blkI >= nBlocks || used>>nCands != 0 || v < physVersionSlots && used>>oldCands != 0 || mem>>memSize != 0 || charges != s.chg || int(s.sPath) >= len(chargePaths) || v < physVersionBand && s.sPath >= pathBand {
 		return errPhysState
 	}
 	return nil

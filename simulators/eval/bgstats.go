@@ -253,7 +253,6 @@ func BgStats(w io.Writer, o BgStatsOptions) error {
 	var byBusy [3][]HourStats
 	var byBusyN [3][]bool
 	nights := map[bgGroup][]bool{}
-	units := map[bgGroup]int{}
 	for _, c := range o.Set.Cities {
 		sp := Spec{Seed: c.Seed, Start: c.Start, Days: days, Interval: time.Minute, Buildings: max(1, o.Set.Units/10), Units: 10}
 		sc, site := sp.scenario()
@@ -299,7 +298,6 @@ func BgStats(w io.Writer, o BgStatsOptions) error {
 					}
 					rounded = append(rounded, BgHours(series)...)
 				}
-				units[g]++
 			}
 		}
 	}
@@ -460,7 +458,7 @@ func TracebaseFluct(path string) (Fluct, error) {
 // set's first city's residential units (the units where the appliance
 // runs alone in its segment: every segment is sampled on its own).
 func simFluct(set Set, days int, tag household.Appliance) (r10, r60 float64) {
-	var d10, d60, l10, l60 []float64
+	var d10, d60 []float64
 	c := set.Cities[0]
 	d0 := simtime.DayOf(c.Start.UnixMilli())
 	for u := range 60 {
@@ -474,8 +472,8 @@ func simFluct(set Set, days int, tag household.Appliance) (r10, r60 float64) {
 				from := s.Start + 5*simtime.Minute
 				for _, st := range []struct {
 					step int64
-					d, l *[]float64
-				}{{10 * simtime.Second, &d10, &l10}, {simtime.Minute, &d60, &l60}} {
+					d    *[]float64
+				}{{10 * simtime.Second, &d10}, {simtime.Minute, &d60}} {
 					prev := math.NaN()
 					for t := from - from%st.step + st.step; t < s.End && len(*st.d) < 200000; t += st.step {
 						p, _ := s.P(t)
@@ -499,15 +497,15 @@ func applianceFluctuation(w io.Writer, dir string, set Set, days int) error {
 		if err != nil || len(files) == 0 {
 			return fmt.Errorf("tracebase: no files for %s", a.dir)
 		}
+		model, m10, m60 := "-", "", ""
+		if a.tag != 0 {
+			r10, r60 := simFluct(set, days, a.tag)
+			model, m10, m60 = a.tag.String(), pct(r10), pct(r60)
+		}
 		for _, path := range files {
 			f, err := TracebaseFluct(path)
 			if err != nil {
 				return err
-			}
-			model, m10, m60 := "-", "", ""
-			if a.tag != 0 {
-				r10, r60 := simFluct(set, days, a.tag)
-				model, m10, m60 = a.tag.String(), pct(r10), pct(r60)
 			}
 			fmt.Fprintf(w, "%-14s %-34s %8.1f %8s %8s %-14s %8s %8s\n", a.dir, filepath.Base(path), f.Level, pct(f.R10), pct(f.R60), model, m10, m60)
 		}
