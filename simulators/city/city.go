@@ -219,15 +219,7 @@ func New(sc *scenario.Scenario, site *registry.Site, o Options) (*City, error) {
 	for _, us := range site.Units {
 		b := bldByID[us.Building]
 		u := &unit{c: c, id: us.ID, key: rng.Key(us.ID), b: b, typ: us.Type, mixed: us.MixedUse}
-		use := household.Residential
-		switch us.Type {
-		case registry.UnitShop:
-			use = household.Shop
-		case registry.UnitWorkshop:
-			use = household.Workshop
-		case registry.UnitChargingRoom:
-			use = household.ChargingRoom
-		}
+		use := UseOf(us.Type)
 		u.hh = household.New(c.seed, us.ID, use, household.Options{Season: sc.Households.Season, MixedUse: us.MixedUse})
 		b.units = append(b.units, u)
 		c.unitByID[us.ID] = u
@@ -445,4 +437,17 @@ func ForSite(path string, seed uint64, epoch time.Time) (*City, error) {
 	sc := scenario.ForSite(path)
 	sc.Seed = seed
 	return New(sc, site, Options{Epoch: epoch})
+}
+
+// UseOf returns what the household model simulates for a unit of type t.
+func UseOf(t registry.UnitType) household.Use {
+	switch t {
+	case registry.UnitShop:
+		return household.Shop
+	case registry.UnitWorkshop:
+		return household.Workshop
+	case registry.UnitChargingRoom:
+		return household.ChargingRoom
+	}
+	return household.Residential
 }

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/chargewatch/chargewatch/devices/registry"
+	"github.com/chargewatch/chargewatch/simulators/city"
 	"github.com/chargewatch/chargewatch/simulators/elec"
 	"github.com/chargewatch/chargewatch/simulators/household"
 	"github.com/chargewatch/chargewatch/simulators/simtime"
@@ -258,13 +258,8 @@ func BgStats(w io.Writer, o BgStatsOptions) error {
 		sc, site := sp.scenario()
 		d0 := simtime.DayOf(c.Start.UnixMilli())
 		for _, us := range site.Units {
-			use := household.Residential
-			switch us.Type {
-			case registry.UnitShop:
-				use = household.Shop
-			case registry.UnitWorkshop:
-				use = household.Workshop
-			case registry.UnitChargingRoom:
+			use := city.UseOf(us.Type)
+			if use == household.ChargingRoom {
 				continue
 			}
 			hh := household.New(c.Seed, us.ID, use, household.Options{Season: sc.Households.Season, MixedUse: us.MixedUse})

@@ -205,28 +205,14 @@ func New(seed uint64, id string, use Use, opt Options) *Unit {
 		}
 	}
 	u.kettleW = rng.Between(r, 1500, 2200)
-	if rng.Chance(r, 0.8) {
-		u.riceW = rng.Between(r, 500, 800)
-	}
-	if rng.Chance(r, 0.55) {
-		u.inductionW = rng.Between(r, 1200, 2100)
-	}
-	if rng.Chance(r, 0.5) {
-		u.microwaveW = rng.Between(r, 1000, 1300)
-	}
+	u.riceW = maybe(r, 0.8, 500, 800)
+	u.inductionW = maybe(r, 0.55, 1200, 2100)
+	u.microwaveW = maybe(r, 0.5, 1000, 1300)
 	u.washer = rng.Chance(r, 0.75)
-	if rng.Chance(r, 0.45) {
-		u.waterHeaterW = rng.Between(r, 1500, 3000)
-	}
-	if rng.Chance(r, 0.55) {
-		u.heaterW = rng.Between(r, 800, 2000)
-	}
-	if rng.Chance(r, 0.8) {
-		u.acW = rng.Between(r, 700, 1500)
-	}
-	if rng.Chance(r, 0.3) {
-		u.dispenserW = rng.Between(r, 400, 550)
-	}
+	u.waterHeaterW = maybe(r, 0.45, 1500, 3000)
+	u.heaterW = maybe(r, 0.55, 800, 2000)
+	u.acW = maybe(r, 0.8, 700, 1500)
+	u.dispenserW = maybe(r, 0.3, 400, 550)
 	u.cookAtHome = rng.Between(r, 0.4, 0.9)
 	u.waterMorning = rng.Between(r, 0.3, 0.9)
 	u.shower = rng.Between(r, 0.5, 1)
@@ -275,21 +261,22 @@ func (u *Unit) drawBusy() {
 		}
 		u.blanketHabit = rng.Between(r, 0.5, 0.95)
 	}
-	if rng.Chance(r, 0.5) {
-		u.laptopW = rng.Between(r, 20, 65)
-	}
-	if rng.Chance(r, 0.7) {
-		u.hoodW = rng.Between(r, 80, 250)
-	}
-	if rng.Chance(r, 0.6) {
-		u.dryerW = rng.Between(r, 800, 1800)
-	}
-	if rng.Chance(r, 0.6) {
-		u.fanW = rng.Between(r, 30, 65)
-	}
+	u.laptopW = maybe(r, 0.5, 20, 65)
+	u.hoodW = maybe(r, 0.7, 80, 250)
+	u.dryerW = maybe(r, 0.6, 800, 1800)
+	u.fanW = maybe(r, 0.6, 30, 65)
 	// tracebase's fridge and freezer start 16% and 32% over their settled
 	// draw (72 → 62 W, 207 → 157 W), settled within 5 minutes.
 	u.fridgeKick = rng.Between(r, 0.15, 0.32)
+}
+
+// maybe draws whether a unit has an appliance (with probability p) and,
+// if it has, its power in [lo, hi); 0 if not.
+func maybe(r *rand.Rand, p, lo, hi float64) float64 {
+	if rng.Chance(r, p) {
+		return rng.Between(r, lo, hi)
+	}
+	return 0
 }
 
 // Busy returns the unit's busyness (see drawBusy).
