@@ -208,3 +208,22 @@ func scoreTreesOf(drop bool, iv float64) *ScoreForest {
 	}
 	return &scoreTreesW
 }
+
+// ScoreForestOf returns a copy of the detector's built-in forest that
+// stands in for the PhysicsParams field name (ScoreW, ScoreWLong,
+// ScoreDropW or ScoreDropWLong), for cw-sim fit-score --model current
+// to judge the forest in use on new rows; false for another name. The
+// copy shares the forest's slices: read them only.
+func ScoreForestOf(name string) (ScoreForest, bool) {
+	switch name {
+	case "ScoreW":
+		return *scoreTreesOf(false, 60), true
+	case "ScoreWLong":
+		return *scoreTreesOf(false, 300), true
+	case "ScoreDropW":
+		return *scoreTreesOf(true, 60), true
+	case "ScoreDropWLong":
+		return *scoreTreesOf(true, 300), true
+	}
+	return ScoreForest{}, false
+}

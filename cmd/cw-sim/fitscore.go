@@ -50,6 +50,10 @@ file names the command that made it, for example:
   cw-sim fit-score --model gbdt --in /tmp/f1.csv --test /tmp/f2.csv --interval 60 \
     --trees 150 --depth 4 --go alerting/detect/charging_score_trees_w.go
 
+--model current fits nothing: it judges the detector's own forest for --target (the same
+tables: AUC and fires per threshold) on the rows of --in and --test, to compare with a refit on
+rows of a changed detector or simulator.
+
 See docs/detection.md (Tuning).
 `
 
@@ -114,7 +118,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	minHeld := fl.Float64("min-held", 0, "rows of candidates held at least this many minutes")
 	only := fl.Int("interval", 0, "rows of this reading interval (s) only (0: all)")
 	ths := fl.String("thresholds", "0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.995", "probabilities to count fires at")
-	model := fl.String("model", "logistic", "logistic or gbdt (gradient-boosted trees)")
+	model := fl.String("model", "logistic", "logistic, gbdt (gradient-boosted trees) or current (no fit: the detector's forest for --target, judged on the rows)")
 	gb := eval.DefaultGBDT()
 	fl.IntVar(&gb.Trees, "trees", gb.Trees, "gbdt: number of trees")
 	fl.IntVar(&gb.Depth, "depth", gb.Depth, "gbdt: depth of each tree (1-8)")
@@ -125,17 +129,20 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	goOut := fl.String("go", "", "gbdt: write the forest as Go source of package detect to this file")
 	calib := fl.Bool("calibration", false, "print a reliability table per file: the rows' mean probability and the share of them that are charges, in bins of probability")
 	note := fl.String("note", "", "gbdt: a line for the header of --go's file (how the rows were dumped)")
-	target := fl.String("target", "", "gbdt: the detector's forest it is: ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong (default from --interval)")
+	target := fl.String("target", "", "gbdt, current: the detector's forest it is (or, with current, to judge): ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong (default from --interval)")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
 	l2Set := false
 	fl.Visit(func(f *flag.Flag) { l2Set = l2Set || f.Name == "l2" })
-	if *model != "logistic" && *model != "gbdt" {
-		return usageErr("--model %q: logistic or gbdt", *model)
+	if *model != "logistic" && *model != "gbdt" && *model != "current" {
+		return usageErr("--model %q: logistic, gbdt or current", *model)
 	}
-	if *model != "gbdt" && (*goOut != "" || *target != "" || *note != "") {
-		return usageErr("--go, --target and --note are for --model gbdt")
+	if *model != "gbdt" && (*goOut != "" || *note != "") {
+		return usageErr("--go and --note are for --model gbdt")
+	}
+	if *model == "logistic" && *target != "" {
+		return usageErr("--target is for --model gbdt or current")
 	}
 	if strings.ContainsAny(*note, "\r\n") {
 		return usageErr("--note: one line (it becomes a comment line of --go's file)")
@@ -258,7 +265,11 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	var score func(*[detect.ScoreFeatures]float64) float64
-	if *model == "gbdt" {
+	if *model == "current" {
+		forest, _ := detect.ScoreForestOf(*target)
+		fmt.Fprintf(stdout, "rows %d (%d of charges); the detector's forest for %s: %s\n", len(y), pos, *target, eval.ForestSummary(&forest))
+		score = forest.Logit
+	} else if *model == "gbdt" {
 		gb.Use = use
 		fmt.Fprintf(stdout, "training rows %d (%d of charges); gradient-boosted trees: %d of depth %d, rate %g, L2 %g on the leaves, min leaf %d rows, min hessian %g, %d bins\n\n",
 			len(y), pos, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)

@@ -5,10 +5,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chargewatch/chargewatch/alerting/detect"
+	"github.com/chargewatch/chargewatch/simulators/eval"
 )
 
 // TestEvalFeaturesFitScore: eval --features writes the labelled feature
@@ -233,6 +235,50 @@ func TestWriteReliability(t *testing.T) {
 	for i := range want {
 		if strings.TrimSpace(got[i]) != want[i] {
 			t.Errorf("line %d: %q, want %q", i, strings.TrimSpace(got[i]), want[i])
+		}
+	}
+}
+
+// TestFitScoreCurrent: --model current fits nothing and prints, per file,
+// the AUC of the detector's own forest for --target on the rows: the AUC
+// that forest's Logit gives them; it takes no --go nor --note, and an
+// unknown --target is refused.
+func TestFitScoreCurrent(t *testing.T) {
+	f := synthFeatures(t, 60, 300)
+	fs, err := readFeatureFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		target string
+		iv     int
+	}{{"ScoreW", 60}, {"ScoreWLong", 300}, {"ScoreDropW", 60}, {"ScoreDropWLong", 300}} {
+		forest, ok := detect.ScoreForestOf(c.target)
+		if !ok || forest.Trees() == 0 {
+			t.Fatalf("ScoreForestOf(%s): %d trees, %v", c.target, forest.Trees(), ok)
+		}
+		var s []float64
+		var l []bool
+		for r := range fs.X {
+			if fs.IntervalS[r] == c.iv {
+				s, l = append(s, forest.Logit(&fs.X[r])), append(l, fs.Label[r])
+			}
+		}
+		code, out, errs := cli(t, "fit-score", "--model", "current", "--target", c.target, "--in", f, "--test", f, "--interval", strconv.Itoa(c.iv))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.target, code, errs)
+		}
+		want := fmt.Sprintf("interval %ds: %d rows, AUC %.4f", c.iv, len(s), eval.AUC(s, l))
+		if strings.Count(out, want) != 2 || !strings.Contains(out, "the detector's forest for "+c.target+": ") {
+			t.Errorf("%s: want %q for --in and --test in:\n%s", c.target, want, out)
+		}
+	}
+	if _, ok := detect.ScoreForestOf("ScoreX"); ok {
+		t.Error("ScoreForestOf(ScoreX) found a forest")
+	}
+	for _, bad := range [][]string{{"--target", "ScoreX"}, {"--go", filepath.Join(t.TempDir(), "f.go")}, {"--note", "x"}} {
+		if code, _, _ := cli(t, append([]string{"fit-score", "--model", "current", "--in", f, "--interval", "60"}, bad...)...); code != 2 {
+			t.Errorf("--model current %q: exit %d, want 2", bad, code)
 		}
 	}
 }
