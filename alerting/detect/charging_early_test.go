@@ -17,6 +17,11 @@ func TestScoreEarlyGate(t *testing.T) {
 	// a score of 1 for any step in the band (the logistic regression's)
 	sure := def
 	sure.ScoreModel, sure.ScoreW = 0, [ScoreFeatures + 1]float64{10}
+	// round 12b's gate with the var detector's step (bit 1); the default
+	// is 4 since round 14 (the memory alone)
+	sure.ScoreEarlyGate = 5
+	sureDef := sure
+	sureDef.ScoreEarlyGate = def.ScoreEarlyGate
 	noGate := sure
 	noGate.ScoreEarlyGate = 0
 	pfGate := def
@@ -41,6 +46,8 @@ func TestScoreEarlyGate(t *testing.T) {
 		{"a charge with a charger's var per watt (1.4), a sure score: confirmed early (10 min)", sure, 1.4, chg,
 			[]string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 		{"... power alone: at 20 min (no evidence for the gate)", sure, 0, chg,
+			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+		{"... with the default gate (4: not the var detector's step), at 20 min", sureDef, 1.4, chg,
 			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 	}
 	for _, c := range cases {

@@ -1,0 +1,150 @@
+package detect
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// TestPhysicsResistive: a quiet step of 120 W held for an hour over a
+// quiet base is confirmed fast as an unknown step (at 20 minutes) when it
+// draws a charger's non-active power (with correction, 0.2 var per watt;
+// without, 1.4); when it draws none (PF 1: an electric blanket), ResistMax
+// keeps every path from confirming it in that hour. Without the power
+// factor, or with ResistMax 0, it is confirmed as before; ResistPaths 0
+// leaves every path on; over 90 s ResistMaxLong applies instead, and not
+// at all under ResistIv (10-s readings).
+func TestPhysicsResistive(t *testing.T) {
+	load := box(hr, 3*hr, 120, 0.002)
+	bg := base(40)
+	cases := []struct {
+		name       string
+		q          float64 // the load's var per watt
+		pf         bool
+		max, maxL  float64
+		paths      float64 // ResistPaths; the default when 0
+		iv         float64
+		wantFireAt time.Duration // 0: no fire within the hour
+	}{
+		{"resistive", 0, true, 0.1, 0, 0, 60, 0},
+		{"resistive, ResistMax 0", 0, true, 0, 0, 0, 60, 20 * time.Minute},
+		{"resistive, no paths", 0, true, 0.1, 0, -1, 60, 20 * time.Minute},
+		{"resistive, power alone", 0, false, 0.1, 0, 0, 60, 20 * time.Minute},
+		{"a charger with correction", 0.2, true, 0.1, 0, 0, 60, 20 * time.Minute},
+		{"a charger without correction", 1.4, true, 0.1, 0, 0, 60, -1}, // confirmed, by whichever core
+		{"resistive, 5 min, ResistMaxLong 0", 0, true, 0.1, 0, 0, 300, -1},
+		{"resistive, 5 min, ResistMaxLong 0.1", 0, true, 0, 0.1, 0, 300, 0},
+		{"resistive, 10 s: under ResistIv", 0, true, 0.1, 0, 0, 10, 20 * time.Minute},
+	}
+	for _, c := range cases {
+		p := DefaultPhysicsParams()
+		p.ResistMax, p.ResistMaxLong = c.max, c.maxL
+		switch {
+		case c.paths < 0:
+			p.ResistPaths = 0
+		case c.paths > 0:
+			p.ResistPaths = c.paths
+		}
+		ch := NewPhysicsModel(p).New()
+		cfg := Defaults(devices.KindMeter).Charging
+		var fired time.Duration = 0
+		for s := 0.0; s < 2*hr; s += c.iv {
+			w := bg(s) + load(s)
+			r := ChargeReading{PowerW: math.Round(w*10) / 10}
+			if c.pf {
+				r.NonActive, r.HasNA = math.Round((bg(s)*0.5+c.q*load(s))*10)/10, true
+			}
+			if ch.Observe(&cfg, t0+int64(s*1000), r) == ChargeStarted && fired == 0 {
+				fired = time.Duration(s-hr) * time.Second
+			}
+		}
+		switch {
+		case c.wantFireAt < 0 && fired == 0:
+			t.Errorf("%s: not confirmed, want confirmed", c.name)
+		case c.wantFireAt >= 0 && fired != c.wantFireAt:
+			t.Errorf("%s: confirmed %s after the step, want %s (0: not)", c.name, fired, c.wantFireAt)
+		}
+	}
+}
+
+// TestPhysicsResistiveCases: resistive reads the step's var per watt as
+// notChargerPF does, only on the active core with the non-active power
+// known before the step (and over 0: a meter that never reads any may not
+// measure it) and now, for the paths ResistPaths holds.
+func TestPhysicsResistiveCases(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		nx   float32 // the non-active power now; 300 before the step
+		nv   bool
+		na   bool // fNA: the non-active power before the step is known
+		mask int
+		want bool
+	}{
+		{"none", 300, false, true, 1 << pathFast, true},
+		{"a little", 310, false, true, 1 << pathFast, true},
+		{"PFC", 330, false, true, 1 << pathFast, false},
+		{"fell (another load's var went off)", 280, false, true, 1 << pathFast, true},
+		{"the non-active core", 300, true, true, 1 << pathFast, false},
+		{"not known before", 300, false, false, 1 << pathFast, false},
+		{"a path not in ResistPaths", 300, false, true, 1 << pathRise, false},
+		{"no non-active power before the step (none measured)", 0, false, true, 1 << pathFast, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.ResistMax = 0.1
+		s := &physCore{p: &p, iv: 60, nx: c.nx, nxOK: true, nv: c.nv}
+		cd := cand{lvl: 150, wb: 300, st: cOpen}
+		if c.nx == 0 {
+			cd.wb = 0
+		}
+		if c.na {
+			cd.fl = fNA
+		}
+		if got := s.resistive(&cd, c.mask); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsFastNewPF: a quiet 120 W step of a charger's var per watt
+// (1.4) passes the fast test at 10 minutes; when by FastNewHold (20 min)
+// its var per watt is a compressor's (0.7: the short load went off while
+// a fridge of its size came on), FastNewPF keeps the mark from confirming
+// it; without it, or at 5-min readings with FastNewPF 1, it is confirmed.
+// The score is off, to read the fast path alone.
+func TestPhysicsFastNewPF(t *testing.T) {
+	load := box(hr, 3*hr, 120, 0.002)
+	bg := base(40)
+	for _, c := range []struct {
+		name string
+		pf   float64
+		iv   float64
+		want bool
+	}{
+		{"FastNewPF 1", 1, 60, false},
+		{"FastNewPF 0", 0, 60, true},
+		{"FastNewPF 1, 5 min", 1, 300, true},
+		{"FastNewPF 2, 5 min", 2, 300, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.ScoreMin, p.FastNewPF = 0, c.pf
+		ch := NewPhysicsModel(p).New()
+		cfg := Defaults(devices.KindMeter).Charging
+		fired := false
+		for s := 0.0; s < 2*hr; s += c.iv {
+			q := 1.4
+			if s >= hr+15*60 && c.iv < 90 || s >= hr+30*60 {
+				q = 0.7
+			}
+			w := bg(s) + load(s)
+			r := ChargeReading{PowerW: math.Round(w*10) / 10, NonActive: math.Round((bg(s)*0.5+q*load(s))*10) / 10, HasNA: true}
+			if ch.Observe(&cfg, t0+int64(s*1000), r) == ChargeStarted {
+				fired = true
+			}
+		}
+		if fired != c.want {
+			t.Errorf("%s: confirmed %v, want %v", c.name, fired, c.want)
+		}
+	}
+}
