@@ -33,6 +33,7 @@ func TestPhysicsRoomScoreLong(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.RoomScore, p.RoomHold = c.score, 5*time.Minute
+		p.RoomSwap, p.RoomSwapLong, p.RoomOldLong = 0, 0, 0 // round 14's rules off: RoomScore alone
 		p.RoomScoreLong, p.RoomHoldLong = c.scoreLong, c.holdLong
 		s := physCore{p: &p, iv: c.iv, na: 4, base: 200, last: ts - 5*mn, prev: 800, seg0: ts - 10*mn}
 		// an old step whose power wanders (20% of it from reading to
