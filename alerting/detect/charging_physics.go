@@ -725,7 +725,11 @@ type PhysicsParams struct {
 	// RoomSwap 1 2,781/189, 1.5 2,784/188, 2 2,788/191, 2.5 2,793/200, 3
 	// 2,791/196, 4 2,782/194; at 10 s, 2 took L2 687/16 -> 684/16 and
 	// 1.5 685/16 (so RoomSwapMinIv 30). RoomSwapLong 2 2,175/124, 3
-	// 2,172/121, 4 2,161/113.
+	// 2,172/121, 4 2,161/113. Re-chosen after the forests' refit and
+	// ResistMax (base 1 min 2,800/125, 5 min 2,178/107): RoomSwap 1.5
+	// 2,818/141, 2 2,817/134, 2.5 2,823/131, 3 2,816/129, 4 2,817/131;
+	// with RoomOldLong 3h and RoomOldScore 0.003, RoomSwapLong 4
+	// 2,200/111, 5 2,199/110.
 	RoomSwap      float64
 	RoomSwapLong  float64
 	RoomSwapAge   time.Duration
@@ -770,7 +774,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		OwnGhost: 15 * time.Minute, OwnStay: 0.5, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
 		ResistMax: 0.1, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 30, ResistTwoSided: 0,
 		FastNewPF: 1,
-		RoomSwap:  2, RoomSwapLong: 4, RoomSwapAge: 0, RoomSwapMinIv: 30, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.01,
+		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 30, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
 	}
 }
 
