@@ -24,7 +24,12 @@ func TestScoreEarlyGate(t *testing.T) {
 	sureDef.ScoreEarlyGate = def.ScoreEarlyGate
 	noGate := sure
 	noGate.ScoreEarlyGate = 0
-	pfGate := def
+	// the trees' early score at ScoreEarlyMin 0.85: the round-14 forest
+	// scores the steady load 0.88 at 15 min, under the default 0.95 (the
+	// forest before it, over it); at 0.85 the gate alone decides again
+	low := def
+	low.ScoreEarlyMin = 0.85
+	pfGate := low
 	pfGate.ScoreEarlyGate = 2
 	cycle := sumW(base(40), box(hr, hr+16*60, 120, 0.002), box(3*hr, 3*hr+16*60, 120, 0.002))
 	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
@@ -41,8 +46,9 @@ func TestScoreEarlyGate(t *testing.T) {
 		{"... and with a charger's var per watt (1.4), a sure score passes the gate (the var detector's step)", sure, 1.4, cycle, twice},
 		{"the steady 16-min load with the defaults (the trees), power alone: not confirmed", def, 0, cycle, nil},
 		{"... nor with a charger's var per watt (1.4)", def, 1.4, cycle, nil},
-		{"... it is with the active step's var per watt as the gate's evidence (bit 2, not in the default), at 15 min", pfGate, 1.4, cycle,
+		{"... it is at ScoreEarlyMin 0.85 with the active step's var per watt as the gate's evidence (bit 2, not in the default), at 15 min", pfGate, 1.4, cycle,
 			[]string{"1h15m0s fire since 1h0m0s", "1h16m0s clear since 1h0m0s"}},
+		{"... not with the default gate (4), at the same ScoreEarlyMin (0.85)", low, 1.4, cycle, nil},
 		{"a charge with a charger's var per watt (1.4), a sure score: confirmed early (10 min)", sure, 1.4, chg,
 			[]string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 		{"... power alone: at 20 min (no evidence for the gate)", sure, 0, chg,
@@ -62,11 +68,7 @@ func TestScoreEarlyGate(t *testing.T) {
 // TestScoreSeqFrom: the running sum (ScoreSeq 2) adds the windows from
 // ScoreSeqFrom on, but confirms only from ScoreHold on.
 func TestScoreSeqFrom(t *testing.T) {
-	// the logistic regression's score at p 0.9276: each window under
-	// ScoreMin (0.93) and 0.353 of log-odds over ScoreSeqMin (0.9): the
-	// sum reaches ScoreSeqH (1.5) at its fourth window
-	p := DefaultPhysicsParams()
-	p.ScoreModel, p.ScoreW, p.ScoreEarlyMin = 0, [ScoreFeatures + 1]float64{2.55}, 0
+	p := seqFromParams()
 	late := p
 	late.ScoreSeqFrom = 0
 	sure := p
@@ -97,10 +99,21 @@ func TestScoreSeqFrom(t *testing.T) {
 // checkpoint (the sequence's bits, version 5): restored at 17 minutes,
 // the step fires when the whole series does.
 func TestScoreSeqFromCheckpoint(t *testing.T) {
+	w := sumW(base(40), box(hr, 3*hr, 150, 0.12))
+	cutRestore(t, "a sum begun", NewPhysicsModel(seqFromParams()), w, hr+17*60, 2*hr, physVersionSeq, "1h25m0s")
+}
+
+// seqFromParams are TestScoreSeqFrom's parameters: the logistic
+// regression's score at p 0.9276, each window under ScoreMin (0.93) and
+// 0.353 of log-odds over ScoreSeqMin (0.9), so that the sum reaches
+// ScoreSeqH (1.5) at its fourth window. The three are set here, not read
+// from the defaults: since round 14 ScoreSeqMin is 0.7 (the refitted
+// forests), over which such a window is 1.7 and fills the sum at once.
+func seqFromParams() PhysicsParams {
 	p := DefaultPhysicsParams()
 	p.ScoreModel, p.ScoreW, p.ScoreEarlyMin = 0, [ScoreFeatures + 1]float64{2.55}, 0
-	w := sumW(base(40), box(hr, 3*hr, 150, 0.12))
-	cutRestore(t, "a sum begun", NewPhysicsModel(p), w, hr+17*60, 2*hr, physVersionSeq, "1h25m0s")
+	p.ScoreMin, p.ScoreSeqMin, p.ScoreSeqH = 0.93, 0.9, 1.5
+	return p
 }
 
 // TestScoreEarlyCadence: the early looks' cadence (ScoreEarlyEvery), a

@@ -41,6 +41,12 @@ func TestPhysicsResistive(t *testing.T) {
 	for _, c := range cases {
 		p := DefaultPhysicsParams()
 		p.ResistMax, p.ResistMaxLong = c.max, c.maxL
+		if c.iv > p.ScoreVetoIv {
+			// no score veto (ScoreVetoMin 0), which at 5-min readings
+			// would keep the fast path from confirming the step instead
+			// (the round-14 forest's score is under ScoreTreeVetoMin)
+			p.ScoreVetoMin = 0
+		}
 		switch {
 		case c.paths < 0:
 			p.ResistPaths = 0
@@ -128,7 +134,9 @@ func TestPhysicsFastNewPF(t *testing.T) {
 		{"FastNewPF 2, 5 min", 2, 300, false},
 	} {
 		p := DefaultPhysicsParams()
-		p.ScoreMin, p.FastNewPF = 0, c.pf
+		// the score's veto too (at 5-min readings the round-14 forest's
+		// score, under ScoreTreeVetoMin, would keep the fast path off)
+		p.ScoreMin, p.ScoreVetoMin, p.FastNewPF = 0, 0, c.pf
 		ch := NewPhysicsModel(p).New()
 		cfg := Defaults(devices.KindMeter).Charging
 		fired := false
