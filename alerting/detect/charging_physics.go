@@ -549,8 +549,9 @@ type PhysicsParams struct {
 	// with evidence that a steady compressor-like load of a charger's size
 	// lacks, a sum of: 1 the var detector's step (a charger's var per watt
 	// at its edge), 2 an active step whose var per watt is a charger's (not
-	// in the default: with it the trees confirm TestScoreEarlyGate's steady
-	// 16-min load of a charger's power factor at 15 min), 4 the unit's
+	// in the default: with it round 11's trees confirmed TestScoreEarlyGate's
+	// steady 16-min load of a charger's power factor at 15 min; round 14's
+	// score it 0.88 there), 4 the unit's
 	// memory knows its size as a charger more often than as anything else.
 	// ScoreEarlyEvery, over 0, scores a step in its early window this often
 	// (of its age, as scoreDue) instead of at the 5-minute marks.
