@@ -747,6 +747,16 @@ type PhysicsParams struct {
 	RoomOld      time.Duration
 	RoomOldLong  time.Duration
 	RoomOldScore float64
+
+	// NAFollow: over 0, a down-edge that lowers an open step's reference
+	// (a load that was on before the step went off, and the step stays)
+	// also lowers the non-active power the active core holds for before
+	// the step (fNA) by the non-active power's fall at that reading, so
+	// that the step's var per watt (notChargerPF, resistive) is not read
+	// against a load that is gone: without it a charger that came on
+	// beside a load with non-active power reads under 0 var per watt once
+	// that load goes off (round 14's review).
+	NAFollow float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -773,9 +783,9 @@ func DefaultPhysicsParams() PhysicsParams {
 		MemConfirmed: 1,
 		Cands:        0, CandsLong: 4,
 		OwnGhost: 15 * time.Minute, OwnStay: 0.5, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
-		ResistMax: 0.1, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 30, ResistTwoSided: 0,
+		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0,
 		FastNewPF: 1,
-		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 30, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
+		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
 	}
 }
 
@@ -1216,6 +1226,10 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		// whose level no charger has, then one the unit's memory knows as
 		// not a charger, else the latest: the ones that held are worth more
 		i = s.roomOld(ts, prev)
+		// chosen by the score (RoomOld, RoomScore, RoomSwap): RoomNoLearn
+		// 1 keeps it from the memory; chosen by RoomOld or for a level
+		// out of the band: not swapped
+		byScore, byRule := i >= 0, i >= 0
 		if i < 0 && s.p.EvictOutOfBand > 0 {
 			for j := range s.slots() {
 				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05) && (i < 0 || c.t0 > s.c[i].t0) {
@@ -1223,7 +1237,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 				}
 			}
 		}
-		byScore := false
+		byRule = byRule || i >= 0
 		if i < 0 && (s.p.RoomScore > 0 || s.p.RoomScoreLong > 0) {
 			i = s.roomEvict(ts, prev)
 			byScore = i >= 0
@@ -1242,9 +1256,11 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 				}
 			}
 		}
-		if !byScore {
+		if !byScore && !byRule {
 			// a step that scores well over another keeps its slot
-			i = s.roomSwap(ts, prev, i)
+			if j := s.roomSwap(ts, prev, i); j != i {
+				i, byScore = j, true
+			}
 		}
 		if i < 0 {
 			if s.p.Trace != nil {
@@ -1340,6 +1356,9 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 		if c.st != cFree && i != bi && p-c.ref < float32(pp.Hold)*c.size() {
 			c.ref = max(s.base, c.ref+d)
 			c.pre = max(s.base, c.pre+d)
+			if pp.NAFollow > 0 && c.fl&fNA != 0 && !s.nv && s.nxOK && s.nxp >= 0 && s.nx < s.nxp {
+				c.wb = max(0, c.wb+s.nx-s.nxp)
+			}
 			if l := p - c.ref; pp.SplitMin > 0 && c.st == cOpen && l < float32(pp.Hold)*c.size() && -d >= 0.2*c.size() &&
 				float64(l) >= pp.SplitMin*cfg.StepMinW {
 				// the step was two loads that started together (a charger
@@ -1694,22 +1713,29 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		case s.notChargerPF(c):
 			// its power factor is no charger's
 			why = "fast: var per watt"
-		case s.resistive(c, 1<<pathFast|1<<pathKnown|1<<pathCycler):
-			why = "fast: resistive"
 		case s.peer != nil && s.peer.notCharger(c.ws):
 			// the active power's memory knows a load of this size
 			why = "fast: peer memory"
 		case s.nv && noise > pp.VarNewFast && (k < 0 || s.mem[k].charger < s.mem[k].other):
 			why = "fast: var, unknown"
+		case k < 0 && s.resistive(c, 1<<pathFast):
+			// a resistive step is not marked for the delayed fast path
+			why = "fast: resistive"
 		case k < 0 && held < fastNew:
 			c.fl |= fFast
 			why = "fast: new, held too short"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other && !s.peakVetoed(c, pathKnown):
-			return s.fire(ts, i, pathKnown)
+			if !s.resistive(c, 1<<pathKnown) {
+				return s.fire(ts, i, pathKnown)
+			}
+			why = "fast: resistive"
 		case s.mem[k].cycles*2 > s.mem[k].other && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
-			return s.fire(ts, i, pathCycler)
+			if !s.resistive(c, 1<<pathCycler) {
+				return s.fire(ts, i, pathCycler)
+			}
+			why = "fast: resistive"
 		default:
 			why = "fast: memory"
 		}

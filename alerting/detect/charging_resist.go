@@ -2,9 +2,8 @@ package detect
 
 // resistive reports whether candidate c of the active core drew no non-
 // active power (PhysicsParams.ResistMax, ResistMaxLong over 90 s; not under
-// ResistIv s): a
-// resistive load, which no charger is, so that the paths of mask (bits
-// 1 << path) that ResistPaths holds do not confirm it. The step's var per
+// ResistIv s): a resistive load, which no charger is, so that the paths of
+// mask (bits 1 << path) that ResistPaths holds do not confirm it. The step's var per
 // watt is read as notChargerPF reads it: the non-active power now less
 // before the step, over its level.
 func (s *physCore) resistive(c *cand, mask int) bool {

@@ -3,9 +3,10 @@ package detect
 import "math"
 
 // roomSwap returns the open step to forget for an up-edge that found no
-// slot free, given the one the eviction rules chose (i: out of the band,
-// the memory's cycler or other load, else the latest): the settled step
-// held RoomHold or more whose learned score is lowest, when it lies more
+// slot free, given the one the eviction rules chose (i: the memory's
+// cycler or other load, else the latest; not a step RoomOld or a level
+// out of the band chose): the settled step held RoomHold (RoomHoldLong
+// over 90 s, when set) or more whose learned score is lowest, when it lies more
 // than RoomSwap (RoomSwapLong over 90 s; log-odds) under i's; i when
 // there is none, when i is not settled, when RoomSwap is 0 or the
 // reading interval is under RoomSwapMinIv (s). Round 14:
@@ -47,10 +48,10 @@ func (s *physCore) roomSwap(ts int64, prev float32, i int) int {
 }
 
 // roomOld returns the open step to forget first for an up-edge that found
-// no slot free: the oldest settled step held RoomOld (RoomOldLong over
-// 90 s) or more that no path confirmed, when its learned score is under
-// RoomOldScore (a probability; 0: any); -1 when there is none or RoomOld
-// is 0. A charge is confirmed within hours of its start or ends in its
+// no slot free: of the settled steps held RoomOld (RoomOldLong over 90 s)
+// or more that no path confirmed and whose learned score is under
+// RoomOldScore (a probability under 1; 0: any), the oldest; -1 when there
+// is none or RoomOld is 0. A charge is confirmed within hours of its start or ends in its
 // taper: a step held that long unconfirmed is most often a load whose
 // down-edge was not seen.
 func (s *physCore) roomOld(ts int64, prev float32) int {
@@ -67,8 +68,12 @@ func (s *physCore) roomOld(ts int64, prev float32) int {
 		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(age) || bi >= 0 && c.t0 >= s.c[bi].t0 {
 			continue
 		}
-		if sc := s.p.RoomOldScore; sc > 0 && !(s.scoreNowCut(c, ts, prev, math.Inf(-1), math.Inf(1)) < math.Log(sc/(1-sc))) {
-			continue
+		if sc := s.p.RoomOldScore; sc > 0 {
+			// only which side of the limit it lies on counts: the
+			// forest stops once that is certain
+			if z := math.Log(sc / (1 - sc)); !(s.scoreNowCut(c, ts, prev, z, z) < z) {
+				continue
+			}
 		}
 		bi = j
 	}
