@@ -695,18 +695,20 @@ type PhysicsParams struct {
 	// 2,773/152, 0.08 2,773/151, 0.12 2,773/149, 0.16 2,772/148); at 5 min
 	// (0.08) 2,128/94, L2 -5/-1: off there. At 10 s (L1, L2: 689/25,
 	// 687/16) 685/22, 685/16 (ResistTwoSided 1: 687/23, 686/16; 3 the
-	// same), chargers' steps read under 0.1 there: ResistIv 30. Two-sided
+	// same), chargers' steps read under 0.1 there: off at 10 s. Two-sided
 	// at 1 min: 2,774/168. With the tapers (ResistPaths 974) 2,684/114:
 	// in its taper a charge's power is under its level, its var per watt
-	// over the level small.
+	// over the level small. The review set ResistMax 0.05 (PF 0.9988: a
+	// charger with a good active correction draws 0.06-0.14 var per watt
+	// at full load) and ResistIv 60 (30-s readings were not measured).
 	ResistMax      float64
 	ResistMaxLong  float64
 	ResistPaths    float64
 	ResistIv       float64
 	ResistTwoSided float64
 	// FastNewPF: over 0, a step that passed the fast test before
-	// FastNewHold is confirmed at FastNewHold only if its var per watt is
-	// then still a charger's (notChargerPF; as the fast test read it
+	// FastNewHold is confirmed by that mark (at FastNewHold or any reading
+	// after) only if its var per watt is then still a charger's (notChargerPF; as the fast test read it
 	// then): a short load that went off while a compressor of its size
 	// came on leaves the compressor's power factor behind. 1: at reading
 	// intervals up to 90 s; 2: at every interval.
@@ -725,7 +727,8 @@ type PhysicsParams struct {
 	// (sessions / false alarms; base 1 min 2,775/190, 5 min 2,144/110):
 	// RoomSwap 1 2,781/189, 1.5 2,784/188, 2 2,788/191, 2.5 2,793/200, 3
 	// 2,791/196, 4 2,782/194; at 10 s, 2 took L2 687/16 -> 684/16 and
-	// 1.5 685/16 (so RoomSwapMinIv 30). RoomSwapLong 2 2,175/124, 3
+	// 1.5 685/16 (so RoomSwapMinIv, 60 since the review: 30-s readings
+	// were not measured). RoomSwapLong 2 2,175/124, 3
 	// 2,172/121, 4 2,161/113. Re-chosen after the forests' refit and
 	// ResistMax (base 1 min 2,800/125, 5 min 2,178/107): RoomSwap 1.5
 	// 2,818/141, 2 2,817/134, 2.5 2,823/131, 3 2,816/129, 4 2,817/131;
