@@ -222,14 +222,7 @@ func TestPhysicsRoomSwapOutOfBand(t *testing.T) {
 	p0 := DefaultPhysicsParams()
 	s0 := physCore{p: &p0, iv: 300, na: 4, base: 200, last: ts - 5*mn, prev: 800, seg0: ts - 10*mn}
 	slots(&s0)
-	var z [oldCands]float64
-	low := 0
-	for j := range z {
-		z[j] = s0.scoreNowCut(&s0.c[j], ts, 700, math.Inf(-1), math.Inf(1))
-		if z[j] < z[low] {
-			low = j
-		}
-	}
+	z, low := roomScores(&s0, ts)
 	if low == 1 || low == 3 || !(z[low] < z[1]-0.2) {
 		t.Fatalf("scores %v: the lowest is not another step well under the out-of-band one's: nothing to test", z)
 	}
