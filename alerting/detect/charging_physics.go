@@ -784,6 +784,21 @@ type PhysicsParams struct {
 	FlatPaths float64
 	FlatIv    float64
 	FlatNoise float64
+
+	// FastQuiet: over 0, an unknown step is not confirmed by the fast
+	// path (fast, after FastNewHold) when it was quiet on fewer than
+	// FastQuiet of the readings it held (FastQuietLong at intervals over
+	// 90 s), at intervals over FastQuietMinIv s (charging_quiet.go): a
+	// chain of short loads around a step leaves it few quiet readings,
+	// and the flatness the fast path reads on them is a lamp's or a
+	// compressor's as well as a charger's. Round 16b, four looks of the
+	// tuning pool (1 min 2,812/120 before): 0.4 2,810/105, 0.5
+	// 2,809/101, 0.6 2,808/94, 0.7 2,806/91; 5 min (2,190/91 before),
+	// FastQuietLong 0.5 2,189/87, 0.6 2,181/82, 0.7 2,173/76. 0.6 and
+	// 0.5; 10 s untouched (FastQuietMinIv 30).
+	FastQuiet      float64
+	FastQuietLong  float64
+	FastQuietMinIv float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -814,6 +829,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
 		FlatT: 0, FlatPaths: 2, FlatIv: 90, FlatNoise: 0,
+		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30,
 	}
 }
 
@@ -1722,7 +1738,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	case s.splitVetoed(c, 4):
 		why = "fast: split"
 	case c.fl&fFast != 0 && held >= fastNew && s.known(c.lvl) < 0 &&
-		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim) && !s.resistive(c, 1<<pathFast) && !s.fastNewRecheck(c) && !s.flat(c, pathFast):
+		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim) && !s.resistive(c, 1<<pathFast) && !s.fastNewRecheck(c) && !s.flat(c, pathFast) && !s.fastUnquiet(c, held):
 		// it passed the fast test and has outlasted a compressor's cycle
 		return s.fire(ts, i, pathFast)
 	case held < fastHold || int(c.n) < quietN:
@@ -1754,6 +1770,8 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: new, held too short"
 		case k < 0 && s.flat(c, pathFast):
 			why = "fast: flat"
+		case k < 0 && s.fastUnquiet(c, held):
+			why = "fast: unquiet"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other && !s.peakVetoed(c, pathKnown):

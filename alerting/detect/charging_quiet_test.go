@@ -1,0 +1,78 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// TestPhysicsFastQuietDefaults pins round 16b's defaults: 0.6 of the
+// readings quiet at 1 min, 0.5 at 5 min, 10 s untouched.
+func TestPhysicsFastQuietDefaults(t *testing.T) {
+	p := DefaultPhysicsParams()
+	if p.FastQuiet != 0.6 || p.FastQuietLong != 0.5 || p.FastQuietMinIv != 30 {
+		t.Fatalf("FastQuiet %v, FastQuietLong %v, FastQuietMinIv %v; want 0.6, 0.5, 30", p.FastQuiet, p.FastQuietLong, p.FastQuietMinIv)
+	}
+}
+
+// TestPhysicsFastUnquiet: a step quiet on fewer than FastQuiet of the
+// readings it held (FastQuietLong over 90 s) is unquiet; not with the
+// parameter 0, nor at intervals of FastQuietMinIv s or less.
+func TestPhysicsFastUnquiet(t *testing.T) {
+	const mn = 60 * 1000
+	for _, c := range []struct {
+		name        string
+		iv          float32
+		q, qLong    float64
+		held        int64
+		n           uint16
+		wantUnquiet bool
+	}{
+		{"1 min: 8 quiet of 20", 60, 0.6, 0, 20 * mn, 8, true},
+		{"1 min: 12 quiet of 20", 60, 0.6, 0, 20 * mn, 12, false},
+		{"1 min: off", 60, 0, 0.5, 20 * mn, 2, false},
+		{"10 s: under FastQuietMinIv", 10, 0.6, 0.5, 20 * mn, 8, false},
+		{"5 min: 3 quiet of 8 (FastQuietLong)", 300, 0, 0.5, 40 * mn, 3, true},
+		{"5 min: 4 quiet of 8", 300, 0.9, 0.5, 40 * mn, 4, false},
+		{"5 min: off", 300, 0.6, 0, 40 * mn, 1, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.FastQuiet, p.FastQuietLong, p.FastQuietMinIv = c.q, c.qLong, 30
+		s := physCore{p: &p, iv: c.iv}
+		if got := s.fastUnquiet(&cand{n: c.n}, c.held); got != c.wantUnquiet {
+			t.Errorf("%s: unquiet %v, want %v", c.name, got, c.wantUnquiet)
+		}
+	}
+}
+
+// TestPhysicsFastQuietJudge: an unknown, flat, clean step of 150 W that
+// passed the fast test and held FastNewHold at 1-min readings is
+// confirmed by the fast path when it was quiet on 16 of its 21 readings;
+// one quiet on 6 (a chain of short loads around it) is not, unless
+// FastQuiet is 0.
+func TestPhysicsFastQuietJudge(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	const mn = 60 * 1000
+	ts := int64(10 * 3600 * 1000)
+	for _, c := range []struct {
+		name string
+		q    float64
+		n    uint16
+		want bool
+	}{
+		{"quiet on 16 of 21", 0.6, 16, true},
+		{"quiet on 6 of 21", 0.6, 6, false},
+		{"quiet on 6 of 21, FastQuiet 0", 0, 6, true},
+	} {
+		p := DefaultPhysicsParams()
+		p.FastQuiet = c.q
+		p.ScoreMin, p.ScoreEarlyMin = 0, 0
+		s := physCore{p: &p, iv: 60, na: 1, base: 100, last: ts - mn, prev: 250, seg0: ts - 21*mn}
+		s.c[0] = cand{t0: ts - 21*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fFast | fClean,
+			n: c.n, sd2: float32(c.n) * 0.5, rq: 0.5}
+		s.judge(&cfg, ts, 0)
+		if got := s.c[0].st == cCharge && s.sPath == pathFast; got != c.want {
+			t.Errorf("%s: confirmed by the fast path %v (state %d, path %d), want %v", c.name, got, s.c[0].st, s.sPath, c.want)
+		}
+	}
+}
