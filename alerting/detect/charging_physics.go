@@ -799,6 +799,15 @@ type PhysicsParams struct {
 	FastQuiet      float64
 	FastQuietLong  float64
 	FastQuietMinIv float64
+	// FastQuietPaths: the paths FastQuiet applies to (bits 1 << path: 2
+	// fast, 4 fast known charger, 8 outlasted a cycler, 512 the score
+	// on the plateau, not its drop-time score). 2. Measured (four looks,
+	// FastQuiet 0.6 / 0.5 from 2,808/94 at 1 min, 2,189/87 at 5 min): 14
+	// 2,805/90 and 2,183/85; 6 2,805/90 at 1 min (3 sessions for 4 false
+	// alarms: not kept); 10 no change; 514 2,802/89 and 2,186/87 (fails
+	// at both). At 10 s (FastQuietMinIv 5, FastQuiet 0.6) L1 692/11 to
+	// 692/10, L2 703/4 unchanged: too little to enable.
+	FastQuietPaths float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -829,7 +838,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
 		FlatT: 0, FlatPaths: 2, FlatIv: 90, FlatNoise: 0,
-		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30,
+		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30, FastQuietPaths: 2,
 	}
 }
 
@@ -1738,7 +1747,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	case s.splitVetoed(c, 4):
 		why = "fast: split"
 	case c.fl&fFast != 0 && held >= fastNew && s.known(c.lvl) < 0 &&
-		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim) && !s.resistive(c, 1<<pathFast) && !s.fastNewRecheck(c) && !s.flat(c, pathFast) && !s.fastUnquiet(c, held):
+		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim) && !s.resistive(c, 1<<pathFast) && !s.fastNewRecheck(c) && !s.flat(c, pathFast) && !s.fastUnquiet(c, held, pathFast):
 		// it passed the fast test and has outlasted a compressor's cycle
 		return s.fire(ts, i, pathFast)
 	case held < fastHold || int(c.n) < quietN:
@@ -1770,17 +1779,17 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: new, held too short"
 		case k < 0 && s.flat(c, pathFast):
 			why = "fast: flat"
-		case k < 0 && s.fastUnquiet(c, held):
+		case k < 0 && s.fastUnquiet(c, held, pathFast):
 			why = "fast: unquiet"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other && !s.peakVetoed(c, pathKnown):
-			if !s.resistive(c, 1<<pathKnown) && !s.flat(c, pathKnown) {
+			if !s.resistive(c, 1<<pathKnown) && !s.flat(c, pathKnown) && !s.fastUnquiet(c, held, pathKnown) {
 				return s.fire(ts, i, pathKnown)
 			}
 			why = "fast: resistive"
 		case s.mem[k].cycles*2 > s.mem[k].other && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
-			if !s.resistive(c, 1<<pathCycler) && !s.flat(c, pathCycler) {
+			if !s.resistive(c, 1<<pathCycler) && !s.flat(c, pathCycler) && !s.fastUnquiet(c, held, pathCycler) {
 				return s.fire(ts, i, pathCycler)
 			}
 			why = "fast: resistive"
@@ -1813,7 +1822,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			c.tb = max(c.tb, float32(t))
 		}
 	}
-	if ok, pr := s.scored(ts, i, held, noise); ok {
+	if ok, pr := s.scored(ts, i, held, noise); ok && !s.fastUnquiet(c, held, pathScore) {
 		return s.fireScore(ts, i, pr)
 	}
 	if s.banded(cfg, ts, c, held) && !s.resistive(c, 1<<pathBand) {

@@ -1,15 +1,19 @@
 package detect
 
-// fastUnquiet reports whether an unknown step about to be confirmed by
-// the fast path (pathFast) was quiet on too few of its readings: fewer
+// fastUnquiet reports whether a step about to be confirmed by a path of
+// PhysicsParams.FastQuietPaths (by default the fast path of an unknown
+// step, pathFast) was quiet on too few of its readings: fewer
 // than PhysicsParams.FastQuiet (FastQuietLong at intervals over 90 s) of
 // the readings it held, at intervals over FastQuietMinIv s. The fast
 // path's evidence is a flat, clean step; a step whose readings were
 // mostly taken by other loads' edges (a chain of short loads, each
 // lowering or raising what it is read against) showed its flatness on a
 // few readings only, which a lamp or a compressor's start also shows.
-func (s *physCore) fastUnquiet(c *cand, held int64) bool {
+func (s *physCore) fastUnquiet(c *cand, held int64, path uint8) bool {
 	pp := s.p
+	if int(pp.FastQuietPaths)&(1<<path) == 0 {
+		return false
+	}
 	q := pp.FastQuiet
 	if s.iv > 90 {
 		q = pp.FastQuietLong

@@ -7,11 +7,12 @@ import (
 )
 
 // TestPhysicsFastQuietDefaults pins round 16b's defaults: 0.6 of the
-// readings quiet at 1 min, 0.5 at 5 min, 10 s untouched.
+// readings quiet at 1 min, 0.5 at 5 min, 10 s untouched, the fast
+// path of an unknown step only.
 func TestPhysicsFastQuietDefaults(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.FastQuiet != 0.6 || p.FastQuietLong != 0.5 || p.FastQuietMinIv != 30 {
-		t.Fatalf("FastQuiet %v, FastQuietLong %v, FastQuietMinIv %v; want 0.6, 0.5, 30", p.FastQuiet, p.FastQuietLong, p.FastQuietMinIv)
+	if p.FastQuiet != 0.6 || p.FastQuietLong != 0.5 || p.FastQuietMinIv != 30 || p.FastQuietPaths != 2 {
+		t.Fatalf("FastQuiet %v, FastQuietLong %v, FastQuietMinIv %v, FastQuietPaths %v; want 0.6, 0.5, 30, 2", p.FastQuiet, p.FastQuietLong, p.FastQuietMinIv, p.FastQuietPaths)
 	}
 }
 
@@ -39,8 +40,36 @@ func TestPhysicsFastUnquiet(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.FastQuiet, p.FastQuietLong, p.FastQuietMinIv = c.q, c.qLong, 30
 		s := physCore{p: &p, iv: c.iv}
-		if got := s.fastUnquiet(&cand{n: c.n}, c.held); got != c.wantUnquiet {
+		if got := s.fastUnquiet(&cand{n: c.n}, c.held, pathFast); got != c.wantUnquiet {
 			t.Errorf("%s: unquiet %v, want %v", c.name, got, c.wantUnquiet)
+		}
+	}
+}
+
+// TestPhysicsFastQuietPaths: FastQuiet applies to the paths whose bits
+// FastQuietPaths holds: by default (2) the fast path of an unknown step
+// only, not the known charger's fast path nor the score; with 6 and 514
+// to those too.
+func TestPhysicsFastQuietPaths(t *testing.T) {
+	const mn = 60 * 1000
+	for _, c := range []struct {
+		name  string
+		paths float64
+		path  uint8
+		want  bool
+	}{
+		{"default: fast", 2, pathFast, true},
+		{"default: not fast, known charger", 2, pathKnown, false},
+		{"default: not the score", 2, pathScore, false},
+		{"6: fast, known charger", 6, pathKnown, true},
+		{"6: not outlasted a cycler", 6, pathCycler, false},
+		{"514: the score", 514, pathScore, true},
+	} {
+		p := DefaultPhysicsParams()
+		p.FastQuietPaths = c.paths
+		s := physCore{p: &p, iv: 60}
+		if got := s.fastUnquiet(&cand{n: 8}, 20*mn, c.path); got != c.want {
+			t.Errorf("%s: unquiet %v, want %v", c.name, got, c.want)
 		}
 	}
 }
