@@ -764,10 +764,12 @@ type PhysicsParams struct {
 	// 2,812/109, 10 s L1 692/11 -> 695/11, L2 703/4 -> 702/5 (refusing any
 	// size the memory knows as not a charger: 1 min 2,815/116; without
 	// remembering the edge for OwnGhost 2,808/110); at 5 min 2,190/91 ->
-	// 2,185/99. Off at both: at 1 min it moves the regression pins (1 min
-	// all and look-alikes 0 -> 1 false alarm: a hood's step that the
-	// refused fridge edge no longer pushes out is confirmed fast); the lead
-	// decides.
+	// 2,185/99; with CandsLong 5 (alone 2,215/112) 2,221/107, regression
+	// pins unchanged. Off at both: at 1 min it moves the regression pins
+	// (1 min all and look-alikes 0 -> 1 false alarm: a hood's step that
+	// the refused fridge edge no longer pushes out is confirmed fast); at
+	// 5 min it is worth it only with a fifth slot, which round 13 did not
+	// keep for its false alarms; the lead decides.
 	RoomRefuse, RoomRefuseLong float64
 
 	// NAFollow: over 0, a down-edge that lowers an open step's reference
