@@ -1,0 +1,75 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// TestPhysicsRoomRefuse: an up-edge that finds every slot taken is not
+// followed when the unit's memory knows a load of its size as a cycler and
+// not a charger (RoomRefuse, at 1 min): no slot is forgotten and its size
+// is remembered as an up-edge no candidate follows. It is followed (a slot
+// is forgotten for it) when RoomRefuse is 0, at 5 min (RoomRefuseLong 0),
+// when the memory knows the size as a charger's, as a load that does not
+// cycle, or does not know it, and whenever a slot is free.
+func TestPhysicsRoomRefuse(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(10 * 3600 * 1000)
+	const mn = 60 * 1000
+	cycler := sig{w: 100, maxRun: 20, other: 10, cycles: 10}
+	for _, c := range []struct {
+		name    string
+		refuse  float64
+		iv      float32
+		mem     sig
+		free    bool
+		refused bool
+	}{
+		{"a cycler's size: refused", 1, 60, cycler, false, true},
+		{"off", 0, 60, cycler, false, false},
+		{"5 min: RoomRefuseLong 0", 1, 300, cycler, false, false},
+		{"a charger's size", 1, 60, sig{w: 100, maxRun: 200, other: 2, charger: 5, cycles: 2}, false, false},
+		{"another load, not a cycler", 1, 60, sig{w: 100, maxRun: 20, other: 10}, false, false},
+		{"a size the memory does not know", 1, 60, sig{w: 200, maxRun: 20, other: 10, cycles: 10}, false, false},
+		{"a slot free", 1, 60, cycler, true, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.RoomRefuse = c.refuse
+		s := physCore{p: &p, iv: c.iv, na: 4, base: 200, last: ts - mn, prev: 700, seg0: ts - 10*mn}
+		roomSlots(&s, ts, mn)
+		if c.free {
+			s.c[2].st = cFree
+		}
+		s.mem[0] = c.mem
+		s.mem[0].last = int32(ts/60000) - 60
+		old := s.c
+		s.open(&cfg, ts, 700, 100)
+		opened := false
+		for j := range s.c {
+			if s.c[j].st == cOpen && s.c[j].t0 == ts {
+				opened = true
+			}
+		}
+		if opened == c.refused {
+			t.Errorf("%s: opened %v, want %v", c.name, opened, !c.refused)
+		}
+		if c.refused {
+			if s.c != old {
+				t.Errorf("%s: the slots changed", c.name)
+			}
+			if s.gW != 1000 || s.gT != uint16(ts/ghostTick) {
+				t.Errorf("%s: the up-edge not remembered (gW %d, gT %d)", c.name, s.gW, s.gT)
+			}
+		}
+	}
+}
+
+// TestPhysicsRoomRefuseDefault pins round 16a's defaults: off (1 at 1 min
+// passes the keep rule on the four looks but moves a regression pin).
+func TestPhysicsRoomRefuseDefault(t *testing.T) {
+	p := DefaultPhysicsParams()
+	if p.RoomRefuse != 0 || p.RoomRefuseLong != 0 {
+		t.Errorf("RoomRefuse %v, RoomRefuseLong %v; want 0, 0", p.RoomRefuse, p.RoomRefuseLong)
+	}
+}
