@@ -765,11 +765,14 @@ type PhysicsParams struct {
 	// size the memory knows as not a charger: 1 min 2,815/116; without
 	// remembering the edge for OwnGhost 2,808/110); at 5 min 2,190/91 ->
 	// 2,185/99; with CandsLong 5 (alone 2,215/112) 2,221/107, regression
-	// pins unchanged. Off at both: at 1 min it moves the regression pins
-	// (1 min all and look-alikes 0 -> 1 false alarm: a hood's step that
-	// the refused fridge edge no longer pushes out is confirmed fast); at
-	// 5 min it is worth it only with a fifth slot, which round 13 did not
-	// keep for its false alarms; the lead decides.
+	// pins unchanged. Alone, at 1 min it moved the regression pins (all
+	// and look-alikes 0 -> 1 false alarm: a hood's step that the refused
+	// fridge edge no longer pushed out was confirmed fast); on top of
+	// FastQuiet (round 16b, which stops that hood) the pins hold and the
+	// looks give 1 min 2,808/94 -> 2,809/86, 10 s 695/11 and 702/5: 1 (on
+	// at 1 min and 10 s). Off at 5 min: alone it fails, and with CandsLong
+	// 5 on top of FastQuiet 2,189/87 -> 2,216/102 (marginal precision
+	// 0.64; L2 +5/+7).
 	RoomRefuse, RoomRefuseLong float64
 
 	// NAFollow: over 0, a down-edge that lowers an open step's reference
@@ -853,7 +856,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0,
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
-		RoomRefuse: 0, RoomRefuseLong: 0,
+		RoomRefuse: 1, RoomRefuseLong: 0,
 		FlatT: 0, FlatPaths: 2, FlatIv: 90, FlatNoise: 0,
 		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30, FastQuietPaths: 2,
 	}

@@ -65,11 +65,11 @@ func TestPhysicsRoomRefuse(t *testing.T) {
 	}
 }
 
-// TestPhysicsRoomRefuseDefault pins round 16a's defaults: off (1 at 1 min
-// passes the keep rule on the four looks but moves a regression pin).
+// TestPhysicsRoomRefuseDefault pins round 16a's defaults: on at 1 min and
+// 10 s (with round 16b's FastQuiet the regression pins hold), off at 5 min.
 func TestPhysicsRoomRefuseDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.RoomRefuse != 0 || p.RoomRefuseLong != 0 {
-		t.Errorf("RoomRefuse %v, RoomRefuseLong %v; want 0, 0", p.RoomRefuse, p.RoomRefuseLong)
+	if p.RoomRefuse != 1 || p.RoomRefuseLong != 0 {
+		t.Errorf("RoomRefuse %v, RoomRefuseLong %v; want 1, 0", p.RoomRefuse, p.RoomRefuseLong)
 	}
 }
