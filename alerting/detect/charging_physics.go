@@ -1469,7 +1469,7 @@ func (s *physCore) cyclerLike(c *cand) bool {
 		return true
 	}
 	k := s.known(c.size())
-	return k >= 0 && s.mem[k].cycles*2 > s.mem[k].other && s.mem[k].charger < s.mem[k].other
+	return k >= 0 && int(s.mem[k].cycles)*2 > int(s.mem[k].other) && s.mem[k].charger < s.mem[k].other
 }
 
 // segment returns the regression of the current stretch weighted by the
@@ -1811,7 +1811,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 				return s.fire(ts, i, pathKnown)
 			}
 			why = "fast: resistive"
-		case s.mem[k].cycles*2 > s.mem[k].other && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
+		case int(s.mem[k].cycles)*2 > int(s.mem[k].other) && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
 			if !s.resistive(c, 1<<pathCycler) && !s.flat(c, pathCycler) && !s.fastUnquiet(c, held, pathCycler) {
 				return s.fire(ts, i, pathCycler)
 			}
@@ -2096,7 +2096,7 @@ func (s *physCore) trace(ts int64, ev, why string, i int) {
 		switch {
 		case m.charger >= m.other:
 			known = "charger"
-		case m.cycles*2 > m.other:
+		case int(m.cycles)*2 > int(m.other):
 			known = "cycler"
 		default:
 			known = "other"
