@@ -1294,7 +1294,11 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 	if i < 0 && big && int(s.p.BigVeto)&32 != 0 {
 		return
 	}
-	if i < 0 && s.roomRefused(ts, d) {
+	if i < 0 && !big && s.roomRefused(ts, d) {
+		// like the big step above, a refused edge returns before the
+		// steps still settling are measured: their level, measured later,
+		// holds the refused load (the review of round 16 measured them
+		// here instead: one look at 1 min 699/16 -> 695/19; left so)
 		return
 	}
 	if i < 0 {
@@ -1807,15 +1811,15 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		case k < 0:
 			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other && !s.peakVetoed(c, pathKnown):
-			if !s.resistive(c, 1<<pathKnown) && !s.flat(c, pathKnown) && !s.fastUnquiet(c, held, pathKnown) {
+			why = s.fastVeto(c, held, pathKnown)
+			if why == "" {
 				return s.fire(ts, i, pathKnown)
 			}
-			why = "fast: resistive"
 		case int(s.mem[k].cycles)*2 > int(s.mem[k].other) && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
-			if !s.resistive(c, 1<<pathCycler) && !s.flat(c, pathCycler) && !s.fastUnquiet(c, held, pathCycler) {
+			why = s.fastVeto(c, held, pathCycler)
+			if why == "" {
 				return s.fire(ts, i, pathCycler)
 			}
-			why = "fast: resistive"
 		default:
 			why = "fast: memory"
 		}

@@ -1131,7 +1131,7 @@ func TestPhysicsFastNewHold(t *testing.T) {
 	noNoise.FastNewNoise = 0
 	// and without round 16b's quiet share (FastQuiet), which the PC's
 	// ripple also delays (the last case)
-	noNoiseQ := noNoise
+	withQuiet := noNoise
 	noNoise.FastQuiet = 0
 	// a 120 W load, flat as a charger, for 16 minutes, twice an evening
 	cycle := sumW(base(40), box(hr, hr+16*60, 120, 0.002), box(3*hr, 3*hr+16*60, 120, 0.002))
@@ -1155,7 +1155,7 @@ func TestPhysicsFastNewHold(t *testing.T) {
 			[]string{"4h7m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 		{"... it is without the noise check (FastNewNoise 0): quiet once is enough", noNoise, pc,
 			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
-		{"... with FastQuiet 0.6, once 0.6 of its readings were quiet, 3 min later", noNoiseQ, pc,
+		{"... with FastQuiet 0.6, once 0.6 of its readings were quiet, 3 min later", withQuiet, pc,
 			[]string{"2h23m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 	}
 	for _, c := range cases {

@@ -23,3 +23,18 @@ func (s *physCore) fastUnquiet(c *cand, held int64, path uint8) bool {
 	}
 	return float64(c.n) < q*float64(held)/(1000*float64(s.iv))
 }
+
+// fastVeto returns why a memory path's fast confirmation (the known
+// charger's, the outlasted cycler's) is refused by the resistive test,
+// the flat veto or FastQuiet, or "" when none refuses it.
+func (s *physCore) fastVeto(c *cand, held int64, path uint8) string {
+	switch {
+	case s.resistive(c, 1<<path):
+		return "fast: resistive"
+	case s.flat(c, path):
+		return "fast: flat"
+	case s.fastUnquiet(c, held, path):
+		return "fast: unquiet"
+	}
+	return ""
+}
