@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/chargewatch/chargewatch/devices"
@@ -79,6 +80,39 @@ func TestPhysicsScoredDropFall(t *testing.T) {
 		}
 		if ok != (s.c[0].fl&fDrop != 0) {
 			t.Errorf("%s: confirmed %v but fDrop %v", c.name, ok, s.c[0].fl&fDrop != 0)
+		}
+	}
+}
+
+// TestPhysicsDropFallFlatCharge: at 5-min readings a charge whose plateau
+// does not rise (flatCharge), in a home where nothing confirms it on the
+// plateau, reads no rise at its drop (t 0): by default its drop-time
+// score does not confirm it, and the taper it is then followed in
+// (Taper5N) confirms it 15 minutes later; with ScoreDropFallLong 0 the
+// drop-time score does, at the drop.
+func TestPhysicsDropFallFlatCharge(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		fallLong float64
+		want     []string
+		path     string
+	}{
+		{"default: the taper", 1, []string{"5h0m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}, "taper, declined"},
+		{"off: the drop-time score", 0, []string{"4h45m0s fire since 1h0m0s", "6h0m0s clear since 1h0m0s"}, "score"},
+	} {
+		p := DefaultPhysicsParams()
+		p.FastNoise, p.FastNoiseW, p.KnownHold = 1e-9, 0, 0
+		p.ScoreTreeMin, p.ScoreSeq = 1, 0
+		p.ScoreDropFallLong = c.fallLong
+		var paths []string
+		p.Trace = func(tr *ChargingTrace) {
+			if tr.Event == "fire" {
+				paths = append(paths, tr.Reason)
+			}
+		}
+		got := physRun(t, p, 300, 8*hr, sumW(base(40), flatCharge))
+		if !slices.Equal(got, c.want) || len(paths) != 1 || paths[0] != c.path {
+			t.Errorf("%s: signals %q by %q, want %q by %q", c.name, got, paths, c.want, c.path)
 		}
 	}
 }

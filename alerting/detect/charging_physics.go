@@ -818,8 +818,13 @@ type PhysicsParams struct {
 	// Round 16 (four looks, from 2,808/94 at 1 min and 2,189/87 at
 	// 5 min): at 5 min 28 of the 32 "score" false alarms were drop-time
 	// fires, their t's median -3.1 (true ones -6.5); ScoreDropFallLong
-	// 0.5 2,185/78, 1 2,184/76, 2 2,182/74; at 1 min ScoreDropFall 4
-	// 2,803/91 (fails). 0 and 1 (5 min only; 10 s untouched).
+	// 0.5 2,185/78, 1 2,184/76, 2 2,182/74. At 1 min ScoreDropFall 1
+	// and 2 2,808/93, 3 2,806/92, 4 2,803/91; at 10 s (L1, L2 from
+	// 692/11, 703/4) 1 and 2 692/8, 702/2, 3 691/7, 702/2. The rise's t
+	// is 0 where it read nothing (a flat plateau whose taper it does not
+	// see): at 5 min such a charge is then confirmed by the taper it is
+	// followed in (Taper5N), 15 minutes later; at 1 min nothing follows
+	// it (TestScoreDrop's flat charge is lost), so 0 there. 0 and 1.
 	ScoreDropFall     float64
 	ScoreDropFallLong float64
 }
