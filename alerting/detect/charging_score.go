@@ -311,7 +311,7 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	if dump {
 		s.traceScore(ts, i, &f, z)
 	}
-	if !on || !(z >= zMin) || float64(s.prev-c.ref) < pp.ScoreDropLeft*float64(c.lvl) { // NaN never confirms
+	if !on || !(z >= zMin) || float64(s.prev-c.ref) < pp.ScoreDropLeft*float64(c.lvl) || s.dropFlat(c) { // NaN never confirms
 		return false, 0
 	}
 	c.fl |= fDrop
