@@ -108,3 +108,12 @@ func TestPhysicsOwnGhost(t *testing.T) {
 		}
 	}
 }
+
+// TestPhysicsOwnGhostDefault pins round 16's OwnGhost: half an hour, a
+// compressor's longest run, so a fridge's remembered up-edge is still
+// there when its down-edge comes.
+func TestPhysicsOwnGhostDefault(t *testing.T) {
+	if g := DefaultPhysicsParams().OwnGhost; g != 30*time.Minute {
+		t.Errorf("OwnGhost %v, want 30m", g)
+	}
+}
