@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/chargewatch/chargewatch/devices"
@@ -102,6 +103,48 @@ func TestPhysicsFastQuietJudge(t *testing.T) {
 		s.judge(&cfg, ts, 0)
 		if got := s.c[0].st == cCharge && s.sPath == pathFast; got != c.want {
 			t.Errorf("%s: confirmed by the fast path %v (state %d, path %d), want %v", c.name, got, s.c[0].st, s.sPath, c.want)
+		}
+	}
+}
+
+// TestPhysicsFastQuietKnown: the known charger's fast path, through judge.
+// By default (FastQuietPaths 2) FastQuiet does not apply to it: a step of
+// the unit's charger's size quiet on 6 of its 21 readings is confirmed as
+// a known charger; with FastQuietPaths 6 it is not, and the trace says
+// which veto refused it.
+func TestPhysicsFastQuietKnown(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	const mn = 60 * 1000
+	ts := int64(10 * 3600 * 1000)
+	for _, c := range []struct {
+		name  string
+		paths float64
+		n     uint16
+		want  bool
+	}{
+		{"default paths, quiet on 6 of 21", 2, 6, true},
+		{"paths 6, quiet on 16 of 21", 6, 16, true},
+		{"paths 6, quiet on 6 of 21", 6, 6, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.FastQuietPaths = c.paths
+		p.ScoreMin, p.ScoreEarlyMin = 0, 0
+		var why []string
+		p.Trace = func(tr *ChargingTrace) {
+			if tr.Event == "judge" {
+				why = append(why, tr.Reason)
+			}
+		}
+		s := physCore{p: &p, iv: 60, na: 1, base: 100, last: ts - mn, prev: 250, seg0: ts - 21*mn}
+		s.mem[0] = sig{w: 150, maxRun: 200, charger: 5, other: 2, last: int32(ts/60000) - 600}
+		s.c[0] = cand{t0: ts - 21*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fClean,
+			n: c.n, sd2: float32(c.n) * 0.5, rq: 0.5}
+		s.judge(&cfg, ts, 0)
+		if got := s.c[0].st == cCharge && s.sPath == pathKnown; got != c.want {
+			t.Errorf("%s: confirmed as a known charger %v (state %d, path %d, why %q), want %v", c.name, got, s.c[0].st, s.sPath, why, c.want)
+		}
+		if !c.want && !slices.Contains(why, "fast: unquiet") {
+			t.Errorf("%s: why %q, want fast: unquiet", c.name, why)
 		}
 	}
 }
