@@ -27,6 +27,7 @@ func TestPhysicsRoomRefuse(t *testing.T) {
 		refused bool
 	}{
 		{"a cycler's size: refused", 1, 60, cycler, false, true},
+		{"10 s: refused", 1, 10, cycler, false, true},
 		{"off", 0, 60, cycler, false, false},
 		{"5 min: RoomRefuseLong 0", 1, 300, cycler, false, false},
 		{"a charger's size", 1, 60, sig{w: 100, maxRun: 200, other: 2, charger: 5, cycles: 2}, false, false},
