@@ -75,15 +75,30 @@ func TestPhysicsFastQuietPaths(t *testing.T) {
 	}
 }
 
+// quietStepJudged judges, with p, a flat, clean step of 150 W held 21
+// minutes at 1-min readings (quiet on n of its readings, flags fl; the
+// memory knows a charger of its size when known) and returns the core.
+func quietStepJudged(p *PhysicsParams, n uint16, fl uint8, known bool) *physCore {
+	cfg := Defaults(devices.KindMeter).Charging
+	const mn = 60 * 1000
+	ts := int64(10 * 3600 * 1000)
+	p.ScoreMin, p.ScoreEarlyMin = 0, 0
+	s := &physCore{p: p, iv: 60, na: 1, base: 100, last: ts - mn, prev: 250, seg0: ts - 21*mn}
+	if known {
+		s.mem[0] = sig{w: 150, maxRun: 200, charger: 5, other: 2, last: int32(ts/60000) - 600}
+	}
+	s.c[0] = cand{t0: ts - 21*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fl,
+		n: n, sd2: float32(n) * 0.5, rq: 0.5}
+	s.judge(&cfg, ts, 0)
+	return s
+}
+
 // TestPhysicsFastQuietJudge: an unknown, flat, clean step of 150 W that
 // passed the fast test and held FastNewHold at 1-min readings is
 // confirmed by the fast path when it was quiet on 16 of its 21 readings;
 // one quiet on 6 (a chain of short loads around it) is not, unless
 // FastQuiet is 0.
 func TestPhysicsFastQuietJudge(t *testing.T) {
-	cfg := Defaults(devices.KindMeter).Charging
-	const mn = 60 * 1000
-	ts := int64(10 * 3600 * 1000)
 	for _, c := range []struct {
 		name string
 		q    float64
@@ -96,11 +111,7 @@ func TestPhysicsFastQuietJudge(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.FastQuiet = c.q
-		p.ScoreMin, p.ScoreEarlyMin = 0, 0
-		s := physCore{p: &p, iv: 60, na: 1, base: 100, last: ts - mn, prev: 250, seg0: ts - 21*mn}
-		s.c[0] = cand{t0: ts - 21*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fFast | fClean,
-			n: c.n, sd2: float32(c.n) * 0.5, rq: 0.5}
-		s.judge(&cfg, ts, 0)
+		s := quietStepJudged(&p, c.n, fFast|fClean, false)
 		if got := s.c[0].st == cCharge && s.sPath == pathFast; got != c.want {
 			t.Errorf("%s: confirmed by the fast path %v (state %d, path %d), want %v", c.name, got, s.c[0].st, s.sPath, c.want)
 		}
@@ -113,9 +124,6 @@ func TestPhysicsFastQuietJudge(t *testing.T) {
 // a known charger; with FastQuietPaths 6 it is not, and the trace says
 // which veto refused it.
 func TestPhysicsFastQuietKnown(t *testing.T) {
-	cfg := Defaults(devices.KindMeter).Charging
-	const mn = 60 * 1000
-	ts := int64(10 * 3600 * 1000)
 	for _, c := range []struct {
 		name  string
 		paths float64
@@ -128,18 +136,13 @@ func TestPhysicsFastQuietKnown(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.FastQuietPaths = c.paths
-		p.ScoreMin, p.ScoreEarlyMin = 0, 0
 		var why []string
 		p.Trace = func(tr *ChargingTrace) {
 			if tr.Event == "judge" {
 				why = append(why, tr.Reason)
 			}
 		}
-		s := physCore{p: &p, iv: 60, na: 1, base: 100, last: ts - mn, prev: 250, seg0: ts - 21*mn}
-		s.mem[0] = sig{w: 150, maxRun: 200, charger: 5, other: 2, last: int32(ts/60000) - 600}
-		s.c[0] = cand{t0: ts - 21*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fClean,
-			n: c.n, sd2: float32(c.n) * 0.5, rq: 0.5}
-		s.judge(&cfg, ts, 0)
+		s := quietStepJudged(&p, c.n, fClean, true)
 		if got := s.c[0].st == cCharge && s.sPath == pathKnown; got != c.want {
 			t.Errorf("%s: confirmed as a known charger %v (state %d, path %d, why %q), want %v", c.name, got, s.c[0].st, s.sPath, why, c.want)
 		}
