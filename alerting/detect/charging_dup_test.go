@@ -1,0 +1,95 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// dupSlots fills s's slots at ts: two steps of about 160 W on the floor
+// (slots 0 and 1, slot 1 the newer), two more stacked over them, and at
+// 1 min a fifth.
+func dupSlots(s *physCore, ts, mn int64) {
+	s.c[0] = cand{t0: ts - 170*mn, ref: 195, pre: 200, step: 160, lvl: 160, st: cOpen, n: 34, sd2: 34 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
+	s.c[1] = cand{t0: ts - 90*mn, ref: 198, pre: 203, step: 155, lvl: 155, st: cOpen, n: 18, sd2: 18 * 0.2, rq: 0.2, sxx: 100, sxy: 300, nz: 0.01}
+	s.c[2] = cand{t0: ts - 40*mn, ref: 355, pre: 360, step: 120, lvl: 120, st: cOpen, n: 8, sd2: 8 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
+	s.c[3] = cand{t0: ts - 20*mn, ref: 475, pre: 480, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
+	s.c[4] = cand{t0: ts - 10*mn, ref: 605, pre: 610, step: 90, lvl: 90, st: cOpen, n: 2, sd2: 2 * 0.2, rq: 0.2}
+}
+
+// TestPhysicsRoomDup: an up-edge that finds every slot taken forgets the
+// newer of two settled open steps of one level on one reference on the
+// floor (RoomDupLong at 5 min, RoomDup at 1 min), where the usual rules
+// forget another; the memory is not told. Not when the rule is off at the
+// interval, when the levels or the references lie further apart than the
+// tolerance, when the references stand off the floor, when one of the two
+// is a confirmed charge or not settled. Of three of a size, the newest
+// goes.
+func TestPhysicsRoomDup(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(10 * 3600 * 1000)
+	const mn = 60 * 1000
+	for _, c := range []struct {
+		name         string
+		iv           float32
+		dup, dupLong float64
+		base         float32
+		change       func(s *physCore)
+		want         int // -1: as with the rule off
+	}{
+		{"5 min: the newer of the two", 300, 0, 0.12, 200, nil, 1},
+		{"off", 300, 0, 0, 200, nil, -1},
+		{"1 min: RoomDup 0", 60, 0, 0.12, 200, nil, -1},
+		{"1 min: RoomDup on", 60, 0.12, 0, 200, nil, 1},
+		{"levels apart", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].lvl = 130 }, -1},
+		{"references apart", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].ref, s.c[1].pre = 230, 235 }, -1},
+		{"off the floor", 300, 0, 0.12, 100, nil, -1},
+		{"a confirmed charge", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].st = cCharge }, -1},
+		{"not settled", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].lvl = 0 }, -1},
+		{"three of a size", 300, 0, 0.12, 200, func(s *physCore) { s.c[2].ref, s.c[2].pre, s.c[2].lvl = 200, 205, 158 }, 2},
+	} {
+		setup := func(dup, dupLong float64) *physCore {
+			p := DefaultPhysicsParams()
+			p.RoomDup, p.RoomDupLong = dup, dupLong
+			s := &physCore{p: &p, iv: c.iv, na: 4, base: c.base, last: ts - mn, prev: 700, seg0: ts - 10*mn}
+			dupSlots(s, ts, mn)
+			if c.change != nil {
+				c.change(s)
+			}
+			return s
+		}
+		// what the usual rules forget
+		s0 := setup(0, 0)
+		s0.open(&cfg, ts, 700, 100)
+		usual := -1
+		for j := range s0.c {
+			if s0.c[j].t0 == ts {
+				usual = j
+			}
+		}
+		if usual < 0 {
+			t.Fatalf("%s: the new step not followed with the rule off", c.name)
+		}
+		want := c.want
+		if want < 0 {
+			want = usual
+		} else if usual == want {
+			t.Fatalf("%s: the usual rules forget slot %d too: nothing to test", c.name, want)
+		}
+		s := setup(c.dup, c.dupLong)
+		mem := s.mem
+		checkRoom(t, c.name, &cfg, s, ts, want)
+		if s.mem != mem {
+			t.Errorf("%s: the memory was told", c.name)
+		}
+	}
+}
+
+// TestPhysicsRoomDupDefault pins round 17a's defaults: off at every
+// interval.
+func TestPhysicsRoomDupDefault(t *testing.T) {
+	p := DefaultPhysicsParams()
+	if p.RoomDup != 0 || p.RoomDupLong != 0 {
+		t.Errorf("RoomDup %v, RoomDupLong %v; want 0, 0", p.RoomDup, p.RoomDupLong)
+	}
+}
