@@ -860,9 +860,11 @@ type PhysicsParams struct {
 	// 5 min from 2,190/78: RoomDupLong 0.07 2,193/83, 0.1 2,197/82, 0.12
 	// 2,201/82 (L1 +3/+4, L2 +5/0), 0.15 2,195/85, 0.2 2,183/86; without
 	// the floor condition 0.1 2,196/82; the older of the pair 2,177/89;
-	// the lower-scored 2,197/87. At 1 min RoomDup 0.12 2,800/87 (from
-	// 2,813/86). Off: its gain is within the looks' noise and its
-	// alerts' marginal precision (about 0.7) is under the 5-min bar. 0, 0.
+	// the lower-scored 2,197/87. On CandsLong 5 with RoomRefuseLong 1
+	// (2,214/93): 0.1 2,223/94, 0.12 2,227/92, 0.15 2,218/93. At 1 min
+	// RoomDup 0.12 2,800/87 (from 2,813/86). Off: its gain (5-13
+	// sessions) is near the looks' noise and on the defaults its alerts'
+	// marginal precision (about 0.7) is under the 5-min bar. 0, 0.
 	RoomDup, RoomDupLong float64
 }
 
