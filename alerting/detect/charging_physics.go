@@ -680,11 +680,34 @@ type PhysicsParams struct {
 	// 2,184/76, 10 s 698/11 and 702/5: 20 min 2,809/86 & 2,186/77; 25 min
 	// 2,810/86 & 2,189/78, 10 s 699/11, 703/5; 30 min 2,813/86 & 2,190/78,
 	// 10 s 699/11, 702/5 (kept); 40 min 2,811/86 & 2,192/78.
-	OwnGhost     time.Duration
-	OwnStay      float64
-	OwnRatio     float64
-	OwnRatioLong float64
-	OwnAge       time.Duration
+	OwnGhost time.Duration
+	OwnStay  float64
+	// CycOwnTol (CycOwnTolLong over 90 s; off at intervals up to
+	// CycOwnMinIv s): over 0, a down-edge that matched a step held over
+	// CycOwnOld goes instead to the youngest open step that started after
+	// it, within OwnGhost, that looks like a compressor (cyclerLike, or
+	// its first reading overshot its level by CycOwnOver) and settled
+	// between PairTol under the edge and CycOwnTol over it: a compressor's
+	// start-up current decays, so its step settles high, and no
+	// compressor runs as long as the older step has (charging_cycown.go).
+	// Round 17b, tuning seeds' four looks (sessions / false alarms; base
+	// 1 min 2,813/86, 5 min 2,190/78; 10 s L1, L2 699/11, 702/5):
+	// cyclerLike only, CycOwnOld 30 min, 0.35: 2,820/86 & 2,192/78 (10 s,
+	// MinIv 0: 698/11, 701/5, hence CycOwnMinIv 30); CycOwnOld 0
+	// 2,820/88; 20 min 2,821/87; 45 min 2,819/86; 0.25 2,817/86; 0.5
+	// 2,818/85. With CycOwnOver: 0.2 2,822/86 & 2,193/79; 0.12 2,822/86 &
+	// 2,195/79; 0.06 2,825/85 & 2,196/79 (kept); any overshoot 2,820/87 &
+	// 2,196/78; 0.06 with 0.5 2,822/84 & 2,198/79, with CycOwnOld 20 min
+	// 2,826/86 & 2,196/79. Measured and removed: the youngest step's
+	// height now (the power before the edge less its own before it) fallen
+	// 10% under its level and matching the edge (DecayOwn) 2,811/86 &
+	// 2,188/78; no cycler's preference for a step held 1.5 times the
+	// memory's longest run of its size 2,810/88 & 2,191/79.
+	CycOwnTol, CycOwnTolLong, CycOwnOver, CycOwnMinIv float64
+	CycOwnOld                                         time.Duration
+	OwnRatio                                          float64
+	OwnRatioLong                                      float64
+	OwnAge                                            time.Duration
 
 	// Round 14, resistive steps (charging_resist.go). ResistMax: over 0,
 	// a step of the active power whose non-active power per watt (as
@@ -891,7 +914,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 1,
 		Cands:        0, CandsLong: 4,
-		OwnGhost: 30 * time.Minute, OwnStay: 0.5, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
+		OwnGhost: 30 * time.Minute, OwnStay: 0.5, CycOwnTol: 0.35, CycOwnTolLong: 0.35, CycOwnOver: 0.06, CycOwnMinIv: 30, CycOwnOld: 30 * time.Minute, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
 		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0,
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
@@ -905,7 +928,7 @@ func DefaultPhysicsParams() PhysicsParams {
 // ChargingTrace is the detector's view of a step at a decision.
 type ChargingTrace struct {
 	TS     int64  // the reading that caused it
-	Event  string // open, drop, fire, end; edge (an up-change not followed); judge (judged, not confirmed: Reason says why not fast); learn (the unit's memory told what a step that ended was); watch (followed in what may be its taper, Taper5N)
+	Event  string // open, drop, fire, end; edge (an up-change not followed); judge (judged, not confirmed: Reason says why not fast); owned (a down-edge it matched went to a younger compressor's step, CycOwnTol); learn (the unit's memory told what a step that ended was); watch (followed in what may be its taper, Taper5N)
 	Reason string
 	Start  int64   // the step's first reading
 	StepW  float64 // the step at its first reading
@@ -1471,6 +1494,13 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 		score -= float64(c.t0-s.last) / 1e12 // then the latest
 		if score < best {
 			best, bi = score, i
+		}
+	}
+	if bi >= 0 {
+		if j := s.cycOwns(ts, &s.c[bi], d); j >= 0 {
+			// a younger compressor's edge: the older step stays
+			s.trace(ts, "owned", "compressor", bi)
+			bi = j
 		}
 	}
 	if bi >= 0 && s.ghostOwns(ts, &s.c[bi], p, d) {

@@ -1,0 +1,76 @@
+package detect
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// TestPhysicsCycOwn: a 125 W step an hour old (a charger) and a younger
+// step that settled at 145 W (a fridge's compressor, its start-up not yet
+// decayed) are open when a 118 W down-edge comes. The edge matches the
+// older step within PairTol and the younger not, so without CycOwn the
+// older is taken for switched off. With it the edge goes to the younger
+// when that looks like a compressor (its first reading overshot its level
+// by CycOwnOver, or the memory knows its size as a cycler); not when the
+// younger is flat and unknown, the older has held only CycOwnOld, the
+// younger is older than OwnGhost, its level is further over the edge than
+// CycOwnTol or under it by more than PairTol, at 10-s readings (up to
+// CycOwnMinIv), or over 90 s with CycOwnTolLong 0.
+func TestPhysicsCycOwn(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, c := range []struct {
+		name     string
+		tol, tL  float64
+		iv       float32
+		oldHeld  time.Duration
+		young    time.Duration // the younger step's age
+		lvl      float32       // its level
+		step     float32       // its first reading's step
+		cycler   bool          // the memory knows its size as a cycler
+		oldKept  bool
+		youngEnd bool
+	}{
+		{"overshoot: the compressor's edge", 0.35, 0.35, 60, time.Hour, 15 * time.Minute, 145, 175, false, true, true},
+		{"CycOwnTol 0", 0, 0, 60, time.Hour, 15 * time.Minute, 145, 175, false, false, false},
+		{"flat, unknown", 0.35, 0.35, 60, time.Hour, 15 * time.Minute, 145, 145, false, false, false},
+		{"flat, a known cycler", 0.35, 0.35, 60, time.Hour, 15 * time.Minute, 145, 145, true, true, true},
+		{"the older held only 20 min", 0.35, 0.35, 60, 20 * time.Minute, 10 * time.Minute, 145, 175, false, false, false},
+		{"the younger older than OwnGhost", 0.35, 0.35, 60, time.Hour, 35 * time.Minute, 145, 175, false, false, false},
+		{"its level too far over the edge", 0.35, 0.35, 60, time.Hour, 15 * time.Minute, 165, 200, false, false, false},
+		{"its level under the edge", 0.35, 0.35, 60, time.Hour, 15 * time.Minute, 95, 120, false, false, false},
+		{"10-s readings", 0.35, 0.35, 10, time.Hour, 15 * time.Minute, 145, 175, false, false, false},
+		{"5-min readings", 0, 0.35, 300, time.Hour, 15 * time.Minute, 145, 175, false, true, true},
+		{"5-min readings, CycOwnTolLong 0", 0.35, 0, 300, time.Hour, 15 * time.Minute, 145, 175, false, false, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		p.CycOwnTol, p.CycOwnTolLong = c.tol, c.tL
+		// over 400 W: the charger, then the younger step on top
+		s := &physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts, prev: 400 + 125 + c.lvl}
+		s.c[0] = cand{t0: ts - c.oldHeld.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
+		s.c[1] = cand{t0: ts - c.young.Milliseconds(), ref: 520, pre: 525, step: c.step, lvl: c.lvl, st: cOpen, n: 10}
+		if c.cycler {
+			s.mem[0] = sig{w: c.lvl, maxRun: 20, other: 6, cycles: 6}
+		}
+		s.down(&cfg, ts, 400+125+c.lvl-118, -118)
+		if got := s.c[0].st == cOpen; got != c.oldKept {
+			t.Errorf("%s: the older step kept %v, want %v", c.name, got, c.oldKept)
+		}
+		if got := s.c[1].st == cFree; got != c.youngEnd {
+			t.Errorf("%s: the younger step ended %v, want %v", c.name, got, c.youngEnd)
+		}
+	}
+}
+
+// TestPhysicsCycOwnDefault pins round 17b's CycOwn: on at 1 and 5 min
+// (0.35 over the edge, a younger step that overshot 6%, an older step held
+// over half an hour), off at 10 s.
+func TestPhysicsCycOwnDefault(t *testing.T) {
+	p := DefaultPhysicsParams()
+	if p.CycOwnTol != 0.35 || p.CycOwnTolLong != 0.35 || p.CycOwnOver != 0.06 || p.CycOwnMinIv != 30 || p.CycOwnOld != 30*time.Minute {
+		t.Errorf("CycOwn %v %v %v %v %v, want 0.35 0.35 0.06 30 30m", p.CycOwnTol, p.CycOwnTolLong, p.CycOwnOver, p.CycOwnMinIv, p.CycOwnOld)
+	}
+}
