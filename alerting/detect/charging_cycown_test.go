@@ -65,12 +65,13 @@ func TestPhysicsCycOwn(t *testing.T) {
 	}
 }
 
-// TestPhysicsCycOwnDefault pins round 17b's CycOwn: on at 1 and 5 min
-// (0.35 over the edge, a younger step that overshot 6%, an older step held
-// over half an hour), off at 10 s.
+// TestPhysicsCycOwnDefault pins round 17b's CycOwn: off (CycOwnTol and
+// CycOwnTolLong 0: no gain on fresh cities); its other settings as
+// measured (a younger step that overshot 6%, an older step held over half
+// an hour, never at 10 s).
 func TestPhysicsCycOwnDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.CycOwnTol != 0.35 || p.CycOwnTolLong != 0.35 || p.CycOwnOver != 0.06 || p.CycOwnMinIv != 30 || p.CycOwnOld != 30*time.Minute {
-		t.Errorf("CycOwn %v %v %v %v %v, want 0.35 0.35 0.06 30 30m", p.CycOwnTol, p.CycOwnTolLong, p.CycOwnOver, p.CycOwnMinIv, p.CycOwnOld)
+	if p.CycOwnTol != 0 || p.CycOwnTolLong != 0 || p.CycOwnOver != 0.06 || p.CycOwnMinIv != 30 || p.CycOwnOld != 30*time.Minute {
+		t.Errorf("CycOwn %v %v %v %v %v, want 0 0 0.06 30 30m", p.CycOwnTol, p.CycOwnTolLong, p.CycOwnOver, p.CycOwnMinIv, p.CycOwnOld)
 	}
 }

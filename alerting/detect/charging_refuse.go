@@ -2,7 +2,7 @@ package detect
 
 // roomRefused reports whether an up-edge of d that found no candidate slot
 // free is not followed (PhysicsParams.RoomRefuse; RoomRefuseLong over
-// 90 s): the unit's memory knows a load of its size as a cycler (a fridge's
+// 90 s; only at intervals up to RoomRefuseMaxIv s): the unit's memory knows a load of its size as a cycler (a fridge's
 // compressor, a lamp switched the same way) and not a charger. Following
 // it would forget a step that holds a slot, and in a busy home the slots
 // hold a charge about as often as any other step: a load the memory knows
@@ -14,7 +14,7 @@ func (s *physCore) roomRefused(ts int64, d float32) bool {
 	if s.iv > 90 {
 		f = s.p.RoomRefuseLong
 	}
-	if f <= 0 {
+	if f <= 0 || s.p.RoomRefuseMaxIv > 0 && float64(s.iv) > s.p.RoomRefuseMaxIv {
 		return false
 	}
 	k := s.known(d)

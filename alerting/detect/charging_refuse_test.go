@@ -8,9 +8,11 @@ import (
 
 // TestPhysicsRoomRefuse: an up-edge that finds every slot taken is not
 // followed when the unit's memory knows a load of its size as a cycler and
-// not a charger (RoomRefuse, at 1 min): no slot is forgotten and its size
-// is remembered as an up-edge no candidate follows. It is followed (a slot
-// is forgotten for it) when RoomRefuse is 0, at 5 min (RoomRefuseLong 0),
+// not a charger (RoomRefuse, at 10 s, and at 1 min with RoomRefuseMaxIv
+// 60): no slot is forgotten and its size is remembered as an up-edge no
+// candidate follows. It is followed (a slot is forgotten for it) when
+// RoomRefuse is 0, at 1 min with the default RoomRefuseMaxIv (30), at
+// 5 min (RoomRefuseLong 0),
 // when the memory knows the size as a charger's, as a load that does not
 // cycle, or does not know it, and whenever a slot is free.
 func TestPhysicsRoomRefuse(t *testing.T) {
@@ -21,22 +23,24 @@ func TestPhysicsRoomRefuse(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		refuse  float64
+		maxIv   float64
 		iv      float32
 		mem     sig
 		free    bool
 		refused bool
 	}{
-		{"a cycler's size: refused", 1, 60, cycler, false, true},
-		{"10 s: refused", 1, 10, cycler, false, true},
-		{"off", 0, 60, cycler, false, false},
-		{"5 min: RoomRefuseLong 0", 1, 300, cycler, false, false},
-		{"a charger's size", 1, 60, sig{w: 100, maxRun: 200, other: 2, charger: 5, cycles: 2}, false, false},
-		{"another load, not a cycler", 1, 60, sig{w: 100, maxRun: 20, other: 10}, false, false},
-		{"a size the memory does not know", 1, 60, sig{w: 200, maxRun: 20, other: 10, cycles: 10}, false, false},
-		{"a slot free", 1, 60, cycler, true, false},
+		{"a cycler's size: refused", 1, 60, 60, cycler, false, true},
+		{"10 s: refused", 1, 30, 10, cycler, false, true},
+		{"1 min, RoomRefuseMaxIv 30: followed", 1, 30, 60, cycler, false, false},
+		{"off", 0, 60, 60, cycler, false, false},
+		{"5 min: RoomRefuseLong 0", 1, 0, 300, cycler, false, false},
+		{"a charger's size", 1, 60, 60, sig{w: 100, maxRun: 200, other: 2, charger: 5, cycles: 2}, false, false},
+		{"another load, not a cycler", 1, 60, 60, sig{w: 100, maxRun: 20, other: 10}, false, false},
+		{"a size the memory does not know", 1, 60, 60, sig{w: 200, maxRun: 20, other: 10, cycles: 10}, false, false},
+		{"a slot free", 1, 60, 60, cycler, true, false},
 	} {
 		p := DefaultPhysicsParams()
-		p.RoomRefuse = c.refuse
+		p.RoomRefuse, p.RoomRefuseMaxIv = c.refuse, c.maxIv
 		s := physCore{p: &p, iv: c.iv, na: 4, base: 200, last: ts - mn, prev: 700, seg0: ts - 10*mn}
 		roomSlots(&s, ts, mn)
 		if c.free {
@@ -66,11 +70,12 @@ func TestPhysicsRoomRefuse(t *testing.T) {
 	}
 }
 
-// TestPhysicsRoomRefuseDefault pins round 16a's defaults: on at 1 min and
-// 10 s (with round 16b's FastQuiet the regression pins hold), off at 5 min.
+// TestPhysicsRoomRefuseDefault pins the defaults: on at 10 s only (round
+// 16a had it at 1 min too; round 17's fresh cities took it off there),
+// off at 5 min.
 func TestPhysicsRoomRefuseDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.RoomRefuse != 1 || p.RoomRefuseLong != 0 {
-		t.Errorf("RoomRefuse %v, RoomRefuseLong %v; want 1, 0", p.RoomRefuse, p.RoomRefuseLong)
+	if p.RoomRefuse != 1 || p.RoomRefuseLong != 0 || p.RoomRefuseMaxIv != 30 {
+		t.Errorf("RoomRefuse %v, RoomRefuseLong %v, RoomRefuseMaxIv %v; want 1, 0, 30", p.RoomRefuse, p.RoomRefuseLong, p.RoomRefuseMaxIv)
 	}
 }
