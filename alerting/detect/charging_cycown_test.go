@@ -75,3 +75,44 @@ func TestPhysicsCycOwnDefault(t *testing.T) {
 		t.Errorf("CycOwn %v %v %v %v %v, want 0 0 0.06 30 30m", p.CycOwnTol, p.CycOwnTolLong, p.CycOwnOver, p.CycOwnMinIv, p.CycOwnOld)
 	}
 }
+
+// TestPhysicsCycOwnTrace: the "owned" trace names the older step when the
+// younger compressor's step takes the edge, and is not written when the
+// remembered up-edge (OwnGhost, after the younger step) owns the edge and
+// neither step ends.
+func TestPhysicsCycOwnTrace(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, ghost := range []bool{false, true} {
+		p := DefaultPhysicsParams()
+		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		var owned []int64
+		p.Trace = func(tr *ChargingTrace) {
+			if tr.Event == "owned" {
+				owned = append(owned, tr.Start)
+			}
+		}
+		// over 400 W the charger, the younger step on top, and with the
+		// ghost a 118 W load not followed that came on 5 min ago
+		var g float32
+		if ghost {
+			g = 118
+		}
+		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400 + 125 + 145 + g}
+		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
+		s.c[1] = cand{t0: ts - 15*60000, ref: 520, pre: 525, step: 175, lvl: 145, st: cOpen, n: 10}
+		if ghost {
+			s.ghostSet(ts-5*60000, g)
+		}
+		s.down(&cfg, ts, 400+125+145+g-118, -118)
+		if s.c[0].st != cOpen || (s.c[1].st == cOpen) != ghost {
+			t.Fatalf("ghost %v: the older open %v, the younger open %v", ghost, s.c[0].st == cOpen, s.c[1].st == cOpen)
+		}
+		switch {
+		case ghost && len(owned) != 0:
+			t.Errorf("ghost: %d owned traces, want none (no step took the edge)", len(owned))
+		case !ghost && (len(owned) != 1 || owned[0] != s.c[0].t0):
+			t.Errorf("no ghost: owned traces %v, want one of the older step (%d)", owned, s.c[0].t0)
+		}
+	}
+}

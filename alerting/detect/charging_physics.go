@@ -1508,15 +1508,18 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			best, bi = score, i
 		}
 	}
+	owned := -1
 	if bi >= 0 {
 		if j := s.cycOwns(ts, &s.c[bi], d); j >= 0 {
-			// a younger compressor's edge: the older step stays
-			s.trace(ts, "owned", "compressor", bi)
-			bi = j
+			owned, bi = bi, j
 		}
 	}
 	if bi >= 0 && s.ghostOwns(ts, &s.c[bi], p, d) {
 		bi = -1
+	} else if owned >= 0 {
+		// a younger compressor's edge: the older step stays (traced only
+		// when the younger takes it, not when the ghost's load does)
+		s.trace(ts, "owned", "compressor", owned)
 	}
 	var ch ChargeChange
 	if bi >= 0 {
