@@ -116,3 +116,29 @@ func TestPhysicsCycOwnTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestPhysicsCycOwnYoungest: of two younger steps that look like
+// compressors, the youngest takes the edge, whichever slot it is in.
+func TestPhysicsCycOwnYoungest(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, first := range []bool{false, true} {
+		p := DefaultPhysicsParams()
+		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400 + 125 + 145 + 140}
+		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
+		a := cand{t0: ts - 25*60000, ref: 520, pre: 525, step: 175, lvl: 145, st: cOpen, n: 25}
+		b := cand{t0: ts - 10*60000, ref: 665, pre: 670, step: 170, lvl: 140, st: cOpen, n: 10}
+		y := 2 // the youngest's slot
+		if first {
+			a, b, y = b, a, 1
+		}
+		s.c[1], s.c[2] = a, b
+		s.down(&cfg, ts, 400+125+145+140-118, -118)
+		for j := range 3 {
+			if got, want := s.c[j].st == cFree, j == y; got != want {
+				t.Errorf("youngest in slot %d: slot %d ended %v, want %v", y, j, got, want)
+			}
+		}
+	}
+}
