@@ -38,7 +38,7 @@ func (s *physCore) cycOwns(ts int64, c *cand, d float32) int {
 		if x.lvl < (1-float32(pp.PairTol))*-d || x.lvl > (1+float32(t))*-d {
 			continue
 		}
-		if !s.cyclerLike(x) && !(pp.CycOwnOver > 0 && x.step > float32(1+pp.CycOwnOver)*x.lvl) {
+		if !s.cyclerLike(x) && !(pp.CycOwnOver > 0 && overshoot(x) > pp.CycOwnOver) {
 			continue
 		}
 		if y < 0 || x.t0 > s.c[y].t0 {
