@@ -680,8 +680,11 @@ type PhysicsParams struct {
 	// 2,184/76, 10 s 698/11 and 702/5: 20 min 2,809/86 & 2,186/77; 25 min
 	// 2,810/86 & 2,189/78, 10 s 699/11, 703/5; 30 min 2,813/86 & 2,190/78,
 	// 10 s 699/11, 702/5 (kept); 40 min 2,811/86 & 2,192/78.
-	OwnGhost time.Duration
-	OwnStay  float64
+	OwnGhost     time.Duration
+	OwnStay      float64
+	OwnRatio     float64
+	OwnRatioLong float64
+	OwnAge       time.Duration
 	// CycOwnTol (CycOwnTolLong over 90 s; off at intervals up to
 	// CycOwnMinIv s): over 0, a down-edge that matched a step held over
 	// CycOwnOld goes instead to the youngest open step that started after
@@ -709,9 +712,6 @@ type PhysicsParams struct {
 	// were the best of 17 variants chosen on the same four cities.
 	CycOwnTol, CycOwnTolLong, CycOwnOver, CycOwnMinIv float64
 	CycOwnOld                                         time.Duration
-	OwnRatio                                          float64
-	OwnRatioLong                                      float64
-	OwnAge                                            time.Duration
 
 	// Round 14, resistive steps (charging_resist.go). ResistMax: over 0,
 	// a step of the active power whose non-active power per watt (as
@@ -1377,10 +1377,10 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		return
 	}
 	if i < 0 {
-		// forget an old step no path confirmed (RoomOld), then a candidate
+		// forget one of two steps that claim the same power (RoomDup),
+		// then an old step no path confirmed (RoomOld), then a candidate
 		// whose level no charger has, then one the unit's memory knows as
 		// not a charger, else the latest: the ones that held are worth more
-		// first one of two steps that claim the same power (RoomDup)
 		i = s.roomDup()
 		dup := i >= 0
 		if i < 0 {
