@@ -15,18 +15,22 @@ package detect
 // first reading overshot its level by CycOwnOver) and settled between
 // PairTol under the edge and CycOwnTol over it: the edge is that step's.
 
-// cycOwns returns the step that owns the down-edge d instead of c, the
-// step it matched (CycOwnTol, CycOwnTolLong over 90 s; off at intervals up
-// to CycOwnMinIv s): the youngest open step that started after c, within
-// OwnGhost of ts, that looks like a compressor and whose level is the
-// edge's within -PairTol and +CycOwnTol; or -1.
-func (s *physCore) cycOwns(ts int64, c *cand, d float32) int {
+// cycOwns returns the step that owns the down-edge d (power p after it)
+// instead of c, the step it matched (CycOwnTol, CycOwnTolLong over 90 s;
+// off at intervals up to CycOwnMinIv s): the youngest open step that
+// started after c, within OwnGhost of ts, that looks like a compressor and
+// whose level is the edge's within -PairTol and +CycOwnTol; or -1. As for
+// the remembered up-edge (ghostOwns), only while the power after the edge
+// still stands OwnStay of c's size over c's reference: when it fell back
+// to it, c's load is what went off (kept, c would stand on the power its
+// reference, lowered by the edge in down, no longer holds).
+func (s *physCore) cycOwns(ts int64, c *cand, p, d float32) int {
 	pp := s.p
 	t := pp.CycOwnTol
 	if s.iv > 90 {
 		t = pp.CycOwnTolLong
 	}
-	if t <= 0 || d >= 0 || float64(s.iv) <= pp.CycOwnMinIv || ts-c.t0 <= ms(pp.CycOwnOld) {
+	if t <= 0 || d >= 0 || float64(s.iv) <= pp.CycOwnMinIv || ts-c.t0 <= ms(pp.CycOwnOld) || p-c.ref < float32(pp.OwnStay)*c.size() {
 		return -1
 	}
 	y := -1

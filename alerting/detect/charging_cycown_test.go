@@ -142,3 +142,32 @@ func TestPhysicsCycOwnYoungest(t *testing.T) {
 		}
 	}
 }
+
+// TestPhysicsCycOwnGone: a down-edge that takes the power back to the
+// older step's reference is that step's load going off, whatever younger
+// step looks like a compressor: a confirmed charge ends (its alert
+// resolves), an open step is dropped; neither stays, its reference
+// lowered under the power left.
+func TestPhysicsCycOwnGone(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(5 * 3600 * 1000)
+	for _, st := range []uint8{cOpen, cCharge} {
+		p := DefaultPhysicsParams()
+		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		// over 400 W the charger, and a younger compressor-like step whose
+		// power is no longer there
+		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400 + 125}
+		if st == cCharge {
+			s.chg = 1
+		}
+		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: st, n: 60}
+		s.c[1] = cand{t0: ts - 15*60000, ref: 520, pre: 525, step: 180, lvl: 160, st: cOpen, n: 10}
+		ch := s.down(&cfg, ts, 400, -125)
+		if s.c[0].st != cFree {
+			t.Errorf("state %d: the older step kept (reference %v under the power of 400 W)", st, s.c[0].ref)
+		}
+		if st == cCharge && ch != ChargeEnded {
+			t.Errorf("the charge's end not reported: %v", ch)
+		}
+	}
+}

@@ -693,6 +693,12 @@ type PhysicsParams struct {
 	// between PairTol under the edge and CycOwnTol over it: a compressor's
 	// start-up current decays, so its step settles high, and no
 	// compressor runs as long as the older step has (charging_cycown.go).
+	// Only while the power after the edge stands OwnStay of the older
+	// step's size over its reference (as for OwnGhost; round 17's review:
+	// without it a confirmed charge whose unplugging took the power back
+	// to its reference stayed on, its reference lowered under the power
+	// left; four looks 1 min 2,825/85 -> 2,824/85, 5 min 2,196/79 ->
+	// 2,194/78).
 	// Round 17b, tuning seeds' four looks (sessions / false alarms; base
 	// 1 min 2,813/86, 5 min 2,190/78; 10 s L1, L2 699/11, 702/5):
 	// cyclerLike only, CycOwnOld 30 min, 0.35: 2,820/86 & 2,192/78 (10 s,
@@ -1510,7 +1516,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 	}
 	owned := -1
 	if bi >= 0 {
-		if j := s.cycOwns(ts, &s.c[bi], d); j >= 0 {
+		if j := s.cycOwns(ts, &s.c[bi], p, d); j >= 0 {
 			owned, bi = bi, j
 		}
 	}
