@@ -47,6 +47,7 @@ func TestPhysicsCycOwn(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		p.CycOwnTol = 0.35 // off by default; as measured
 		p.CycOwnTol, p.CycOwnTolLong = c.tol, c.tL
 		// over 400 W: the charger, then the younger step on top
 		s := &physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts, prev: 400 + 125 + c.lvl}
@@ -86,6 +87,7 @@ func TestPhysicsCycOwnTrace(t *testing.T) {
 	for _, ghost := range []bool{false, true} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		p.CycOwnTol = 0.35 // off by default; as measured
 		var owned []int64
 		p.Trace = func(tr *ChargingTrace) {
 			if tr.Event == "owned" {
@@ -125,6 +127,7 @@ func TestPhysicsCycOwnYoungest(t *testing.T) {
 	for _, first := range []bool{false, true} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		p.CycOwnTol = 0.35 // off by default; as measured
 		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400 + 125 + 145 + 140}
 		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
 		a := cand{t0: ts - 25*60000, ref: 520, pre: 525, step: 175, lvl: 145, st: cOpen, n: 25}
@@ -154,6 +157,7 @@ func TestPhysicsCycOwnGone(t *testing.T) {
 	for _, st := range []uint8{cOpen, cCharge} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		p.CycOwnTol = 0.35 // off by default; as measured
 		// over 400 W the charger, and a younger compressor-like step whose
 		// power is no longer there
 		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400 + 125}
