@@ -116,8 +116,12 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 			pw, _ := num(r.Details["plateau_w"])
 			pf, _ := num(r.Details["pf"])
 			ch, _ := r.Details["charger"].(string)
-			_, full := num(r.Details["full_ms"])
+			fullMS, full := num(r.Details["full_ms"])
 			partial := !full
+			drawEnd := r.EndMS
+			if full {
+				drawEnd = min(drawEnd, int64(fullMS))
+			}
 			cvStart := r.EndMS
 			if cv, ok := num(r.Details["cv_start_ms"]); ok {
 				if int64(cv) <= r.StartMS {
@@ -132,6 +136,7 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 				}
 				e.End = max(e.End, r.EndMS)
 				e.PlateauEnd = max(e.PlateauEnd, cvStart)
+				e.DrawEnd = max(e.DrawEnd, drawEnd)
 				e.Bikes++
 				e.PlateauW = max(e.PlateauW, pw)
 				e.PF = min(e.PF, pf)
@@ -142,7 +147,7 @@ func label(recs []truth.Record, hh map[string]*household.Unit, from, to int64) (
 				}
 				continue
 			}
-			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, PlateauEnd: cvStart, Bikes: 1, PlateauW: pw, PF: pf, Chargers: []string{ch}, Starts: []int64{r.StartMS}, Alert: -1}
+			e := Episode{Unit: id, Start: r.StartMS, End: r.EndMS, PlateauEnd: cvStart, DrawEnd: drawEnd, Bikes: 1, PlateauW: pw, PF: pf, Chargers: []string{ch}, Starts: []int64{r.StartMS}, Alert: -1}
 			if partial {
 				e.Cases |= CasePartial
 			}

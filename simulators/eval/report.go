@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -98,9 +99,11 @@ func WriteReport(w io.Writer, r *Result) {
 		fmt.Fprintln(w)
 		WriteTable(w, fmt.Sprintf("simulated, readings every %s", fmtInterval(iv)), r.Runs[iv])
 		writeVerdict(w, iv, r.Runs[iv])
+		writeEnds(w, r.Runs[iv])
 		if semi := r.Semi[iv]; semi != nil {
 			fmt.Fprintln(w)
 			WriteTable(w, fmt.Sprintf("SEMI-SYNTHETIC (real charges on real household and appliance traces, %d units x 2 days), readings every %s", semiUnits, fmtInterval(iv)), []*Outcome{semi})
+			writeEnds(w, []*Outcome{semi})
 		}
 	}
 	fmt.Fprintf(w, "\n%d readings through the detector in %s.\n", r.Readings, r.Elapsed.Round(time.Second))
@@ -141,6 +144,41 @@ func writeVerdict(w io.Writer, iv time.Duration, outs []*Outcome) {
 		parts = append(parts, fmt.Sprintf("precision if 8%% of homes charged: about %.2f", tp/(tp+fp)))
 	}
 	fmt.Fprintf(w, "targets: %s\n", strings.Join(parts, "; "))
+}
+
+// writeEnds writes when the alerts of the detected sessions ended, all
+// cases together, in two lines: the end lag's distribution, then the
+// alerts that outlived their session, ended early or were still open, and
+// the sessions not judged.
+func writeEnds(w io.Writer, outs []*Outcome) {
+	var f Figures
+	for _, o := range outs {
+		g := Score(o, 0)
+		f.Add(&g)
+	}
+	m := func(v int64) string { return fmt.Sprintf("%+.0f", float64(v)/60000) }
+	lag := "-"
+	if len(f.EndLag) > 0 {
+		mid := m(Quantile(f.EndLag, 0.5))
+		if lo, hi, ok := MedianCI(f.EndLag); ok {
+			mid += fmt.Sprintf(" [%s, %s]", m(lo), m(hi))
+		}
+		lag = fmt.Sprintf("%s / %s / %s", m(Quantile(f.EndLag, 0.1)), mid, m(Quantile(f.EndLag, 0.9)))
+	}
+	fmt.Fprintf(w, "alert ends: lag = alert resolved - session end (unplugged), p10 / p50 [95%% CI] / p90 %s min, n %d; %d of %d detected sessions judged, %d bridged into a later session, %d ending in the span's last %.0f min or after\n",
+		lag, len(f.EndLag), f.Judged(), f.Detected, f.Bridged, f.EndAfterSpan, Grace.Minutes())
+	share := func(k int) string {
+		p, lo, hi := Wilson(k, f.Judged())
+		return fmt.Sprintf("%d (%s%% [%s, %s])", k, fnum(100*p, 1), fnum(100*lo, 1), fnum(100*hi, 1))
+	}
+	// the alerts that outlived their session are the tail of EndLag
+	by := ""
+	if i, _ := slices.BinarySearch(f.EndLag, Grace.Milliseconds()+1); i < len(f.EndLag) {
+		tail := f.EndLag[i:]
+		by = fmt.Sprintf(", by p50 %s / max %s min", m(Quantile(tail, 0.5)), m(tail[len(tail)-1]))
+	}
+	fmt.Fprintf(w, "  outlived the session by > %.0f min %s%s; ended > %.0f min before it %s, %d of them > %.0f min before the charger stopped charging; still open at the span's end %s\n",
+		Grace.Minutes(), share(f.Outlived), by, Grace.Minutes(), share(f.EndedEarly), f.EndedCharging, Grace.Minutes(), share(f.StillOpen))
 }
 
 func verdict(name string, v, target float64, atLeast bool) string {

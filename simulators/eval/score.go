@@ -17,6 +17,17 @@ type Figures struct {
 	UnitDays    int     // unit-days in scope
 	FreeDays    int     // ... without any charging
 	TTD         []int64 // time to detect of the detected sessions, ms, sorted
+
+	// Alert ends, over the detected sessions (see alertEnds). Every
+	// detected session is in exactly one of: judged (EndLag or StillOpen),
+	// Bridged, EndAfterSpan.
+	EndLag        []int64 // alert resolved - session end, ms, sorted, of the judged alerts that resolved
+	Outlived      int     // ... that resolved more than Grace after the session ended
+	EndedEarly    int     // ... that resolved more than Grace before it ended (unplugged)
+	EndedCharging int     // ... of those, more than Grace before its charger stopped charging (DrawEnd)
+	StillOpen     int     // judged alerts still open at the span's end (their session ended Grace before it at least)
+	Bridged       int     // detected sessions whose alert went on into a later session, judged there
+	EndAfterSpan  int     // detected sessions not judged: their alert's last session ended within Grace of the span's end, or after it
 }
 
 // Precision returns TruePos/Alerts with its Wilson interval.
@@ -62,6 +73,88 @@ func (f *Figures) Add(g *Figures) {
 	f.FreeDays += g.FreeDays
 	f.TTD = append(f.TTD, g.TTD...)
 	slices.Sort(f.TTD)
+	f.EndLag = append(f.EndLag, g.EndLag...)
+	slices.Sort(f.EndLag)
+	f.Outlived += g.Outlived
+	f.EndedEarly += g.EndedEarly
+	f.EndedCharging += g.EndedCharging
+	f.StillOpen += g.StillOpen
+	f.Bridged += g.Bridged
+	f.EndAfterSpan += g.EndAfterSpan
+}
+
+// Judged returns how many alerts' ends were judged: those that resolved
+// (EndLag) and those still open at the span's end.
+func (f *Figures) Judged() int { return len(f.EndLag) + f.StillOpen }
+
+// alertEnds returns, for every alert, the index of the last session of its
+// unit it overlaps (as match overlaps: fired before the session ended,
+// resolved after it started) and of the last scored one (-1 if none). An
+// alert's end is judged once, at that scored session, against the end of
+// the last session: an alert that covers two sessions of a unit (the
+// second plugged in before the alert of the first ended) is judged against
+// the second, and the first counts as bridged.
+func alertEnds(o *Outcome) (last, at []int) {
+	byUnit := map[string][]int{}
+	for i := range o.Episodes {
+		byUnit[o.Episodes[i].Unit] = append(byUnit[o.Episodes[i].Unit], i)
+	}
+	later := func(i, j int) bool { return j < 0 || o.Episodes[i].End > o.Episodes[j].End }
+	last, at = make([]int, len(o.Alerts)), make([]int, len(o.Alerts))
+	for ai := range o.Alerts {
+		a := &o.Alerts[ai]
+		last[ai], at[ai] = -1, -1
+		end := a.Resolved
+		if end == 0 {
+			end = math.MaxInt64
+		}
+		for _, ei := range byUnit[a.Unit] {
+			e := &o.Episodes[ei]
+			if a.Fired >= e.End || end <= e.Start {
+				continue
+			}
+			if later(ei, last[ai]) {
+				last[ai] = ei
+			}
+			if e.Scored && later(ei, at[ai]) {
+				at[ai] = ei
+			}
+		}
+	}
+	return last, at
+}
+
+// scoreEnd sorts detected session i into f's alert-end figures, with the
+// last sessions of the alerts from alertEnds.
+func scoreEnd(f *Figures, o *Outcome, i int, last, at []int) {
+	ai := o.Episodes[i].Alert
+	a := &o.Alerts[ai]
+	ref := &o.Episodes[last[ai]]
+	grace := Grace.Milliseconds()
+	switch {
+	case at[ai] != i:
+		f.Bridged++
+	case ref.End > o.To-grace:
+		f.EndAfterSpan++ // the half hour after the session's end is not all seen
+	case a.Resolved == 0:
+		f.StillOpen++
+	default:
+		lag := a.Resolved - ref.End
+		f.EndLag = append(f.EndLag, lag)
+		drawEnd := ref.DrawEnd
+		if drawEnd == 0 {
+			drawEnd = ref.End
+		}
+		switch {
+		case lag > grace:
+			f.Outlived++
+		case lag < -grace:
+			f.EndedEarly++
+			if a.Resolved < drawEnd-grace {
+				f.EndedCharging++
+			}
+		}
+	}
 }
 
 // match scores an outcome: it marks the detected episodes and returns for
@@ -100,6 +193,7 @@ func match(o *Outcome) []int {
 // of the given case (0: all).
 func Score(o *Outcome, c Cases) Figures {
 	hit := match(o)
+	last, at := alertEnds(o)
 	var f Figures
 	for i := range o.Episodes {
 		e := &o.Episodes[i]
@@ -110,9 +204,11 @@ func Score(o *Outcome, c Cases) Figures {
 		if e.Detected {
 			f.Detected++
 			f.TTD = append(f.TTD, e.TTD)
+			scoreEnd(&f, o, i, last, at)
 		}
 	}
 	slices.Sort(f.TTD)
+	slices.Sort(f.EndLag)
 	days := map[string]map[int64]DayTags{}
 	for _, u := range o.Units {
 		m := map[int64]DayTags{}

@@ -90,6 +90,7 @@ type Episode struct {
 	Unit       string
 	Start, End int64
 	PlateauEnd int64   // when the last of its chargers left constant current (its taper began)
+	DrawEnd    int64   // when the last of its chargers stopped charging: full (a few watts of float after) or unplugged; 0: End
 	Bikes      int     // charges merged into it
 	PlateauW   float64 // largest plateau of its chargers
 	PF         float64 // lowest power factor of its chargers while charging (0 if not known)
