@@ -217,6 +217,11 @@ type PhysicsParams struct {
 	EvictOutOfBand float64
 	// MaxCandidate: a step not confirmed after this long is forgotten.
 	MaxCandidate time.Duration
+	// EndLevel: a confirmed charge ends after EndAfter with the power over
+	// its reference under EndLevel times its level (as well as under
+	// EndBelowW): its draw is gone though a load that came on during it
+	// holds the power over the reference (charging_endlvl.go); 0: off.
+	EndLevel float64
 	// CyclerHold: a step the size of a load the unit runs for minutes at
 	// a time (a fridge compressor) must hold this many times that load's
 	// longest run before the fast confirmation. A compressor's runs
@@ -2165,7 +2170,7 @@ func (s *physCore) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChan
 		if l := p - c.ref; !s.nv && l > s.sPeak && l < 1.5*c.lvl {
 			s.sPeak = l
 		}
-		if float64(p-c.ref) >= cfg.EndBelowW {
+		if float64(p-c.ref) >= s.endBelow(cfg, c) {
 			c.low = 0
 			continue
 		}
