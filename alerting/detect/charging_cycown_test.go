@@ -77,6 +77,20 @@ func TestPhysicsCycOwnDefault(t *testing.T) {
 	}
 }
 
+// cycOwnCharge returns CycOwn's parameters as measured (the rule is off
+// by default; the keep rules that could take the edge first are off) and a
+// 1-min core whose first slot holds a 125-W step over 400 W, held an hour:
+// the older step a compressor's down-edge of -118 W would match. prev is
+// the power before the edge.
+func cycOwnCharge(ts int64, prev float32) (*PhysicsParams, *physCore) {
+	p := DefaultPhysicsParams()
+	p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+	p.CycOwnTol = 0.35
+	s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: prev}
+	s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
+	return &p, s
+}
+
 // TestPhysicsCycOwnTrace: the "owned" trace names the older step when the
 // younger compressor's step takes the edge, and is not written when the
 // remembered up-edge (OwnGhost, after the younger step) owns the edge and
@@ -85,23 +99,19 @@ func TestPhysicsCycOwnTrace(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	ts := int64(5 * 3600 * 1000)
 	for _, ghost := range []bool{false, true} {
-		p := DefaultPhysicsParams()
-		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
-		p.CycOwnTol = 0.35 // off by default; as measured
-		var owned []int64
-		p.Trace = func(tr *ChargingTrace) {
-			if tr.Event == "owned" {
-				owned = append(owned, tr.Start)
-			}
-		}
 		// over 400 W the charger, the younger step on top, and with the
 		// ghost a 118 W load not followed that came on 5 min ago
 		var g float32
 		if ghost {
 			g = 118
 		}
-		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400 + 125 + 145 + g}
-		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
+		p, s := cycOwnCharge(ts, 400+125+145+g)
+		var owned []int64
+		p.Trace = func(tr *ChargingTrace) {
+			if tr.Event == "owned" {
+				owned = append(owned, tr.Start)
+			}
+		}
 		s.c[1] = cand{t0: ts - 15*60000, ref: 520, pre: 525, step: 175, lvl: 145, st: cOpen, n: 10}
 		if ghost {
 			s.ghostSet(ts-5*60000, g)
@@ -125,11 +135,7 @@ func TestPhysicsCycOwnYoungest(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	ts := int64(5 * 3600 * 1000)
 	for _, first := range []bool{false, true} {
-		p := DefaultPhysicsParams()
-		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
-		p.CycOwnTol = 0.35 // off by default; as measured
-		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400 + 125 + 145 + 140}
-		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
+		_, s := cycOwnCharge(ts, 400+125+145+140)
 		a := cand{t0: ts - 25*60000, ref: 520, pre: 525, step: 175, lvl: 145, st: cOpen, n: 25}
 		b := cand{t0: ts - 10*60000, ref: 665, pre: 670, step: 170, lvl: 140, st: cOpen, n: 10}
 		y := 2 // the youngest's slot
