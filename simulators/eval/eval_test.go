@@ -184,6 +184,24 @@ func TestRegression(t *testing.T) {
 			}
 		}
 	}
+	// DrawEnd (cases.go, label): the charger's stop, within the session;
+	// before the unplug for the bikes left to float after full
+	for iv, outs := range res.Runs {
+		full := 0
+		for _, o := range outs {
+			for _, e := range o.Episodes {
+				if e.DrawEnd <= e.Start || e.DrawEnd > e.End {
+					t.Errorf("%s: session %s %d-%d: DrawEnd %d not in (Start, End]", fmtInterval(iv), e.Unit, e.Start, e.End, e.DrawEnd)
+				}
+				if e.DrawEnd < e.End {
+					full++
+				}
+			}
+		}
+		if full == 0 {
+			t.Errorf("%s: no session whose charger stopped before the unplug", fmtInterval(iv))
+		}
+	}
 	for iv, want := range regressionEndPins {
 		f := res.Figures(iv, 0)
 		name := fmtInterval(iv) + " all"
