@@ -153,3 +153,25 @@ func TestWriteEnds(t *testing.T) {
 		t.Errorf("%d lines, want 2:\n%s", n, s)
 	}
 }
+
+// TestRealDrawEnd: a real trace's charger stops at its first float sample
+// (within charger.GreenW of the final float), not at the trace's end; a
+// trace cut while drawing stops at its end.
+func TestRealDrawEnd(t *testing.T) {
+	mn := simtime.Minute
+	ts := []int64{0, 10 * mn, 20 * mn, 30 * mn, 40 * mn, 50 * mn, 60 * mn}
+	for _, c := range []struct {
+		name string
+		w    []float64
+		want int64
+	}{
+		{"full, then floats 40 min", []float64{100, 95, 30, 8, 5, 4.6, 4.5}, 30 * mn},
+		{"full at the last sample but one", []float64{100, 95, 90, 80, 60, 20, 4.5}, 60 * mn},
+		{"cut while drawing", []float64{100, 98, 97, 96, 95, 91, 85}, 60 * mn},
+	} {
+		r := realSession{t: ts, w: c.w}
+		if got := r.drawEnd(); got != c.want {
+			t.Errorf("%s: drawEnd %d min, want %d", c.name, got/mn, c.want/mn)
+		}
+	}
+}

@@ -376,6 +376,19 @@ func TestSemiSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the full traces float after the charger stopped: DrawEnd before End
+	stopped := 0
+	for _, e := range o.Episodes {
+		if e.DrawEnd <= e.Start || e.DrawEnd > e.End {
+			t.Errorf("semi-synthetic session %s %d-%d: DrawEnd %d not in (Start, End]", e.Unit, e.Start, e.End, e.DrawEnd)
+		}
+		if e.DrawEnd < e.End {
+			stopped++
+		}
+	}
+	if stopped == 0 {
+		t.Error("semi-synthetic set: no session whose charger stopped before the trace's end")
+	}
 	f := Score(o, 0)
 	if f.Sessions != 80 || f.UnitDays != 120 || f.FreeDays != 40 {
 		t.Errorf("semi-synthetic set: %d sessions, %d unit-days, %d charger-free", f.Sessions, f.UnitDays, f.FreeDays)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chargewatch/chargewatch/alerting/detect"
 	"github.com/chargewatch/chargewatch/devices"
+	"github.com/chargewatch/chargewatch/simulators/charger"
 	"github.com/chargewatch/chargewatch/simulators/rng"
 	"github.com/chargewatch/chargewatch/simulators/simtime"
 )
@@ -51,6 +52,28 @@ func (r *realSession) at(dt int64) float64 {
 }
 
 func (r *realSession) length() int64 { return r.t[len(r.t)-1] }
+
+// maxFloatW is the highest float of the simulated chargers (charger.Params.FloatW).
+const maxFloatW = 15
+
+// drawEnd returns when the charger stopped charging, ms since the first
+// sample: the first sample after the last that stands more than
+// charger.GreenW over the trace's final float, as the simulated charger is
+// full within GreenW of its floor (a full trace goes on at its float for
+// up to an hour after that); the trace's end if it ends drawing more than
+// maxFloatW (a charge cut by the battery manager).
+func (r *realSession) drawEnd() int64 {
+	n := len(r.w)
+	if r.w[n-1] > maxFloatW {
+		return r.length()
+	}
+	for i := n - 2; i >= 0; i-- {
+		if r.w[i] > r.w[n-1]+charger.GreenW {
+			return r.t[i+1]
+		}
+	}
+	return r.length()
+}
 
 // dayTrace is one appliance over a day: power held from each sample.
 type dayTrace struct {
@@ -339,10 +362,11 @@ func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker) (*Outcome, error
 		ss := slices.Clone(u.sessions)
 		slices.SortFunc(ss, func(a, b semiSession) int { return int(a.start - b.start) })
 		for _, s := range ss {
-			end := s.start + s.rs.length()
+			end, drawEnd := s.start+s.rs.length(), s.start+s.rs.drawEnd()
 			if n := len(eps); n > 0 && s.start < eps[n-1].End {
 				e := &eps[n-1]
 				e.End = max(e.End, end)
+				e.DrawEnd = max(e.DrawEnd, drawEnd)
 				e.Bikes++
 				e.Cases |= CaseTwoBikes
 				if s.rs.partial {
@@ -350,7 +374,7 @@ func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker) (*Outcome, error
 				}
 				continue
 			}
-			e := Episode{Unit: u.id, Start: s.start, End: end, Bikes: 1, PlateauW: s.rs.w[0], Chargers: []string{s.rs.name}, Alert: -1, Scored: true}
+			e := Episode{Unit: u.id, Start: s.start, End: end, DrawEnd: drawEnd, Bikes: 1, PlateauW: s.rs.w[0], Chargers: []string{s.rs.name}, Alert: -1, Scored: true}
 			if s.rs.partial {
 				e.Cases |= CasePartial
 			}
