@@ -7,5 +7,8 @@ package detect
 // came on during the charge holds the power over the reference, which only
 // follows down-edges.
 func (s *physCore) endBelow(cfg *ChargingConfig, c *cand) float64 {
+	if s.p.EndLevel <= 0 {
+		return cfg.EndBelowW
+	}
 	return max(cfg.EndBelowW, s.p.EndLevel*float64(c.lvl))
 }
