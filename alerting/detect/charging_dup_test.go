@@ -85,11 +85,12 @@ func TestPhysicsRoomDup(t *testing.T) {
 	}
 }
 
-// TestPhysicsRoomDupDefault pins round 17a's defaults: off at every
-// interval.
+// TestPhysicsRoomDupDefault pins the defaults: off at 1 min and 10 s
+// (it fails there), 0.12 over 90 s (round 19: on the looks and on two sets
+// of fresh cities).
 func TestPhysicsRoomDupDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.RoomDup != 0 || p.RoomDupLong != 0 {
-		t.Errorf("RoomDup %v, RoomDupLong %v; want 0, 0", p.RoomDup, p.RoomDupLong)
+	if p.RoomDup != 0 || p.RoomDupLong != 0.12 {
+		t.Errorf("RoomDup %v, RoomDupLong %v; want 0, 0.12", p.RoomDup, p.RoomDupLong)
 	}
 }

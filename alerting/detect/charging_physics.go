@@ -908,9 +908,13 @@ type PhysicsParams struct {
 	// the floor condition 0.1 2,196/82; the older of the pair 2,177/89;
 	// the lower-scored 2,197/87. On CandsLong 5 with RoomRefuseLong 1
 	// (2,214/93): 0.1 2,223/94, 0.12 2,227/92, 0.15 2,218/93. At 1 min
-	// RoomDup 0.12 2,800/87 (from 2,813/86). Off: its gain (5-13
-	// sessions) is near the looks' noise and on the defaults its alerts'
-	// marginal precision (about 0.7) is under the 5-min bar. 0, 0.
+	// RoomDup 0.12 2,800/87 (from 2,813/86). Left off in round 17: its
+	// gain (5-13 sessions) was near the looks' noise and its alerts'
+	// marginal precision on them (about 0.7) under the 5-min bar. Round
+	// 19, on fresh cities never tuned on, RoomDupLong 0.12 at 5 min:
+	// 201-208 +11/+2 (983/44 -> 994/46), 217-224 +5/-1 (924/51 ->
+	// 929/50), its added alerts there 16 of 17 true; looks on round 17
+	// 2,190/78 -> 2,201/82. So: 0 (1 min, where it fails), 0.12.
 	RoomDup, RoomDupLong float64
 }
 
@@ -944,7 +948,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomRefuse: 1, RoomRefuseLong: 0, RoomRefuseMaxIv: 30,
 		FlatT: 0, FlatPaths: 2, FlatIv: 90, FlatNoise: 0,
 		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30, FastQuietPaths: 2, ScoreDropFallLong: 1,
-		RoomDup: 0, RoomDupLong: 0,
+		RoomDup: 0, RoomDupLong: 0.12,
 	}
 }
 
