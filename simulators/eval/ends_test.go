@@ -175,3 +175,18 @@ func TestRealDrawEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestLagMin: lags print as signed whole minutes, and one that rounds to
+// zero prints as "0" whichever its sign.
+func TestLagMin(t *testing.T) {
+	for _, c := range []struct {
+		ms   int64
+		want string
+	}{
+		{0, "0"}, {-24000, "0"}, {24000, "0"}, {-36000, "-1"}, {90 * 60000, "+90"}, {-45 * 60000, "-45"},
+	} {
+		if got := lagMin(c.ms); got != c.want {
+			t.Errorf("lagMin(%d) = %q, want %q", c.ms, got, c.want)
+		}
+	}
+}

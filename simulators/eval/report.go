@@ -146,6 +146,16 @@ func writeVerdict(w io.Writer, iv time.Duration, outs []*Outcome) {
 	fmt.Fprintf(w, "targets: %s\n", strings.Join(parts, "; "))
 }
 
+// lagMin formats a lag in ms as signed whole minutes; a lag that rounds to
+// zero is "0", not "-0".
+func lagMin(v int64) string {
+	r := math.RoundToEven(float64(v) / 60000)
+	if r == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%+.0f", r)
+}
+
 // writeEnds writes when the alerts of the detected sessions ended, all
 // cases together, in two lines: the end lag's distribution, then the
 // alerts that outlived their session, ended early or were still open, and
@@ -156,7 +166,7 @@ func writeEnds(w io.Writer, outs []*Outcome) {
 		g := Score(o, 0)
 		f.Add(&g)
 	}
-	m := func(v int64) string { return fmt.Sprintf("%+.0f", float64(v)/60000) }
+	m := lagMin
 	lag := "-"
 	if len(f.EndLag) > 0 {
 		mid := m(Quantile(f.EndLag, 0.5))
