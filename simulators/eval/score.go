@@ -88,39 +88,25 @@ func (f *Figures) Add(g *Figures) {
 func (f *Figures) Judged() int { return len(f.EndLag) + f.StillOpen }
 
 // alertEnds returns, for every alert, the index of the last session of its
-// unit it overlaps (as match overlaps: fired before the session ended,
-// resolved after it started) and of the last scored one (-1 if none). An
+// unit it overlaps (eachOverlap, as match) and of the last scored one (-1 if none). An
 // alert's end is judged once, at that scored session, against the end of
 // the last session: an alert that covers two sessions of a unit (the
 // second plugged in before the alert of the first ended) is judged against
 // the second, and the first counts as bridged.
 func alertEnds(o *Outcome) (last, at []int) {
-	byUnit := map[string][]int{}
-	for i := range o.Episodes {
-		byUnit[o.Episodes[i].Unit] = append(byUnit[o.Episodes[i].Unit], i)
-	}
 	later := func(i, j int) bool { return j < 0 || o.Episodes[i].End > o.Episodes[j].End }
 	last, at = make([]int, len(o.Alerts)), make([]int, len(o.Alerts))
 	for ai := range o.Alerts {
-		a := &o.Alerts[ai]
 		last[ai], at[ai] = -1, -1
-		end := a.Resolved
-		if end == 0 {
-			end = math.MaxInt64
-		}
-		for _, ei := range byUnit[a.Unit] {
-			e := &o.Episodes[ei]
-			if a.Fired >= e.End || end <= e.Start {
-				continue
-			}
-			if later(ei, last[ai]) {
-				last[ai] = ei
-			}
-			if e.Scored && later(ei, at[ai]) {
-				at[ai] = ei
-			}
-		}
 	}
+	eachOverlap(o, func(ai, ei int) {
+		if later(ei, last[ai]) {
+			last[ai] = ei
+		}
+		if o.Episodes[ei].Scored && later(ei, at[ai]) {
+			at[ai] = ei
+		}
+	})
 	return last, at
 }
 
@@ -160,33 +146,46 @@ func scoreEnd(f *Figures, o *Outcome, i int, last, at []int) {
 // match scores an outcome: it marks the detected episodes and returns for
 // every alert the index of the first episode it overlaps, or -1.
 func match(o *Outcome) []int {
-	byUnit := map[string][]int{}
 	for i := range o.Episodes {
 		o.Episodes[i].Detected, o.Episodes[i].Alert, o.Episodes[i].TTD = false, -1, 0
-		byUnit[o.Episodes[i].Unit] = append(byUnit[o.Episodes[i].Unit], i)
 	}
 	hit := make([]int, len(o.Alerts))
 	for ai := range o.Alerts {
-		a := &o.Alerts[ai]
 		hit[ai] = -1
+	}
+	eachOverlap(o, func(ai, ei int) {
+		a, e := &o.Alerts[ai], &o.Episodes[ei]
+		if hit[ai] < 0 {
+			hit[ai] = ei
+		}
+		if !e.Detected || a.Fired < e.Start+e.TTD {
+			e.Detected, e.Alert, e.TTD = true, ai, max(0, a.Fired-e.Start)
+		}
+	})
+	return hit
+}
+
+// eachOverlap calls fn for every alert, in order, and every session of its
+// unit, in order, that the alert overlaps: raised before the session
+// ended, resolved (or still open) after it started. match and alertEnds
+// share it, so "overlaps" has one definition.
+func eachOverlap(o *Outcome, fn func(ai, ei int)) {
+	byUnit := map[string][]int{}
+	for i := range o.Episodes {
+		byUnit[o.Episodes[i].Unit] = append(byUnit[o.Episodes[i].Unit], i)
+	}
+	for ai := range o.Alerts {
+		a := &o.Alerts[ai]
 		end := a.Resolved
 		if end == 0 {
 			end = math.MaxInt64
 		}
 		for _, ei := range byUnit[a.Unit] {
-			e := &o.Episodes[ei]
-			// the alert overlaps the session and was raised before it ended
-			if a.Fired < e.End && end > e.Start {
-				if hit[ai] < 0 {
-					hit[ai] = ei
-				}
-				if !e.Detected || a.Fired < e.Start+e.TTD {
-					e.Detected, e.Alert, e.TTD = true, ai, max(0, a.Fired-e.Start)
-				}
+			if e := &o.Episodes[ei]; a.Fired < e.End && end > e.Start {
+				fn(ai, ei)
 			}
 		}
 	}
-	return hit
 }
 
 // Score returns the figures of an outcome for the sessions and unit-days
