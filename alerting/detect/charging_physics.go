@@ -235,7 +235,9 @@ type PhysicsParams struct {
 	// of four cities; base 1 min 6,461/275, alerts outlived / ended while
 	// charging 405/1,006; 5 min 5,080/227, 243/867): FellEdge 0.6 alone
 	// 6,462/277, 453/876 (more outlived: some such falls were unplugs in
-	// the taper); with EndLevel 0.2 6,465/277, 410/923 (O+E -5.5%); 5 min
+	// the taper); with EndLevel 0.2 6,465/277, 410/923 (O+E -5.5%; fresh
+	// cities 225-256 4,845/201, 304/673 -> 4,843/201, 304/603), FellEdge
+	// 0.7 with it 6,467/279, 437/855 (more outlived, false alarms); 5 min
 	// FellEdgeLong 0.6 5,076/228, 275/763 (outlived +13%), with
 	// EndLevelLong 0.2 5,079/230, 234/808, 0.1 5,076/230, 272/770 (more
 	// false alarms, or outlived): 0.6 and 0 (5 min).
