@@ -6,9 +6,14 @@ package detect
 // draw has gone (unplugged unseen, or its taper is over) while a load that
 // came on during the charge holds the power over the reference, which only
 // follows down-edges.
+// EndLevelLong applies instead at intervals over 90 s.
 func (s *physCore) endBelow(cfg *ChargingConfig, c *cand) float64 {
-	if s.p.EndLevel <= 0 {
+	lv := s.p.EndLevel
+	if s.iv > 90 {
+		lv = s.p.EndLevelLong
+	}
+	if lv <= 0 {
 		return cfg.EndBelowW
 	}
-	return max(cfg.EndBelowW, s.p.EndLevel*float64(c.lvl))
+	return max(cfg.EndBelowW, lv*float64(c.lvl))
 }

@@ -221,7 +221,27 @@ type PhysicsParams struct {
 	// its reference under EndLevel times its level (as well as under
 	// EndBelowW): its draw is gone though a load that came on during it
 	// holds the power over the reference (charging_endlvl.go); 0: off.
-	EndLevel float64
+	// EndLevelLong applies instead at intervals over 90 s. Round 18c alone
+	// (tuning look, 1 min, outlived 48): 0.2 41, 0.3 38, but more tapers
+	// cut (ended while charging 106 -> 111, 124). Round 20a, with FellEdge
+	// 0.6, which cuts tapers less often: see FellEdge; 0.2 and 0 (5 min).
+	EndLevel, EndLevelLong float64
+	// FellEdge (FellEdgeLong over 90 s): over 0, a down-edge ends a charge
+	// by its fall ("fell": the power over its reference from 0.85 of its
+	// level or more to under half) only if the edge itself is FellEdge of
+	// the level or more (charging_ends.go): in the charge's taper another
+	// load that came on during it, going off, makes such a fall with an
+	// edge smaller than the charge's level. Round 20a, wide pool (ten sets
+	// of four cities; base 1 min 6,461/275, alerts outlived / ended while
+	// charging 405/1,006; 5 min 5,080/227, 243/867): FellEdge 0.6 alone
+	// 6,462/277, 453/876 (more outlived: some such falls were unplugs in
+	// the taper); with EndLevel 0.2 6,465/277, 410/923 (O+E -5.5%; fresh
+	// cities 225-256 4,845/201, 304/673 -> 4,843/201, 304/603), FellEdge
+	// 0.7 with it 6,467/279, 437/855 (more outlived, false alarms); 5 min
+	// FellEdgeLong 0.6 5,076/228, 275/763 (outlived +13%), with
+	// EndLevelLong 0.2 5,079/230, 234/808, 0.1 5,076/230, 272/770 (more
+	// false alarms, or outlived): 0.6 and 0 (5 min).
+	FellEdge, FellEdgeLong float64
 	// CyclerHold: a step the size of a load the unit runs for minutes at
 	// a time (a fridge compressor) must hold this many times that load's
 	// longest run before the fast confirmation. A compressor's runs
@@ -925,7 +945,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastHold: 10 * time.Minute, FastReadings: 4, FastNoise: 0.008, FastNoiseW: 0.5, MaxOvershoot: 0.12, FastZ: 1,
 		SlowHold: 40 * time.Minute, MinRise: 0.005, MaxRise: 0.08, RiseT: 3.75, RiseSkip: 8 * time.Minute,
 		RiseVarFloor: 0.5, RiseVarShrink: 1, RiseLackOfFit: 1.5,
-		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 3.75, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.5, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, CyclerHold: 2.5, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
+		QuietHold: 0, KnownHold: 20 * time.Minute, KnownNoise: 0.03, TaperHold: 90 * time.Minute, TaperMin: 4 * time.Minute, TaperRiseT: 3.75, TaperNoise: 0, TaperRiseLast: 1, TaperFallT: 10, TaperFallMin: 0.05, TaperFallMax: 1, TaperFallNoise: 0.10, TaperFallLocal: 1, TaperWait: 0.5, TaperFallT5: 7, TaperFallNoise5: 0.12, TaperRiseT5: 3.75, VerdictSE: 1, SplitMin: 1, SplitVeto: 7, BigMax: 17, BigVeto: 103, PairKeep: 1, PairRiseT: 1, PairVeto: 0, PairMem: 1, PairRoom: 0, PairMaxIv: 90, EvictOutOfBand: 1, MaxCandidate: 8 * time.Hour, EndLevel: 0.2, FellEdge: 0.6, CyclerHold: 2.5, MemTol: 0.08, FastNewHold: 20 * time.Minute, FastNewNoise: 1, FastNewReadings: 8,
 		VarRatioMin: 1.0, VarRatioMax: 1.9, VarEnd: 2.5, VarFastNoise: 0.0045, VarMaxRise: 0.06, VarNewFast: 0,
 		VarPFCMin: 0.05, VarPFCMax: 0, FastRatioLo: 0.4, FastRatioHi: 1.0, FastRatioMax: 2.2,
 		ScoreW: scoreW, ScoreWLong: scoreWLong, ScoreMin: 0.93, ScoreMinLong: 0.85, ScoreHold: 20 * time.Minute, ScoreVeto: 0, ScoreVetoMin: 0.4, ScoreVetoPaths: 86, ScoreVetoIv: 90,
@@ -1262,7 +1282,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 		// its level, with no earlier load to account for the fall, is
 		// gone (in its taper, an unrelated edge does not end it)
 		for i := range s.c {
-			if c := &s.c[i]; c.st == cCharge && p-c.ref < 0.5*c.lvl && prev-c.ref >= 0.85*c.lvl {
+			if c := &s.c[i]; c.st == cCharge && p-c.ref < 0.5*c.lvl && prev-c.ref >= 0.85*c.lvl && s.fellEdge(c, d) {
 				if ch := s.endCharge(ts, i, "fell", false); ch != ChargeNone {
 					return ch
 				}

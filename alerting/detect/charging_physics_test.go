@@ -135,7 +135,8 @@ func TestPhysicsFeatures(t *testing.T) {
 			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}, false},
 		{"the same at 10-s readings (its noise since the start is over the fast limit at 20 min, under it at 26)", 10,
 			sumW(base(40), charge(2*hr, 3, 30, 7, 110)),
-			[]string{"2h26m10s fire since 2h0m0s", "6h29m30s clear since 2h0m0s"}, false},
+			// 6h29m30s until round 20a (EndLevel 0.2)
+			[]string{"2h26m10s fire since 2h0m0s", "6h28m10s clear since 2h0m0s"}, false},
 		{"a noisier base: over the fast limit for this step, its rise confirms it", 60,
 			sumW(base(150), charge(2*hr, 3, 30, 7, 110)),
 			[]string{"3h2m0s fire since 2h0m0s", "6h47m0s clear since 2h0m0s"}, false},
@@ -170,8 +171,9 @@ func TestPhysicsFeatures(t *testing.T) {
 			// followed as a step over the band, BigMax), 6h29m again with
 			// round 9's TaperRiseT 3.75 and TaperWait 0.5 together (either
 			// alone keeps 6h30m): when the charge's step is let go in its
-			// float decides in which minute its end is read
-			[]string{"3h44m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}, false},
+			// float decides in which minute its end is read; 6h14m from
+			// round 20a (EndLevel 0.2: the 180 W charge's tail under 36 W)
+			[]string{"3h44m0s fire since 2h0m0s", "6h14m0s clear since 2h0m0s"}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -198,9 +200,11 @@ func TestPhysicsChargeUnderTelevision(t *testing.T) {
 		want  []string
 	}{
 		// 4h39m until round 12: the rise's threshold now grows past an
-		// hour held (RiseTGrow 0.1: 4.13 at 2h40m), crossed 2 min later
-		{0, []string{"4h41m0s fire since 2h0m0s", "8h23m0s clear since 2h0m0s"}},
-		{90 * time.Minute, []string{"4h31m0s fire since 2h0m0s", "8h23m0s clear since 2h0m0s"}},
+		// hour held (RiseTGrow 0.1: 4.13 at 2h40m), crossed 2 min later;
+		// cleared at 8h23m until round 20a (EndLevel 0.2 ends the taper's
+		// tail under a fifth of its level)
+		{0, []string{"4h41m0s fire since 2h0m0s", "8h15m0s clear since 2h0m0s"}},
+		{90 * time.Minute, []string{"4h31m0s fire since 2h0m0s", "8h15m0s clear since 2h0m0s"}},
 	} {
 		p := DefaultPhysicsParams()
 		p.QuietHold = c.quiet
@@ -1388,7 +1392,8 @@ func TestPhysicsScoreVetoIv(t *testing.T) {
 		{"5 min, score low: vetoed", low, 300, nil},
 		{"5 min, score low, ScoreVetoMin 0", noVeto, 300, fired},
 		{"5 min, score low, ScoreVetoIv 300", at5, 300, fired},
-		{"1 min, score low: no veto", low, 60, []string{"1h20m0s fire since 1h0m0s", "5h33m0s clear since 1h0m0s"}},
+		// cleared at 5h33m until round 20a (EndLevel 0.2)
+		{"1 min, score low: no veto", low, 60, []string{"1h20m0s fire since 1h0m0s", "5h25m0s clear since 1h0m0s"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.p

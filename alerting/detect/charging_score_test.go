@@ -382,7 +382,8 @@ func TestScoreDrop(t *testing.T) {
 		w    func(float64) float64
 		want []string
 	}{
-		{"a flat charge's taper: confirmed at the drop", def, flat, []string{"4h47m0s fire since 1h0m0s", "6h1m0s clear since 1h0m0s"}},
+		// cleared at 6h1m until round 20a (EndLevel 0.2)
+		{"a flat charge's taper: confirmed at the drop", def, flat, []string{"4h47m0s fire since 1h0m0s", "5h47m0s clear since 1h0m0s"}},
 		{"... not with ScoreDropMin 0", off, flat, nil},
 		{"... not with ScoreDropLeft 1", left, flat, nil},
 		{"... not before ScoreDropHold (5 h)", late, flat, nil},
