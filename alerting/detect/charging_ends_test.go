@@ -29,18 +29,28 @@ func TestPhysicsFellEdge(t *testing.T) {
 		fe, feLong float64
 		iv         float32
 		prev, d    float32 // the power over the reference before the edge, the edge
+		step       float32 // the step at the charge's start when not its level (0: the level)
 		ended      bool
 	}{
-		{"off: a fridge's edge in the taper ends it", 0, 0, 60, 225, -125, true},
-		{"0.6: a fridge's edge in the taper does not", 0.6, 0, 60, 225, -125, false},
-		{"0.6: a masked unplug still ends it", 0.6, 0, 60, 260, -150, true},
-		{"0.6: an unplug in the taper still ends it", 0.6, 0, 60, 225, -175, true},
-		{"0.6 at 1 min only: at 5 min the fridge's edge ends it", 0.6, 0, 300, 225, -125, true},
-		{"FellEdgeLong 0.6 at 5 min: it does not", 0, 0.6, 300, 225, -125, false},
+		{"off: a fridge's edge in the taper ends it", 0, 0, 60, 225, -125, 0, true},
+		{"0.6: a fridge's edge in the taper does not", 0.6, 0, 60, 225, -125, 0, false},
+		{"0.6: a masked unplug still ends it", 0.6, 0, 60, 260, -150, 0, true},
+		{"0.6: an unplug in the taper still ends it", 0.6, 0, 60, 225, -175, 0, true},
+		{"0.6 at 1 min only: at 5 min the fridge's edge ends it", 0.6, 0, 300, 225, -125, 0, true},
+		{"FellEdgeLong 0.6 at 5 min: it does not", 0, 0.6, 300, 225, -125, 0, false},
+		// FellEdgeLong only over 90 s
+		{"0.6 at 90 s: the fridge's edge does not", 0.6, 0, 90, 225, -125, 0, false},
+		{"0.6 at 91 s: FellEdgeLong 0, it ends it", 0.6, 0, 91, 225, -125, 0, true},
+		// a share of the settled level, not of the start-up step (a
+		// 320 W peak: 0.6 of it is 192 W)
+		{"0.6 of the level: a masked unplug of a charge that peaked at 320 W", 0.6, 0, 60, 260, -150, 320, true},
 	} {
 		p := DefaultPhysicsParams()
 		p.FellEdge, p.FellEdgeLong = c.fe, c.feLong
 		s := endCore(&p, 250, c.prev, c.iv)
+		if c.step > 0 {
+			s.c[0].step = c.step
+		}
 		ts := s.last + int64(c.iv)*1000
 		ch := s.observe(&cfg, ts, float64(30+c.prev+c.d), true)
 		if ended := ch == ChargeEnded; ended != c.ended {
