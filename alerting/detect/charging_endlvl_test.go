@@ -61,3 +61,41 @@ func TestPhysicsEndLevelDefault(t *testing.T) {
 		t.Errorf("EndLevel %g, EndLevelLong %g, want 0.2 and 0 (off)", p.EndLevel, p.EndLevelLong)
 	}
 }
+
+// TestPhysicsEndLevelEdges: EndLevel applies up to 90 s (EndLevelLong
+// over), the charge ends only under EndLevel of its level (a power at it
+// holds it), and the var core ends its charge under EndLevel of its var
+// level as well as under its own float level (EndBelowW × VarEnd, 50 var).
+func TestPhysicsEndLevelEdges(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		iv        float32
+		nv        bool
+		lvl, over float32 // the level; the power over the reference, each minute for 15 min
+		ended     bool
+	}{
+		{"90 s: EndLevel 0.2, under 50 W ends it", 90, false, 250, 40, true},
+		{"91 s: EndLevelLong 0, 40 W holds it", 91, false, 250, 40, false},
+		{"at 0.2 of 250 W, 50 W holds it", 60, false, 250, 50, false},
+		{"var: 0.2 of 350 var, under 70 var ends it", 60, true, 350, 60, true},
+		{"var: 70 var holds it", 60, true, 350, 70, false},
+		{"var: its float level (50 var) still ends a smaller one", 60, true, 200, 45, true},
+	} {
+		cfg := Defaults(devices.KindMeter).Charging
+		p := DefaultPhysicsParams()
+		p.EndLevel, p.EndLevelLong = 0.2, 0
+		if c.nv {
+			cfg.EndBelowW *= p.VarEnd
+		}
+		s := physCore{p: &p, iv: c.iv, chg: 1, nv: c.nv}
+		s.c[0] = cand{t0: 1000, ref: 30, lvl: c.lvl, step: c.lvl, st: cCharge}
+		ended := false
+		for m := 1; m <= 15 && !ended; m++ {
+			ts := int64(4*3600+60*m) * 1000
+			ended = s.checkEnd(&cfg, ts, 30+c.over) == ChargeEnded
+		}
+		if ended != c.ended {
+			t.Errorf("%s: ended %v, want %v", c.name, ended, c.ended)
+		}
+	}
+}
