@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/chargewatch/chargewatch/devices"
@@ -22,6 +23,7 @@ func endCore(p *PhysicsParams, lvl, prev, iv float32) *physCore {
 // 125 W fridge going off while the charge tapers at 100 W no longer ends
 // it, a masked unplug (150 W, another load on in the same minute) and an
 // unplug in the taper (175 W) still do. Over 90 s FellEdgeLong applies.
+// The var core's fall is judged the same way, in var.
 func TestPhysicsFellEdge(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	for _, c := range []struct {
@@ -45,16 +47,58 @@ func TestPhysicsFellEdge(t *testing.T) {
 		// 320 W peak: 0.6 of it is 192 W)
 		{"0.6 of the level: a masked unplug of a charge that peaked at 320 W", 0.6, 0, 60, 260, -150, 320, true},
 	} {
-		p := DefaultPhysicsParams()
-		p.FellEdge, p.FellEdgeLong = c.fe, c.feLong
-		s := endCore(&p, 250, c.prev, c.iv)
-		if c.step > 0 {
-			s.c[0].step = c.step
+		for _, nv := range []bool{false, true} {
+			// the var core the same, in var (its float level 50 var)
+			p := DefaultPhysicsParams()
+			p.FellEdge, p.FellEdgeLong = c.fe, c.feLong
+			s := endCore(&p, 250, c.prev, c.iv)
+			ncfg := cfg
+			if s.nv = nv; nv {
+				ncfg.EndBelowW *= p.VarEnd
+			}
+			if c.step > 0 {
+				s.c[0].step = c.step
+			}
+			ts := s.last + int64(c.iv)*1000
+			ch := s.observe(&ncfg, ts, float64(30+c.prev+c.d), true)
+			if ended := ch == ChargeEnded; ended != c.ended {
+				t.Errorf("%s (var %v): ended %v, want %v", c.name, nv, ended, c.ended)
+			}
 		}
-		ts := s.last + int64(c.iv)*1000
-		ch := s.observe(&cfg, ts, float64(30+c.prev+c.d), true)
-		if ended := ch == ChargeEnded; ended != c.ended {
-			t.Errorf("%s: ended %v, want %v", c.name, ended, c.ended)
+	}
+}
+
+// TestPhysicsFellEdgeTaper runs the case FellEdge is for through the whole
+// detector: a 250 W charge (level 236 W at 1 min) tapers from 5h while a
+// 125 W television that came on at 3h still runs; it goes off at 5h45m,
+// with the charger at about 94 W, taking the power over the charge's
+// reference from 219 W (0.93 of the level) to 94 W (0.40). FellEdge 0 ends
+// the alert there ("fell"); with FellEdge 0.6 (a 125 W edge is 0.53 of the
+// level) it ends when the taper has stayed under 0.2 of the level
+// (EndLevel) for 10 min. The same with the var core following the charge
+// too (every load at 1.4 var per watt: the session ends with both cores'
+// charges) and at 10-s readings.
+func TestPhysicsFellEdgeTaper(t *testing.T) {
+	w := sumW(base(40), box(3*hr, 5*hr+45*60, 125, 0.12), charge(2*hr, 3, 30, 7, 250))
+	for _, c := range []struct {
+		name        string
+		fe          float64
+		step, ratio float64
+		clear       string
+	}{
+		{"FellEdge 0: the television's edge ends it", 0, 60, 0, "5h45m0s"},
+		{"FellEdge 0.6: EndLevel ends it", 0.6, 60, 0, "6h18m0s"},
+		{"FellEdge 0, var: the television's edge ends it", 0, 60, 1.4, "5h45m0s"},
+		{"FellEdge 0.6, var: EndLevel ends it", 0.6, 60, 1.4, "6h18m0s"},
+		{"FellEdge 0, 10 s: the television's edge ends it", 0, 10, 0, "5h45m0s"},
+		{"FellEdge 0.6, 10 s: EndLevel ends it", 0.6, 10, 0, "6h17m50s"},
+	} {
+		p := DefaultPhysicsParams()
+		p.FellEdge = c.fe
+		got := physRunPF(t, p, c.step, 10*hr, c.ratio, w)
+		want := []string{"2h20m0s fire since 2h0m0s", c.clear + " clear since 2h0m0s"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: signals\n got %q\nwant %q", c.name, got, want)
 		}
 	}
 }
