@@ -55,7 +55,8 @@ func TestPhysicsEndLevel(t *testing.T) {
 // off over them: alone (round 18c) it cut tapers; with FellEdge 0.6 (round
 // 20a), wide pool at 1 min, alerts outlived / ended while charging 405/1,006
 // -> 410/923, sessions / false alarms 6,461/275 -> 6,465/277; at 5 min
-// EndLevelLong 0.2 added false alarms (5,080/227 -> 5,079/230).
+// EndLevelLong 0.2 with FellEdgeLong 0.6 added false alarms (5,080/227 ->
+// 5,079/230).
 func TestPhysicsEndLevelDefault(t *testing.T) {
 	if p := DefaultPhysicsParams(); p.EndLevel != 0.2 || p.EndLevelLong != 0 {
 		t.Errorf("EndLevel %g, EndLevelLong %g, want 0.2 and 0 (off)", p.EndLevel, p.EndLevelLong)

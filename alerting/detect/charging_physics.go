@@ -1280,7 +1280,9 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 	if edge && d < 0 && s.chg > 0 {
 		// a charge that a down-edge took from its plateau to under half
 		// its level, with no earlier load to account for the fall, is
-		// gone (in its taper, an unrelated edge does not end it)
+		// gone (in its taper, an unrelated edge does not end it, nor,
+		// with FellEdge, one under that share of its level:
+		// charging_ends.go)
 		for i := range s.c {
 			if c := &s.c[i]; c.st == cCharge && p-c.ref < 0.5*c.lvl && prev-c.ref >= 0.85*c.lvl && s.fellEdge(c, d) {
 				if ch := s.endCharge(ts, i, "fell", false); ch != ChargeNone {

@@ -172,7 +172,8 @@ func TestPhysicsFeatures(t *testing.T) {
 			// round 9's TaperRiseT 3.75 and TaperWait 0.5 together (either
 			// alone keeps 6h30m): when the charge's step is let go in its
 			// float decides in which minute its end is read; 6h14m from
-			// round 20a (EndLevel 0.2: the 180 W charge's tail under 36 W)
+			// round 20a (EndLevel 0.2: the 180 W charge's tail under 34 W,
+			// a fifth of its 170 W level)
 			[]string{"3h44m0s fire since 2h0m0s", "6h14m0s clear since 2h0m0s"}, false},
 	}
 	for _, c := range cases {
