@@ -156,6 +156,20 @@ var regressionEndPins = map[time.Duration]endPin{
 	5 * time.Minute: {1, 0}, // +85 min
 }
 
+// startPin is the start-estimate figures of the Regression set's detected
+// sessions (all cases): at least near of them within StartNear of the
+// session's start, at most early and late more than Grace off. Raise near
+// or lower early or late when the detector improves; the reverse fails the
+// test (say where a pin is eased why it is worth it).
+type startPin struct{ near, early, late int }
+
+// regressionStartPins: from the measurement's first run (round 21b,
+// detector of round 20): 1 min n 20, p50 +1 min; 5 min n 14, p50 -2 min.
+var regressionStartPins = map[time.Duration]startPin{
+	time.Minute:     {11, 2, 5},
+	5 * time.Minute: {4, 4, 3},
+}
+
 // TestRegression runs the detector over a small fixed scenario that holds
 // every hard case and checks the figures per case against their pins.
 func TestRegression(t *testing.T) {
@@ -211,6 +225,18 @@ func TestRegression(t *testing.T) {
 		}
 		if f.Outlived < want.outlived || f.StillOpen < want.stillOpen {
 			t.Logf("%s alert ends improved: %d outlived (pin %d), %d still open (pin %d): lower the pin", name, f.Outlived, want.outlived, f.StillOpen, want.stillOpen)
+		}
+	}
+	for iv, want := range regressionStartPins {
+		f := res.Figures(iv, 0)
+		name := fmtInterval(iv) + " all"
+		near, early, late := f.StartCounts()
+		if near < want.near || early > want.early || late > want.late {
+			t.Errorf("%s: start estimates %d within %s, %d more than %s early, %d late; pinned at least %d, at most %d and %d",
+				name, near, StartNear, early, Grace, late, want.near, want.early, want.late)
+		}
+		if near > want.near || early < want.early || late < want.late {
+			t.Logf("%s start estimates improved: %d within %s (pin %d), %d early (pin %d), %d late (pin %d): move the pin", name, near, StartNear, want.near, early, want.early, late, want.late)
 		}
 	}
 	var b strings.Builder

@@ -100,10 +100,12 @@ func WriteReport(w io.Writer, r *Result) {
 		WriteTable(w, fmt.Sprintf("simulated, readings every %s", fmtInterval(iv)), r.Runs[iv])
 		writeVerdict(w, iv, r.Runs[iv])
 		writeEnds(w, r.Runs[iv])
+		writeStarts(w, r.Runs[iv])
 		if semi := r.Semi[iv]; semi != nil {
 			fmt.Fprintln(w)
 			WriteTable(w, fmt.Sprintf("SEMI-SYNTHETIC (real charges on real household and appliance traces, %d units x 2 days), readings every %s", semiUnits, fmtInterval(iv)), []*Outcome{semi})
 			writeEnds(w, []*Outcome{semi})
+			writeStarts(w, []*Outcome{semi})
 		}
 	}
 	fmt.Fprintf(w, "\n%d readings through the detector in %s.\n", r.Readings, r.Elapsed.Round(time.Second))
@@ -189,6 +191,54 @@ func writeEnds(w io.Writer, outs []*Outcome) {
 	}
 	fmt.Fprintf(w, "  outlived the session by > %.0f min %s%s; ended > %.0f min before it %s, %d of them > %.0f min before the charger stopped charging; still open at the span's end %s\n",
 		Grace.Minutes(), share(f.Outlived), by, Grace.Minutes(), share(f.EndedEarly), f.EndedCharging, Grace.Minutes(), share(f.StillOpen))
+}
+
+// StartNear is how close an alert's estimated start counts as right.
+const StartNear = 5 * time.Minute
+
+// StartCounts returns, of the start errors in f, how many are within
+// StartNear of the session's start, and how many put it more than Grace
+// early (before the charge) or late (after it).
+func (f *Figures) StartCounts() (near, early, late int) {
+	for _, v := range f.StartErr {
+		switch {
+		case v < -Grace.Milliseconds():
+			early++
+		case v > Grace.Milliseconds():
+			late++
+		}
+		if abs64(v) <= StartNear.Milliseconds() {
+			near++
+		}
+	}
+	return near, early, late
+}
+
+// writeStarts writes, in one line, how far the detected sessions' alerts
+// put their start: the error's distribution, the share within StartNear,
+// and the shares more than Grace early and late.
+func writeStarts(w io.Writer, outs []*Outcome) {
+	var f Figures
+	for _, o := range outs {
+		g := Score(o, 0)
+		f.Add(&g)
+	}
+	m := lagMin
+	dist := "-"
+	if len(f.StartErr) > 0 {
+		mid := m(Quantile(f.StartErr, 0.5))
+		if lo, hi, ok := MedianCI(f.StartErr); ok {
+			mid += fmt.Sprintf(" [%s, %s]", m(lo), m(hi))
+		}
+		dist = fmt.Sprintf("%s / %s / %s", m(Quantile(f.StartErr, 0.1)), mid, m(Quantile(f.StartErr, 0.9)))
+	}
+	share := func(k int) string {
+		p, lo, hi := Wilson(k, len(f.StartErr))
+		return fmt.Sprintf("%d (%s%% [%s, %s])", k, fnum(100*p, 1), fnum(100*lo, 1), fnum(100*hi, 1))
+	}
+	near, early, late := f.StartCounts()
+	fmt.Fprintf(w, "start estimate: error = alert's estimated start - session start (a two-bike session's first charge), p10 / p50 [95%% CI] / p90 %s min, n %d (%d detected sessions whose alert was already open when they began not counted); within %.0f min %s; > %.0f min early %s; > %.0f min late %s\n",
+		dist, len(f.StartErr), f.StartOpen, StartNear.Minutes(), share(near), Grace.Minutes(), share(early), Grace.Minutes(), share(late))
 }
 
 func verdict(name string, v, target float64, atLeast bool) string {

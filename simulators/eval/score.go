@@ -28,6 +28,11 @@ type Figures struct {
 	StillOpen     int     // judged alerts still open at the span's end (their session ended Grace before it at least)
 	Bridged       int     // detected sessions whose alert went on into a later session, judged there
 	EndAfterSpan  int     // detected sessions not judged: their alert's last session ended within Grace of the span's end, or after it
+
+	// Start estimates, over the detected sessions (see scoreStart): every
+	// detected session is in exactly one of StartErr and StartOpen.
+	StartErr  []int64 // the detecting alert's estimated start - session start, ms, sorted
+	StartOpen int     // detected sessions whose alert fired before they began (already open: its start is another's)
 }
 
 // Precision returns TruePos/Alerts with its Wilson interval.
@@ -81,6 +86,9 @@ func (f *Figures) Add(g *Figures) {
 	f.StillOpen += g.StillOpen
 	f.Bridged += g.Bridged
 	f.EndAfterSpan += g.EndAfterSpan
+	f.StartErr = append(f.StartErr, g.StartErr...)
+	slices.Sort(f.StartErr)
+	f.StartOpen += g.StartOpen
 }
 
 // Judged returns how many alerts' ends were judged: those that resolved
@@ -141,6 +149,24 @@ func scoreEnd(f *Figures, o *Outcome, i int, last, at []int) {
 			}
 		}
 	}
+}
+
+// scoreStart sorts detected session i into f's start-estimate figures:
+// the start error of the alert that detected it (the first that fired on
+// it, Episode.Alert) is its estimated start (Alert.Start, the detector's
+// Since at the fire) minus the session's start; for a two-bike session
+// (overlapping charges merged) that is its first charge's start. An alert
+// that fired before the session began was already open for something
+// earlier (a session it bridged, or a false alarm): its estimate is not of
+// this session, which counts in StartOpen instead.
+func scoreStart(f *Figures, o *Outcome, i int) {
+	e := &o.Episodes[i]
+	a := &o.Alerts[e.Alert]
+	if a.Fired < e.Start {
+		f.StartOpen++
+		return
+	}
+	f.StartErr = append(f.StartErr, a.Start-e.Start)
 }
 
 // match scores an outcome: it marks the detected episodes and returns for
@@ -204,10 +230,12 @@ func Score(o *Outcome, c Cases) Figures {
 			f.Detected++
 			f.TTD = append(f.TTD, e.TTD)
 			scoreEnd(&f, o, i, last, at)
+			scoreStart(&f, o, i)
 		}
 	}
 	slices.Sort(f.TTD)
 	slices.Sort(f.EndLag)
+	slices.Sort(f.StartErr)
 	days := map[string]map[int64]DayTags{}
 	for _, u := range o.Units {
 		m := map[int64]DayTags{}
