@@ -43,11 +43,7 @@ func WriteTable(w io.Writer, title string, outs []*Outcome) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\tsessions\tdetected\trecall [95% CI]\talerts\tprecision [95% CI]\tF1 [CI]\tunit-days\tcharger-free\tfalse alarms\tFA/1k unit-days [95% CI]\tTTD p25 / p50 [95% CI] / p90 (min)\t")
 	for _, c := range caseRows {
-		var f Figures
-		for _, o := range outs {
-			g := Score(o, c)
-			f.Add(&g)
-		}
+		f := scoreAll(outs, c)
 		r, rlo, rhi := f.Recall()
 		p, plo, phi := f.Precision()
 		f1, flo, fhi := f.F1()
@@ -75,15 +71,37 @@ func fnum(v float64, places int) string {
 }
 
 func ttdText(ttd []int64) string {
-	if len(ttd) == 0 {
+	return spread(ttd, 0.25, func(v int64) string { return fmt.Sprintf("%.0f", float64(v)/60000) })
+}
+
+// spread formats sorted values as "q-quantile / p50 [95% CI] / p90" with m
+// (the CI by MedianCI, where there are values enough); "-" if there are
+// none. The TTD column, the alert ends and the start estimates share it.
+func spread(sorted []int64, q float64, m func(int64) string) string {
+	if len(sorted) == 0 {
 		return "-"
 	}
-	m := func(v int64) string { return fmt.Sprintf("%.0f", float64(v)/60000) }
-	mid := m(Quantile(ttd, 0.5))
-	if lo, hi, ok := MedianCI(ttd); ok {
+	mid := m(Quantile(sorted, 0.5))
+	if lo, hi, ok := MedianCI(sorted); ok {
 		mid += fmt.Sprintf(" [%s, %s]", m(lo), m(hi))
 	}
-	return fmt.Sprintf("%s / %s / %s", m(Quantile(ttd, 0.25)), mid, m(Quantile(ttd, 0.9)))
+	return fmt.Sprintf("%s / %s / %s", m(Quantile(sorted, q)), mid, m(Quantile(sorted, 0.9)))
+}
+
+// shareText formats k of n as "k (p% [lo, hi])", Wilson 95%.
+func shareText(k, n int) string {
+	p, lo, hi := Wilson(k, n)
+	return fmt.Sprintf("%d (%s%% [%s, %s])", k, fnum(100*p, 1), fnum(100*lo, 1), fnum(100*hi, 1))
+}
+
+// scoreAll returns the figures of outs for case c (0: all), added up.
+func scoreAll(outs []*Outcome, c Cases) Figures {
+	var f Figures
+	for _, o := range outs {
+		g := Score(o, c)
+		f.Add(&g)
+	}
+	return f
 }
 
 // WriteReport writes the whole evaluation: per interval the simulated
@@ -113,11 +131,7 @@ func WriteReport(w io.Writer, r *Result) {
 
 // writeVerdict compares an interval's figures with the targets.
 func writeVerdict(w io.Writer, iv time.Duration, outs []*Outcome) {
-	var f Figures
-	for _, o := range outs {
-		g := Score(o, 0)
-		f.Add(&g)
-	}
+	f := scoreAll(outs, 0)
 	var parts []string
 	p, _, _ := f.Precision()
 	r, _, _ := f.Recall()
@@ -163,26 +177,12 @@ func lagMin(v int64) string {
 // alerts that outlived their session, ended early or were still open, and
 // the sessions not judged.
 func writeEnds(w io.Writer, outs []*Outcome) {
-	var f Figures
-	for _, o := range outs {
-		g := Score(o, 0)
-		f.Add(&g)
-	}
+	f := scoreAll(outs, 0)
 	m := lagMin
-	lag := "-"
-	if len(f.EndLag) > 0 {
-		mid := m(Quantile(f.EndLag, 0.5))
-		if lo, hi, ok := MedianCI(f.EndLag); ok {
-			mid += fmt.Sprintf(" [%s, %s]", m(lo), m(hi))
-		}
-		lag = fmt.Sprintf("%s / %s / %s", m(Quantile(f.EndLag, 0.1)), mid, m(Quantile(f.EndLag, 0.9)))
-	}
+	lag := spread(f.EndLag, 0.1, m)
 	fmt.Fprintf(w, "alert ends: lag = alert resolved - session end (unplugged), p10 / p50 [95%% CI] / p90 %s min, n %d; %d of %d detected sessions judged, %d bridged into a later session, %d ending in the span's last %.0f min or after\n",
 		lag, len(f.EndLag), f.Judged(), f.Detected, f.Bridged, f.EndAfterSpan, Grace.Minutes())
-	share := func(k int) string {
-		p, lo, hi := Wilson(k, f.Judged())
-		return fmt.Sprintf("%d (%s%% [%s, %s])", k, fnum(100*p, 1), fnum(100*lo, 1), fnum(100*hi, 1))
-	}
+	share := func(k int) string { return shareText(k, f.Judged()) }
 	// the alerts that outlived their session are the tail of EndLag
 	by := ""
 	if i, _ := slices.BinarySearch(f.EndLag, Grace.Milliseconds()+1); i < len(f.EndLag) {
@@ -218,24 +218,9 @@ func (f *Figures) StartCounts() (near, early, late int) {
 // put their start: the error's distribution, the share within StartNear,
 // and the shares more than Grace early and late.
 func writeStarts(w io.Writer, outs []*Outcome) {
-	var f Figures
-	for _, o := range outs {
-		g := Score(o, 0)
-		f.Add(&g)
-	}
-	m := lagMin
-	dist := "-"
-	if len(f.StartErr) > 0 {
-		mid := m(Quantile(f.StartErr, 0.5))
-		if lo, hi, ok := MedianCI(f.StartErr); ok {
-			mid += fmt.Sprintf(" [%s, %s]", m(lo), m(hi))
-		}
-		dist = fmt.Sprintf("%s / %s / %s", m(Quantile(f.StartErr, 0.1)), mid, m(Quantile(f.StartErr, 0.9)))
-	}
-	share := func(k int) string {
-		p, lo, hi := Wilson(k, len(f.StartErr))
-		return fmt.Sprintf("%d (%s%% [%s, %s])", k, fnum(100*p, 1), fnum(100*lo, 1), fnum(100*hi, 1))
-	}
+	f := scoreAll(outs, 0)
+	dist := spread(f.StartErr, 0.1, lagMin)
+	share := func(k int) string { return shareText(k, len(f.StartErr)) }
 	near, early, late := f.StartCounts()
 	fmt.Fprintf(w, "start estimate: error = alert's estimated start - session start (a two-bike session's first charge), p10 / p50 [95%% CI] / p90 %s min, n %d (%d detected sessions whose alert was already open when they began not counted); within %.0f min %s; > %.0f min early %s; > %.0f min late %s\n",
 		dist, len(f.StartErr), f.StartOpen, StartNear.Minutes(), share(near), Grace.Minutes(), share(early), Grace.Minutes(), share(late))

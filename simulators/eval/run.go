@@ -166,10 +166,5 @@ func Evaluate(ctx context.Context, o Options) (*Result, error) {
 // Figures returns the figures of interval iv for a case (0: all), summed
 // over the cities.
 func (r *Result) Figures(iv time.Duration, c Cases) Figures {
-	var f Figures
-	for _, o := range r.Runs[iv] {
-		g := Score(o, c)
-		f.Add(&g)
-	}
-	return f
+	return scoreAll(r.Runs[iv], c)
 }
