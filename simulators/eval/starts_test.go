@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chargewatch/chargewatch/alerting"
+	"github.com/chargewatch/chargewatch/alerting/detect"
 	"github.com/chargewatch/chargewatch/simulators/simtime"
 )
 
@@ -131,5 +133,51 @@ func TestWriteStarts(t *testing.T) {
 	}
 	if n := strings.Count(s, "\n"); n != 1 {
 		t.Errorf("%d lines, want 1:\n%s", n, s)
+	}
+}
+
+// TestAlertBookStart checks that a unit's alert carries the start estimate
+// (Since) of the fire that raised it: a second source (a plug, or another
+// meter) joining the open alert, or a fire reopening it within the grace,
+// keeps it; a fire after the grace raises a new alert with its own.
+func TestAlertBookStart(t *testing.T) {
+	mn := simtime.Minute
+	t0 := simtime.At(simtime.DayOf(day(2026, 1, 5).UnixMilli()), 20)
+	type sig struct {
+		src       string
+		op        detect.Op
+		ts, since int64
+	}
+	for _, c := range []struct {
+		name string
+		sigs []sig
+		want []int64 // each alert's Start - t0, minutes
+	}{
+		{"one fire", []sig{{"m1", detect.OpFire, t0 + 20*mn, t0 - 3*mn}}, []int64{-3}},
+		{"a second source joins: the first's estimate", []sig{
+			{"m1", detect.OpFire, t0 + 20*mn, t0 - 3*mn}, {"p1", detect.OpFire, t0 + 25*mn, t0 + mn}}, []int64{-3}},
+		{"the first source clears, the second joined: the first's estimate", []sig{
+			{"m1", detect.OpFire, t0 + 20*mn, t0 - 3*mn}, {"p1", detect.OpFire, t0 + 25*mn, t0 + mn},
+			{"m1", detect.OpClear, t0 + 40*mn, t0 - 3*mn}, {"m1", detect.OpFire, t0 + 50*mn, t0 + 45*mn}}, []int64{-3}},
+		{"reopened within the grace: the first fire's estimate", []sig{
+			{"m1", detect.OpFire, t0 + 20*mn, t0 - 3*mn}, {"m1", detect.OpClear, t0 + 60*mn, t0 - 3*mn},
+			{"p1", detect.OpFire, t0 + 80*mn, t0 + 70*mn}}, []int64{-3}},
+		{"a fire after the grace: a new alert, its own estimate", []sig{
+			{"m1", detect.OpFire, t0 + 20*mn, t0 - 3*mn}, {"m1", detect.OpClear, t0 + 60*mn, t0 - 3*mn},
+			{"m1", detect.OpFire, t0 + 100*mn, t0 + 85*mn}}, []int64{-3, 85}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newAlertBook()
+			for _, s := range c.sigs {
+				b.signal("a", s.src, &detect.Signal{Op: s.op, Rule: alerting.RuleIndoorCharging, TS: s.ts, Since: s.since}, "")
+			}
+			var got []int64
+			for _, a := range b.alerts {
+				got = append(got, (a.Start-t0)/mn)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("alert starts %v min, want %v", got, c.want)
+			}
+		})
 	}
 }
