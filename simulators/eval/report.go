@@ -222,7 +222,7 @@ func writeStarts(w io.Writer, outs []*Outcome) {
 	dist := spread(f.StartErr, 0.1, lagMin)
 	share := func(k int) string { return shareText(k, len(f.StartErr)) }
 	near, early, late := f.StartCounts()
-	fmt.Fprintf(w, "start estimate: error = alert's estimated start - session start (a two-bike session's first charge), p10 / p50 [95%% CI] / p90 %s min, n %d (%d detected sessions whose alert was already open when they began not counted); within %.0f min %s; > %.0f min early %s; > %.0f min late %s\n",
+	fmt.Fprintf(w, "start estimate: error = alert's estimated start - session start (a two-bike session's first charge), p10 / p50 [95%% CI] / p90 %s min, n %d (%d detected sessions whose alert had fired before they began, open or reopened within the grace, not counted); within %.0f min %s; > %.0f min early %s; > %.0f min late %s\n",
 		dist, len(f.StartErr), f.StartOpen, StartNear.Minutes(), share(near), Grace.Minutes(), share(early), Grace.Minutes(), share(late))
 }
 

@@ -32,7 +32,7 @@ type Figures struct {
 	// Start estimates, over the detected sessions (see scoreStart): every
 	// detected session is in exactly one of StartErr and StartOpen.
 	StartErr  []int64 // the detecting alert's estimated start - session start, ms, sorted
-	StartOpen int     // detected sessions whose alert fired before they began (already open: its start is another's)
+	StartOpen int     // detected sessions whose alert fired before they began (open, or resolved and reopened within the grace: its start is another's)
 }
 
 // Precision returns TruePos/Alerts with its Wilson interval.
@@ -156,9 +156,11 @@ func scoreEnd(f *Figures, o *Outcome, i int, last, at []int) {
 // it, Episode.Alert) is its estimated start (Alert.Start, the detector's
 // Since at the fire) minus the session's start; for a two-bike session
 // (overlapping charges merged) that is its first charge's start. An alert
-// that fired before the session began was already open for something
-// earlier (a session it bridged, or a false alarm): its estimate is not of
-// this session, which counts in StartOpen instead.
+// that fired before the session began was raised for something earlier (a
+// session it bridged, or a false alarm), and was open when the session
+// began or reopened for it within the grace (alertBook keeps the first
+// fire's start): its estimate is not of this session, which counts in
+// StartOpen instead.
 func scoreStart(f *Figures, o *Outcome, i int) {
 	e := &o.Episodes[i]
 	a := &o.Alerts[e.Alert]

@@ -122,10 +122,14 @@ func TestWriteStarts(t *testing.T) {
 	// a session begun after the last one ended, under its alert, still open
 	o.Episodes = append(o.Episodes, Episode{Unit: "a", Start: at(20.25), End: at(23), Scored: true})
 	o.Alerts[4].Resolved = at(23)
+	// a session begun 10 min after the first's alert resolved, which that
+	// alert reopened for (alertBook: a fire within the grace), keeping its start
+	o.Episodes = append(o.Episodes, Episode{Unit: "a", Start: at(4.25), End: at(4.75), Scored: true})
+	o.Alerts[0].Resolved, o.Alerts[0].Reopens = at(4.75), 1
 	var b strings.Builder
 	writeStarts(&b, []*Outcome{o})
 	s := b.String()
-	for _, want := range []string{"p10 / p50 [95% CI] / p90 -120 / 0 / +45 min, n 5 (1 detected sessions whose alert was already open",
+	for _, want := range []string{"p10 / p50 [95% CI] / p90 -120 / 0 / +45 min, n 5 (2 detected sessions whose alert had fired before they began, open or reopened within the grace, not counted)",
 		"within 5 min 3 (60.0% ", "> 30 min early 1 (20.0% ", "> 30 min late 1 (20.0% "} {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %q in\n%s", want, s)
