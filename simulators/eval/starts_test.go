@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chargewatch/chargewatch/alerting"
 	"github.com/chargewatch/chargewatch/alerting/detect"
@@ -183,5 +184,34 @@ func TestAlertBookStart(t *testing.T) {
 				t.Errorf("alert starts %v min, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestWriteReportStarts checks that the report has a start-estimate line
+// under each table, the semi-synthetic one too, after its alert-end lines.
+func TestWriteReportStarts(t *testing.T) {
+	d0 := simtime.DayOf(day(2026, 1, 5).UnixMilli())
+	s0 := simtime.At(d0, 20)
+	o := func(e int64) *Outcome {
+		return &Outcome{From: simtime.DayStart(d0), To: simtime.DayStart(d0 + 2),
+			Episodes: []Episode{{Unit: "a", Start: s0, End: s0 + 3*simtime.Hour, Scored: true}},
+			Alerts:   []Alert{{Unit: "a", Start: s0 + e*simtime.Minute, Fired: s0 + 20*simtime.Minute, Resolved: s0 + 3*simtime.Hour}}}
+	}
+	iv := time.Minute
+	r := &Result{Intervals: []time.Duration{iv}, Runs: map[time.Duration][]*Outcome{iv: {o(-3)}}, Semi: map[time.Duration]*Outcome{iv: o(7)}}
+	var b strings.Builder
+	WriteReport(&b, r)
+	var starts []string
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "start estimate:") {
+			starts = append(starts, l)
+			if i < 2 || !strings.HasPrefix(strings.TrimSpace(lines[i-1]), "outlived") {
+				t.Errorf("start line %d not after the alert ends' lines:\n%s", i, b.String())
+			}
+		}
+	}
+	if len(starts) != 2 || !strings.Contains(starts[0], "p10 / p50 [95% CI] / p90 -3 / -3 / -3 min") || !strings.Contains(starts[1], "p10 / p50 [95% CI] / p90 +7 / +7 / +7 min") {
+		t.Errorf("start lines %q, want the simulated one (-3) and the semi-synthetic one (+7) in\n%s", starts, b.String())
 	}
 }
