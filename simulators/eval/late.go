@@ -17,7 +17,7 @@ import (
 // their fire.
 type lateStats struct {
 	Sessions, Late int
-	Hist           [10]int // detected sessions by TTD (lateBins)
+	Hist           [10]int        // detected sessions by TTD (lateBins)
 	Fired          map[string]int // which step fired the late alert: own, stale, later, by path
 	AtW, AtVar     map[string]int // the own step's state at MaxMedianTTD, per core
 	Both           map[string]int // the two cores' states together
@@ -41,7 +41,7 @@ var lateBins = []int64{5, 10, 15, 19, 20, 21, 23, 30, 60}
 // stepFeat is a step's state at one judgement.
 type stepFeat struct {
 	Held, Quiet, T, Rise, Noise, Z, VarPerW, LevelW float64
-	Path, Why                                   string
+	Path, Why                                       string
 }
 
 func (ls *lateStats) merge(o *lateStats) {
