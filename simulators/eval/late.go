@@ -8,6 +8,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/chargewatch/chargewatch/simulators/elec"
+	"github.com/chargewatch/chargewatch/simulators/household"
+	"github.com/chargewatch/chargewatch/simulators/simtime"
 )
 
 // lateStats says, for the detected sessions whose alert fired
@@ -23,12 +27,21 @@ type lateStats struct {
 	Both           map[string]int // the two cores' states together
 	RelW           map[string]int // the firing step × the own W step's state
 	KnownW         map[string]int // what the memory said of the own W step's size at MaxMedianTTD
+	// Cycler: for own W steps whose size the memory knew as a cycler,
+	// the appliance of the home with the most runs under an hour within
+	// 10% of that size in the three days before (the simulator's truth)
+	Cycler map[string]int
 	// Other: the W steps outside every session still open at
 	// MaxMedianTTD of their age (look-alikes), by their fast path's state
 	// then; OtherF their features then
 	Other  map[string]int
 	OtherF []stepFeat
 	NOther int
+	// ZAge: the score's log-odds at 10, 15 and 20 minutes of age (the
+	// last traced look then) of the own W steps of late sessions [0], of
+	// early ones [1] and of the W steps outside every session [2], each
+	// counted only if still open (not ended, not fired) at that age
+	ZAge [3][3][]float32
 	// features: the own step (W core, open at MaxMedianTTD) of late and of
 	// early (< MaxMedianTTD) sessions at that age; the false alarms' steps
 	// at their fire
@@ -50,7 +63,7 @@ func (ls *lateStats) merge(o *lateStats) {
 	for i, v := range o.Hist {
 		ls.Hist[i] += v
 	}
-	for _, p := range []struct{ d, s *map[string]int }{{&ls.Fired, &o.Fired}, {&ls.AtW, &o.AtW}, {&ls.AtVar, &o.AtVar}, {&ls.Both, &o.Both}, {&ls.RelW, &o.RelW}, {&ls.KnownW, &o.KnownW}, {&ls.Other, &o.Other}} {
+	for _, p := range []struct{ d, s *map[string]int }{{&ls.Fired, &o.Fired}, {&ls.AtW, &o.AtW}, {&ls.AtVar, &o.AtVar}, {&ls.Both, &o.Both}, {&ls.RelW, &o.RelW}, {&ls.KnownW, &o.KnownW}, {&ls.Other, &o.Other}, {&ls.Cycler, &o.Cycler}} {
 		if *p.d == nil {
 			*p.d = map[string]int{}
 		}
@@ -62,6 +75,11 @@ func (ls *lateStats) merge(o *lateStats) {
 	ls.EarlyF = append(ls.EarlyF, o.EarlyF...)
 	ls.FAF = append(ls.FAF, o.FAF...)
 	ls.OtherF = append(ls.OtherF, o.OtherF...)
+	for a := range ls.ZAge {
+		for g := range ls.ZAge[a] {
+			ls.ZAge[a][g] = append(ls.ZAge[a][g], o.ZAge[a][g]...)
+		}
+	}
 	ls.NOther += o.NOther
 }
 
@@ -69,7 +87,7 @@ func (ls *lateStats) merge(o *lateStats) {
 func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 	ls := &ex.Late
 	ls.Fired, ls.AtW, ls.AtVar, ls.Both = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	ls.RelW, ls.KnownW, ls.Other = map[string]int{}, map[string]int{}, map[string]int{}
+	ls.RelW, ls.KnownW, ls.Other, ls.Cycler = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	eps := map[string][]*Episode{}
 	for i := range o.Episodes {
 		eps[o.Episodes[i].Unit] = append(eps[o.Episodes[i].Unit], &o.Episodes[i])
@@ -85,6 +103,7 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 					continue next
 				}
 			}
+			ls.zAges(c, 2)
 			at := c.t0 + MaxMedianTTD.Milliseconds()
 			if c.end > 0 && c.end <= at || c.firedAt > 0 && c.firedAt < at || c.t0 < o.From {
 				continue
@@ -145,6 +164,13 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 			case lost[k] == "":
 				lost[k] = "lost before: " + c.endWhy
 			}
+		}
+		if c := own[0]; c != nil {
+			g := 0
+			if e.TTD < lim {
+				g = 1
+			}
+			ls.zAges(c, g)
 		}
 		if e.TTD < lim {
 			if c := own[0]; c != nil {
@@ -212,10 +238,20 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 				}
 				kn = "memory: " + c.judges[j].known
 			}
+			if kn == "memory: cycler" {
+				ls.Cycler[o.lookalike(e.Unit, e.Start, c.levelAt(at))]++
+			}
 		}
 		ls.KnownW[kn+" | "+sw]++
 		ls.AtW[sw]++
-		ls.AtVar[sv]++
+		pf := "PF unknown"
+		switch {
+		case e.PF >= 0.9:
+			pf = "PF >= 0.9 (PFC charger)"
+		case e.PF > 0:
+			pf = "PF < 0.9"
+		}
+		ls.AtVar[sv+" ("+pf+")"]++
 		ls.Both[sw+" | "+sv]++
 		if c := own[0]; c != nil && c.firedAt == 0 || c != nil && c.firedAt >= at {
 			if f, ok := featAt(c, own[1], at); ok {
@@ -238,6 +274,72 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 			}
 		}
 	}
+}
+
+// zAgeMin are the ages (min) of lateStats.ZAge.
+var zAgeMin = [3]int64{10, 15, 20}
+
+// zAges records candidate c's score at each of zAgeMin if it was open then.
+func (ls *lateStats) zAges(c *candLog, g int) {
+	for a, m := range zAgeMin {
+		at := c.t0 + m*60000
+		if c.end > 0 && c.end <= at || c.firedAt > 0 && c.firedAt < at {
+			continue
+		}
+		z, ok := float32(0), false
+		for _, s := range c.scores {
+			if s.ts > at {
+				break
+			}
+			z, ok = s.z, true
+		}
+		if ok {
+			ls.ZAge[a][g] = append(ls.ZAge[a][g], z)
+		}
+	}
+}
+
+// levelAt is the step's level at its last judgement at or before at.
+func (c *candLog) levelAt(at int64) float64 {
+	w := 0.0
+	for j := range c.judges {
+		if c.judges[j].ts > at {
+			break
+		}
+		w = float64(c.judges[j].levelW)
+	}
+	return w
+}
+
+// lookalike names the appliance of unit with the most runs under an hour
+// within 10% of w watts in the three days before ts.
+func (o *Outcome) lookalike(unit string, ts int64, w float64) string {
+	u := o.hh[unit]
+	if u == nil || w <= 0 {
+		return "unknown"
+	}
+	n := map[string]int{}
+	var segs []elec.Segment
+	for d := simtime.DayOf(ts) - 3; d <= simtime.DayOf(ts); d++ {
+		segs = u.Day(d, segs[:0])
+		for i := range segs {
+			sg := &segs[i]
+			app := household.Appliance(sg.Tag)
+			if app == household.Base || sg.End > ts || sg.End-sg.Start >= 3600000 {
+				continue
+			}
+			if math.Abs(sg.Shape(sg.Start+60000)-w) <= 0.1*w {
+				n[app.String()]++
+			}
+		}
+	}
+	best, bn := "none of its size", 0
+	for k, v := range n {
+		if v > bn || v == bn && k < best {
+			best, bn = k, v
+		}
+	}
+	return best
 }
 
 // edgeWhy says why no step opened at a session's start on a core.
@@ -339,6 +441,7 @@ func (ls *lateStats) write(w io.Writer, iv time.Duration) {
 	table("both cores", ls.Both, 30)
 	table("the firing step | the own W step at MaxMedianTTD", ls.RelW, 30)
 	table("the memory of the own W step's size | its state", ls.KnownW, 30)
+	table("own W steps whose size the memory knew as a cycler: the home's appliance of that size running under an hour in the 3 days before", ls.Cycler, 20)
 	fmt.Fprintf(w, "W steps outside every session open at %.0f min of age: %d, by their state then (share of the late sessions' count)\n", MaxMedianTTD.Minutes(), ls.NOther)
 	table("", ls.Other, 20)
 	q := func(fs []stepFeat, get func(*stepFeat) float64) string {
@@ -379,6 +482,40 @@ func (ls *lateStats) write(w io.Writer, iv time.Duration) {
 			fmt.Fprintf(w, "  %-12s late %s\n  %-12s other %s\n", g.name, q(lf, g.get), "", q(of, g.get))
 		}
 	}
+	fmt.Fprintf(w, "score z at %.0f min at or over: own W steps of late sessions / of early sessions / other W steps open then\n", MaxMedianTTD.Minutes())
+	for _, z0 := range []float64{-3, -2, -1, 0, 1, 2, 3} {
+		cnt := func(fs []stepFeat) int {
+			n := 0
+			for i := range fs {
+				if fs[i].Z >= z0 {
+					n++
+				}
+			}
+			return n
+		}
+		fmt.Fprintf(w, "  %+.0f: %d / %d / %d\n", z0, cnt(ls.LateF), cnt(ls.EarlyF), cnt(ls.OtherF))
+	}
+	fmt.Fprintf(w, "score z at 10 / 15 / 20 min of a step's age (open then) at or over: own W steps of late sessions, of early sessions, W steps outside sessions\n")
+	for _, z0 := range []float32{-1, 0, 1, 2, 2.94, 3.48} {
+		fmt.Fprintf(w, "  %+5.2f:", z0)
+		for a := range ls.ZAge {
+			var n [3]int
+			for g := range ls.ZAge[a] {
+				for _, z := range ls.ZAge[a][g] {
+					if z >= z0 {
+						n[g]++
+					}
+				}
+			}
+			fmt.Fprintf(w, "   %d min %d/%d/%d", zAgeMin[a], n[0], n[1], n[2])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  (open then:")
+	for a := range ls.ZAge {
+		fmt.Fprintf(w, "   %d min %d/%d/%d", zAgeMin[a], len(ls.ZAge[a][0]), len(ls.ZAge[a][1]), len(ls.ZAge[a][2]))
+	}
+	fmt.Fprintln(w, ")")
 	fmt.Fprintf(w, "step features p10/p25/p50/p75/p90: own W step at %.0f min of late and early sessions; false alarms' W steps at their fire\n", MaxMedianTTD.Minutes())
 	for _, g := range []struct {
 		name string
