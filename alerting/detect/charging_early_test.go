@@ -22,15 +22,19 @@ func TestScoreEarlyGate(t *testing.T) {
 	sure.ScoreEarlyGate = 5
 	sureDef := sure
 	sureDef.ScoreEarlyGate = def.ScoreEarlyGate
+	gate4 := sure
+	gate4.ScoreEarlyGate = 4
 	noGate := sure
 	noGate.ScoreEarlyGate = 0
 	// the trees' early score at ScoreEarlyMin 0.85: the round-14 forest
 	// scores the steady load 0.88 at 15 min, under the default 0.95 (the
 	// forest before it, over it); at 0.85 the gate alone decides again
 	low := def
-	low.ScoreEarlyMin = 0.85
+	low.ScoreEarlyMin, low.ScoreEarlyGate = 0.85, 4
 	pfGate := low
 	pfGate.ScoreEarlyGate = 2
+	lowNoGate := low
+	lowNoGate.ScoreEarlyGate = 0
 	cycle := sumW(base(40), box(hr, hr+16*60, 120, 0.002), box(3*hr, 3*hr+16*60, 120, 0.002))
 	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
 	twice := []string{"1h10m0s fire since 1h0m0s", "1h16m0s clear since 1h0m0s", "3h10m0s fire since 3h0m0s", "3h16m0s clear since 3h0m0s"}
@@ -48,13 +52,17 @@ func TestScoreEarlyGate(t *testing.T) {
 		{"... nor with a charger's var per watt (1.4)", def, 1.4, cycle, nil},
 		{"... it is at ScoreEarlyMin 0.85 with the active step's var per watt as the gate's evidence (bit 2, not in the default), at 15 min", pfGate, 1.4, cycle,
 			[]string{"1h15m0s fire since 1h0m0s", "1h16m0s clear since 1h0m0s"}},
-		{"... not with the default gate (4), at the same ScoreEarlyMin (0.85)", low, 1.4, cycle, nil},
+		{"... not with round 14's gate (4), at the same ScoreEarlyMin (0.85)", low, 1.4, cycle, nil},
+		{"... but without the gate (the default since round 21a) the threshold is the only guard: at 0.85, with a charger's var per watt (1.4), it is confirmed at 15 min", lowNoGate, 1.4, cycle,
+			[]string{"1h15m0s fire since 1h0m0s", "1h16m0s clear since 1h0m0s"}},
 		{"a charge with a charger's var per watt (1.4), a sure score: confirmed early (10 min)", sure, 1.4, chg,
 			[]string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 		{"... power alone: at 20 min (no evidence for the gate)", sure, 0, chg,
 			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
-		{"... with the default gate (4: not the var detector's step), at 20 min", sureDef, 1.4, chg,
+		{"... round 14's gate (4: not the var detector's step), at 20 min", gate4, 1.4, chg,
 			[]string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
+		{"... the default gate (0 since round 21a), power alone: early (10 min)", sureDef, 0, chg,
+			[]string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -62,6 +70,15 @@ func TestScoreEarlyGate(t *testing.T) {
 				t.Errorf("signals %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestScoreEarlyGateDefault pins the default gate: 0 since round 21a
+// (the early score's threshold alone; TestScoreEarlyGate shows what it
+// lets through).
+func TestScoreEarlyGateDefault(t *testing.T) {
+	if g := DefaultPhysicsParams().ScoreEarlyGate; g != 0 {
+		t.Errorf("ScoreEarlyGate %v, want 0", g)
 	}
 }
 

@@ -27,6 +27,9 @@ type Explanation struct {
 	// detect of every scored detected session (ms), and Age the age of
 	// the alert's step when it fired (ms): the wait of the path itself.
 	TTD, Age map[string][]int64
+	// Late: the detected sessions found MaxMedianTTD or more after their
+	// start, and what stopped an earlier confirmation (late.go).
+	Late lateStats
 	// Held are the missed sessions whose candidate held until the session
 	// ended, with the best the detector saw of them.
 	Held []HeldMiss
@@ -57,13 +60,21 @@ type candLog struct {
 	levelW   float64
 	firedAt  int64
 	openedAt int64
+	fire     judgeRec   // the step at its fire (late.go)
+	scores   []scoreRec // its score's log-odds at each traced look (ScoreTrace 1)
+}
+
+type scoreRec struct {
+	ts int64
+	z  float32
 }
 
 type judgeRec struct {
 	ts           int64
 	t, r, noise  float32
 	held, levelW float32
-	why          string
+	n            uint16 // quiet readings since its start
+	why, known   string
 }
 
 type edgeRec struct {
@@ -96,13 +107,19 @@ func (t *tracer) add(unit, dev string, tr *detect.ChargingTrace) {
 	case "judge":
 		if c := t.open[key]; c != nil {
 			c.judges = append(c.judges, judgeRec{ts: tr.TS, t: float32(tr.RiseT), r: float32(tr.Rise), noise: float32(tr.Noise),
-				held: float32(tr.Held.Minutes()), levelW: float32(tr.LevelW), why: tr.Reason})
+				held: float32(tr.Held.Minutes()), levelW: float32(tr.LevelW), n: uint16(min(tr.N, 65535)), why: tr.Reason, known: tr.Known})
 			c.levelW = tr.LevelW
+		}
+	case "score":
+		if c := t.open[key]; c != nil {
+			c.scores = append(c.scores, scoreRec{ts: tr.TS, z: float32(tr.Score)})
 		}
 	case "fire":
 		if c := t.open[key]; c != nil {
 			c.firedAt = tr.TS
 			c.levelW = tr.LevelW
+			c.fire = judgeRec{ts: tr.TS, t: float32(tr.RiseT), r: float32(tr.Rise), noise: float32(tr.Noise),
+				held: float32(tr.Held.Minutes()), levelW: float32(tr.LevelW), n: uint16(min(tr.N, 65535)), why: tr.Reason}
 		}
 	case "drop", "end":
 		if c := t.open[key]; c != nil {
@@ -130,6 +147,7 @@ func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
 		ex.Paths[path] = n
 	}
 	iv := o.Interval.Milliseconds()
+	t.late(o, ex, iv)
 	for i := range o.Episodes {
 		e := &o.Episodes[i]
 		if !e.Scored {
@@ -299,6 +317,7 @@ func WriteExplanation(w io.Writer, r *Result) {
 		paths := map[string][2]int{}
 		ttd, age := map[string][]int64{}, map[string][]int64{}
 		var held []HeldMiss
+		var late lateStats
 		for _, o := range r.Runs[iv] {
 			if o.Explain == nil {
 				continue
@@ -317,6 +336,7 @@ func WriteExplanation(w io.Writer, r *Result) {
 				age[k] = append(age[k], o.Explain.Age[k]...)
 			}
 			held = append(held, o.Explain.Held...)
+			late.merge(&o.Explain.Late)
 		}
 		fmt.Fprintf(w, "\nMISSED SESSIONS, readings every %s: what happened to the candidate that got furthest\n", fmtInterval(iv))
 		total := 0
@@ -340,6 +360,7 @@ func WriteExplanation(w io.Writer, r *Result) {
 			fmt.Fprintf(w, "%5d / %3d  %s\n", paths[k][0], paths[k][1], k)
 		}
 		writeTTDByPath(w, iv, ttd, age)
+		late.write(w, iv)
 		if len(held) > 0 {
 			var ts []float64
 			for _, h := range held {
