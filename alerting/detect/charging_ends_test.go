@@ -77,26 +77,27 @@ func TestPhysicsFellEdge(t *testing.T) {
 // level) it ends when the taper has stayed under 0.2 of the level
 // (EndLevel) for 10 min. The same with the var core following the charge
 // too (every load at 1.4 var per watt: the session ends with both cores'
-// charges) and at 10-s readings.
+// charges) and at 10-s readings. It fires at 15 minutes at 1 min (the
+// early score, ScoreEarlyGate 0 since round 21a) and at 20 at 10 s.
 func TestPhysicsFellEdgeTaper(t *testing.T) {
 	w := sumW(base(40), box(3*hr, 5*hr+45*60, 125, 0.12), charge(2*hr, 3, 30, 7, 250))
 	for _, c := range []struct {
 		name        string
 		fe          float64
 		step, ratio float64
-		clear       string
+		fire, clear string
 	}{
-		{"FellEdge 0: the television's edge ends it", 0, 60, 0, "5h45m0s"},
-		{"FellEdge 0.6: EndLevel ends it", 0.6, 60, 0, "6h18m0s"},
-		{"FellEdge 0, var: the television's edge ends it", 0, 60, 1.4, "5h45m0s"},
-		{"FellEdge 0.6, var: EndLevel ends it", 0.6, 60, 1.4, "6h18m0s"},
-		{"FellEdge 0, 10 s: the television's edge ends it", 0, 10, 0, "5h45m0s"},
-		{"FellEdge 0.6, 10 s: EndLevel ends it", 0.6, 10, 0, "6h17m50s"},
+		{"FellEdge 0: the television's edge ends it", 0, 60, 0, "2h15m0s", "5h45m0s"},
+		{"FellEdge 0.6: EndLevel ends it", 0.6, 60, 0, "2h15m0s", "6h18m0s"},
+		{"FellEdge 0, var: the television's edge ends it", 0, 60, 1.4, "2h15m0s", "5h45m0s"},
+		{"FellEdge 0.6, var: EndLevel ends it", 0.6, 60, 1.4, "2h15m0s", "6h18m0s"},
+		{"FellEdge 0, 10 s: the television's edge ends it", 0, 10, 0, "2h20m0s", "5h45m0s"},
+		{"FellEdge 0.6, 10 s: EndLevel ends it", 0.6, 10, 0, "2h20m0s", "6h17m50s"},
 	} {
 		p := DefaultPhysicsParams()
 		p.FellEdge = c.fe
 		got := physRunPF(t, p, c.step, 10*hr, c.ratio, w)
-		want := []string{"2h20m0s fire since 2h0m0s", c.clear + " clear since 2h0m0s"}
+		want := []string{c.fire + " fire since 2h0m0s", c.clear + " clear since 2h0m0s"}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: signals\n got %q\nwant %q", c.name, got, want)
 		}
