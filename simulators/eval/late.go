@@ -103,9 +103,12 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 					continue next
 				}
 			}
+			if c.t0 < o.From {
+				continue // the warm-up: not scored, as the sessions
+			}
 			ls.zAges(c, 2)
 			at := c.t0 + MaxMedianTTD.Milliseconds()
-			if c.end > 0 && c.end <= at || c.firedAt > 0 && c.firedAt < at || c.t0 < o.From {
+			if c.end > 0 && c.end <= at || c.firedAt > 0 && c.firedAt < at {
 				continue
 			}
 			var last *judgeRec

@@ -116,3 +116,37 @@ func TestLateMerge(t *testing.T) {
 		t.Errorf("merged %+v\nwant %+v", all, *w)
 	}
 }
+
+// TestLateOtherWarmup: a W step outside every session opened in the
+// warm-up (before the scored span) counts neither among the other steps
+// open at 20 minutes nor in their scores at 10/15/20 minutes of age; the
+// same step in the scored span counts in both.
+func TestLateOtherWarmup(t *testing.T) {
+	d0 := simtime.DayOf(day(2026, 1, 5).UnixMilli())
+	mn := int64(60000)
+	o := &Outcome{Interval: time.Minute, From: simtime.DayStart(d0), To: simtime.DayStart(d0 + 1),
+		Units:    []UnitDays{{Unit: "u", Days: []DayTags{{Day: d0, Charging: true}}}},
+		Episodes: []Episode{{Unit: "u", Start: simtime.At(d0, 10), End: simtime.At(d0, 14), Scored: true, Alert: -1}},
+		Alerts:   []Alert{{Unit: "u", Start: simtime.At(d0, 10), Fired: simtime.At(d0, 10) + 30*mn, Resolved: simtime.At(d0, 14), Why: "score after 30m0s"}},
+	}
+	tr := newTracer()
+	step := func(t0 int64) {
+		tr.add("u", "meter", &detect.ChargingTrace{TS: t0, Event: "open", Start: t0})
+		for m := int64(1); m <= 25; m++ {
+			tr.add("u", "meter", &detect.ChargingTrace{TS: t0 + m*mn, Event: "judge", Reason: "fast: noisy", Start: t0, LevelW: 120, Held: time.Duration(m) * time.Minute})
+			tr.add("u", "meter", &detect.ChargingTrace{TS: t0 + m*mn, Event: "score", Score: 1, Start: t0})
+		}
+		tr.add("u", "meter", &detect.ChargingTrace{TS: t0 + 26*mn, Event: "drop", Reason: "fell", Start: t0})
+	}
+	step(o.From - 3*60*mn) // the warm-up
+	step(simtime.At(d0, 16))
+	ls := &tr.explain(o, detect.DefaultPhysicsParams()).Late
+	if ls.NOther != 1 || len(ls.OtherF) != 1 {
+		t.Errorf("other steps %d (%d features), want the scored span's one", ls.NOther, len(ls.OtherF))
+	}
+	for a := range ls.ZAge {
+		if n := len(ls.ZAge[a][2]); n != 1 {
+			t.Errorf("scores of other steps at %d min: %d, want the scored span's one (as NOther)", zAgeMin[a], n)
+		}
+	}
+}
