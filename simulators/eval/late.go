@@ -177,7 +177,7 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 		}
 		if e.TTD < lim {
 			if c := own[0]; c != nil {
-				if f, ok := featAt(c, own[1], at); ok {
+				if f, ok := featAt(c, own[1], at, iv); ok {
 					f.Path = pathOf(a.Why)
 					ls.EarlyF = append(ls.EarlyF, f)
 				}
@@ -257,7 +257,7 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 		ls.AtVar[sv+" ("+pf+")"]++
 		ls.Both[sw+" | "+sv]++
 		if c := own[0]; c != nil && c.firedAt == 0 || c != nil && c.firedAt >= at {
-			if f, ok := featAt(c, own[1], at); ok {
+			if f, ok := featAt(c, own[1], at, iv); ok {
 				f.Path = pathOf(a.Why)
 				ls.LateF = append(ls.LateF, f)
 			}
@@ -360,8 +360,8 @@ func (t *tracer) edgeWhy(unit string, from, to int64, v bool) string {
 }
 
 // featAt is the W step c's last judgement at or before at (with the var
-// step's level for its var per watt).
-func featAt(c, cv *candLog, at int64) (stepFeat, bool) {
+// step's level for its var per watt), at readings every iv ms.
+func featAt(c, cv *candLog, at, iv int64) (stepFeat, bool) {
 	var last *judgeRec
 	for j := range c.judges {
 		if c.judges[j].ts > at {
@@ -372,7 +372,7 @@ func featAt(c, cv *candLog, at int64) (stepFeat, bool) {
 	if last == nil {
 		return stepFeat{}, false
 	}
-	f := feat(last, c, cv, at, 0)
+	f := feat(last, c, cv, at, iv)
 	f.Why = last.why
 	return f, true
 }
@@ -380,9 +380,6 @@ func featAt(c, cv *candLog, at int64) (stepFeat, bool) {
 func feat(j *judgeRec, c, cv *candLog, at, iv int64) stepFeat {
 	f := stepFeat{Held: float64(j.held), T: float64(j.t), Rise: float64(j.r), Noise: float64(j.noise), LevelW: float64(j.levelW),
 		Z: math.NaN(), VarPerW: math.NaN(), Quiet: math.NaN()}
-	if iv == 0 && len(c.judges) > 1 {
-		iv = (c.judges[len(c.judges)-1].ts - c.judges[0].ts) / int64(max(1, len(c.judges)-1))
-	}
 	if iv > 0 && j.held > 0 {
 		f.Quiet = float64(j.n) / (float64(j.held) * 60000 / float64(iv))
 	}

@@ -150,3 +150,28 @@ func TestLateOtherWarmup(t *testing.T) {
 		}
 	}
 }
+
+// TestLateQuietShare: the quiet share of a late session's own step is its
+// quiet readings over the readings it held (at the run's interval), as
+// for the other steps, even when it was judged only every other reading.
+func TestLateQuietShare(t *testing.T) {
+	d0 := simtime.DayOf(day(2026, 1, 5).UnixMilli())
+	mn := int64(60000)
+	t0 := simtime.At(d0, 10)
+	o := &Outcome{Interval: time.Minute, From: simtime.DayStart(d0), To: simtime.DayStart(d0 + 1),
+		Units:    []UnitDays{{Unit: "u", Days: []DayTags{{Day: d0, Charging: true}}}},
+		Episodes: []Episode{{Unit: "u", Start: t0, End: t0 + 4*60*mn, Scored: true, Alert: -1}},
+		Alerts:   []Alert{{Unit: "u", Start: t0, Fired: t0 + 35*mn, Resolved: t0 + 4*60*mn, Why: "score after 35m0s"}},
+	}
+	tr := newTracer()
+	tr.add("u", "meter", &detect.ChargingTrace{TS: t0, Event: "open", Start: t0})
+	for m := int64(2); m <= 34; m += 2 {
+		tr.add("u", "meter", &detect.ChargingTrace{TS: t0 + m*mn, Event: "judge", Reason: "fast: noisy", Start: t0, LevelW: 120,
+			Held: time.Duration(m) * time.Minute, N: int(m / 2)})
+	}
+	tr.add("u", "meter", &detect.ChargingTrace{TS: t0 + 35*mn, Event: "fire", Start: t0})
+	ls := &tr.explain(o, detect.DefaultPhysicsParams()).Late
+	if len(ls.LateF) != 1 || ls.LateF[0].Quiet != 0.5 {
+		t.Errorf("late features %+v, want one of quiet share 0.5 (10 quiet of 20 readings)", ls.LateF)
+	}
+}
