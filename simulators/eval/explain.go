@@ -165,6 +165,13 @@ func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
 	return ex
 }
 
+// ownWindow is the span in which a session's own steps open, at readings
+// every iv ms: from two readings before its start to ten minutes after
+// (classify, late).
+func ownWindow(e *Episode, iv int64) (from, to int64) {
+	return e.Start - 2*iv, e.Start + 10*60000
+}
+
 func chargingDay(o *Outcome, unit string, ts int64) bool {
 	for _, u := range o.Units {
 		if u.Unit != unit {
@@ -183,7 +190,7 @@ func chargingDay(o *Outcome, unit string, ts int64) bool {
 // step that got furthest among those opened within ten minutes of its start
 // (on either core, meter or plug).
 func (t *tracer) classify(e *Episode, iv int64, p detect.PhysicsParams, ex *Explanation) string {
-	from, to := e.Start-2*iv, e.Start+10*60000
+	from, to := ownWindow(e, iv)
 	var best *candLog
 	rank := func(c *candLog) (int, int64) {
 		held := c.end

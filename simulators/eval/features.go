@@ -60,20 +60,34 @@ func (fc *featCollector) add(unit, dev string, tr *detect.ChargingTrace) {
 	fc.rows = append(fc.rows, FeatureRow{Unit: unit, Dev: dev, Var: tr.Var, T0: tr.Start, TS: tr.TS, Held: held, Z: tr.Score, F: tr.Feat})
 }
 
+// episodesByUnit groups o's sessions by unit.
+func episodesByUnit(o *Outcome) map[string][]*Episode {
+	by := map[string][]*Episode{}
+	for i := range o.Episodes {
+		by[o.Episodes[i].Unit] = append(by[o.Episodes[i].Unit], &o.Episodes[i])
+	}
+	return by
+}
+
+// inSession reports whether a step opened at t0 lies in one of a unit's
+// sessions eps: from two readings (iv ms) before its start to its end.
+func inSession(eps []*Episode, t0, iv int64) bool {
+	for _, e := range eps {
+		if t0 >= e.Start-2*iv && t0 <= e.End {
+			return true
+		}
+	}
+	return false
+}
+
 // label marks each row with the truth of outcome o.
 func (fc *featCollector) label(o *Outcome) []FeatureRow {
 	iv := o.Interval.Milliseconds()
-	byUnit := map[string][]*Episode{}
-	for i := range o.Episodes {
-		e := &o.Episodes[i]
-		byUnit[e.Unit] = append(byUnit[e.Unit], e)
-	}
+	byUnit := episodesByUnit(o)
 	for i := range fc.rows {
 		r := &fc.rows[i]
+		r.InSession = inSession(byUnit[r.Unit], r.T0, iv)
 		for _, e := range byUnit[r.Unit] {
-			if r.T0 >= e.Start-2*iv && r.T0 <= e.End {
-				r.InSession = true
-			}
 			for _, st := range e.Starts {
 				if r.T0 >= st-iv && r.T0 <= st+2*iv+60000 {
 					r.Label = true

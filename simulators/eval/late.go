@@ -88,20 +88,11 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 	ls := &ex.Late
 	ls.Fired, ls.AtW, ls.AtVar, ls.Both = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	ls.RelW, ls.KnownW, ls.Other, ls.Cycler = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	eps := map[string][]*Episode{}
-	for i := range o.Episodes {
-		eps[o.Episodes[i].Unit] = append(eps[o.Episodes[i].Unit], &o.Episodes[i])
-	}
+	eps := episodesByUnit(o)
 	for unit, cs := range t.cands {
-	next:
 		for _, c := range cs {
-			if c.v {
+			if c.v || inSession(eps[unit], c.t0, iv) {
 				continue
-			}
-			for _, e := range eps[unit] {
-				if c.t0 >= e.Start-2*iv && c.t0 <= e.End {
-					continue next
-				}
 			}
 			if c.t0 < o.From {
 				continue // the warm-up: not scored, as the sessions
@@ -111,13 +102,7 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 			if c.end > 0 && c.end <= at || c.firedAt > 0 && c.firedAt < at {
 				continue
 			}
-			var last *judgeRec
-			for j := range c.judges {
-				if c.judges[j].ts > at {
-					break
-				}
-				last = &c.judges[j]
-			}
+			last := c.judgeAt(at)
 			if last == nil {
 				continue
 			}
@@ -143,7 +128,7 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 		ls.Hist[b]++
 		a := &o.Alerts[e.Alert]
 		at := e.Start + lim
-		from, to := e.Start-2*iv, e.Start+10*60000
+		from, to := ownWindow(e, iv)
 		// the own steps: opened near the start, on either core
 		var own [2]*candLog
 		lost := [2]string{}
@@ -217,13 +202,7 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 			if c.firedAt > 0 && c.firedAt < at {
 				return "fired before (alert matched elsewhere)"
 			}
-			var last *judgeRec
-			for j := range c.judges {
-				if c.judges[j].ts > at {
-					break
-				}
-				last = &c.judges[j]
-			}
+			last := c.judgeAt(at)
 			if last == nil {
 				return "open, not judged (level not settled)"
 			}
@@ -235,11 +214,8 @@ func (t *tracer) late(o *Outcome, ex *Explanation, iv int64) {
 		kn := "no own W step open"
 		if c := own[0]; c != nil {
 			kn = "not judged"
-			for j := range c.judges {
-				if c.judges[j].ts > at {
-					break
-				}
-				kn = "memory: " + c.judges[j].known
+			if j := c.judgeAt(at); j != nil {
+				kn = "memory: " + j.known
 			}
 			if kn == "memory: cycler" {
 				ls.Cycler[o.lookalike(e.Unit, e.Start, c.levelAt(at))]++
@@ -304,14 +280,22 @@ func (ls *lateStats) zAges(c *candLog, g int) {
 
 // levelAt is the step's level at its last judgement at or before at.
 func (c *candLog) levelAt(at int64) float64 {
-	w := 0.0
+	if j := c.judgeAt(at); j != nil {
+		return float64(j.levelW)
+	}
+	return 0
+}
+
+// judgeAt is the step's last judgement at or before at; nil if none.
+func (c *candLog) judgeAt(at int64) *judgeRec {
+	var last *judgeRec
 	for j := range c.judges {
 		if c.judges[j].ts > at {
 			break
 		}
-		w = float64(c.judges[j].levelW)
+		last = &c.judges[j]
 	}
-	return w
+	return last
 }
 
 // lookalike names the appliance of unit with the most runs under an hour
@@ -362,13 +346,7 @@ func (t *tracer) edgeWhy(unit string, from, to int64, v bool) string {
 // featAt is the W step c's last judgement at or before at (with the var
 // step's level for its var per watt), at readings every iv ms.
 func featAt(c, cv *candLog, at, iv int64) (stepFeat, bool) {
-	var last *judgeRec
-	for j := range c.judges {
-		if c.judges[j].ts > at {
-			break
-		}
-		last = &c.judges[j]
-	}
+	last := c.judgeAt(at)
 	if last == nil {
 		return stepFeat{}, false
 	}
@@ -390,11 +368,8 @@ func feat(j *judgeRec, c, cv *candLog, at, iv int64) stepFeat {
 		f.Z = float64(s.z)
 	}
 	if cv != nil && j.levelW > 0 {
-		for k := range cv.judges {
-			if cv.judges[k].ts > at {
-				break
-			}
-			f.VarPerW = float64(cv.judges[k].levelW) / float64(j.levelW)
+		if jv := cv.judgeAt(at); jv != nil {
+			f.VarPerW = float64(jv.levelW) / float64(j.levelW)
 		}
 	}
 	return f
@@ -454,9 +429,7 @@ func (ls *lateStats) write(w io.Writer, iv time.Duration) {
 		if len(v) == 0 {
 			return "-"
 		}
-		slices.Sort(v)
-		at := func(p float64) float64 { return v[min(len(v)-1, int(p*float64(len(v))))] }
-		return fmt.Sprintf("%.3g/%.3g/%.3g/%.3g/%.3g (n %d)", at(0.1), at(0.25), at(0.5), at(0.75), at(0.9), len(v))
+		return fmt.Sprintf("%.3g/%.3g/%.3g/%.3g/%.3g (n %d)", quantile(v, 0.1), quantile(v, 0.25), quantile(v, 0.5), quantile(v, 0.75), quantile(v, 0.9), len(v))
 	}
 	only := func(fs []stepFeat, why string) []stepFeat {
 		var out []stepFeat
