@@ -7,7 +7,9 @@ import "math"
 // compressor-like load of a charger's size (about 16 minutes:
 // TestPhysicsFastNewHold, TestScorePath). Two ways to an earlier alert
 // keep that: the early score (ScoreEarlyMin from ScoreEarlyHold) confirms
-// a young step only with evidence such a load lacks (ScoreEarlyGate); and
+// a young step only on a score such a load does not reach, and, with
+// ScoreEarlyGate over 0, only with evidence such a load lacks (the default
+// gate is 0 since round 21a: the threshold alone); and
 // the running sum (ScoreSeq 2) may add a young step's windows
 // (ScoreSeqFrom) but confirms only from ScoreHold on, so that a charge
 // whose score was fair from its first windows fires at ScoreHold rather
