@@ -175,3 +175,21 @@ func TestLateQuietShare(t *testing.T) {
 		t.Errorf("late features %+v, want one of quiet share 0.5 (10 quiet of 20 readings)", ls.LateF)
 	}
 }
+
+// TestLateZAges: a step's score counts at each age it was still open:
+// one fired by the early score at 15 minutes at 10 and 15 (its firing
+// look), not at 20; one dropped at 12 minutes at 10 only; one never
+// scored nowhere; one open throughout at each age, by its look then.
+func TestLateZAges(t *testing.T) {
+	mn := int64(60000)
+	scores := []scoreRec{{10 * mn, 1}, {15 * mn, 3}, {20 * mn, 4}}
+	var ls lateStats
+	ls.zAges(&candLog{t0: 0, firedAt: 15 * mn, scores: scores}, 0)
+	ls.zAges(&candLog{t0: 0, end: 12 * mn, scores: scores}, 1)
+	ls.zAges(&candLog{t0: 0}, 2)
+	ls.zAges(&candLog{t0: 0, scores: scores}, 2)
+	want := [3][3][]float32{{{1}, {1}, {1}}, {{3}, nil, {3}}, {nil, nil, {4}}}
+	if !reflect.DeepEqual(ls.ZAge, want) {
+		t.Errorf("ZAge %v, want %v", ls.ZAge, want)
+	}
+}
