@@ -578,8 +578,8 @@ type PhysicsParams struct {
 	// evidence asked beyond the score itself). With the refitted forests
 	// the early windows reach ScoreEarlyMin (2.94 in log-odds at 15
 	// minutes, almost never at 10) on 14 of 430 open own steps of late
-	// charges on look L1 and on none of about 96,000 steps outside every
-	// session; gate 4 let only the memory's sizes through, gate 5 the var
+	// charges on look L1 and on none of the 87,034 steps outside every
+	// session open at 15 minutes (warm-up steps left out); gate 4 let only the memory's sizes through, gate 5 the var
 	// detector's steps as well. Wide pool at 1 min (sessions / false
 	// alarms, sessions detected within 20 minutes): gate 4 6,465/277,
 	// 1,118; 5 6,465/277, 1,162; 0 6,465/277, 1,218 (every one of the ten
