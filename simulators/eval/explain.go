@@ -350,14 +350,7 @@ func WriteExplanation(w io.Writer, r *Result) {
 		for _, v := range misses {
 			total += v
 		}
-		keys := slices.Collect(maps.Keys(misses))
-		slices.SortFunc(keys, func(a, b string) int {
-			if misses[a] != misses[b] {
-				return misses[b] - misses[a]
-			}
-			return strings.Compare(a, b)
-		})
-		for _, k := range keys {
+		for _, k := range byCount(misses) {
 			fmt.Fprintf(w, "%5d  %4.1f%%  %s\n", misses[k], 100*float64(misses[k])/float64(max(total, 1)), k)
 		}
 		fmt.Fprintf(w, "%5d         missed in all\n", total)
@@ -564,17 +557,23 @@ func WriteFalseAlarms(w io.Writer, r *Result) {
 			groups[fa.Cause+" × "+fa.Path]++
 		}
 		fmt.Fprintf(w, "\nFALSE ALARMS BY CAUSE × PATH, readings every %s\n", fmtInterval(iv))
-		keys := slices.Collect(maps.Keys(groups))
-		slices.SortFunc(keys, func(a, b string) int {
-			if groups[a] != groups[b] {
-				return groups[b] - groups[a]
-			}
-			return strings.Compare(a, b)
-		})
-		for _, k := range keys {
+		for _, k := range byCount(groups) {
 			fmt.Fprintf(w, "%5d  %s\n", groups[k], k)
 		}
 	}
+}
+
+// byCount returns m's keys, the largest count first, ties by name (the
+// order of every "busiest first" table of the explain output).
+func byCount(m map[string]int) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
 }
 
 // writeTTDByPath prints, by the path of the alert that detected them, the

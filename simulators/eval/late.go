@@ -396,14 +396,7 @@ func (ls *lateStats) write(w io.Writer, iv time.Duration) {
 	fmt.Fprintln(w)
 	table := func(title string, m map[string]int, top int) {
 		fmt.Fprintf(w, "%s\n", title)
-		keys := slices.Collect(maps.Keys(m))
-		slices.SortFunc(keys, func(a, b string) int {
-			if m[a] != m[b] {
-				return m[b] - m[a]
-			}
-			return strings.Compare(a, b)
-		})
-		for i, k := range keys {
+		for i, k := range byCount(m) {
 			if i >= top {
 				break
 			}
