@@ -238,6 +238,9 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 		s.traceScore(ts, i, &f, z)
 	}
 	fire := z >= s.windowLimit(early) // NaN never confirms
+	if early && !fire && s.earlyPF(i, c, &f, z) {
+		fire = true // a lower early score with a charger's evidence (charging_early_pf.go)
+	}
 	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
 	} else if pre && mark {
@@ -338,6 +341,7 @@ func (p *PhysicsParams) scoreLimits() {
 	p.scoreZMin, p.scoreZMinLong = pair(p.ScoreMin, p.ScoreMinLong)
 	p.scoreZEarly, p.scoreZEarlyLong = pair(p.ScoreEarlyMin, p.ScoreEarlyMinLong)
 	p.scoreZDrop, p.scoreZDropLong = pair(p.ScoreDropMin, p.ScoreDropMinLong)
+	p.scoreZEarlyPF = logit(p.ScoreEarlyMinPF)
 	p.scoreZVeto = logit(p.ScoreVetoMin) // 1 or more: every attempt vetoed
 	p.scoreZVetoLong = p.scoreZVeto
 	// the trees' thresholds (ScoreModel), interval class by interval

@@ -25,6 +25,9 @@ func (s *physCore) scoreCut(f *[ScoreFeatures]float64, i int, on, early, dump bo
 		return pp.scoreLogit(f, iv)
 	}
 	lo := s.windowLimit(early)
+	if early && s.earlyPFOn() {
+		lo = min(lo, s.p.scoreZEarlyPF)
+	}
 	if on && pp.ScoreSeq > 0 {
 		mode, zRef, h := pp.ScoreSeq, pp.seqZ, pp.seqH
 		if s.iv > 90 {
