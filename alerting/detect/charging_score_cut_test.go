@@ -88,7 +88,6 @@ func TestScoreForestLogitCut(t *testing.T) {
 // threshold, a run, a gate, a ScoreMin of 1, the drop's trees, low
 // thresholds, no running sum).
 func TestScoreCutSame(t *testing.T) {
-	cfg := Defaults(devices.KindMeter).Charging
 	variants := []func(*PhysicsParams){
 		func(*PhysicsParams) {},
 		func(p *PhysicsParams) { p.ScoreEarlyMin, p.ScoreEarlyHold = 0.9, 10*60e9 },
@@ -103,6 +102,27 @@ func TestScoreCutSame(t *testing.T) {
 		// windows were added to a sum the cut did not bound)
 		func(p *PhysicsParams) { p.ScoreSeq, p.ScoreSeqLong, p.ScoreSeqFromLong = 0, 2, 10*60e9 },
 	}
+	cutSame(t, variants, 0.8)
+}
+
+// TestScoreCutSameEarlyPF is TestScoreCutSame with a non-PFC charger's
+// var per watt (1.4: the var detector's steps, and bit 2's), where the
+// lower early threshold (ScoreEarlyMinPF) can confirm: the cut must keep
+// every sum that could reach it (review of round 22a: a cut bounded by
+// ScoreEarlyMin alone went unseen at 0.8).
+func TestScoreCutSameEarlyPF(t *testing.T) {
+	cutSame(t, []func(*PhysicsParams){
+		func(*PhysicsParams) {},
+		func(p *PhysicsParams) { p.ScoreEarlyMinPF, p.ScoreEarlyPFGate = 0.5, 2 },
+		func(p *PhysicsParams) { p.ScoreEarlyMinPF, p.ScoreEarlyPFGate = 0.5, 0 },
+	}, 1.4)
+}
+
+// cutSame runs TestScoreCutSame's homes with each variant, the non-active
+// power ratio times the power, cut short and with every tree summed.
+func cutSame(t *testing.T, variants []func(*PhysicsParams), ratio float64) {
+	t.Helper()
+	cfg := Defaults(devices.KindMeter).Charging
 	same, changes := 0, 0
 	for v, set := range variants {
 		pc, pa := DefaultPhysicsParams(), DefaultPhysicsParams()
@@ -116,7 +136,7 @@ func TestScoreCutSame(t *testing.T) {
 			c, a := mc.New(), ma.New()
 			for s := 0.0; s < 26*hr; s += step {
 				p := math.Round(w(s)*10) / 10
-				r := ChargeReading{PowerW: p, NonActive: 0.8 * p, HasNA: true}
+				r := ChargeReading{PowerW: p, NonActive: ratio * p, HasNA: true}
 				ts := t0 + int64(s*1000)
 				gc, ga := c.Observe(&cfg, ts, r), a.Observe(&cfg, ts, r)
 				bc, _ := c.MarshalBinary()
