@@ -132,3 +132,28 @@ func TestScoreEarlyPFTwoReadings(t *testing.T) {
 		})
 	}
 }
+
+// TestScoreEarlyPFLong: ScoreEarlyMinPF is off over 90 s, even where
+// the early score is on there (ScoreEarlyMinLong under 1): at 5-min
+// readings a charge of a non-PFC var per watt scored 0.9 waits for
+// ScoreHold, as with ScoreEarlyMinPF 0, where at 1 min it is early.
+func TestScoreEarlyPFLong(t *testing.T) {
+	p := DefaultPhysicsParams()
+	score := [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
+	p.ScoreModel, p.ScoreW, p.ScoreWLong = 0, score, score
+	p.ScoreEarlyMinLong = 0.95
+	p.ScoreEarlyMinPF, p.ScoreEarlyPFGate = 0.85, 2
+	off := p
+	off.ScoreEarlyMinPF = 0
+	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
+	if got := physRunPF(t, p, 60, 4*hr, 1.4, chg); len(got) == 0 || got[0] != "2h10m0s fire since 2h0m0s" {
+		t.Errorf("at 1 min: signals %q, want the first 2h10m0s fire since 2h0m0s", got)
+	}
+	want := physRunPF(t, off, 300, 4*hr, 1.4, chg)
+	if len(want) == 0 {
+		t.Fatal("at 5 min with ScoreEarlyMinPF 0: no signal")
+	}
+	if got := physRunPF(t, p, 300, 4*hr, 1.4, chg); !slices.Equal(got, want) {
+		t.Errorf("at 5 min: signals %q, want ScoreEarlyMinPF 0's %q", got, want)
+	}
+}
