@@ -157,3 +157,26 @@ func TestScoreEarlyPFLong(t *testing.T) {
 		t.Errorf("at 5 min: signals %q, want ScoreEarlyMinPF 0's %q", got, want)
 	}
 }
+
+// TestScoreEarlyPFOnlyEarly: ScoreEarlyMinPF confirms at the early looks
+// only, never at a window from ScoreHold on (ScoreMin's): with ScoreHold
+// 10 min and the early looks after it (none), a steady 110 W load of a
+// non-PFC var per watt scored 0.9, under ScoreMin 0.95, without the
+// running sum, is not confirmed at 10 min, with ScoreEarlyMinPF 0.85 as
+// without it (another path takes it at 20).
+func TestScoreEarlyPFOnlyEarly(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.ScoreModel, p.ScoreW = 0, [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
+	p.ScoreMin, p.ScoreSeq, p.ScoreHold, p.ScoreEarlyHold = 0.95, 0, 10*time.Minute, 30*time.Minute
+	p.ScoreEarlyMinPF, p.ScoreEarlyPFGate = 0.85, 0
+	off := p
+	off.ScoreEarlyMinPF = 0
+	load := sumW(base(40), box(2*hr, 3*hr, 110, 0.002))
+	want := physRunPF(t, off, 60, 4*hr, 1.4, load)
+	if len(want) > 0 && want[0] == "2h10m0s fire since 2h0m0s" {
+		t.Fatalf("ScoreEarlyMinPF 0: signals %q, confirmed at ScoreHold (the case would test nothing)", want)
+	}
+	if got := physRunPF(t, p, 60, 4*hr, 1.4, load); !slices.Equal(got, want) {
+		t.Errorf("ScoreEarlyMinPF 0.85: signals %q, want ScoreEarlyMinPF 0's %q", got, want)
+	}
+}
