@@ -69,10 +69,10 @@ func TestScoreEarlyPF(t *testing.T) {
 	}
 }
 
-// TestScoreEarlyPFDefault pins the default: off (ScoreEarlyMinPF 0),
-// with gate 11 (the var detector's step or an active non-PFC step, and
-// the window at 10 minutes over ScoreSeqMin) for when it is set (round
-// 22a: at 0.75 the fresh cities lost one session). At 0.75 the steady
+// TestScoreEarlyPFDefault pins the default: ScoreEarlyMinPF 0.75 with
+// gate 11 (the var detector's step or an active non-PFC step, and the
+// window at 10 minutes over ScoreSeqMin; round 22a: at 0.75 the fresh
+// cities lost one session, within the noise clause). At 0.75 the steady
 // 16-min load of a charger's var per watt is still not confirmed with the
 // default trees (the case below).
 func TestScoreEarlyPFDefault(t *testing.T) {
