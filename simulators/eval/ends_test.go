@@ -142,15 +142,21 @@ func TestWriteEnds(t *testing.T) {
 	}
 	var b strings.Builder
 	writeEnds(&b, []*Outcome{o})
-	s := b.String()
-	for _, want := range []string{"p10 / p50 [95% CI] / p90 -60 / +5 / +45 min, n 5", "5 of 5 detected sessions judged",
-		"outlived the session by > 30 min 1 (20.0% ", "by p50 +45 / max +45 min", "ended > 30 min before it 1 (20.0% ", "still open at the span's end 0 "} {
+	wantText(t, b.String(), 2, "p10 / p50 [95% CI] / p90 -60 / +5 / +45 min, n 5", "5 of 5 detected sessions judged",
+		"outlived the session by > 30 min 1 (20.0% ", "by p50 +45 / max +45 min", "ended > 30 min before it 1 (20.0% ", "still open at the span's end 0 ")
+}
+
+// wantText fails t unless s holds every one of wants and has exactly lines
+// lines (the report lines the writeEnds and writeStarts tests read).
+func wantText(t *testing.T, s string, lines int, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %q in\n%s", want, s)
 		}
 	}
-	if n := strings.Count(s, "\n"); n != 2 {
-		t.Errorf("%d lines, want 2:\n%s", n, s)
+	if n := strings.Count(s, "\n"); n != lines {
+		t.Errorf("%d lines, want %d:\n%s", n, lines, s)
 	}
 }
 

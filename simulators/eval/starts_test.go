@@ -129,16 +129,8 @@ func TestWriteStarts(t *testing.T) {
 	o.Alerts[0].Resolved, o.Alerts[0].Reopens = at(4.75), 1
 	var b strings.Builder
 	writeStarts(&b, []*Outcome{o})
-	s := b.String()
-	for _, want := range []string{"p10 / p50 [95% CI] / p90 -120 / 0 / +45 min, n 5 (2 detected sessions whose alert had fired before they began, open or reopened within the grace, not counted)",
-		"within 5 min 3 (60.0% ", "> 30 min early 1 (20.0% ", "> 30 min late 1 (20.0% "} {
-		if !strings.Contains(s, want) {
-			t.Errorf("no %q in\n%s", want, s)
-		}
-	}
-	if n := strings.Count(s, "\n"); n != 1 {
-		t.Errorf("%d lines, want 1:\n%s", n, s)
-	}
+	wantText(t, b.String(), 1, "p10 / p50 [95% CI] / p90 -120 / 0 / +45 min, n 5 (2 detected sessions whose alert had fired before they began, open or reopened within the grace, not counted)",
+		"within 5 min 3 (60.0% ", "> 30 min early 1 (20.0% ", "> 30 min late 1 (20.0% ")
 }
 
 // TestAlertBookStart checks that a unit's alert carries the start estimate
