@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# looks.sh: the charging detector's tuning figures, as docs/detection.md (Tuning) quotes them.
+# looks.sh: the charging detector's tuning figures, as docs/detection-history.md (Tuning) quotes them.
 # It builds cw-sim and runs `cw-sim eval` on the four tuning "looks" (the tuning cities 101-104 in
 # four seasonal orders, 10 days each) and, with --fresh, on sets of four fresh cities, then prints
 # per interval the sum, the alert ends, and each run's "detected/false alarms(median minutes to

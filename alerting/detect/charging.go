@@ -75,7 +75,7 @@ func (f ChargingModelFunc) New() Charging { return f() }
 // charger) and compressor cycles shorter than ConfirmAfter. It does not
 // separate chargers from other stable loads in the band that run longer
 // than ConfirmAfter (a television, a desktop PC, lighting): PhysicsModel
-// does; docs/detection.md compares the two.
+// does; docs/detection-history.md compares the two (held out).
 var StepModel ChargingModel = ChargingModelFunc(func() Charging { return new(stepCharging) })
 
 const (

@@ -11,7 +11,7 @@ import (
 // alerting configuration sets (ChargingConfig: the step band, the end
 // level and time, the longest gap) come with each reading; these are the
 // model's own, shared by every device. The defaults were chosen on the
-// tuning seeds of simulators/eval (docs/detection.md).
+// tuning seeds of simulators/eval (docs/detection-history.md, Tuning).
 type PhysicsParams struct {
 	// EdgeW and EdgeK: a change between two readings of at least
 	// max(EdgeW, EdgeK × the robust standard deviation of the
@@ -304,7 +304,7 @@ type PhysicsParams struct {
 	// 0 disables.
 	FastRatioMax float64
 
-	// The learned confirmation score (charging_score.go; docs/detection.md,
+	// The learned confirmation score (charging_score.go; docs/detection-history.md,
 	// Tuning): a logistic regression on an open step's evidence (the
 	// features ScoreNames lists), computed at judgements at most every five
 	// minutes of the step's life. ScoreW holds the intercept, then one
@@ -394,7 +394,7 @@ type PhysicsParams struct {
 	// 4, found fewer sessions for more false alarms at every threshold
 	// tried), with ScoreTreeMin 0.97, ScoreTreeMinLong 0.91,
 	// ScoreTreeDropMinLong 0.3 and ScoreTreeVetoMin 0.4, chosen on the
-	// four tuning looks (docs/detection.md, Tuning). Round 14: the two
+	// four tuning looks (docs/detection-history.md, Tuning). Round 14: the two
 	// confirmation forests refitted on round 13's simulator (its busier
 	// homes had taken their row AUC from 0.95 to 0.87 at 1 min), with
 	// ScoreTreeMinLong 0.9 (and ScoreSeqMin 0.7).
@@ -488,7 +488,7 @@ type PhysicsParams struct {
 	// 11, with the trees (ScoreModel 11): a CUSUM besides the single
 	// window, ScoreSeqMin 0.9 and ScoreSeqH 1.5 (1 min: 31 sessions more
 	// for 3 false alarms), ScoreSeqMinLong 0.8 and ScoreSeqHLong 3 (5 min:
-	// 26 more for 2 more; docs/detection.md, Tuning). Round 14, with the
+	// 26 more for 2 more; docs/detection-history.md, Tuning). Round 14, with the
 	// refitted forests: ScoreSeqMin 0.7.
 	ScoreSeq        float64
 	ScoreSeqLong    float64
@@ -570,7 +570,7 @@ type PhysicsParams struct {
 	// ScoreEarlyGate 5 and ScoreSeqFrom 10 min: on the tuning seeds' four
 	// looks at 1 min, 9 sessions more for no false alarm, the first
 	// quartile of the time to detect 20 -> 11 min, the median 41/46/50/41
-	// -> 41/45/45/40 min (docs/detection.md, Tuning). Round 14: gate 4
+	// -> 41/45/45/40 min (docs/detection-history.md, Tuning). Round 14: gate 4
 	// (bit 1 dropped): on round 13's busier simulator a steady short load
 	// of a charger's power factor (a small appliance of 10-12 minutes)
 	// passed bit 1 at 10 minutes; with ResistMax 0.1 on the four looks

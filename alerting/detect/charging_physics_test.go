@@ -240,7 +240,7 @@ func TestPhysicsLearnsLookAlike(t *testing.T) {
 	// with the full defaults the third evening fires too: a known false
 	// alarm of round 14's running sum (ScoreSeqMin 0.7), which the memory
 	// veto (ScoreVeto 2/6) would stop but at more cost on the tuning
-	// looks (docs/detection.md, Tuning 14a)
+	// looks (docs/detection-history.md, Tuning 14a)
 	got = physRun(t, DefaultPhysicsParams(), 60, 3*day, sumW(base(40), lights))
 	want = []string{"18h20m0s fire since 18h0m0s", "23h0m0s clear since 18h0m0s", "67h5m0s fire since 66h0m0s", "71h0m0s clear since 66h0m0s"}
 	if !slices.Equal(got, want) {

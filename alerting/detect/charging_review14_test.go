@@ -117,7 +117,7 @@ func TestPhysicsResistTwoSided(t *testing.T) {
 // defaults (NAFollow 0) the step's var per watt is read against the
 // 100 var before it, gone: -0.47, under ResistMax, resistive; no path
 // confirms it in 5 h. This is a known weakness of round 14
-// (docs/detection.md: NAFollow was measured and not kept, at 5 min it
+// (docs/detection-history.md: NAFollow was measured and not kept, at 5 min it
 // cost 89 sessions). With NAFollow 1 the down-edge lowers the non-active
 // power before the step too and the fast path confirms it at 20 min; so
 // does ResistTwoSided 1 (-0.47 is not read as resistive). When the load
@@ -135,7 +135,7 @@ func TestPhysicsNAFollow(t *testing.T) {
 		want      []string
 		wantFires []string
 	}{
-		// the default's outcome is a known weakness (docs/detection.md,
+		// the default's outcome is a known weakness (docs/detection-history.md,
 		// round 14: NAFollow measured and not kept)
 		{"defaults", 360, 0, 0, false, nil, nil},
 		{"the score off", 360, 0, 0, true, nil, nil},

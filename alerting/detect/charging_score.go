@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The learned confirmation score (docs/detection.md, Tuning): a logistic
+// The learned confirmation score (docs/detection-history.md, Tuning): a logistic
 // regression on the evidence an open candidate step already carries,
 // fitted on the tuning seeds by cw-sim fit-score from the rows that
 // cw-sim eval --features dumps. It is computed only at judgements, at most
@@ -35,7 +35,7 @@ var ScoreNames = [ScoreFeatures]string{
 // fit-score (L2 1) on the first look of the tuning seeds (--seeds tuning
 // --days 10) at 1-min and at 5-min readings, each on its own interval's
 // rows, dumped with the path off (--set ScoreMin=0 --features FILE;
-// docs/detection.md, Tuning). The AUC of their rows: 0.912 (1 min) and
+// docs/detection-history.md, Tuning). The AUC of their rows: 0.912 (1 min) and
 // 0.865 (5 min) on that look, 0.905 and 0.856 on the second (--seeds
 // 102,103,104,101 --days 10).
 var (

@@ -11,7 +11,7 @@ import (
 // fitted with the logistic loss by cw-sim fit-score --model gbdt, which
 // writes each forest as a generated file (charging_score_trees_*.go:
 // scoreTreesW, scoreTreesWLong, scoreDropTreesW, scoreDropTreesWLong).
-// docs/detection.md, Tuning.
+// docs/detection-history.md, Tuning.
 
 // ScoreForest is a forest of complete binary trees of depth Depth: the
 // log-odds of features f is Base plus, per tree, the value of the leaf f

@@ -291,7 +291,8 @@ func (s *Server) newAlerting(ctx context.Context, influxPass string) error {
 		s.dispatcher, s.ackPath, notifier = d, dcfg.AckLink.Path, d
 	}
 	// Indoor charging: the physics-based detector. Measured on held-out
-	// simulated cities (docs/detection.md) it trades recall for precision:
+	// simulated cities (docs/detection.md; the first version's figures are in
+	// docs/detection-history.md) it trades recall for precision:
 	// the first version alarmed on ~600 charger-free unit-days in 1,000.
 	// Checkpoints go in slices of device states (docs/alerting.md): an
 	// alarm's commit then waits for one slice, not for a whole city.
