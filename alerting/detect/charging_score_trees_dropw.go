@@ -4,7 +4,7 @@ package detect
 
 // scoreDropTreesW is the forest of PhysicsParams.ScoreModel in place of ScoreDropW: fitted by
 // cw-sim fit-score --model gbdt --interval 60 --min-held 60 --trees 100 --depth 2 --rate 0.1 --l2 10 --min-leaf 50 --min-hess 1 --bins 64 --target ScoreDropW
-// on 8443 rows (263 of charges) of d1.csv (docs/detection.md, Tuning).
+// on 8443 rows (263 of charges) of d1.csv (docs/detection-history.md, Tuning).
 var scoreDropTreesW = ScoreForest{
 	Depth: 2,
 	Base:  -3.4372933974190283,

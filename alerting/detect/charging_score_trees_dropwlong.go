@@ -4,7 +4,7 @@ package detect
 
 // scoreDropTreesWLong is the forest of PhysicsParams.ScoreModel in place of ScoreDropWLong: fitted by
 // cw-sim fit-score --model gbdt --interval 300 --min-held 60 --trees 100 --depth 2 --rate 0.1 --l2 10 --min-leaf 50 --min-hess 1 --bins 64 --target ScoreDropWLong
-// on 9235 rows (330 of charges) of d1.csv (docs/detection.md, Tuning).
+// on 9235 rows (330 of charges) of d1.csv (docs/detection-history.md, Tuning).
 var scoreDropTreesWLong = ScoreForest{
 	Depth: 2,
 	Base:  -3.295275541263236,

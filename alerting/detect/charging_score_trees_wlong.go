@@ -4,7 +4,7 @@ package detect
 
 // scoreTreesWLong is the forest of PhysicsParams.ScoreModel in place of ScoreWLong: fitted by
 // cw-sim fit-score --model gbdt --in f1.csv --interval 300 --min-held 0 --trees 150 --depth 4 --rate 0.1 --l2 10 --min-leaf 2000 --min-hess 1 --bins 64 --target ScoreWLong
-// on 837832 rows (15792 of charges) of f1.csv (docs/detection.md, Tuning).
+// on 837832 rows (15792 of charges) of f1.csv (docs/detection-history.md, Tuning).
 // rows: round 13's detector and simulator, cw-sim eval --seeds tuning --days 10 --intervals 1m,5m --realdata none --set ScoreMin=0 --set ScoreVetoMin=0 --features f1.csv
 var scoreTreesWLong = ScoreForest{
 	Depth: 4,

@@ -54,7 +54,7 @@ file names the command that made it, for example:
 tables: AUC and fires per threshold) on the rows of --in and --test, to compare with a refit on
 rows of a changed detector or simulator.
 
-See docs/detection.md (Tuning).
+See docs/detection-history.md (Tuning).
 `
 
 // readFeatureFile reads the rows cw-sim eval --features wrote.
@@ -289,7 +289,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			comment := []string{
 				fmt.Sprintf("%s is the forest of PhysicsParams.ScoreModel in place of %s: fitted by", treeVars[*target], *target),
 				fmt.Sprintf("%s --target %s", cmd, *target),
-				fmt.Sprintf("on %d rows (%d of charges) of %s (docs/detection.md, Tuning).", len(y), pos, baseNames(*in)),
+				fmt.Sprintf("on %d rows (%d of charges) of %s (docs/detection-history.md, Tuning).", len(y), pos, baseNames(*in)),
 			}
 			if *note != "" {
 				comment = append(comment, *note)
