@@ -150,7 +150,7 @@ func (t *ScoreForest) bound() {
 }
 
 func init() {
-	for _, f := range []*ScoreForest{&scoreTreesW, &scoreTreesWLong, &scoreDropTreesW, &scoreDropTreesWLong} {
+	for _, f := range []*ScoreForest{&scoreTreesW, &scoreTreesWLong, &scoreDropTreesW, &scoreDropTreesWLong, &scoreTreesWEarly} {
 		f.bound()
 	}
 }
@@ -211,7 +211,8 @@ func scoreTreesOf(drop bool, iv float64) *ScoreForest {
 
 // ScoreForestOf returns a copy of the detector's built-in forest that
 // stands in for the PhysicsParams field name (ScoreW, ScoreWLong,
-// ScoreDropW or ScoreDropWLong), for cw-sim fit-score --model current
+// ScoreDropW or ScoreDropWLong; ScoreWEarly: the young steps' forest of
+// ScoreEarlyModel), for cw-sim fit-score --model current
 // to judge the forest in use on new rows; false for another name. The
 // copy shares the forest's slices: read them only.
 func ScoreForestOf(name string) (ScoreForest, bool) {
@@ -224,6 +225,8 @@ func ScoreForestOf(name string) (ScoreForest, bool) {
 		return *scoreTreesOf(true, 60), true
 	case "ScoreDropWLong":
 		return *scoreTreesOf(true, 300), true
+	case "ScoreWEarly":
+		return scoreTreesWEarly, true
 	}
 	return ScoreForest{}, false
 }

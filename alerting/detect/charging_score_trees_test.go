@@ -64,14 +64,14 @@ func TestScoreForestLogit(t *testing.T) {
 	}
 }
 
-// TestScoreForests: the four forests compiled in (cw-sim fit-score --model
-// gbdt --go) are whole, and ScoreModel selects them interval class by
+// TestScoreForests: the five forests compiled in (cw-sim fit-score --model
+// gbdt --go; the fifth, ScoreEarlyModel's young steps' one) are whole, and ScoreModel selects them interval class by
 // interval class: 1 the confirmation score up to 90 s (its thresholds
 // ScoreTreeMin and ScoreTreeVetoMin), 2 over 90 s (ScoreTreeMinLong), 4
 // and 8 the drop-time score (ScoreTreeDropMin, ScoreTreeDropMinLong).
 func TestScoreForests(t *testing.T) {
 	for name, f := range map[string]*ScoreForest{"scoreTreesW": &scoreTreesW, "scoreTreesWLong": &scoreTreesWLong,
-		"scoreDropTreesW": &scoreDropTreesW, "scoreDropTreesWLong": &scoreDropTreesWLong} {
+		"scoreDropTreesW": &scoreDropTreesW, "scoreDropTreesWLong": &scoreDropTreesWLong, "scoreTreesWEarly": &scoreTreesWEarly} {
 		if err := f.Valid(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}

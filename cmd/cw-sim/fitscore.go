@@ -41,8 +41,9 @@ fallen or not persistent), with --min-held 60; fit-score prints them as ScoreW: 
 --model gbdt fits gradient-boosted decision trees instead (the logistic loss; --trees, --depth,
 --rate, --l2 on the leaves, --min-leaf, --min-hess, --bins), prints the AUC as trees are added, and
 with --go FILE writes the forest as Go source for alerting/detect (--target names which of the
-detector's four forests it is: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong; from --interval by
-default). Which score uses the forests is PhysicsParams.ScoreModel, a sum of 1 (the confirmation
+detector's five forests it is: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong, or ScoreWEarly, the
+young steps' forest of PhysicsParams.ScoreEarlyModel at readings up to 90 s, fitted on rows held
+10-15 minutes; from --interval by default). Which score uses the forests is PhysicsParams.ScoreModel, a sum of 1 (the confirmation
 score at readings up to 90 s), 2 (over 90 s), 4 (the drop-time score up to 90 s), 8 (over 90 s);
 the default is 11 since round 11, and --set ScoreModel=0 is the logistic regression. Each forest's
 file names the command that made it, for example:
@@ -129,7 +130,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	goOut := fl.String("go", "", "gbdt: write the forest as Go source of package detect to this file")
 	calib := fl.Bool("calibration", false, "print a reliability table per file: the rows' mean probability and the share of them that are charges, in bins of probability")
 	note := fl.String("note", "", "gbdt: a line for the header of --go's file (how the rows were dumped)")
-	target := fl.String("target", "", "gbdt, current: the detector's forest it is (or, with current, to judge): ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong (default from --interval)")
+	target := fl.String("target", "", "gbdt, current: the detector's forest it is (or, with current, to judge): ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong or ScoreWEarly (default from --interval)")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -158,9 +159,9 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			*target = "ScoreWLong"
 		}
 	}
-	treeVars := map[string]string{"ScoreW": "scoreTreesW", "ScoreWLong": "scoreTreesWLong", "ScoreDropW": "scoreDropTreesW", "ScoreDropWLong": "scoreDropTreesWLong"}
+	treeVars := map[string]string{"ScoreW": "scoreTreesW", "ScoreWLong": "scoreTreesWLong", "ScoreDropW": "scoreDropTreesW", "ScoreDropWLong": "scoreDropTreesWLong", "ScoreWEarly": "scoreTreesWEarly"}
 	if treeVars[*target] == "" {
-		return usageErr("--target %q: ScoreW, ScoreWLong, ScoreDropW or ScoreDropWLong", *target)
+		return usageErr("--target %q: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong or ScoreWEarly", *target)
 	}
 	if *goOut != "" {
 		// a forest the detector uses is for one class of reading
@@ -168,7 +169,9 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		long := strings.HasSuffix(*target, "Long")
 		switch {
 		case *only == 0:
-			return usageErr("--go needs --interval: each of the detector's forests is for readings up to 90 s (ScoreW, ScoreDropW) or over (ScoreWLong, ScoreDropWLong)")
+			return usageErr("--go needs --interval: each of the detector's forests is for readings up to 90 s (ScoreW, ScoreDropW, ScoreWEarly) or over (ScoreWLong, ScoreDropWLong)")
+		case *target == "ScoreWEarly" && *only > 90:
+			return usageErr("--target ScoreWEarly is for readings up to 90 s, and --interval %d is not: the young steps' forest has no longer intervals' one", *only)
 		case long != (*only > 90):
 			return usageErr("--target %s is for readings %s 90 s, and --interval %d is not: use --target %s", *target, map[bool]string{true: "over", false: "up to"}[long], *only, map[bool]string{true: strings.TrimSuffix(*target, "Long"), false: *target + "Long"}[long])
 		}
@@ -286,8 +289,12 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if *drop != "" {
 				cmd += " --drop " + *drop
 			}
+			what := fmt.Sprintf("%s is the forest of PhysicsParams.ScoreModel in place of %s: fitted by", treeVars[*target], *target)
+			if *target == "ScoreWEarly" {
+				what = fmt.Sprintf("%s is the young steps' forest of PhysicsParams.ScoreEarlyModel: fitted by", treeVars[*target])
+			}
 			comment := []string{
-				fmt.Sprintf("%s is the forest of PhysicsParams.ScoreModel in place of %s: fitted by", treeVars[*target], *target),
+				what,
 				fmt.Sprintf("%s --target %s", cmd, *target),
 				fmt.Sprintf("on %d rows (%d of charges) of %s (docs/detection-history.md, Tuning).", len(y), pos, baseNames(*in)),
 			}

@@ -149,6 +149,8 @@ func TestFitScoreErrors(t *testing.T) {
 			[]string{"--go needs --interval"}, ""},
 		{"a forest for the other interval", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--target", "ScoreDropW", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
 			[]string{"--target ScoreDropW is for readings up to 90 s", "use --target ScoreDropWLong"}, ""},
+		{"the young steps' forest for 5-min readings", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--target", "ScoreWEarly", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
+			[]string{"--target ScoreWEarly is for readings up to 90 s", "no longer intervals' one"}, ""},
 		{"a note of two lines", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--note", "rows\nScoreMin=0", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
 			[]string{"--note: one line"}, ""},
 		{"an empty file name", []string{"--in", f300 + ","}, 2, []string{"--in", "an empty file name"}, ""},
@@ -252,7 +254,7 @@ func TestFitScoreCurrent(t *testing.T) {
 	for _, c := range []struct {
 		target string
 		iv     int
-	}{{"ScoreW", 60}, {"ScoreWLong", 300}, {"ScoreDropW", 60}, {"ScoreDropWLong", 300}} {
+	}{{"ScoreW", 60}, {"ScoreWLong", 300}, {"ScoreDropW", 60}, {"ScoreDropWLong", 300}, {"ScoreWEarly", 60}} {
 		forest, ok := detect.ScoreForestOf(c.target)
 		if !ok || forest.Trees() == 0 {
 			t.Fatalf("ScoreForestOf(%s): %d trees, %v", c.target, forest.Trees(), ok)
@@ -280,5 +282,27 @@ func TestFitScoreCurrent(t *testing.T) {
 		if code, _, _ := cli(t, append([]string{"fit-score", "--model", "current", "--in", f, "--interval", "60"}, bad...)...); code != 2 {
 			t.Errorf("--model current %q: exit %d, want 2", bad, code)
 		}
+	}
+}
+
+// TestFitScoreYoungTarget: --target ScoreWEarly writes the young steps'
+// forest (scoreTreesWEarly, PhysicsParams.ScoreEarlyModel's) at 1-min
+// readings, and names what it is for in the file.
+func TestFitScoreYoungTarget(t *testing.T) {
+	f := synthFeatures(t, 60)
+	goFile := filepath.Join(t.TempDir(), "trees.go")
+	code, out, errs := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--interval", "60", "--trees", "2", "--depth", "1",
+		"--min-leaf", "5", "--target", "ScoreWEarly", "--go", goFile)
+	if code != 0 {
+		t.Fatalf("fit-score exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "wrote "+goFile+" (scoreTreesWEarly)") {
+		t.Errorf("no wrote line in:\n%s", out)
+	}
+	b, err := os.ReadFile(goFile)
+	if err != nil || !strings.Contains(string(b), "var scoreTreesWEarly = ScoreForest{") ||
+		!strings.Contains(string(b), "scoreTreesWEarly is the young steps' forest of PhysicsParams.ScoreEarlyModel: fitted by") ||
+		!strings.Contains(string(b), "--target ScoreWEarly") {
+		t.Errorf("the Go file: %v\n%s", err, b)
 	}
 }
