@@ -410,6 +410,7 @@ type PhysicsParams struct {
 	scoreZMin, scoreZMinLong     float64
 	scoreZEarly, scoreZEarlyLong float64
 	scoreZEarlyPF                float64 // ScoreEarlyMinPF's (+Inf when off)
+	scoreZEarlyYoung             float64 // ScoreEarlyMinYoung's (+Inf when off)
 	scoreZDrop, scoreZDropLong   float64
 	scoreZVeto                   float64 // ScoreVetoMin's
 
@@ -641,6 +642,15 @@ type PhysicsParams struct {
 	// L2 698/11, 703/5 unchanged. Off over 90 s (the early score is).
 	ScoreEarlyMinPF  float64
 	ScoreEarlyPFGate float64
+	// Round 23 (charging_early_young.go). ScoreEarlyModel over 0: in the early
+	// window (where ScoreEarlyMin is on, up to 90 s only), a young step is
+	// confirmed too when the forest fitted on young steps alone
+	// (scoreTreesWEarly, rows held 10-15 minutes) gives it a probability of
+	// ScoreEarlyMinYoung or more (over 0 and under 1; else off), whatever
+	// the other forest's score; the early run, gate, resistance check and
+	// veto apply as to ScoreEarlyMin. 0: off (the default).
+	ScoreEarlyModel    float64
+	ScoreEarlyMinYoung float64
 	// RoomScoreLong, RoomHoldLong: over 0, RoomScore and RoomHold at
 	// reading intervals over 90 s (charging_room.go): at 5 min a step the
 	// score finds unlike a charge holds its slot while a charger's young

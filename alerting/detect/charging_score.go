@@ -241,6 +241,10 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	if early && !fire && s.earlyPF(i, c, &f, z) {
 		fire = true // a lower early score with a charger's evidence (charging_early_pf.go)
 	}
+	zc := z // the confirmation's log-odds
+	if early && !fire {
+		fire, zc = s.earlyYoung(&f) // the young steps' forest (charging_early_young.go)
+	}
 	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
 	} else if pre && mark {
@@ -260,7 +264,7 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 		v&4 != 0 && s.peer != nil && s.peer.notCharger(c.ws) {
 		return false, 0
 	}
-	return true, 1 / (1 + math.Exp(-z))
+	return true, 1 / (1 + math.Exp(-zc))
 }
 
 // windowLimit is the log-odds a window of the score must reach at this
@@ -342,6 +346,7 @@ func (p *PhysicsParams) scoreLimits() {
 	p.scoreZEarly, p.scoreZEarlyLong = pair(p.ScoreEarlyMin, p.ScoreEarlyMinLong)
 	p.scoreZDrop, p.scoreZDropLong = pair(p.ScoreDropMin, p.ScoreDropMinLong)
 	p.scoreZEarlyPF = logit(p.ScoreEarlyMinPF)
+	p.scoreZEarlyYoung = logit(p.ScoreEarlyMinYoung)
 	p.scoreZVeto = logit(p.ScoreVetoMin) // 1 or more: every attempt vetoed
 	p.scoreZVetoLong = p.scoreZVeto
 	// the trees' thresholds (ScoreModel), interval class by interval
