@@ -134,8 +134,8 @@ func TestScoreEarlyYoungInterval(t *testing.T) {
 // does ScoreEarlyModel on at 5-min readings.
 func TestScoreEarlyYoungDefault(t *testing.T) {
 	def := DefaultPhysicsParams()
-	if def.ScoreEarlyModel != 0 || def.ScoreEarlyMinYoung != 0 {
-		t.Errorf("ScoreEarlyModel %v, ScoreEarlyMinYoung %v, want 0, 0", def.ScoreEarlyModel, def.ScoreEarlyMinYoung)
+	if def.ScoreEarlyModel != 0 || def.ScoreEarlyMinYoung != 0 || def.ScoreEarlyMinYoungPF != 0 {
+		t.Errorf("ScoreEarlyModel %v, ScoreEarlyMinYoung %v, ScoreEarlyMinYoungPF %v, want 0, 0, 0", def.ScoreEarlyModel, def.ScoreEarlyMinYoung, def.ScoreEarlyMinYoungPF)
 	}
 	a, b := def, def
 	a.ScoreEarlyMinYoung = 0.5
@@ -217,6 +217,48 @@ func TestScoreCutSameEarlyYoung(t *testing.T) {
 		cutSame(t, []func(*PhysicsParams){
 			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung = 1, 0.5 },
 			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung = 1, 0.9 },
+			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung, p.ScoreEarlyMinYoungPF = 1, 0.95, 0.5 },
 		}, ratio)
+	}
+}
+
+// TestScoreEarlyYoungPF: ScoreEarlyMinYoungPF confirms a young step early
+// from a lower probability of the young steps' forest (0.9, under
+// ScoreEarlyMinYoung 0.95) only with the evidence ScoreEarlyPFGate asks,
+// as ScoreEarlyMinPF does on the other forest (off here, its score a
+// constant 0.9 under ScoreEarlyMin).
+func TestScoreEarlyYoungPF(t *testing.T) {
+	fair := DefaultPhysicsParams()
+	fair.ScoreModel, fair.ScoreW = 0, [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
+	fair.ScoreEarlyMinPF = 0
+	with := func(model, pf, gate float64) PhysicsParams {
+		p := fair
+		p.ScoreEarlyModel, p.ScoreEarlyMinYoung, p.ScoreEarlyMinYoungPF, p.ScoreEarlyPFGate = model, 0.95, pf, gate
+		return p
+	}
+	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
+	early := []string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}
+	late := []string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}
+	cases := []struct {
+		name  string
+		p     PhysicsParams
+		ratio float64
+		want  []string
+	}{
+		{"0.85, gate 2, a non-PFC charger's var per watt (1.4): early", with(1, 0.85, 2), 1.4, early},
+		{"... a PFC charger's (0.2): waits", with(1, 0.85, 2), 0.2, late},
+		{"... power alone: waits", with(1, 0.85, 2), 0, late},
+		{"gate 0 (no evidence asked): early, power alone", with(1, 0.85, 0), 0, early},
+		{"0.92, over the forest's 0.9: waits", with(1, 0.92, 2), 1.4, late},
+		{"ScoreEarlyMinYoungPF 0: off", with(1, 0, 2), 1.4, late},
+		{"ScoreEarlyModel 0: off", with(0, 0.85, 2), 1.4, late},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			constYoung(t, 0.9)
+			if got := physRunPF(t, c.p, 60, 8*hr, c.ratio, chg); !slices.Equal(got, c.want) {
+				t.Errorf("signals %q, want %q", got, c.want)
+			}
+		})
 	}
 }

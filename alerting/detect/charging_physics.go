@@ -411,6 +411,7 @@ type PhysicsParams struct {
 	scoreZEarly, scoreZEarlyLong float64
 	scoreZEarlyPF                float64 // ScoreEarlyMinPF's (+Inf when off)
 	scoreZEarlyYoung             float64 // ScoreEarlyMinYoung's (+Inf when off)
+	scoreZEarlyYoungPF           float64 // ScoreEarlyMinYoungPF's (+Inf when off)
 	scoreZDrop, scoreZDropLong   float64
 	scoreZVeto                   float64 // ScoreVetoMin's
 
@@ -648,9 +649,13 @@ type PhysicsParams struct {
 	// (scoreTreesWEarly, rows held 10-15 minutes) gives it a probability of
 	// ScoreEarlyMinYoung or more (over 0 and under 1; else off), whatever
 	// the other forest's score; the early run, gate, resistance check and
-	// veto apply as to ScoreEarlyMin. 0: off (the default).
-	ScoreEarlyModel    float64
-	ScoreEarlyMinYoung float64
+	// veto apply as to ScoreEarlyMin. ScoreEarlyMinYoungPF (over 0 and
+	// under 1; else off): the young forest's probability that confirms a
+	// step with the evidence of a charger ScoreEarlyPFGate asks (as
+	// ScoreEarlyMinPF on the other forest's). 0: off (the default).
+	ScoreEarlyModel      float64
+	ScoreEarlyMinYoung   float64
+	ScoreEarlyMinYoungPF float64
 	// RoomScoreLong, RoomHoldLong: over 0, RoomScore and RoomHold at
 	// reading intervals over 90 s (charging_room.go): at 5 min a step the
 	// score finds unlike a charge holds its slot while a charger's young
