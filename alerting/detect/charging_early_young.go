@@ -16,7 +16,8 @@ import "math"
 // forest is: through the same early run, gate, resistance check and veto;
 // and with ScoreEarlyMinYoungPF, a step with the evidence of a charger
 // that ScoreEarlyPFGate asks (as ScoreEarlyMinPF does on the other
-// forest) from that lower probability. Up to 90 s only (the forest is of 1-min rows); off (0) by default.
+// forest) from that lower probability. Up to 90 s only (the forest is of
+// 1-min rows); on by default at 0.93 (round 23; charging_physics.go).
 
 // earlyYoungOn reports whether the young steps' forest confirms in the
 // early window at this reading interval.
