@@ -25,13 +25,6 @@ func (s *physCore) earlyPF(i int, c *cand, f *[ScoreFeatures]float64, z float64)
 	if !s.earlyPFOn() || !(z >= s.p.scoreZEarlyPF) {
 		return false
 	}
-	return s.pfGated(i, c, f)
-}
-
-// pfGated reports whether young candidate i, c, of features f, has the
-// evidence of a charger ScoreEarlyPFGate asks (earlyPF; with ScoreEarlyModel
-// bit 2, the young steps' forest's lower threshold too).
-func (s *physCore) pfGated(i int, c *cand, f *[ScoreFeatures]float64) bool {
 	g := int(s.p.ScoreEarlyPFGate)
 	ok := g&3 == 0 || g&1 != 0 && s.nv || g&2 != 0 && s.nonPFC(c, s.nx) && (g&16 == 0 || s.nxp >= 0 && s.nonPFC(c, s.nxp))
 	if ok && g&4 != 0 {

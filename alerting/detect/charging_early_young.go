@@ -9,40 +9,32 @@ import "math"
 // of every age (5-240 minutes), where what tells a charge at 10 minutes
 // weighs little beside what tells it at an hour. scoreTreesWEarly
 // (charging_score_trees_wearly.go) is fitted on the rows of steps held
-// 10-15 minutes alone (cw-sim fit-score --target ScoreWEarly): with
-// ScoreEarlyModel over 0, a young step whose probability under it reaches
-// ScoreEarlyMinYoung is confirmed early too, as one that reaches
-// ScoreEarlyMin (or ScoreEarlyMinPF with its evidence) on the other
-// forest is: through the same early run, gate, resistance check and veto;
-// and with ScoreEarlyMinYoungPF, a step with the evidence of a charger
-// that ScoreEarlyPFGate asks (as ScoreEarlyMinPF does on the other
-// forest) from that lower probability. Up to 90 s only (the forest is of
-// 1-min rows); on by default at 0.93 (round 23; charging_physics.go).
+// 10-20 minutes alone, the early window's looks (cw-sim fit-score --target
+// ScoreWEarly): with ScoreEarlyModel over 0, a young step whose
+// probability under it reaches ScoreEarlyMinYoung is confirmed early too,
+// as one that reaches ScoreEarlyMin (or ScoreEarlyMinPF with its evidence)
+// on the other forest is: through the same early run, gate, resistance
+// check and veto. Up to 90 s only (the forest is of 1-min rows); on by
+// default at 0.93 (round 23; charging_physics.go).
 
 // earlyYoungOn reports whether the young steps' forest confirms in the
 // early window at this reading interval.
 func (s *physCore) earlyYoungOn() bool {
 	pp := s.p
-	return s.iv <= 90 && pp.ScoreEarlyModel > 0 && !math.IsInf(min(pp.scoreZEarlyYoung, pp.scoreZEarlyYoungPF), 1)
+	return s.iv <= 90 && pp.ScoreEarlyModel > 0 && !math.IsInf(pp.scoreZEarlyYoung, 1)
 }
 
-// earlyYoung reports whether young candidate i, c, of features f, in its
-// early window, is confirmed by the young steps' forest: its log-odds
-// reaches ScoreEarlyMinYoung, or ScoreEarlyMinYoungPF with the evidence
-// ScoreEarlyPFGate asks (charging_early_pf.go); and that log-odds (a
-// bound under both limits where it lies under them).
-func (s *physCore) earlyYoung(i int, c *cand, f *[ScoreFeatures]float64) (bool, float64) {
+// earlyYoung reports whether a young step of features f, in its early
+// window, reaches ScoreEarlyMinYoung on the young steps' forest, and that
+// forest's log-odds then (a bound under the limit otherwise).
+func (s *physCore) earlyYoung(f *[ScoreFeatures]float64) (bool, float64) {
 	if !s.earlyYoungOn() {
 		return false, math.Inf(-1)
 	}
-	zy, zpf := s.p.scoreZEarlyYoung, s.p.scoreZEarlyYoungPF
-	lo := min(zy, zpf)
+	lo := s.p.scoreZEarlyYoung
 	if s.p.ScoreTreeAll == 1 {
 		lo = math.Inf(-1)
 	}
 	z := scoreTreesWEarly.LogitCut(f, lo, math.Inf(1))
-	if z >= zy { // NaN never confirms
-		return true, z
-	}
-	return z >= zpf && s.pfGated(i, c, f), z
+	return z >= s.p.scoreZEarlyYoung, z // NaN never confirms
 }

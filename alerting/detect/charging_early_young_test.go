@@ -130,17 +130,17 @@ func TestScoreEarlyYoungInterval(t *testing.T) {
 }
 
 // TestScoreEarlyYoungDefault pins the default: ScoreEarlyModel 1 with
-// ScoreEarlyMinYoung 0.93 and ScoreEarlyMinYoungPF 0 (round 23: the wide
-// pool at 1 min 6,466/277 -> 6,471/278, detected within 20 minutes 1,372
-// -> 1,594; cities 225-256 4,842/201 -> 4,843/201, 1,035 -> 1,197; 5 min
-// unchanged), and that off is off: on cutHome's homes, at 1-min and 5-min
+// ScoreEarlyMinYoung 0.93 (round 23: the wide pool at 1 min 6,466/277 ->
+// 6,471/278, detected within 20 minutes 1,372 -> 1,594; cities 225-256
+// 4,842/201 -> 4,843/201, 1,035 -> 1,197; 5 min unchanged), and that off
+// is off: on cutHome's homes, at 1-min and 5-min
 // readings, ScoreEarlyModel 0 with a threshold, and ScoreEarlyModel 1 with
 // ScoreEarlyMinYoung 0, run reading for reading as with ScoreEarlyModel
 // 0; so do the defaults at 5-min readings, and at 1 min they differ.
 func TestScoreEarlyYoungDefault(t *testing.T) {
 	def := DefaultPhysicsParams()
-	if def.ScoreEarlyModel != 1 || def.ScoreEarlyMinYoung != 0.93 || def.ScoreEarlyMinYoungPF != 0 {
-		t.Errorf("ScoreEarlyModel %v, ScoreEarlyMinYoung %v, ScoreEarlyMinYoungPF %v, want 1, 0.93, 0", def.ScoreEarlyModel, def.ScoreEarlyMinYoung, def.ScoreEarlyMinYoungPF)
+	if def.ScoreEarlyModel != 1 || def.ScoreEarlyMinYoung != 0.93 {
+		t.Errorf("ScoreEarlyModel %v, ScoreEarlyMinYoung %v, want 1, 0.93", def.ScoreEarlyModel, def.ScoreEarlyMinYoung)
 	}
 	off := def
 	off.ScoreEarlyModel, off.ScoreEarlyMinYoung = 0, 0
@@ -224,48 +224,6 @@ func TestScoreCutSameEarlyYoung(t *testing.T) {
 		cutSame(t, []func(*PhysicsParams){
 			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung = 1, 0.5 },
 			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung = 1, 0.9 },
-			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung, p.ScoreEarlyMinYoungPF = 1, 0.95, 0.5 },
 		}, ratio)
-	}
-}
-
-// TestScoreEarlyYoungPF: ScoreEarlyMinYoungPF confirms a young step early
-// from a lower probability of the young steps' forest (0.9, under
-// ScoreEarlyMinYoung 0.95) only with the evidence ScoreEarlyPFGate asks,
-// as ScoreEarlyMinPF does on the other forest (off here, its score a
-// constant 0.9 under ScoreEarlyMin).
-func TestScoreEarlyYoungPF(t *testing.T) {
-	fair := DefaultPhysicsParams()
-	fair.ScoreModel, fair.ScoreW = 0, [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
-	fair.ScoreEarlyMinPF = 0
-	with := func(model, pf, gate float64) PhysicsParams {
-		p := fair
-		p.ScoreEarlyModel, p.ScoreEarlyMinYoung, p.ScoreEarlyMinYoungPF, p.ScoreEarlyPFGate = model, 0.95, pf, gate
-		return p
-	}
-	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
-	early := []string{"2h10m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}
-	late := []string{"2h20m0s fire since 2h0m0s", "6h29m0s clear since 2h0m0s"}
-	cases := []struct {
-		name  string
-		p     PhysicsParams
-		ratio float64
-		want  []string
-	}{
-		{"0.85, gate 2, a non-PFC charger's var per watt (1.4): early", with(1, 0.85, 2), 1.4, early},
-		{"... a PFC charger's (0.2): waits", with(1, 0.85, 2), 0.2, late},
-		{"... power alone: waits", with(1, 0.85, 2), 0, late},
-		{"gate 0 (no evidence asked): early, power alone", with(1, 0.85, 0), 0, early},
-		{"0.92, over the forest's 0.9: waits", with(1, 0.92, 2), 1.4, late},
-		{"ScoreEarlyMinYoungPF 0: off", with(1, 0, 2), 1.4, late},
-		{"ScoreEarlyModel 0: off", with(0, 0.85, 2), 1.4, late},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			constYoung(t, 0.9)
-			if got := physRunPF(t, c.p, 60, 8*hr, c.ratio, chg); !slices.Equal(got, c.want) {
-				t.Errorf("signals %q, want %q", got, c.want)
-			}
-		})
 	}
 }

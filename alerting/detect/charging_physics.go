@@ -411,7 +411,6 @@ type PhysicsParams struct {
 	scoreZEarly, scoreZEarlyLong float64
 	scoreZEarlyPF                float64 // ScoreEarlyMinPF's (+Inf when off)
 	scoreZEarlyYoung             float64 // ScoreEarlyMinYoung's (+Inf when off)
-	scoreZEarlyYoungPF           float64 // ScoreEarlyMinYoungPF's (+Inf when off)
 	scoreZDrop, scoreZDropLong   float64
 	scoreZVeto                   float64 // ScoreVetoMin's
 
@@ -649,23 +648,19 @@ type PhysicsParams struct {
 	// (scoreTreesWEarly, rows held 10-15 minutes) gives it a probability of
 	// ScoreEarlyMinYoung or more (over 0 and under 1; else off), whatever
 	// the other forest's score; the early run, gate, resistance check and
-	// veto apply as to ScoreEarlyMin. ScoreEarlyMinYoungPF (over 0 and
-	// under 1; else off): the young forest's probability that confirms a
-	// step with the evidence of a charger ScoreEarlyPFGate asks (as
-	// ScoreEarlyMinPF on the other forest's). Default 1, 0.93, 0. Wide
-	// pool at 1 min (sessions / false alarms, detected within 20
-	// minutes; base 6,466/277, 1,372): 0.98 6,466/277, 1,381; 0.95
-	// 6,468/277, 1,499; 0.93 6,471/278, 1,594 (one set against, a false
-	// alarm more); 0.92 6,472/280, 1,622 and 0.9 6,472/280, 1,683 (over
-	// the noise clause's +2 false alarms); 0.95 with ScoreEarlyMinYoungPF
-	// 0.85 6,468/277, 1,509, with 0.75 1,516; 0.93 with 0.75 6,471/278,
-	// 1,611 (left at 0: 17 more for a second threshold). Cities 225-256 at
-	// 1 min, 0.93: 4,842/201 -> 4,843/201, within 20 minutes 1,035 ->
-	// 1,197. 5 min unchanged (5,080/227); 10 s L1, L2 698/11, 703/5 ->
-	// 700/11, 704/5.
-	ScoreEarlyModel      float64
-	ScoreEarlyMinYoung   float64
-	ScoreEarlyMinYoungPF float64
+	// veto apply as to ScoreEarlyMin. Default 1, 0.93. Wide pool at 1 min
+	// (sessions / false alarms, detected within 20 minutes; base
+	// 6,466/277, 1,372): 0.98 6,466/277, 1,381; 0.95 6,468/277, 1,499;
+	// 0.93 6,471/278, 1,594 (one set against, a false alarm more); 0.92
+	// 6,472/280, 1,622 and 0.9 6,472/280, 1,683 (over the noise clause's
+	// +2 false alarms). A second, lower threshold of the young forest for
+	// a step with the evidence ScoreEarlyPFGate asks (as ScoreEarlyMinPF
+	// on the other forest's) was tried and not kept: 0.93 with 0.75
+	// 6,471/278, 1,611 (17 more). Cities 225-256 at 1 min, 0.93:
+	// 4,842/201 -> 4,843/201, within 20 minutes 1,035 -> 1,197. 5 min
+	// unchanged (5,080/227); 10 s L1, L2 698/11, 703/5 -> 700/11, 704/5.
+	ScoreEarlyModel    float64
+	ScoreEarlyMinYoung float64
 	// RoomScoreLong, RoomHoldLong: over 0, RoomScore and RoomHold at
 	// reading intervals over 90 s (charging_room.go): at 5 min a step the
 	// score finds unlike a charge holds its slot while a charger's young
@@ -1022,7 +1017,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		StayKeep: 0.1, StayScore: 0.1, StayIv: 90,
 		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 30, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
 		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 0, ScoreSeqFrom: 10 * time.Minute, ScoreEarlyMinPF: 0.75, ScoreEarlyPFGate: 11,
-		ScoreEarlyModel: 1, ScoreEarlyMinYoung: 0.93, ScoreEarlyMinYoungPF: 0,
+		ScoreEarlyModel: 1, ScoreEarlyMinYoung: 0.93,
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 1,

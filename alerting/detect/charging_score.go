@@ -243,7 +243,7 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	}
 	zc := z // the confirmation's log-odds
 	if early && !fire {
-		fire, zc = s.earlyYoung(i, c, &f) // the young steps' forest (charging_early_young.go)
+		fire, zc = s.earlyYoung(&f) // the young steps' forest (charging_early_young.go)
 	}
 	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
@@ -347,7 +347,6 @@ func (p *PhysicsParams) scoreLimits() {
 	p.scoreZDrop, p.scoreZDropLong = pair(p.ScoreDropMin, p.ScoreDropMinLong)
 	p.scoreZEarlyPF = logit(p.ScoreEarlyMinPF)
 	p.scoreZEarlyYoung = logit(p.ScoreEarlyMinYoung)
-	p.scoreZEarlyYoungPF = logit(p.ScoreEarlyMinYoungPF)
 	p.scoreZVeto = logit(p.ScoreVetoMin) // 1 or more: every attempt vetoed
 	p.scoreZVetoLong = p.scoreZVeto
 	// the trees' thresholds (ScoreModel), interval class by interval
