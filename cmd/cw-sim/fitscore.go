@@ -42,11 +42,13 @@ fallen or not persistent), with --min-held 60; fit-score prints them as ScoreW: 
 --rate, --l2 on the leaves, --min-leaf, --min-hess, --bins), prints the AUC as trees are added, and
 with --go FILE writes the forest as Go source for alerting/detect (--target names which of the
 detector's five forests it is: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong, or ScoreWEarly, the
-young steps' forest of PhysicsParams.ScoreEarlyModel at readings up to 90 s, fitted on rows held
-10-15 minutes; from --interval by default). Which score uses the forests is PhysicsParams.ScoreModel, a sum of 1 (the confirmation
-score at readings up to 90 s), 2 (over 90 s), 4 (the drop-time score up to 90 s), 8 (over 90 s);
-the default is 11 since round 11, and --set ScoreModel=0 is the logistic regression. Each forest's
-file names the command that made it, for example:
+young steps' forest of PhysicsParams.ScoreEarlyModel at readings up to 90 s, fitted on the rows of
+steps held 10 to under 20 minutes, the early window's looks at 10 and 15, with --min-held 10
+--max-held 20; from --interval by default). Which score uses the forests is
+PhysicsParams.ScoreModel, a sum of 1 (the confirmation score at readings up to 90 s), 2 (over 90
+s), 4 (the drop-time score up to 90 s), 8 (over 90 s); the default is 11 since round 11, and --set
+ScoreModel=0 is the logistic regression. Each forest's file names the command that made it, for
+example:
 
   cw-sim fit-score --model gbdt --in /tmp/f1.csv --test /tmp/f2.csv --interval 60 \
     --trees 150 --depth 4 --go alerting/detect/charging_score_trees_w.go
@@ -117,6 +119,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	l2 := fl.Float64("l2", 1, "L2 penalty on the coefficients")
 	drop := fl.String("drop", "", "comma-separated features to leave out")
 	minHeld := fl.Float64("min-held", 0, "rows of candidates held at least this many minutes")
+	maxHeld := fl.Float64("max-held", 0, "rows of candidates held under this many minutes (0: no bound)")
 	only := fl.Int("interval", 0, "rows of this reading interval (s) only (0: all)")
 	ths := fl.String("thresholds", "0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.995", "probabilities to count fires at")
 	model := fl.String("model", "logistic", "logistic, gbdt (gradient-boosted trees) or current (no fit: the detector's forest for --target, judged on the rows)")
@@ -186,6 +189,15 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !(*l2 >= 0) || math.IsInf(*l2, 0) {
 		return usageErr("--l2 %g: must be 0 or more (and finite)", *l2)
 	}
+	if !(*maxHeld >= 0) || math.IsInf(*maxHeld, 0) {
+		return usageErr("--max-held %g: must be 0 (no bound) or more (and finite)", *maxHeld)
+	}
+	if *maxHeld > 0 && !(*maxHeld > *minHeld) {
+		return usageErr("--max-held %g: must be over --min-held %g (rows held from --min-held to under --max-held)", *maxHeld, *minHeld)
+	}
+	// held reports whether a row of a candidate held h minutes is in
+	// --min-held to under --max-held
+	held := func(h float64) bool { return h >= *minHeld && (*maxHeld == 0 || h < *maxHeld) }
 	var use [detect.ScoreFeatures]bool
 	for i := range use {
 		use[i] = true
@@ -215,7 +227,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var y []bool
 	used := map[int]bool{} // intervals of the training rows
 	for r := range tr.X {
-		if tr.Held[r] >= *minHeld && (*only == 0 || tr.IntervalS[r] == *only) {
+		if held(tr.Held[r]) && (*only == 0 || tr.IntervalS[r] == *only) {
 			x, y = append(x, tr.X[r]), append(y, tr.Label[r])
 			used[tr.IntervalS[r]] = true
 		}
@@ -225,13 +237,17 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("no rows in %s: re-dump them with cw-sim eval --features", *in)
 		}
 		all := map[int]bool{}
-		maxHeld := math.Inf(-1)
+		oldest, youngest := math.Inf(-1), math.Inf(1)
 		for r := range tr.X {
 			all[tr.IntervalS[r]] = true
-			maxHeld = max(maxHeld, tr.Held[r])
+			oldest, youngest = max(oldest, tr.Held[r]), min(youngest, tr.Held[r])
+		}
+		if *maxHeld > 0 {
+			return fmt.Errorf("no training rows in %s with --interval %d, --min-held %g min and --max-held %g min: the file has intervals %s s and ages from %g up to %g min",
+				*in, *only, *minHeld, *maxHeld, joinInts(all), youngest, oldest)
 		}
 		return fmt.Errorf("no training rows in %s with --interval %d and --min-held %g min: the file has intervals %s s and ages up to %g min",
-			*in, *only, *minHeld, joinInts(all), maxHeld)
+			*in, *only, *minHeld, joinInts(all), oldest)
 	}
 	if *only == 0 && len(used) > 1 {
 		fmt.Fprintf(stderr, "cw-sim fit-score: warning: the training rows mix intervals %s s and --interval is 0: fitting one model across them (pass --interval 60 for ScoreW, --interval 300 for ScoreWLong)\n", joinInts(used))
@@ -276,7 +292,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		gb.Use = use
 		fmt.Fprintf(stdout, "training rows %d (%d of charges); gradient-boosted trees: %d of depth %d, rate %g, L2 %g on the leaves, min leaf %d rows, min hessian %g, %d bins\n\n",
 			len(y), pos, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)
-		gb.Progress = treeProgress(ctx, stdout, x, y, tes, *only, *minHeld, gb.Trees)
+		gb.Progress = treeProgress(ctx, stdout, x, y, tes, *only, held, gb.Trees)
 		forest, err := eval.FitGBDT(x, y, gb)
 		if err != nil {
 			return err
@@ -284,8 +300,12 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "\n%s\n", eval.ForestSummary(forest))
 		score = forest.Logit
 		if *goOut != "" {
-			cmd := fmt.Sprintf("cw-sim fit-score --model gbdt --in %s --interval %d --min-held %g --trees %d --depth %d --rate %g --l2 %g --min-leaf %d --min-hess %g --bins %d",
-				strings.ReplaceAll(baseNames(*in), " + ", ","), *only, *minHeld, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)
+			bounds := fmt.Sprintf("--min-held %g", *minHeld)
+			if *maxHeld > 0 {
+				bounds += fmt.Sprintf(" --max-held %g", *maxHeld)
+			}
+			cmd := fmt.Sprintf("cw-sim fit-score --model gbdt --in %s --interval %d %s --trees %d --depth %d --rate %g --l2 %g --min-leaf %d --min-hess %g --bins %d",
+				strings.ReplaceAll(baseNames(*in), " + ", ","), *only, bounds, gb.Trees, gb.Depth, gb.Rate, gb.L2, gb.MinLeaf, gb.MinHess, gb.Bins)
 			if *drop != "" {
 				cmd += " --drop " + *drop
 			}
@@ -349,7 +369,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			var l []bool
 			sub := &eval.FeatureSet{}
 			for r := range fs.X {
-				if fs.IntervalS[r] != iv || fs.Held[r] < *minHeld || *only != 0 && iv != *only {
+				if fs.IntervalS[r] != iv || !held(fs.Held[r]) || *only != 0 && iv != *only {
 					continue
 				}
 				s = append(s, score(&fs.X[r]))
@@ -391,15 +411,15 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // treeProgress returns a FitGBDT progress callback that prints the AUC of
 // the training rows and of the test rows (of interval only, when not 0,
-// held at least minHeld) every 25 trees and at the last one, and stops
-// the fit when ctx is cancelled (an interrupt).
-func treeProgress(ctx context.Context, w io.Writer, x [][detect.ScoreFeatures]float64, y []bool, tes []*eval.FeatureSet, only int, minHeld float64, trees int) func(int, *detect.ScoreForest) error {
+// of an age in held's range: --min-held, --max-held) every 25 trees and at
+// the last one, and stops the fit when ctx is cancelled (an interrupt).
+func treeProgress(ctx context.Context, w io.Writer, x [][detect.ScoreFeatures]float64, y []bool, tes []*eval.FeatureSet, only int, held func(float64) bool, trees int) func(int, *detect.ScoreForest) error {
 	var tx [][detect.ScoreFeatures]float64
 	var ty []bool
 	if len(tes) > 0 { // the first test file
 		te := tes[0]
 		for r := range te.X {
-			if te.Held[r] >= minHeld && (only == 0 || te.IntervalS[r] == only) {
+			if held(te.Held[r]) && (only == 0 || te.IntervalS[r] == only) {
 				tx, ty = append(tx, te.X[r]), append(ty, te.Label[r])
 			}
 		}

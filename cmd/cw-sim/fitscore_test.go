@@ -306,3 +306,68 @@ func TestFitScoreYoungTarget(t *testing.T) {
 		t.Errorf("the Go file: %v\n%s", err, b)
 	}
 }
+
+// TestFitScoreMaxHeld: --max-held keeps the rows of candidates held under
+// it (--min-held those held at least it: the rows from one to under the
+// other), in the training rows, the tables of every file and the test
+// AUC as trees are added; --go's file names it only when it is given; it
+// is refused negative, not a number, or not over --min-held, and when no
+// row is left the error says both bounds and the file's ages.
+func TestFitScoreMaxHeld(t *testing.T) {
+	f := synthFeatures(t, 60) // rows held 5.0, 11.0, 17.1, 23.1, ... 240 min; every third a charge's, from the first
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--min-held", "11", "--max-held", "65.3"}, "training rows 9 (3 of charges)"},  // 11.0 to 59.2
+		{[]string{"--min-held", "11", "--max-held", "65.4"}, "training rows 10 (3 of charges)"}, // and 65.3
+		{[]string{"--max-held", "23.1"}, "training rows 3 (1 of charges)"},                      // 5.0 to 17.1
+		{[]string{"--max-held", "0"}, "training rows 40 (14 of charges)"},                       // no bound
+	} {
+		code, out, errs := cli(t, append([]string{"fit-score", "--in", f, "--interval", "60"}, c.args...)...)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%q: exit %d, want %q in:\n%s%s", c.args, code, c.want, out, errs)
+		}
+	}
+	goFile := filepath.Join(t.TempDir(), "trees.go")
+	code, out, errs := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--test", f, "--interval", "60", "--min-held", "11", "--max-held", "65.3",
+		"--trees", "2", "--depth", "1", "--min-leaf", "2", "--l2", "0", "--min-hess", "0", "--target", "ScoreWEarly", "--go", goFile)
+	if code != 0 {
+		t.Fatalf("fit-score exit %d: %s", code, errs)
+	}
+	// the test file is the training file: the same rows, the same AUC
+	// (0.9167 on the 9 rows, 0.5632 on all 40)
+	if i := strings.Index(out, "2 trees: AUC training "); i < 0 {
+		t.Errorf("no AUC line in:\n%s", out)
+	} else if v := strings.Fields(out[i:]); len(v) < 7 || v[4] == "0.5000," || strings.TrimSuffix(v[4], ",") != v[6] {
+		t.Errorf("the test rows are not the training rows: %q", v[:min(len(v), 7)])
+	}
+	if n := strings.Count(out, "interval 60s: 9 rows"); n != 2 {
+		t.Errorf("%d tables of 9 rows, want 2 (training and test):\n%s", n, out)
+	}
+	if b, err := os.ReadFile(goFile); err != nil || !strings.Contains(string(b), "--interval 60 --min-held 11 --max-held 65.3 --trees 2") {
+		t.Errorf("the Go file: %v\n%s", err, b)
+	}
+	for _, c := range []struct {
+		args    []string
+		code    int
+		wantErr []string
+	}{
+		{[]string{"--max-held", "-1"}, 2, []string{"--max-held -1: must be 0 (no bound) or more"}},
+		{[]string{"--max-held", "NaN"}, 2, []string{"--max-held NaN: must be 0 (no bound) or more"}},
+		{[]string{"--max-held", "+Inf"}, 2, []string{"--max-held +Inf: must be 0 (no bound) or more"}},
+		{[]string{"--min-held", "10", "--max-held", "10"}, 2, []string{"--max-held 10: must be over --min-held 10"}},
+		{[]string{"--min-held", "12", "--max-held", "13"}, 1, []string{"no training rows in " + f, "--min-held 12 min and --max-held 13 min", "ages from 5 up to 240 min"}},
+	} {
+		code, _, errs := cli(t, append([]string{"fit-score", "--in", f, "--interval", "60"}, c.args...)...)
+		if code != c.code {
+			t.Errorf("%q: exit %d, want %d: %s", c.args, code, c.code, errs)
+			continue
+		}
+		for _, w := range c.wantErr {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%q: stderr %q does not say %q", c.args, errs, w)
+			}
+		}
+	}
+}
