@@ -3,9 +3,9 @@
 package detect
 
 // scoreTreesWEarly is the young steps' forest of PhysicsParams.ScoreEarlyModel: fitted by
-// cw-sim fit-score --model gbdt --in tuning.y.csv,103_104_101_102.y.csv,201_202_203_204.y.csv,205_206_207_208.y.csv,209_210_211_212.y.csv,213_214_215_216.y.csv --interval 60 --min-held 0 --trees 150 --depth 4 --rate 0.1 --l2 10 --min-leaf 2000 --min-hess 1 --bins 64 --target ScoreWEarly
-// on 2258023 rows (16592 of charges) of tuning.y.csv + 103_104_101_102.y.csv + 201_202_203_204.y.csv + 205_206_207_208.y.csv + 209_210_211_212.y.csv + 213_214_215_216.y.csv (docs/detection-history.md, Tuning).
-// rows: round 22's detector, cw-sim eval --days 10 --intervals 1m --realdata none --set ScoreMin=0 --set ScoreVetoMin=0 --features, rows held 10-20 min kept (the early window's looks at 10 and 15), seeds tuning, 103-104-101-102, 201-216
+// cw-sim fit-score --model gbdt --in tuning.csv,103_104_101_102.csv,201_202_203_204.csv,205_206_207_208.csv,209_210_211_212.csv,213_214_215_216.csv --interval 60 --min-held 10 --max-held 20 --trees 150 --depth 4 --rate 0.1 --l2 10 --min-leaf 2000 --min-hess 1 --bins 64 --target ScoreWEarly
+// on 2258023 rows (16592 of charges) of tuning.csv + 103_104_101_102.csv + 201_202_203_204.csv + 205_206_207_208.csv + 209_210_211_212.csv + 213_214_215_216.csv (docs/detection-history.md, Tuning).
+// rows: round 22's detector, cw-sim eval --days 10 --intervals 1m --realdata none --set ScoreMin=0 --set ScoreVetoMin=0 --features, seeds tuning, 103-104-101-102, 201-216
 var scoreTreesWEarly = ScoreForest{
 	Depth: 4,
 	Base:  -4.905949128676677,
