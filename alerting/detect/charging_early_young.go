@@ -4,18 +4,18 @@ import "math"
 
 // An early confirmation by a forest fitted on young steps only (round 23;
 // PhysicsParams.ScoreEarlyModel and ScoreEarlyMinYoung). The early window
-// (ScoreEarlyHold to ScoreHold) judges a step at 10 and 15 minutes of its
-// age by the confirmation score's forest (scoreTreesW), fitted on the rows
-// of every age (5-240 minutes), where what tells a charge at 10 minutes
-// weighs little beside what tells it at an hour. scoreTreesWEarly
-// (charging_score_trees_wearly.go) is fitted on the rows of steps held
-// 10-20 minutes alone, the early window's looks (cw-sim fit-score --target
-// ScoreWEarly): with ScoreEarlyModel over 0, a young step whose
-// probability under it reaches ScoreEarlyMinYoung is confirmed early too,
-// as one that reaches ScoreEarlyMin (or ScoreEarlyMinPF with its evidence)
-// on the other forest is: through the same early run, gate, resistance
-// check and veto. Up to 90 s only (the forest is of 1-min rows); on by
-// default at 0.93 (round 23; charging_physics.go).
+// (ScoreEarlyHold to ScoreHold) judges a step at 10 and 15 minutes of its age
+// by the confirmation score's forest (scoreTreesW), fitted on the rows of
+// every age (5-240 minutes), where what tells a charge at 10 minutes weighs
+// little beside what tells it at an hour. scoreTreesWEarly
+// (charging_score_trees_wearly.go) is fitted on the rows of steps held 10 to
+// under 20 minutes alone, the early window's looks (cw-sim fit-score --target
+// ScoreWEarly --min-held 10 --max-held 20): with ScoreEarlyModel over 0, a
+// young step whose probability under it reaches ScoreEarlyMinYoung is
+// confirmed early too, as one that reaches ScoreEarlyMin (or ScoreEarlyMinPF
+// with its evidence) on the other forest is: through the same early run,
+// gate, resistance check and veto. Up to 90 s only (the forest is of 1-min
+// rows); on by default at 0.93 (round 23; charging_physics.go).
 
 // earlyYoungOn reports whether the young steps' forest confirms in the
 // early window at this reading interval.

@@ -642,23 +642,24 @@ type PhysicsParams struct {
 	// L2 698/11, 703/5 unchanged. Off over 90 s (the early score is).
 	ScoreEarlyMinPF  float64
 	ScoreEarlyPFGate float64
-	// Round 23 (charging_early_young.go). ScoreEarlyModel over 0: in the early
-	// window (where ScoreEarlyMin is on, up to 90 s only), a young step is
-	// confirmed too when the forest fitted on young steps alone
-	// (scoreTreesWEarly, rows held 10-15 minutes) gives it a probability of
-	// ScoreEarlyMinYoung or more (over 0 and under 1; else off), whatever
-	// the other forest's score; the early run, gate, resistance check and
-	// veto apply as to ScoreEarlyMin. Default 1, 0.93. Wide pool at 1 min
-	// (sessions / false alarms, detected within 20 minutes; base
-	// 6,466/277, 1,372): 0.98 6,466/277, 1,381; 0.95 6,468/277, 1,499;
-	// 0.93 6,471/278, 1,594 (one set against, a false alarm more); 0.92
-	// 6,472/280, 1,622 and 0.9 6,472/280, 1,683 (over the noise clause's
-	// +2 false alarms). A second, lower threshold of the young forest for
-	// a step with the evidence ScoreEarlyPFGate asks (as ScoreEarlyMinPF
-	// on the other forest's) was tried and not kept: 0.93 with 0.75
-	// 6,471/278, 1,611 (17 more). Cities 225-256 at 1 min, 0.93:
-	// 4,842/201 -> 4,843/201, within 20 minutes 1,035 -> 1,197. 5 min
-	// unchanged (5,080/227); 10 s L1, L2 698/11, 703/5 -> 700/11, 704/5.
+	// Round 23 (charging_early_young.go). ScoreEarlyModel over 0: in the
+	// early window (where ScoreEarlyMin is on, up to 90 s only), a young step
+	// is confirmed too when the forest fitted on young steps alone
+	// (scoreTreesWEarly, the rows of steps held 10 to under 20 minutes: the
+	// looks at 10 and 15) gives it a probability of ScoreEarlyMinYoung or
+	// more (over 0 and under 1; else off), whatever the other forest's score;
+	// the early run, gate, resistance check and veto apply as to
+	// ScoreEarlyMin. Default 1, 0.93. Wide pool at 1 min (sessions / false
+	// alarms, detected within 20 minutes; base 6,466/277, 1,372): 0.98
+	// 6,466/277, 1,381; 0.95 6,468/277, 1,499; 0.93 6,471/278, 1,594 (one set
+	// against, a false alarm more); 0.92 6,472/280, 1,622 and 0.9 6,472/280,
+	// 1,683 (over the noise clause's +2 false alarms). A second, lower
+	// threshold of the young forest for a step with the evidence
+	// ScoreEarlyPFGate asks (as ScoreEarlyMinPF on the other forest's) was
+	// tried and not kept: 0.93 with 0.75 6,471/278, 1,611 (17 more). Cities
+	// 225-256 at 1 min, 0.93: 4,842/201 -> 4,843/201, within 20 minutes 1,035
+	// -> 1,197. 5 min unchanged (5,080/227); 10 s L1, L2 698/11, 703/5 ->
+	// 700/11, 704/5.
 	ScoreEarlyModel    float64
 	ScoreEarlyMinYoung float64
 	// RoomScoreLong, RoomHoldLong: over 0, RoomScore and RoomHold at
