@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/chargewatch/chargewatch/devices"
 )
@@ -225,5 +226,73 @@ func TestScoreCutSameEarlyYoung(t *testing.T) {
 			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung = 1, 0.5 },
 			func(p *PhysicsParams) { p.ScoreEarlyModel, p.ScoreEarlyMinYoung = 1, 0.9 },
 		}, ratio)
+	}
+}
+
+// youngRun runs a 110 W step at 1 h over a 40 W base under p, at 1-min
+// readings to 19 minutes after the step (inside the early window: no
+// other path nor the score from ScoreHold on confirms by then), the base
+// drawing 0.5 var per watt and the step q; it returns when the step was
+// first confirmed after it began (0: not) and the session then.
+func youngRun(t *testing.T, p PhysicsParams, q float64) (time.Duration, ChargeSession) {
+	t.Helper()
+	load, bg := box(hr, 3*hr, 110, 0.002), base(40)
+	ch := NewPhysicsModel(p).New()
+	cfg := Defaults(devices.KindMeter).Charging
+	for s := 0.0; s < hr+19*60; s += 60 {
+		r := ChargeReading{PowerW: math.Round((bg(s)+load(s))*10) / 10, HasNA: true}
+		r.NonActive = math.Round((bg(s)*0.5+q*load(s))*10) / 10
+		if ch.Observe(&cfg, t0+int64(s*1000), r) == ChargeStarted {
+			return time.Duration(s-hr) * time.Second, ch.Session()
+		}
+	}
+	return 0, ChargeSession{}
+}
+
+// TestScoreEarlyYoungChecks: a step the young steps' forest confirms
+// early goes through the early path's checks as any early confirmation:
+// the early run (ScoreEarlyRun 2, ScoreSeqFrom 0: the looks at 10 and 15
+// minutes both), the resistance check (ResistPaths' score bit: a step
+// that draws no non-active power is not confirmed) and the veto
+// (ScoreVeto 2: a var per watt that is no charger's); and the session it
+// starts carries the young forest's probability as its confidence (the
+// probability that confirmed it, as the other score paths' sessions carry
+// theirs: 0.96, not the other score's 0.9), on the score path.
+func TestScoreEarlyYoungChecks(t *testing.T) {
+	constYoung(t, 0.96)
+	fair := DefaultPhysicsParams()
+	fair.ScoreModel, fair.ScoreW = 0, [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
+	fair.ScoreEarlyMinPF = 0
+	fair.ScoreEarlyModel, fair.ScoreEarlyMinYoung = 1, 0.95
+	with := func(set func(*PhysicsParams)) PhysicsParams {
+		p := fair
+		set(&p)
+		return p
+	}
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		q    float64
+		want time.Duration // 0: not confirmed within 19 min
+	}{
+		{"a PFC charger's var per watt (0.2): at 10 min", fair, 0.2, 10 * time.Minute},
+		{"... ScoreEarlyModel 0: not", with(func(p *PhysicsParams) { p.ScoreEarlyModel = 0 }), 0.2, 0},
+		{"... ScoreEarlyMinYoung 0.97, over the forest's 0.96: not", with(func(p *PhysicsParams) { p.ScoreEarlyMinYoung = 0.97 }), 0.2, 0},
+		{"... ScoreEarlyRun 2 (no running sum before ScoreHold): at 15 min", with(func(p *PhysicsParams) { p.ScoreEarlyRun, p.ScoreSeqFrom = 2, 0 }), 0.2, 15 * time.Minute},
+		{"no non-active power (a blanket): not", fair, 0, 0},
+		{"... the score's bit out of ResistPaths: at 10 min", with(func(p *PhysicsParams) { p.ResistPaths -= 1 << pathScore }), 0, 10 * time.Minute},
+		{"a var per watt that is no charger's (0.7), ScoreVeto 2: not", with(func(p *PhysicsParams) { p.ScoreVeto = 2 }), 0.7, 0},
+		{"... ScoreVeto 0: at 10 min", fair, 0.7, 10 * time.Minute},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ses := youngRun(t, c.p, c.q)
+			if got != c.want {
+				t.Fatalf("confirmed %s after the step, want %s (0: not within 19 min)", got, c.want)
+			}
+			if got != 0 && (ses.Confidence != 0.96 || ses.Path != "score") {
+				t.Errorf("session confidence %v, path %q, want 0.96, score (the young forest's probability)", ses.Confidence, ses.Path)
+			}
+		})
 	}
 }
