@@ -134,10 +134,12 @@ func TestScoreEarlyYoungInterval(t *testing.T) {
 // ScoreEarlyMinYoung 0.93 (round 23: the wide pool at 1 min 6,466/277 ->
 // 6,471/278, detected within 20 minutes 1,372 -> 1,594; cities 225-256
 // 4,842/201 -> 4,843/201, 1,035 -> 1,197; 5 min unchanged), and that off
-// is off: on cutHome's homes, at 1-min and 5-min
-// readings, ScoreEarlyModel 0 with a threshold, and ScoreEarlyModel 1 with
-// ScoreEarlyMinYoung 0, run reading for reading as with ScoreEarlyModel
-// 0; so do the defaults at 5-min readings, and at 1 min they differ.
+// is off: on cutHome's homes, at 1-min and 5-min readings, ScoreEarlyModel
+// 0 with a threshold, and ScoreEarlyModel 1 with ScoreEarlyMinYoung 0, run
+// reading for reading as with ScoreEarlyModel 0; so do the defaults at
+// 5-min readings; and at 1 min ScoreEarlyMinYoung 0.5 does change
+// something, so that the homes can tell (the default 0.93 confirms none
+// of their steps early).
 func TestScoreEarlyYoungDefault(t *testing.T) {
 	def := DefaultPhysicsParams()
 	if def.ScoreEarlyModel != 1 || def.ScoreEarlyMinYoung != 0.93 {
