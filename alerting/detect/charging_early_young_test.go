@@ -1,9 +1,7 @@
 package detect
 
 import (
-	"bytes"
 	"math"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -173,27 +171,20 @@ func TestScoreEarlyYoungDefault(t *testing.T) {
 // number of changes.
 func sameAs(t *testing.T, p, q PhysicsParams, steps []float64, ratio float64) int {
 	t.Helper()
-	cfg := Defaults(devices.KindMeter).Charging
 	mp, mq := NewPhysicsModel(p), NewPhysicsModel(q)
 	changes := 0
 	for _, step := range steps {
 		for seed := uint64(1); seed <= 30; seed++ {
-			w := cutHome(seed)
 			a, b := mp.New(), mq.New()
-			for s := 0.0; s < 26*hr; s += step {
-				pw := math.Round(w(s)*10) / 10
-				r := ChargeReading{PowerW: pw, NonActive: ratio * pw, HasNA: true}
-				ts := t0 + int64(s*1000)
-				ga, gb := a.Observe(&cfg, ts, r), b.Observe(&cfg, ts, r)
-				ba, _ := a.MarshalBinary()
-				bb, _ := b.MarshalBinary()
-				if ga != gb || !bytes.Equal(ba, bb) || !reflect.DeepEqual(a.Session(), b.Session()) {
+			walkCutHome(seed, step, ratio, a, b, func(s float64, ga, gb ChargeChange) bool {
+				if ga != gb || !sameState(a, b) {
 					t.Fatalf("%g s, seed %d at %.2f h: %v and %v (or their states differ)", step, seed, s/hr, ga, gb)
 				}
 				if ga != ChargeNone {
 					changes++
 				}
-			}
+				return true
+			})
 		}
 	}
 	return changes
@@ -202,18 +193,10 @@ func sameAs(t *testing.T, p, q PhysicsParams, steps []float64, ratio float64) in
 // differs reports whether cutHome's homes give a change of state under p
 // that they do not under q, at reading interval step.
 func differs(p, q PhysicsParams, step, ratio float64) bool {
-	cfg := Defaults(devices.KindMeter).Charging
 	mp, mq := NewPhysicsModel(p), NewPhysicsModel(q)
 	for seed := uint64(1); seed <= 30; seed++ {
-		w := cutHome(seed)
-		a, b := mp.New(), mq.New()
-		for s := 0.0; s < 26*hr; s += step {
-			pw := math.Round(w(s)*10) / 10
-			r := ChargeReading{PowerW: pw, NonActive: ratio * pw, HasNA: true}
-			ts := t0 + int64(s*1000)
-			if a.Observe(&cfg, ts, r) != b.Observe(&cfg, ts, r) {
-				return true
-			}
+		if walkCutHome(seed, step, ratio, mp.New(), mq.New(), func(_ float64, ga, gb ChargeChange) bool { return ga == gb }) {
+			return true
 		}
 	}
 	return false

@@ -122,7 +122,6 @@ func TestScoreCutSameEarlyPF(t *testing.T) {
 // power ratio times the power, cut short and with every tree summed.
 func cutSame(t *testing.T, variants []func(*PhysicsParams), ratio float64) {
 	t.Helper()
-	cfg := Defaults(devices.KindMeter).Charging
 	same, changes := 0, 0
 	for v, set := range variants {
 		pc, pa := DefaultPhysicsParams(), DefaultPhysicsParams()
@@ -131,30 +130,49 @@ func cutSame(t *testing.T, variants []func(*PhysicsParams), ratio float64) {
 		pa.ScoreTreeAll = 1
 		mc, ma := NewPhysicsModel(pc), NewPhysicsModel(pa)
 		for seed := uint64(1); seed <= 50; seed++ {
-			w := cutHome(seed)
-			step := []float64{60, 300}[seed%2]
 			c, a := mc.New(), ma.New()
-			for s := 0.0; s < 26*hr; s += step {
-				p := math.Round(w(s)*10) / 10
-				r := ChargeReading{PowerW: p, NonActive: ratio * p, HasNA: true}
-				ts := t0 + int64(s*1000)
-				gc, ga := c.Observe(&cfg, ts, r), a.Observe(&cfg, ts, r)
-				bc, _ := c.MarshalBinary()
-				ba, _ := a.MarshalBinary()
-				if gc != ga || !bytes.Equal(bc, ba) || !reflect.DeepEqual(c.Session(), a.Session()) {
+			walkCutHome(seed, []float64{60, 300}[seed%2], ratio, c, a, func(s float64, gc, ga ChargeChange) bool {
+				if gc != ga || !sameState(c, a) {
 					t.Fatalf("variant %d, seed %d at %.2f h: cut short %v, every tree %v (or their states differ)", v, seed, s/hr, gc, ga)
 				}
 				if gc != ChargeNone {
 					changes++
 				}
 				same++
-			}
+				return true
+			})
 		}
 	}
 	if changes == 0 {
 		t.Error("no change of state: the homes test nothing")
 	}
 	t.Logf("%d readings, %d changes, the same", same, changes)
+}
+
+// walkCutHome feeds cutHome(seed)'s readings every step seconds, with the
+// non-active power ratio times the power, to a and b, and calls visit
+// after each reading with its time (s) and both detectors' changes; visit
+// returns false to stop the walk. It reports whether visit stopped it.
+func walkCutHome(seed uint64, step, ratio float64, a, b Charging, visit func(s float64, ga, gb ChargeChange) bool) bool {
+	cfg := Defaults(devices.KindMeter).Charging
+	w := cutHome(seed)
+	for s := 0.0; s < 26*hr; s += step {
+		pw := math.Round(w(s)*10) / 10
+		r := ChargeReading{PowerW: pw, NonActive: ratio * pw, HasNA: true}
+		ts := t0 + int64(s*1000)
+		if ga, gb := a.Observe(&cfg, ts, r), b.Observe(&cfg, ts, r); !visit(s, ga, gb) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameState reports whether a and b hold the same checkpointed state and
+// session.
+func sameState(a, b Charging) bool {
+	ba, _ := a.MarshalBinary()
+	bb, _ := b.MarshalBinary()
+	return bytes.Equal(ba, bb) && reflect.DeepEqual(a.Session(), b.Session())
 }
 
 // cutHome is a random home of seed: a base load, perhaps a fridge, up to
