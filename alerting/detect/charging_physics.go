@@ -411,6 +411,7 @@ type PhysicsParams struct {
 	scoreZEarly, scoreZEarlyLong float64
 	scoreZEarlyPF                float64 // ScoreEarlyMinPF's (+Inf when off)
 	scoreZEarlyYoung             float64 // ScoreEarlyMinYoung's (+Inf when off)
+	scoreZYoungLong              float64 // ScoreYoungMinLong's (+Inf when off)
 	scoreZDrop, scoreZDropLong   float64
 	scoreZVeto                   float64 // ScoreVetoMin's
 
@@ -662,6 +663,16 @@ type PhysicsParams struct {
 	// 700/11, 704/5.
 	ScoreEarlyModel    float64
 	ScoreEarlyMinYoung float64
+	// Round 24 (charging_score_young5.go). ScoreYoungHoldLong and
+	// ScoreYoungMinLong, both over 0 (and the latter under 1; else off):
+	// over 90 s, a step held ScoreHold or more but under ScoreYoungHoldLong
+	// is confirmed too when the forest fitted on the 5-min rows of steps
+	// held 20 to under 65 minutes (scoreTreesWYoungLong) gives it a
+	// probability of ScoreYoungMinLong or more, whatever the forest of
+	// every age's score; the sequence, resistance check and veto apply as
+	// to ScoreTreeMinLong. Off by default.
+	ScoreYoungHoldLong time.Duration
+	ScoreYoungMinLong  float64
 	// RoomScoreLong, RoomHoldLong: over 0, RoomScore and RoomHold at
 	// reading intervals over 90 s (charging_room.go): at 5 min a step the
 	// score finds unlike a charge holds its slot while a charger's young

@@ -245,6 +245,11 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	if early && !fire {
 		fire, zc = s.earlyYoung(&f) // the young steps' forest (charging_early_young.go)
 	}
+	if on && !fire {
+		if ok, zy := s.youngLong(&f, held); ok {
+			fire, zc = true, zy // the young steps' 5-min forest (charging_score_young5.go)
+		}
+	}
 	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
 	} else if pre && mark {
@@ -347,6 +352,7 @@ func (p *PhysicsParams) scoreLimits() {
 	p.scoreZDrop, p.scoreZDropLong = pair(p.ScoreDropMin, p.ScoreDropMinLong)
 	p.scoreZEarlyPF = logit(p.ScoreEarlyMinPF)
 	p.scoreZEarlyYoung = logit(p.ScoreEarlyMinYoung)
+	p.scoreZYoungLong = logit(p.ScoreYoungMinLong)
 	p.scoreZVeto = logit(p.ScoreVetoMin) // 1 or more: every attempt vetoed
 	p.scoreZVetoLong = p.scoreZVeto
 	// the trees' thresholds (ScoreModel), interval class by interval

@@ -20,7 +20,7 @@ import (
 func TestScoreForestLogitCut(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 1))
 	for name, f := range map[string]*ScoreForest{"scoreTreesW": &scoreTreesW, "scoreTreesWLong": &scoreTreesWLong,
-		"scoreDropTreesW": &scoreDropTreesW, "scoreDropTreesWLong": &scoreDropTreesWLong, "scoreTreesWEarly": &scoreTreesWEarly} {
+		"scoreDropTreesW": &scoreDropTreesW, "scoreDropTreesWLong": &scoreDropTreesWLong, "scoreTreesWEarly": &scoreTreesWEarly, "scoreTreesWYoungLong": &scoreTreesWYoungLong} {
 		if len(f.rest) != f.Trees()/4+1 {
 			t.Fatalf("%s: %d bounds for %d trees", name, len(f.rest), f.Trees())
 		}

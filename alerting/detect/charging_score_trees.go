@@ -150,7 +150,7 @@ func (t *ScoreForest) bound() {
 }
 
 func init() {
-	for _, f := range []*ScoreForest{&scoreTreesW, &scoreTreesWLong, &scoreDropTreesW, &scoreDropTreesWLong, &scoreTreesWEarly} {
+	for _, f := range []*ScoreForest{&scoreTreesW, &scoreTreesWLong, &scoreDropTreesW, &scoreDropTreesWLong, &scoreTreesWEarly, &scoreTreesWYoungLong} {
 		f.bound()
 	}
 }
@@ -227,6 +227,8 @@ func ScoreForestOf(name string) (ScoreForest, bool) {
 		return *scoreTreesOf(true, 300), true
 	case "ScoreWEarly":
 		return scoreTreesWEarly, true
+	case "ScoreWYoungLong":
+		return scoreTreesWYoungLong, true
 	}
 	return ScoreForest{}, false
 }

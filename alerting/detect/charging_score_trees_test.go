@@ -71,7 +71,7 @@ func TestScoreForestLogit(t *testing.T) {
 // and 8 the drop-time score (ScoreTreeDropMin, ScoreTreeDropMinLong).
 func TestScoreForests(t *testing.T) {
 	for name, f := range map[string]*ScoreForest{"scoreTreesW": &scoreTreesW, "scoreTreesWLong": &scoreTreesWLong,
-		"scoreDropTreesW": &scoreDropTreesW, "scoreDropTreesWLong": &scoreDropTreesWLong, "scoreTreesWEarly": &scoreTreesWEarly} {
+		"scoreDropTreesW": &scoreDropTreesW, "scoreDropTreesWLong": &scoreDropTreesWLong, "scoreTreesWEarly": &scoreTreesWEarly, "scoreTreesWYoungLong": &scoreTreesWYoungLong} {
 		if err := f.Valid(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -44,7 +44,9 @@ with --go FILE writes the forest as Go source for alerting/detect (--target name
 detector's five forests it is: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong, or ScoreWEarly, the
 young steps' forest of PhysicsParams.ScoreEarlyModel at readings up to 90 s, fitted on the rows of
 steps held 10 to under 20 minutes, the early window's looks at 10 and 15, with --min-held 10
---max-held 20; from --interval by default). Which score uses the forests is
+--max-held 20; or ScoreWYoungLong, the young steps' forest of PhysicsParams.ScoreYoungMinLong at
+readings over 90 s, fitted on the rows of steps held 20 to under 65 minutes, with --min-held 20
+--max-held 65; from --interval by default). Which score uses the forests is
 PhysicsParams.ScoreModel, a sum of 1 (the confirmation score at readings up to 90 s), 2 (over 90
 s), 4 (the drop-time score up to 90 s), 8 (over 90 s); the default is 11 since round 11, and --set
 ScoreModel=0 is the logistic regression. Each forest's file names the command that made it, for
@@ -133,7 +135,7 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	goOut := fl.String("go", "", "gbdt: write the forest as Go source of package detect to this file")
 	calib := fl.Bool("calibration", false, "print a reliability table per file: the rows' mean probability and the share of them that are charges, in bins of probability")
 	note := fl.String("note", "", "gbdt: a line for the header of --go's file (how the rows were dumped)")
-	target := fl.String("target", "", "gbdt, current: the detector's forest it is (or, with current, to judge): ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong or ScoreWEarly (default from --interval)")
+	target := fl.String("target", "", "gbdt, current: the detector's forest it is (or, with current, to judge): ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong, ScoreWEarly or ScoreWYoungLong (default from --interval)")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -162,9 +164,9 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			*target = "ScoreWLong"
 		}
 	}
-	treeVars := map[string]string{"ScoreW": "scoreTreesW", "ScoreWLong": "scoreTreesWLong", "ScoreDropW": "scoreDropTreesW", "ScoreDropWLong": "scoreDropTreesWLong", "ScoreWEarly": "scoreTreesWEarly"}
+	treeVars := map[string]string{"ScoreW": "scoreTreesW", "ScoreWLong": "scoreTreesWLong", "ScoreDropW": "scoreDropTreesW", "ScoreDropWLong": "scoreDropTreesWLong", "ScoreWEarly": "scoreTreesWEarly", "ScoreWYoungLong": "scoreTreesWYoungLong"}
 	if treeVars[*target] == "" {
-		return usageErr("--target %q: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong or ScoreWEarly", *target)
+		return usageErr("--target %q: ScoreW, ScoreWLong, ScoreDropW, ScoreDropWLong, ScoreWEarly or ScoreWYoungLong", *target)
 	}
 	if *goOut != "" {
 		// a forest the detector uses is for one class of reading
@@ -172,9 +174,11 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		long := strings.HasSuffix(*target, "Long")
 		switch {
 		case *only == 0:
-			return usageErr("--go needs --interval: each of the detector's forests is for readings up to 90 s (ScoreW, ScoreDropW, ScoreWEarly) or over (ScoreWLong, ScoreDropWLong)")
+			return usageErr("--go needs --interval: each of the detector's forests is for readings up to 90 s (ScoreW, ScoreDropW, ScoreWEarly) or over (ScoreWLong, ScoreDropWLong, ScoreWYoungLong)")
 		case *target == "ScoreWEarly" && *only > 90:
 			return usageErr("--target ScoreWEarly is for readings up to 90 s, and --interval %d is not: the young steps' forest has no longer intervals' one", *only)
+		case *target == "ScoreWYoungLong" && *only <= 90:
+			return usageErr("--target ScoreWYoungLong is for readings over 90 s, and --interval %d is not: the young steps' 5-min forest has no shorter intervals' one (ScoreWEarly is the 1-min readings' young forest)", *only)
 		case long != (*only > 90):
 			return usageErr("--target %s is for readings %s 90 s, and --interval %d is not: use --target %s", *target, map[bool]string{true: "over", false: "up to"}[long], *only, map[bool]string{true: strings.TrimSuffix(*target, "Long"), false: *target + "Long"}[long])
 		}
@@ -312,6 +316,9 @@ func cmdFitScore(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			what := fmt.Sprintf("%s is the forest of PhysicsParams.ScoreModel in place of %s: fitted by", treeVars[*target], *target)
 			if *target == "ScoreWEarly" {
 				what = fmt.Sprintf("%s is the young steps' forest of PhysicsParams.ScoreEarlyModel: fitted by", treeVars[*target])
+			}
+			if *target == "ScoreWYoungLong" {
+				what = fmt.Sprintf("%s is the young steps' 5-min forest of PhysicsParams.ScoreYoungMinLong: fitted by", treeVars[*target])
 			}
 			comment := []string{
 				what,

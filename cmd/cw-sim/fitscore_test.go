@@ -151,6 +151,8 @@ func TestFitScoreErrors(t *testing.T) {
 			[]string{"--target ScoreDropW is for readings up to 90 s", "use --target ScoreDropWLong"}, ""},
 		{"the young steps' forest for 5-min readings", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--target", "ScoreWEarly", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
 			[]string{"--target ScoreWEarly is for readings up to 90 s", "no longer intervals' one"}, ""},
+		{"the young steps' 5-min forest for 1-min readings", []string{"--in", f300, "--model", "gbdt", "--interval", "60", "--target", "ScoreWYoungLong", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
+			[]string{"--target ScoreWYoungLong is for readings over 90 s", "no shorter intervals' one"}, ""},
 		{"a note of two lines", []string{"--in", f300, "--model", "gbdt", "--interval", "300", "--note", "rows\nScoreMin=0", "--go", filepath.Join(t.TempDir(), "f.go")}, 2,
 			[]string{"--note: one line"}, ""},
 		{"an empty file name", []string{"--in", f300 + ","}, 2, []string{"--in", "an empty file name"}, ""},
@@ -254,7 +256,7 @@ func TestFitScoreCurrent(t *testing.T) {
 	for _, c := range []struct {
 		target string
 		iv     int
-	}{{"ScoreW", 60}, {"ScoreWLong", 300}, {"ScoreDropW", 60}, {"ScoreDropWLong", 300}, {"ScoreWEarly", 60}} {
+	}{{"ScoreW", 60}, {"ScoreWLong", 300}, {"ScoreDropW", 60}, {"ScoreDropWLong", 300}, {"ScoreWEarly", 60}, {"ScoreWYoungLong", 300}} {
 		forest, ok := detect.ScoreForestOf(c.target)
 		if !ok || forest.Trees() == 0 {
 			t.Fatalf("ScoreForestOf(%s): %d trees, %v", c.target, forest.Trees(), ok)
@@ -303,6 +305,28 @@ func TestFitScoreYoungTarget(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "var scoreTreesWEarly = ScoreForest{") ||
 		!strings.Contains(string(b), "scoreTreesWEarly is the young steps' forest of PhysicsParams.ScoreEarlyModel: fitted by") ||
 		!strings.Contains(string(b), "--target ScoreWEarly") {
+		t.Errorf("the Go file: %v\n%s", err, b)
+	}
+}
+
+// TestFitScoreYoungLongTarget: --target ScoreWYoungLong writes the young
+// steps' 5-min forest (scoreTreesWYoungLong, PhysicsParams.ScoreYoungMinLong's)
+// at 5-min readings, and names what it is for in the file.
+func TestFitScoreYoungLongTarget(t *testing.T) {
+	f := synthFeatures(t, 300)
+	goFile := filepath.Join(t.TempDir(), "trees.go")
+	code, out, errs := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--interval", "300", "--trees", "2", "--depth", "1",
+		"--min-leaf", "5", "--target", "ScoreWYoungLong", "--go", goFile)
+	if code != 0 {
+		t.Fatalf("fit-score exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "wrote "+goFile+" (scoreTreesWYoungLong)") {
+		t.Errorf("no wrote line in:\n%s", out)
+	}
+	b, err := os.ReadFile(goFile)
+	if err != nil || !strings.Contains(string(b), "var scoreTreesWYoungLong = ScoreForest{") ||
+		!strings.Contains(string(b), "scoreTreesWYoungLong is the young steps' 5-min forest of PhysicsParams.ScoreYoungMinLong: fitted by") ||
+		!strings.Contains(string(b), "--target ScoreWYoungLong") {
 		t.Errorf("the Go file: %v\n%s", err, b)
 	}
 }

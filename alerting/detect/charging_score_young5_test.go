@@ -1,0 +1,239 @@
+package detect
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// constYoungLong makes the young steps' 5-min forest
+// (scoreTreesWYoungLong) give every step probability q for the rest of
+// test t.
+func constYoungLong(t *testing.T, q float64) {
+	t.Helper()
+	old := scoreTreesWYoungLong
+	scoreTreesWYoungLong = ScoreForest{Depth: 1, Base: math.Log(q / (1 - q)), Feat: []uint8{0}, Thr: []float32{0}, Leaf: []float32{0, 0}}
+	scoreTreesWYoungLong.bound()
+	t.Cleanup(func() { scoreTreesWYoungLong = old })
+}
+
+// youngLongFair is the defaults with the logistic score at a constant
+// probability of 0.5 (under ScoreMinLong: the score of every age never
+// confirms) and no fast confirmation, so that at 5-min readings a charge
+// is confirmed from ScoreHold on by the young steps' forest or not at all
+// by the score.
+func youngLongFair() PhysicsParams {
+	p := DefaultPhysicsParams()
+	p.ScoreModel, p.ScoreW, p.ScoreWLong = 0, [ScoreFeatures + 1]float64{0}, [ScoreFeatures + 1]float64{0}
+	p.FastNoise = 1e-9
+	return p
+}
+
+// TestScoreYoungLong: with ScoreYoungHoldLong and ScoreYoungMinLong, at
+// 5-min readings the young steps' forest confirms a step held ScoreHold
+// (20 min) or more but under ScoreYoungHoldLong when its probability
+// reaches ScoreYoungMinLong; either parameter 0 (or the threshold 1) is
+// off, a window that ends at ScoreHold or before is off, ScoreMinLong 1
+// (no single window confirms over 90 s) holds it too, and at 1-min
+// readings it is off.
+func TestScoreYoungLong(t *testing.T) {
+	fair := youngLongFair()
+	with := func(hold time.Duration, min float64) PhysicsParams {
+		p := fair
+		p.ScoreYoungHoldLong, p.ScoreYoungMinLong = hold, min
+		return p
+	}
+	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
+	off5 := physRun(t, fair, 300, 8*hr, chg)
+	at20 := "2h20m0s fire since 2h0m0s"
+	if len(off5) > 0 && off5[0] == at20 {
+		t.Fatalf("off at 5 min: signals %q: confirmed at ScoreHold, the cases test nothing", off5)
+	}
+	cases := []struct {
+		name  string
+		p     PhysicsParams
+		step  float64
+		young float64
+		want  []string // nil: as with ScoreYoungMinLong 0
+	}{
+		{"on, 0.99 over 0.95: at ScoreHold", with(time.Hour, 0.95), 300, 0.99, []string{at20}},
+		{"on, 0.95 reaches 0.95: at ScoreHold", with(time.Hour, 0.95), 300, 0.95, []string{at20}},
+		{"on, 0.9 under 0.95: as off", with(time.Hour, 0.95), 300, 0.9, nil},
+		{"ScoreYoungMinLong 0: off", with(time.Hour, 0), 300, 0.99, nil},
+		{"ScoreYoungMinLong 1: off", with(time.Hour, 1), 300, 0.99, nil},
+		{"ScoreYoungHoldLong 0: off", with(0, 0.95), 300, 0.99, nil},
+		{"ScoreYoungHoldLong 20 min (ScoreHold): no window, off", with(20*time.Minute, 0.95), 300, 0.99, nil},
+		{"at 1 min: off", with(time.Hour, 0.95), 60, 0.99, nil},
+		{"ScoreMinLong 1 (no single window confirms): off", func() PhysicsParams { p := with(time.Hour, 0.95); p.ScoreMinLong = 1; return p }(), 300, 0.99, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			constYoungLong(t, c.young)
+			got := physRun(t, c.p, c.step, 8*hr, chg)
+			q := c.p
+			q.ScoreYoungMinLong = 0
+			want := physRun(t, q, c.step, 8*hr, chg)
+			if c.want != nil {
+				if len(got) == 0 || got[0] != c.want[0] {
+					t.Errorf("signals %q, want first %q", got, c.want[0])
+				}
+				return
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("signals %q, want %q (as off)", got, want)
+			}
+		})
+	}
+}
+
+// TestScoreYoungLongWindow: the young steps' forest confirms only in its
+// window: a step held ScoreYoungHoldLong or more is not confirmed by it,
+// and one under ScoreHold is not either (the window opens with the score
+// path's). youngLongOn is on over 90 s only.
+func TestScoreYoungLongWindow(t *testing.T) {
+	p := DefaultPhysicsParams()
+	p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.9
+	p.scoreLimits()
+	for iv, want := range map[float32]bool{10: false, 60: false, 90: false, 91: true, 300: true} {
+		s := physCore{p: &p, iv: iv}
+		if got := s.youngLongOn(); got != want {
+			t.Errorf("at %g s: on %v, want %v", iv, got, want)
+		}
+	}
+	constYoungLong(t, 0.99)
+	s := physCore{p: &p, iv: 300}
+	var f [ScoreFeatures]float64
+	for _, c := range []struct {
+		held time.Duration
+		want bool
+	}{{25 * time.Minute, true}, {55 * time.Minute, true}, {time.Hour, false}, {2 * time.Hour, false}} {
+		if got, _ := s.youngLong(&f, c.held.Milliseconds()); got != c.want {
+			t.Errorf("held %s: %v, want %v", c.held, got, c.want)
+		}
+	}
+	// under ScoreHold the score path does not judge: the same run with the
+	// window from 0 to ScoreHold is as off
+	fair := youngLongFair()
+	q := fair
+	q.ScoreYoungHoldLong, q.ScoreYoungMinLong = 20*time.Minute, 0.5
+	chg := sumW(base(40), charge(2*hr, 3, 30, 7, 110))
+	if got, want := physRun(t, q, 300, 8*hr, chg), physRun(t, fair, 300, 8*hr, chg); !slices.Equal(got, want) {
+		t.Errorf("window ending at ScoreHold: signals %q, want %q (as off)", got, want)
+	}
+}
+
+// young5Run runs a 110 W step at 1 h over a 40 W base under p, at 5-min
+// readings to 50 minutes after the step, the base drawing 0.5 var per
+// watt and the step q; it returns when the step was first confirmed after
+// it began (0: not) and the session then.
+func young5Run(t *testing.T, p PhysicsParams, q float64) (time.Duration, ChargeSession) {
+	t.Helper()
+	load, bg := box(hr, 3*hr, 110, 0.002), base(40)
+	ch := NewPhysicsModel(p).New()
+	cfg := Defaults(devices.KindMeter).Charging
+	for s := 0.0; s < hr+50*60; s += 300 {
+		r := ChargeReading{PowerW: math.Round((bg(s)+load(s))*10) / 10, HasNA: true}
+		r.NonActive = math.Round((bg(s)*0.5+q*load(s))*10) / 10
+		if ch.Observe(&cfg, t0+int64(s*1000), r) == ChargeStarted {
+			return time.Duration(s-hr) * time.Second, ch.Session()
+		}
+	}
+	return 0, ChargeSession{}
+}
+
+// TestScoreYoungLongChecks: a step the young steps' 5-min forest confirms
+// goes through the score path's checks: the resistance check
+// (ResistMaxLong with ResistPaths' score bit: a step that draws no
+// non-active power is not confirmed) and the veto (ScoreVeto 2: a var per watt that is no
+// charger's); its session carries the young forest's probability (0.96)
+// on the score path.
+func TestScoreYoungLongChecks(t *testing.T) {
+	constYoungLong(t, 0.96)
+	fair := youngLongFair()
+	fair.ScoreYoungHoldLong, fair.ScoreYoungMinLong = time.Hour, 0.95
+	with := func(set func(*PhysicsParams)) PhysicsParams {
+		p := fair
+		set(&p)
+		return p
+	}
+	off := with(func(p *PhysicsParams) { p.ScoreYoungMinLong = 0 })
+	if got, _ := young5Run(t, off, 0.2); got != 0 {
+		t.Fatalf("off: confirmed %s after the step: the cases test nothing", got)
+	}
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		q    float64
+		want time.Duration // 0: not confirmed within 50 min
+	}{
+		{"a PFC charger's var per watt (0.2): at 20 min", fair, 0.2, 20 * time.Minute},
+		{"... ScoreYoungMinLong 0.97, over the forest's 0.96: not", with(func(p *PhysicsParams) { p.ScoreYoungMinLong = 0.97 }), 0.2, 0},
+		{"no non-active power (a blanket), ResistMaxLong 0.05: not", with(func(p *PhysicsParams) { p.ResistMaxLong = 0.05 }), 0, 0},
+		{"... the score's bit out of ResistPaths: at 20 min", with(func(p *PhysicsParams) { p.ResistMaxLong, p.ResistPaths = 0.05, p.ResistPaths-1<<pathScore }), 0, 20 * time.Minute},
+		{"... ResistMaxLong 0 (the default: no check over 90 s): at 20 min", fair, 0, 20 * time.Minute},
+		{"a var per watt that is no charger's (0.7), ScoreVeto 2: not", with(func(p *PhysicsParams) { p.ScoreVeto = 2 }), 0.7, 0},
+		{"... ScoreVeto 0: at 20 min", fair, 0.7, 20 * time.Minute},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ses := young5Run(t, c.p, c.q)
+			if got != c.want {
+				t.Fatalf("confirmed %s after the step, want %s (0: not within 50 min)", got, c.want)
+			}
+			if got != 0 && (ses.Confidence != 0.96 || ses.Path != "score") {
+				t.Errorf("session confidence %v, path %q, want 0.96, score (the young forest's probability)", ses.Confidence, ses.Path)
+			}
+		})
+	}
+}
+
+// TestScoreYoungLongOff: off is off (the default, ScoreYoungHoldLong and
+// ScoreYoungMinLong 0): on cutHome's homes, either parameter alone runs
+// reading for reading as the defaults at 1-min and 5-min readings, and
+// both on run so at 1 min; at 5 min a low threshold does change
+// something, so that the homes can tell.
+func TestScoreYoungLongOff(t *testing.T) {
+	def := DefaultPhysicsParams()
+	if def.ScoreYoungHoldLong != 0 || def.ScoreYoungMinLong != 0 {
+		t.Errorf("ScoreYoungHoldLong %v, ScoreYoungMinLong %v, want 0, 0", def.ScoreYoungHoldLong, def.ScoreYoungMinLong)
+	}
+	a, b, c := def, def, def
+	a.ScoreYoungMinLong = 0.5
+	b.ScoreYoungHoldLong = time.Hour
+	c.ScoreYoungHoldLong, c.ScoreYoungMinLong = time.Hour, 0.5
+	for _, v := range []struct {
+		name  string
+		p     PhysicsParams
+		steps []float64
+	}{{"threshold alone", a, []float64{60, 300}}, {"window alone", b, []float64{60, 300}}, {"both at 1 min", c, []float64{60}}} {
+		if n := sameAs(t, def, v.p, v.steps, 1.4); n == 0 {
+			t.Errorf("%s: no change of state: the homes test nothing", v.name)
+		}
+	}
+	if !differs(def, c, 300, 1.4) {
+		t.Error("both on at 0.5 changed nothing on the homes at 5 min: the test above tests nothing")
+	}
+	// on, but the forest under the threshold everywhere: the other paths'
+	// confirmations, and the confidence their sessions carry, unchanged
+	constYoungLong(t, 0.5)
+	d := def
+	d.ScoreYoungHoldLong, d.ScoreYoungMinLong = time.Hour, 0.9
+	if n := sameAs(t, def, d, []float64{60, 300}, 1.4); n == 0 {
+		t.Error("under the threshold: no change of state: the homes test nothing")
+	}
+}
+
+// TestScoreCutSameYoungLong is TestScoreCutSame with the young steps'
+// 5-min forest on: its sum, cut short at ScoreYoungMinLong, decides as
+// the whole sum (ScoreTreeAll 1) does.
+func TestScoreCutSameYoungLong(t *testing.T) {
+	for _, ratio := range []float64{0.8, 1.4} {
+		cutSame(t, []func(*PhysicsParams){
+			func(p *PhysicsParams) { p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.5 },
+			func(p *PhysicsParams) { p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.9 },
+		}, ratio)
+	}
+}
