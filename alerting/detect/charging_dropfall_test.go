@@ -103,6 +103,7 @@ func TestPhysicsDropFallFlatCharge(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.FastNoise, p.FastNoiseW, p.KnownHold = 1e-9, 0, 0
 		p.ScoreTreeMin, p.ScoreSeq = 1, 0
+		p.ScoreYoungMinLong = 0 // the young steps' 5-min forest would confirm it on the plateau (at an hour)
 		p.ScoreDropFallLong = c.fallLong
 		var paths []string
 		p.Trace = func(tr *ChargingTrace) {

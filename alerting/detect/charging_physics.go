@@ -670,7 +670,12 @@ type PhysicsParams struct {
 	// held 20 to under 65 minutes (scoreTreesWYoungLong) gives it a
 	// probability of ScoreYoungMinLong or more, whatever the forest of
 	// every age's score; the sequence, resistance check and veto apply as
-	// to ScoreTreeMinLong. Off by default.
+	// to ScoreTreeMinLong. Default 65 min, 0.9 (round 24). Wide pool at
+	// 5 min (sessions / false alarms; base 5,080/227): 0.97 5,080/227; 0.95
+	// 5,087/227; 0.93 5,102/231; 0.9 5,125/239 (one set of ten against);
+	// 0.88 5,141/244; 0.85 5,171/256; at 0.9 a window to 45 min 5,115/235,
+	// to 90 min 5,126/240. Cities 225-256 at 5 min, 0.9: 3,745/194 ->
+	// 3,773/200 (one set of eight against). 1 min unchanged (6,471/278).
 	ScoreYoungHoldLong time.Duration
 	ScoreYoungMinLong  float64
 	// RoomScoreLong, RoomHoldLong: over 0, RoomScore and RoomHold at
@@ -1029,7 +1034,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		StayKeep: 0.1, StayScore: 0.1, StayIv: 90,
 		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 30, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
 		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 0, ScoreSeqFrom: 10 * time.Minute, ScoreEarlyMinPF: 0.75, ScoreEarlyPFGate: 11,
-		ScoreEarlyModel: 1, ScoreEarlyMinYoung: 0.93,
+		ScoreEarlyModel: 1, ScoreEarlyMinYoung: 0.93, ScoreYoungHoldLong: 65 * time.Minute, ScoreYoungMinLong: 0.9,
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 1,

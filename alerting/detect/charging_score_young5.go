@@ -14,7 +14,8 @@ import "math"
 // more but under ScoreYoungHoldLong whose probability under it reaches
 // ScoreYoungMinLong is confirmed as one whose window reaches
 // ScoreTreeMinLong is, through the same sequence, resistance check and
-// veto. Over 90 s only; off by default.
+// veto. Over 90 s only; on by default at 65 min and 0.9 (round 24;
+// charging_physics.go).
 
 // youngLongOn reports whether the young steps' 5-min forest confirms at
 // this reading interval.
