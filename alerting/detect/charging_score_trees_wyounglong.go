@@ -5,6 +5,7 @@ package detect
 // scoreTreesWYoungLong is the young steps' 5-min forest of PhysicsParams.ScoreYoungMinLong: fitted by
 // cw-sim fit-score --model gbdt --in tuning.csv,103_104_101_102.csv,201_202_203_204.csv,205_206_207_208.csv,209_210_211_212.csv,213_214_215_216.csv --interval 300 --min-held 20 --max-held 65 --trees 150 --depth 4 --rate 0.1 --l2 10 --min-leaf 2000 --min-hess 1 --bins 64 --target ScoreWYoungLong
 // on 1578957 rows (42102 of charges) of tuning.csv + 103_104_101_102.csv + 201_202_203_204.csv + 205_206_207_208.csv + 209_210_211_212.csv + 213_214_215_216.csv (docs/detection-history.md, Tuning).
+// rows: round 23's detector, cw-sim eval --days 10 --intervals 5m --realdata none --set ScoreMin=0 --set ScoreMinLong=0 --set ScoreVetoMin=0 --features, seeds tuning, 103-104-101-102, 201-216
 var scoreTreesWYoungLong = ScoreForest{
 	Depth: 4,
 	Base:  -3.5973981539674855,
