@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -241,5 +243,156 @@ func TestScoreCutSameYoungLong(t *testing.T) {
 			func(p *PhysicsParams) { p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.5 },
 			func(p *PhysicsParams) { p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.9 },
 		}, ratio)
+	}
+}
+
+// TestScoreYoungLongCheckpoint: the young steps' 5-min forest keeps no
+// state of its own, so a checkpoint written at any reading of its window
+// (ScoreHold to ScoreYoungHoldLong) and read back into a new detector
+// goes on as the detector that was not stopped: the same changes at the
+// same readings, the same session (its confidence the forest's 0.97).
+// The forest here confirms from 40 minutes of age only (a split on the
+// age, feature 0), so that the window has looks that do not confirm
+// before one that does.
+func TestScoreYoungLongCheckpoint(t *testing.T) {
+	old := scoreTreesWYoungLong
+	// f[0] = log(held / 10 min): over log(3.9), from 39 minutes on
+	scoreTreesWYoungLong = ScoreForest{Depth: 1, Base: 0, Feat: []uint8{0}, Thr: []float32{float32(math.Log(3.9))}, Leaf: []float32{-5, float32(math.Log(0.97 / 0.03))}}
+	scoreTreesWYoungLong.bound()
+	t.Cleanup(func() { scoreTreesWYoungLong = old })
+	p := youngLongFair()
+	p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.95
+	m := NewPhysicsModel(p)
+	cfg := Defaults(devices.KindMeter).Charging
+	load, bg := box(hr, 3*hr, 110, 0.002), base(40)
+	reading := func(s float64) ChargeReading {
+		r := ChargeReading{PowerW: math.Round((bg(s)+load(s))*10) / 10, HasNA: true}
+		r.NonActive = math.Round((bg(s)*0.5+0.2*load(s))*10) / 10
+		return r
+	}
+	// run feeds readings to 2 h after the step, writing the state at
+	// reading cut (seconds; -1: never) and going on with a new detector
+	// that read it back
+	run := func(cut float64) ([]string, ChargeSession) {
+		ch := m.New()
+		var out []string
+		for s := 0.0; s < 3*hr; s += 300 {
+			if g := ch.Observe(&cfg, t0+int64(s*1000), reading(s)); g != ChargeNone {
+				out = append(out, fmt.Sprintf("%s at %s", map[ChargeChange]string{ChargeStarted: "started", ChargeEnded: "ended"}[g], time.Duration(s-hr)*time.Second))
+			}
+			if s == cut {
+				b, err := ch.MarshalBinary()
+				if err != nil {
+					t.Fatalf("at %s: %v", time.Duration(s-hr)*time.Second, err)
+				}
+				ch = m.New()
+				if err := ch.UnmarshalBinary(b); err != nil {
+					t.Fatalf("at %s: its own checkpoint refused: %v", time.Duration(s-hr)*time.Second, err)
+				}
+			}
+		}
+		return out, ch.Session()
+	}
+	want, wantS := run(-1)
+	if len(want) == 0 || want[0] != "started at 40m0s" || wantS.Confidence != 0.97 || wantS.Path != "score" {
+		t.Fatalf("not stopped: %q, session %+v: want started at 40m0s by the young forest (0.97, score): the test tests nothing", want, wantS)
+	}
+	for m := 15; m <= 45; m += 5 {
+		got, gotS := run(hr + float64(m*60))
+		if !slices.Equal(got, want) || !reflect.DeepEqual(gotS, wantS) {
+			t.Errorf("checkpoint at %d min of the step: %q, session %+v; not stopped %q, %+v", m, got, gotS, want, wantS)
+		}
+	}
+}
+
+// TestScoreYoungLongOffTrees: ScoreMinLong 1 (no single window confirms
+// over 90 s) turns the young steps' 5-min forest off with the default
+// trees (ScoreModel 11, ScoreTreeMinLong 0.9) too, not only with the
+// logistic score (TestScoreYoungLong): the homes run as with
+// ScoreYoungMinLong 0, though the forest gives every step 0.99.
+func TestScoreYoungLongOffTrees(t *testing.T) {
+	constYoungLong(t, 0.99)
+	on := DefaultPhysicsParams()
+	on.ScoreMinLong = 1
+	off := on
+	off.ScoreYoungMinLong = 0
+	if n := sameAs(t, off, on, []float64{300}, 1.4); n == 0 {
+		t.Error("no change of state: the homes test nothing")
+	}
+	q := DefaultPhysicsParams()
+	if !differs(q, func() PhysicsParams { p := q; p.ScoreYoungMinLong = 0; return p }(), 300, 1.4) {
+		t.Error("the forest at 0.99 changed nothing with ScoreMinLong at its default: the test above tests nothing")
+	}
+}
+
+// TestScoreYoungLongGate: the young steps' 5-min forest confirms through
+// the score path's sequence: with a gate over 90 s (ScoreSeqLong 3,
+// ScoreSeqKLong 3) its confirmation waits for the third window in a row
+// that reaches ScoreSeqMinLong on the score of every age (0.4: the
+// logistic score's constant 0.5 does, from ScoreHold), and never comes
+// when none does (0.8); without the sequence (ScoreSeqMinLong 0) it
+// comes at ScoreHold.
+func TestScoreYoungLongGate(t *testing.T) {
+	constYoungLong(t, 0.99)
+	gate := func(min float64) PhysicsParams {
+		p := youngLongFair()
+		p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.95
+		p.ScoreSeqLong, p.ScoreSeqKLong, p.ScoreSeqMinLong = 3, 3, min
+		return p
+	}
+	for _, c := range []struct {
+		min  float64
+		want time.Duration // 0: not within 50 min
+	}{{0, 20 * time.Minute}, {0.4, 30 * time.Minute}, {0.8, 0}} {
+		if got, _ := young5Run(t, gate(c.min), 0.2); got != c.want {
+			t.Errorf("gate, ScoreSeqMinLong %g: confirmed %s after the step, want %s (0: not within 50 min)", c.min, got, c.want)
+		}
+	}
+}
+
+// TestScoreYoungLongExact: youngLong's sum of the young steps' 5-min
+// forest, cut short at ScoreYoungMinLong, decides as the whole sum does
+// and, when it confirms, is the whole sum (the probability the session
+// carries), on the features of cutHome's homes at 5-min readings.
+func TestScoreYoungLongExact(t *testing.T) {
+	var rows [][ScoreFeatures]float64
+	tp := DefaultPhysicsParams()
+	tp.ScoreTrace = 1
+	tp.Trace = func(tr *ChargingTrace) {
+		if tr.Event == "score" {
+			var f [ScoreFeatures]float64
+			for k, v := range tr.Feat {
+				f[k] = float64(v)
+			}
+			rows = append(rows, f)
+		}
+	}
+	m := NewPhysicsModel(tp)
+	for seed := uint64(1); seed <= 30; seed++ {
+		a := m.New()
+		walkCutHome(seed, 300, 1.4, a, m.New(), func(float64, ChargeChange, ChargeChange) bool { return true })
+	}
+	for _, q := range []float64{0.5, 0.9} {
+		p := DefaultPhysicsParams()
+		p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, q
+		p.scoreLimits()
+		s := physCore{p: &p, iv: 300}
+		yes, no := 0, 0
+		for i := range rows {
+			ok, z := s.youngLong(&rows[i], (30 * time.Minute).Milliseconds())
+			full := scoreTreesWYoungLong.Logit(&rows[i])
+			if ok != (full >= p.scoreZYoungLong) || ok && z != full {
+				t.Fatalf("ScoreYoungMinLong %g, row %d: %v at %v; the whole sum %v", q, i, ok, z, full)
+			}
+			if ok {
+				yes++
+			} else {
+				no++
+			}
+		}
+		t.Logf("ScoreYoungMinLong %g: %d of %d rows confirmed", q, yes, len(rows))
+		if yes == 0 || no == 0 {
+			t.Errorf("ScoreYoungMinLong %g: %d rows confirmed, %d not: the rows test nothing", q, yes, no)
+		}
 	}
 }
