@@ -396,3 +396,30 @@ func TestScoreYoungLongExact(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreYoungLongNaN: a NaN never confirms by the young steps' 5-min
+// forest: a NaN feature (the forest's sum is NaN), nor a NaN
+// ScoreYoungMinLong (no threshold is reached), though the forest gives
+// every step 0.99.
+func TestScoreYoungLongNaN(t *testing.T) {
+	constYoungLong(t, 0.99)
+	p := DefaultPhysicsParams()
+	p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.9
+	p.scoreLimits()
+	s := physCore{p: &p, iv: 300}
+	held := (30 * time.Minute).Milliseconds()
+	var f [ScoreFeatures]float64
+	if ok, _ := s.youngLong(&f, held); !ok {
+		t.Fatal("0.99 does not confirm at 0.9: the cases test nothing")
+	}
+	f[3] = math.NaN()
+	if ok, z := s.youngLong(&f, held); ok {
+		t.Errorf("a NaN feature: confirmed at %v", z)
+	}
+	f[3] = 0
+	p.ScoreYoungMinLong = math.NaN()
+	p.scoreLimits()
+	if ok, z := s.youngLong(&f, held); ok {
+		t.Errorf("ScoreYoungMinLong NaN: confirmed at %v", z)
+	}
+}
