@@ -31,10 +31,19 @@ func (s *physCore) earlyYoung(f *[ScoreFeatures]float64) (bool, float64) {
 	if !s.earlyYoungOn() {
 		return false, math.Inf(-1)
 	}
-	lo := s.p.scoreZEarlyYoung
+	return s.forestReaches(&scoreTreesWEarly, f, s.p.scoreZEarlyYoung)
+}
+
+// forestReaches reports whether forest t gives features f log-odds of
+// zMin or more, and those log-odds, exact then; a bound under zMin
+// otherwise (the sum cut short there, charging_score_cut.go; every tree
+// with ScoreTreeAll 1). The young steps' forests' test, at 1 min
+// (earlyYoung) and over 90 s (youngLong, charging_score_young5.go).
+func (s *physCore) forestReaches(t *ScoreForest, f *[ScoreFeatures]float64, zMin float64) (bool, float64) {
+	lo := zMin
 	if s.p.ScoreTreeAll == 1 {
 		lo = math.Inf(-1)
 	}
-	z := scoreTreesWEarly.LogitCut(f, lo, math.Inf(1))
-	return z >= s.p.scoreZEarlyYoung, z // NaN never confirms
+	z := t.LogitCut(f, lo, math.Inf(1))
+	return z >= zMin, z // NaN never confirms
 }

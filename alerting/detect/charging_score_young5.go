@@ -34,10 +34,5 @@ func (s *physCore) youngLong(f *[ScoreFeatures]float64, held int64) (bool, float
 	if !s.youngLongOn() || held >= ms(s.p.ScoreYoungHoldLong) {
 		return false, math.Inf(-1)
 	}
-	lo := s.p.scoreZYoungLong
-	if s.p.ScoreTreeAll == 1 {
-		lo = math.Inf(-1)
-	}
-	z := scoreTreesWYoungLong.LogitCut(f, lo, math.Inf(1))
-	return z >= s.p.scoreZYoungLong, z // NaN never confirms
+	return s.forestReaches(&scoreTreesWYoungLong, f, s.p.scoreZYoungLong)
 }
