@@ -668,14 +668,17 @@ type PhysicsParams struct {
 	// over 90 s, a step held ScoreHold or more but under ScoreYoungHoldLong
 	// is confirmed too when the forest fitted on the 5-min rows of steps
 	// held 20 to under 65 minutes (scoreTreesWYoungLong) gives it a
-	// probability of ScoreYoungMinLong or more, whatever the forest of
-	// every age's score; the sequence, resistance check and veto apply as
-	// to ScoreTreeMinLong. Default 65 min, 0.9 (round 24). Wide pool at
-	// 5 min (sessions / false alarms; base 5,080/227): 0.97 5,080/227; 0.95
-	// 5,087/227; 0.93 5,102/231; 0.9 5,125/239 (one set of ten against);
-	// 0.88 5,141/244; 0.85 5,171/256; at 0.9 a window to 45 min 5,115/235,
-	// to 90 min 5,126/240. Cities 225-256 at 5 min, 0.9: 3,745/194 ->
-	// 3,773/200 (one set of eight against). 1 min unchanged (6,471/278).
+	// probability of ScoreYoungMinLong or more, whatever the forest of every
+	// age's score; the sequence, resistance check and veto apply as to
+	// ScoreTreeMinLong. Where no single window confirms over 90 s
+	// (ScoreMinLong 1, or with the trees ScoreTreeMinLong 1: a sequence
+	// alone, ScoreSeq) it is off too. Default 65 min, 0.9 (round 24). Wide
+	// pool at 5 min (sessions / false alarms; base 5,080/227): 0.97
+	// 5,080/227; 0.95 5,087/227; 0.93 5,102/231; 0.9 5,125/239 (one set of
+	// ten against); 0.88 5,141/244; 0.85 5,171/256; at 0.9 a window to 45
+	// min 5,115/235, to 90 min 5,126/240. Cities 225-256 at 5 min, 0.9:
+	// 3,745/194 -> 3,773/200 (one set of eight against). 1 min unchanged
+	// (6,471/278).
 	ScoreYoungHoldLong time.Duration
 	ScoreYoungMinLong  float64
 	// RoomScoreLong, RoomHoldLong: over 0, RoomScore and RoomHold at

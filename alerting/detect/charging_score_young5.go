@@ -21,8 +21,9 @@ import "math"
 // this reading interval.
 func (s *physCore) youngLongOn() bool {
 	pp := s.p
-	// ScoreMinLong 1 (a window limit of +Inf): no single window confirms
-	// (a sequence alone, ScoreSeq), nor then one of this forest
+	// ScoreMinLong 1, or with the trees ScoreTreeMinLong 1 (a window limit
+	// of +Inf): no single window confirms (a sequence alone, ScoreSeq),
+	// nor then one of this forest
 	return s.iv > 90 && pp.ScoreYoungHoldLong > 0 && !math.IsInf(pp.scoreZYoungLong, 1) && !math.IsInf(pp.scoreZMinLong, 1)
 }
 

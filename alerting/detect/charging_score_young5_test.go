@@ -308,16 +308,22 @@ func TestScoreYoungLongCheckpoint(t *testing.T) {
 // TestScoreYoungLongOffTrees: ScoreMinLong 1 (no single window confirms
 // over 90 s) turns the young steps' 5-min forest off with the default
 // trees (ScoreModel 11, ScoreTreeMinLong 0.9) too, not only with the
-// logistic score (TestScoreYoungLong): the homes run as with
-// ScoreYoungMinLong 0, though the forest gives every step 0.99.
+// logistic score (TestScoreYoungLong), and so does the trees' own
+// ScoreTreeMinLong 1: the homes run as with ScoreYoungMinLong 0, though
+// the forest gives every step 0.99.
 func TestScoreYoungLongOffTrees(t *testing.T) {
 	constYoungLong(t, 0.99)
-	on := DefaultPhysicsParams()
-	on.ScoreMinLong = 1
-	off := on
-	off.ScoreYoungMinLong = 0
-	if n := sameAs(t, off, on, []float64{300}, 1.4); n == 0 {
-		t.Error("no change of state: the homes test nothing")
+	for _, set := range []func(*PhysicsParams){
+		func(p *PhysicsParams) { p.ScoreMinLong = 1 },
+		func(p *PhysicsParams) { p.ScoreTreeMinLong = 1 },
+	} {
+		on := DefaultPhysicsParams()
+		set(&on)
+		off := on
+		off.ScoreYoungMinLong = 0
+		if n := sameAs(t, off, on, []float64{300}, 1.4); n == 0 {
+			t.Error("no change of state: the homes test nothing")
+		}
 	}
 	q := DefaultPhysicsParams()
 	if !differs(q, func() PhysicsParams { p := q; p.ScoreYoungMinLong = 0; return p }(), 300, 1.4) {
