@@ -221,10 +221,18 @@ func TestScoreCutSameEarlyYoung(t *testing.T) {
 // first confirmed after it began (0: not) and the session then.
 func youngRun(t *testing.T, p PhysicsParams, q float64) (time.Duration, ChargeSession) {
 	t.Helper()
+	return boxRun(p, q, 60, 19*60)
+}
+
+// boxRun runs a 110 W step at 1 h over a 40 W base under p, a reading
+// every step seconds until after seconds after the step, the base drawing
+// 0.5 var per watt and the step q; it returns when the step was first
+// confirmed after it began (0: not) and the session then.
+func boxRun(p PhysicsParams, q, step, after float64) (time.Duration, ChargeSession) {
 	load, bg := box(hr, 3*hr, 110, 0.002), base(40)
 	ch := NewPhysicsModel(p).New()
 	cfg := Defaults(devices.KindMeter).Charging
-	for s := 0.0; s < hr+19*60; s += 60 {
+	for s := 0.0; s < hr+after; s += step {
 		r := ChargeReading{PowerW: math.Round((bg(s)+load(s))*10) / 10, HasNA: true}
 		r.NonActive = math.Round((bg(s)*0.5+q*load(s))*10) / 10
 		if ch.Observe(&cfg, t0+int64(s*1000), r) == ChargeStarted {

@@ -128,23 +128,10 @@ func TestScoreYoungLongWindow(t *testing.T) {
 	}
 }
 
-// young5Run runs a 110 W step at 1 h over a 40 W base under p, at 5-min
-// readings to 50 minutes after the step, the base drawing 0.5 var per
-// watt and the step q; it returns when the step was first confirmed after
-// it began (0: not) and the session then.
+// young5Run is youngRun at 5-min readings to 50 minutes after the step.
 func young5Run(t *testing.T, p PhysicsParams, q float64) (time.Duration, ChargeSession) {
 	t.Helper()
-	load, bg := box(hr, 3*hr, 110, 0.002), base(40)
-	ch := NewPhysicsModel(p).New()
-	cfg := Defaults(devices.KindMeter).Charging
-	for s := 0.0; s < hr+50*60; s += 300 {
-		r := ChargeReading{PowerW: math.Round((bg(s)+load(s))*10) / 10, HasNA: true}
-		r.NonActive = math.Round((bg(s)*0.5+q*load(s))*10) / 10
-		if ch.Observe(&cfg, t0+int64(s*1000), r) == ChargeStarted {
-			return time.Duration(s-hr) * time.Second, ch.Session()
-		}
-	}
-	return 0, ChargeSession{}
+	return boxRun(p, q, 300, 50*60)
 }
 
 // TestScoreYoungLongChecks: a step the young steps' 5-min forest confirms
