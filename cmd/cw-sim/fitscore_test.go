@@ -287,47 +287,35 @@ func TestFitScoreCurrent(t *testing.T) {
 	}
 }
 
-// TestFitScoreYoungTarget: --target ScoreWEarly writes the young steps'
+// TestFitScoreYoungTargets: --target ScoreWEarly writes the young steps'
 // forest (scoreTreesWEarly, PhysicsParams.ScoreEarlyModel's) at 1-min
-// readings, and names what it is for in the file.
-func TestFitScoreYoungTarget(t *testing.T) {
-	f := synthFeatures(t, 60)
-	goFile := filepath.Join(t.TempDir(), "trees.go")
-	code, out, errs := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--interval", "60", "--trees", "2", "--depth", "1",
-		"--min-leaf", "5", "--target", "ScoreWEarly", "--go", goFile)
-	if code != 0 {
-		t.Fatalf("fit-score exit %d: %s", code, errs)
-	}
-	if !strings.Contains(out, "wrote "+goFile+" (scoreTreesWEarly)") {
-		t.Errorf("no wrote line in:\n%s", out)
-	}
-	b, err := os.ReadFile(goFile)
-	if err != nil || !strings.Contains(string(b), "var scoreTreesWEarly = ScoreForest{") ||
-		!strings.Contains(string(b), "scoreTreesWEarly is the young steps' forest of PhysicsParams.ScoreEarlyModel: fitted by") ||
-		!strings.Contains(string(b), "--target ScoreWEarly") {
-		t.Errorf("the Go file: %v\n%s", err, b)
-	}
-}
-
-// TestFitScoreYoungLongTarget: --target ScoreWYoungLong writes the young
-// steps' 5-min forest (scoreTreesWYoungLong, PhysicsParams.ScoreYoungMinLong's)
-// at 5-min readings, and names what it is for in the file.
-func TestFitScoreYoungLongTarget(t *testing.T) {
-	f := synthFeatures(t, 300)
-	goFile := filepath.Join(t.TempDir(), "trees.go")
-	code, out, errs := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--interval", "300", "--trees", "2", "--depth", "1",
-		"--min-leaf", "5", "--target", "ScoreWYoungLong", "--go", goFile)
-	if code != 0 {
-		t.Fatalf("fit-score exit %d: %s", code, errs)
-	}
-	if !strings.Contains(out, "wrote "+goFile+" (scoreTreesWYoungLong)") {
-		t.Errorf("no wrote line in:\n%s", out)
-	}
-	b, err := os.ReadFile(goFile)
-	if err != nil || !strings.Contains(string(b), "var scoreTreesWYoungLong = ScoreForest{") ||
-		!strings.Contains(string(b), "scoreTreesWYoungLong is the young steps' 5-min forest of PhysicsParams.ScoreYoungMinLong: fitted by") ||
-		!strings.Contains(string(b), "--target ScoreWYoungLong") {
-		t.Errorf("the Go file: %v\n%s", err, b)
+// readings, and ScoreWYoungLong the young steps' 5-min forest
+// (scoreTreesWYoungLong, PhysicsParams.ScoreYoungMinLong's) at 5-min
+// readings; each file names what it is for.
+func TestFitScoreYoungTargets(t *testing.T) {
+	for _, c := range []struct {
+		target, iv, name, what string
+	}{
+		{"ScoreWEarly", "60", "scoreTreesWEarly", "the young steps' forest of PhysicsParams.ScoreEarlyModel"},
+		{"ScoreWYoungLong", "300", "scoreTreesWYoungLong", "the young steps' 5-min forest of PhysicsParams.ScoreYoungMinLong"},
+	} {
+		iv, _ := strconv.Atoi(c.iv)
+		f := synthFeatures(t, iv)
+		goFile := filepath.Join(t.TempDir(), "trees.go")
+		code, out, errs := cli(t, "fit-score", "--model", "gbdt", "--in", f, "--interval", c.iv, "--trees", "2", "--depth", "1",
+			"--min-leaf", "5", "--target", c.target, "--go", goFile)
+		if code != 0 {
+			t.Fatalf("%s: fit-score exit %d: %s", c.target, code, errs)
+		}
+		if !strings.Contains(out, "wrote "+goFile+" ("+c.name+")") {
+			t.Errorf("%s: no wrote line in:\n%s", c.target, out)
+		}
+		b, err := os.ReadFile(goFile)
+		if err != nil || !strings.Contains(string(b), "var "+c.name+" = ScoreForest{") ||
+			!strings.Contains(string(b), c.name+" is "+c.what+": fitted by") ||
+			!strings.Contains(string(b), "--target "+c.target) {
+			t.Errorf("%s: the Go file: %v\n%s", c.target, err, b)
+		}
 	}
 }
 
