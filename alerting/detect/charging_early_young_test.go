@@ -13,10 +13,17 @@ import (
 // step probability q for the rest of test t.
 func constYoung(t *testing.T, q float64) {
 	t.Helper()
-	old := scoreTreesWEarly
-	scoreTreesWEarly = ScoreForest{Depth: 1, Base: math.Log(q / (1 - q)), Feat: []uint8{0}, Thr: []float32{0}, Leaf: []float32{0, 0}}
-	scoreTreesWEarly.bound()
-	t.Cleanup(func() { scoreTreesWEarly = old })
+	constForest(t, &scoreTreesWEarly, q)
+}
+
+// constForest makes forest *f give every step probability q for the rest
+// of test t.
+func constForest(t *testing.T, f *ScoreForest, q float64) {
+	t.Helper()
+	old := *f
+	*f = ScoreForest{Depth: 1, Base: math.Log(q / (1 - q)), Feat: []uint8{0}, Thr: []float32{0}, Leaf: []float32{0, 0}}
+	f.bound()
+	t.Cleanup(func() { *f = old })
 }
 
 // TestScoreEarlyYoung: with ScoreEarlyModel, the young steps' forest

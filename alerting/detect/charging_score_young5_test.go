@@ -16,10 +16,7 @@ import (
 // test t.
 func constYoungLong(t *testing.T, q float64) {
 	t.Helper()
-	old := scoreTreesWYoungLong
-	scoreTreesWYoungLong = ScoreForest{Depth: 1, Base: math.Log(q / (1 - q)), Feat: []uint8{0}, Thr: []float32{0}, Leaf: []float32{0, 0}}
-	scoreTreesWYoungLong.bound()
-	t.Cleanup(func() { scoreTreesWYoungLong = old })
+	constForest(t, &scoreTreesWYoungLong, q)
 }
 
 // youngLongFair is the defaults, the young steps' 5-min forest off, with the logistic score at a constant
