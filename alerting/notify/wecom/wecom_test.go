@@ -98,7 +98,7 @@ func TestWeComErrcodes(t *testing.T) {
 	got := make(chan string, 10)
 	srv := robot(t, &code, got)
 	addr := srv.URL + "/cgi-bin/webhook/send"
-	n, _ := New(&Config{Robots: []Robot{{Address: addr, KeyFile: keyFile(t)}}, Timeout: time.Second}, nil)
+	n, _ := New(&Config{Robots: []Robot{{Address: addr, KeyFile: keyFile(t)}}, Timeout: 10 * time.Second}, nil) // 10 s: a loaded machine must not turn an errcode into a timeout
 	for c, want := range map[int64]struct {
 		permanent bool
 		after     time.Duration
