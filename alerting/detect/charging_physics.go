@@ -251,6 +251,9 @@ type PhysicsParams struct {
 	// 2,190/91, 10 s L1/L2 692/13, 703/6 to 692/11, 703/4 (2: 2,812/122,
 	// 2,191/94; 3: 2,812/119, 2,188/91).
 	CyclerHold float64
+	// CyclerHoldLong: CyclerHold at intervals over 90 s (0: CyclerHold);
+	// charging_cycler5.go. Off by default.
+	CyclerHoldLong float64
 	// MemTol: steps within this relative size are the same load.
 	MemTol float64
 	// FastNewHold, FastNewNoise: a step the unit's memory does not know
@@ -2027,7 +2030,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			if why == "" {
 				return s.fire(ts, i, pathKnown)
 			}
-		case int(s.mem[k].cycles)*2 > int(s.mem[k].other) && float64(held) >= pp.CyclerHold*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
+		case int(s.mem[k].cycles)*2 > int(s.mem[k].other) && float64(held) >= s.cyclerHold()*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
 			why = s.fastVeto(c, held, pathCycler)
 			if why == "" {
 				return s.fire(ts, i, pathCycler)

@@ -1,0 +1,70 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// TestPhysicsCyclerHoldLongDefault pins the default: CyclerHoldLong off
+// (0), so that CyclerHold (2.5) holds at every interval.
+func TestPhysicsCyclerHoldLongDefault(t *testing.T) {
+	p := DefaultPhysicsParams()
+	if p.CyclerHoldLong != 0 || p.CyclerHold != 2.5 {
+		t.Fatalf("CyclerHoldLong %v, CyclerHold %v; want 0, 2.5", p.CyclerHoldLong, p.CyclerHold)
+	}
+}
+
+// cyclerStepJudged judges, with p at readings iv s apart, a flat, quiet
+// step of 150 W held `held` minutes, quiet on all its readings, whose
+// size the unit's memory knows as a cycler's (a fridge: 10 runs of at
+// most 15 minutes, never a charger) and returns the core.
+func cyclerStepJudged(p *PhysicsParams, iv float32, held int64) *physCore {
+	cfg := Defaults(devices.KindMeter).Charging
+	const mn = 60 * 1000
+	ts := int64(10 * 3600 * 1000)
+	p.ScoreMin, p.ScoreEarlyMin = 0, 0
+	n := uint16(held * 60 / int64(iv))
+	s := &physCore{p: p, iv: iv, na: 1, base: 100, last: ts - int64(iv)*1000, prev: 250, seg0: ts - held*mn}
+	for k := range s.blk {
+		s.blk[k] = 250 // the power stayed up the whole window
+	}
+	s.mem[0] = sig{w: 150, maxRun: 15, cycles: 10, other: 2, last: int32(ts/60000) - 600}
+	s.c[0] = cand{t0: ts - held*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fClean,
+		n: n, sd2: float32(n) * 0.5, rq: 0.5}
+	s.judge(&cfg, ts, 0)
+	return s
+}
+
+// TestPhysicsCyclerHoldLong: a quiet step of a cycler's size (longest
+// run 15 minutes) held 45 minutes has outlasted CyclerHold (2.5 runs,
+// 37.5 minutes) and is confirmed "outlasted a cycler" at 5-min and
+// 1-min readings with CyclerHoldLong 0; with CyclerHoldLong 5 (75
+// minutes) it is not at 5-min readings, is at 80 minutes, and 1-min
+// readings keep CyclerHold.
+func TestPhysicsCyclerHoldLong(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		long float64
+		iv   float32
+		held int64
+		want bool
+	}{
+		{"5 min, off: 45 min", 0, 300, 45, true},
+		{"5 min, 5 runs: 45 min", 5, 300, 45, false},
+		{"5 min, 5 runs: 80 min", 5, 300, 80, true},
+		{"1 min, 5 runs: 45 min (CyclerHold)", 5, 60, 45, true},
+		{"1 min, off: 30 min (under CyclerHold)", 0, 60, 30, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.CyclerHoldLong = c.long
+		var why []string
+		p.Trace = func(tr *ChargingTrace) {
+			why = append(why, tr.Event+": "+tr.Reason)
+		}
+		s := cyclerStepJudged(&p, c.iv, c.held)
+		if got := s.c[0].st == cCharge && s.sPath == pathCycler; got != c.want {
+			t.Errorf("%s: confirmed as outlasted a cycler %v (state %d, path %d, why %q), want %v", c.name, got, s.c[0].st, s.sPath, why, c.want)
+		}
+	}
+}
