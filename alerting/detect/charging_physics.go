@@ -252,7 +252,12 @@ type PhysicsParams struct {
 	// 2,191/94; 3: 2,812/119, 2,188/91).
 	CyclerHold float64
 	// CyclerHoldLong: CyclerHold at intervals over 90 s (0: CyclerHold);
-	// charging_cycler5.go. Off by default.
+	// charging_cycler5.go. Off by default. Round 25c, wide pool 5 min
+	// (base 5,125/239, the path 15 true for 8 false alarms): 4
+	// 5,122/232, 5 5,121/231, 8 5,119/231; with FlatT 0.25 (the fast
+	// path's flat test, 5,103/212 alone) 5,099/204, confirmation cities
+	// 3,773/200 to 3,764/180. 1 min and 10 s untouched; the regression
+	// scenario's 5-min figures unchanged at 5.
 	CyclerHoldLong float64
 	// MemTol: steps within this relative size are the same load.
 	MemTol float64
