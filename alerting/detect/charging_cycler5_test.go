@@ -6,12 +6,12 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// TestPhysicsCyclerHoldLongDefault pins the default: CyclerHoldLong off
-// (0), so that CyclerHold (2.5) holds at every interval.
+// TestPhysicsCyclerHoldLongDefault pins the default: CyclerHoldLong 5
+// (round 25c) at readings over 90 s, CyclerHold 2.5 at the others.
 func TestPhysicsCyclerHoldLongDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.CyclerHoldLong != 0 || p.CyclerHold != 2.5 {
-		t.Fatalf("CyclerHoldLong %v, CyclerHold %v; want 0, 2.5", p.CyclerHoldLong, p.CyclerHold)
+	if p.CyclerHoldLong != 5 || p.CyclerHold != 2.5 {
+		t.Fatalf("CyclerHoldLong %v, CyclerHold %v; want 5, 2.5", p.CyclerHoldLong, p.CyclerHold)
 	}
 }
 
