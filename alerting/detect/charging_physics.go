@@ -1029,6 +1029,19 @@ type PhysicsParams struct {
 	// 929/50), its added alerts there 16 of 17 true; looks on round 17
 	// 2,190/78 -> 2,201/82. So: 0 (1 min, where it fails), 0.12.
 	RoomDup, RoomDupLong float64
+
+	// OutlastMaxIv (round 25d, charging_outlast.go): over 0, at reading
+	// intervals of 30 s to OutlastMaxIv s, the path "outlasted a cycler"
+	// does not confirm. At such readings a cycler's run ends with a
+	// down-edge of its size; a step of its size that holds past its
+	// longest run is the cycler's step carried on by another load that came
+	// on as it went off (a stale step), which is how its false alarms were
+	// made (a fridge's cycle and a small load). 0: off. Round 25d, wide
+	// pool at 1 min (sessions / false alarms; base 6,471/278; the path had
+	// 19 true alerts and 10 false there): 90 6,467/272 (three sets of ten
+	// against), detected within 20 minutes 1,594 unchanged; 5 min and 10 s
+	// untouched.
+	OutlastMaxIv float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -2040,7 +2053,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			if why == "" {
 				return s.fire(ts, i, pathKnown)
 			}
-		case int(s.mem[k].cycles)*2 > int(s.mem[k].other) && float64(held) >= s.cyclerHold()*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler):
+		case int(s.mem[k].cycles)*2 > int(s.mem[k].other) && float64(held) >= s.cyclerHold()*float64(s.mem[k].maxRun)*60000 && !s.peakVetoed(c, pathCycler) && !s.outlastOff():
 			why = s.fastVeto(c, held, pathCycler)
 			if why == "" {
 				return s.fire(ts, i, pathCycler)
