@@ -22,7 +22,7 @@ func (s *physCore) confirmedVerdict(c *cand, k int, why string, run float32, alo
 	case s.p.MemConfirmed == 0 || k > 0:
 		return k
 	case k == 0:
-		return 1
+		return s.endFullVerdict(why, run)
 	case why != "fell" || run < 60 || !alone:
 		return k
 	}
