@@ -58,6 +58,7 @@ func TestPhysicsCyclerHoldLong(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.CyclerHoldLong = c.long
+		p.OutlastMaxIv = 0 // the path at 1 min too (OutlastMaxIv 90 turns it off there: TestPhysicsOutlastJudge)
 		var why []string
 		p.Trace = func(tr *ChargingTrace) {
 			why = append(why, tr.Event+": "+tr.Reason)

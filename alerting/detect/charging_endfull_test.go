@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// TestPhysicsEndFullDefault pins round 25d's EndFullLearn: off (0).
+// TestPhysicsEndFullDefault pins round 25d's EndFullLearn 2 (learn "not a
+// charger") after EndFullRun 180 minutes.
 func TestPhysicsEndFullDefault(t *testing.T) {
-	if p := DefaultPhysicsParams(); p.EndFullLearn != 0 || p.EndFullRun != 0 {
-		t.Fatalf("EndFullLearn %v, EndFullRun %v; want 0, 0", p.EndFullLearn, p.EndFullRun)
+	if p := DefaultPhysicsParams(); p.EndFullLearn != 2 || p.EndFullRun != 180*time.Minute {
+		t.Fatalf("EndFullLearn %v, EndFullRun %v; want 2, 3h0m0s", p.EndFullLearn, p.EndFullRun)
 	}
 }
 

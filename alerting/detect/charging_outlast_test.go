@@ -6,10 +6,11 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// TestPhysicsOutlastDefault pins round 25d's OutlastMaxIv: off (0).
+// TestPhysicsOutlastDefault pins round 25d's OutlastMaxIv: 90 (the path
+// "outlasted a cycler" off at 30-90 s readings).
 func TestPhysicsOutlastDefault(t *testing.T) {
-	if p := DefaultPhysicsParams(); p.OutlastMaxIv != 0 {
-		t.Fatalf("OutlastMaxIv %v, want 0", p.OutlastMaxIv)
+	if p := DefaultPhysicsParams(); p.OutlastMaxIv != 90 {
+		t.Fatalf("OutlastMaxIv %v, want 90", p.OutlastMaxIv)
 	}
 }
 

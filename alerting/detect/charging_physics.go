@@ -1095,6 +1095,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FlatT: 0, FlatPaths: 2, FlatIv: 90, FlatNoise: 0,
 		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30, FastQuietPaths: 2, ScoreDropFallLong: 1,
 		RoomDup: 0, RoomDupLong: 0.12,
+		OutlastMaxIv: 90, EndFullLearn: 2, EndFullRun: 180 * time.Minute,
 	}
 }
 
