@@ -40,8 +40,8 @@ func cyclerStepJudged(p *PhysicsParams, iv float32, held int64) *physCore {
 // run 15 minutes) held 45 minutes has outlasted CyclerHold (2.5 runs,
 // 37.5 minutes) and is confirmed "outlasted a cycler" at 5-min and
 // 1-min readings with CyclerHoldLong 0; with CyclerHoldLong 5 (75
-// minutes) it is not at 5-min readings, is at 80 minutes, and 1-min
-// readings keep CyclerHold.
+// minutes) it is not at 5-min (or 2-min) readings, is at 80 minutes, and
+// 1-min and 90-s readings keep CyclerHold.
 func TestPhysicsCyclerHoldLong(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -55,6 +55,11 @@ func TestPhysicsCyclerHoldLong(t *testing.T) {
 		{"5 min, 5 runs: 80 min", 5, 300, 80, true},
 		{"1 min, 5 runs: 45 min (CyclerHold)", 5, 60, 45, true},
 		{"1 min, off: 30 min (under CyclerHold)", 0, 60, 30, false},
+		// the bound: 90 s keeps CyclerHold, 2 min takes CyclerHoldLong
+		{"90 s, 5 runs: 45 min (CyclerHold)", 5, 90, 45, true},
+		{"2 min, off: 45 min", 0, 120, 45, true},
+		{"2 min, 5 runs: 45 min", 5, 120, 45, false},
+		{"2 min, 5 runs: 80 min", 5, 120, 80, true},
 	} {
 		p := DefaultPhysicsParams()
 		p.CyclerHoldLong = c.long

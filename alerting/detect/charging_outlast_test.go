@@ -17,8 +17,9 @@ func TestPhysicsOutlastDefault(t *testing.T) {
 // TestPhysicsOutlastJudge: a flat, clean step of 150 W held 21 minutes,
 // the size of a load the unit's memory knows as a cycler (runs of 5
 // minutes), is confirmed as "outlasted a cycler"; with OutlastMaxIv 90 not
-// at 1-min readings (it stays open), and still at 10 s (under 30 s) and
-// with OutlastMaxIv 50 (1 min over it).
+// at 1-min readings (it stays open), nor at 30 s or 90 s (the range's
+// bounds), and still at 10 s and 29 s (under 30 s) and with OutlastMaxIv
+// 50 (1 min over it).
 func TestPhysicsOutlastJudge(t *testing.T) {
 	const mn = 60 * 1000
 	for _, c := range []struct {
@@ -31,6 +32,13 @@ func TestPhysicsOutlastJudge(t *testing.T) {
 		{"90, 1 min", 90, 60, false},
 		{"90, 10 s", 90, 10, true},
 		{"50, 1 min", 50, 60, true},
+		// the bounds: 30 s and OutlastMaxIv itself are in the range
+		{"off, 30 s", 0, 30, true},
+		{"90, 30 s", 90, 30, false},
+		{"90, 29 s", 90, 29, true},
+		{"off, 90 s", 0, 90, true},
+		{"90, 90 s", 90, 90, false},
+		{"60, 60 s", 60, 60, false},
 	} {
 		p := DefaultPhysicsParams()
 		p.OutlastMaxIv = c.max
