@@ -13,7 +13,9 @@ package detect
 // ended (why: "fell", "unplugged" or "float") after run minutes, given
 // verdict's k; alone: no other charge of the core was on. With
 // MemConfirmed on, a charge verdict cannot call either way (k 0) is a
-// charger, and so is one it calls not a charger that ran an hour or more
+// charger (unless endFullVerdict says otherwise: one that went at once
+// from its full level after EndFullRun at 30-90 s readings, round 25d),
+// and so is one it calls not a charger that ran an hour or more
 // alone, whose level declined (a rise's t of -2 or less: a lamp stays
 // flat) and that a down-edge took from its plateau to under half its
 // level with no matching size ("fell").

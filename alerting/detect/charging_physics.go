@@ -741,7 +741,9 @@ type PhysicsParams struct {
 	// more, alone on its core, its level declined (t -2 or less: verdict's
 	// regression takes in the taper, which it reads as no rise) and a
 	// down-edge took it under half its level ("fell"). Never one confirmed
-	// at its drop nor a split step. 0: the memory learns from verdict
+	// at its drop nor a split step. Since round 25d (EndFullLearn) not the
+	// first kind when it went at once from its full level after
+	// EndFullRun at 30-90 s readings. 0: the memory learns from verdict
 	// alone. On the tuning seeds' four looks (round 12's simulator),
 	// sessions / false alarms 1 min 3155/55 -> 3205/59, 5 min 2658/81 ->
 	// 2751/88, median time to detect at 1 min 41/45/46/40 -> 31/36/36/26
@@ -1036,11 +1038,11 @@ type PhysicsParams struct {
 	// down-edge of its size; a step of its size that holds past its
 	// longest run is the cycler's step carried on by another load that came
 	// on as it went off (a stale step), which is how its false alarms were
-	// made (a fridge's cycle and a small load). 0: off. Round 25d, wide
-	// pool at 1 min (sessions / false alarms; base 6,471/278; the path had
-	// 19 true alerts and 10 false there): 90 6,467/272 (three sets of ten
-	// against), detected within 20 minutes 1,594 unchanged; 5 min and 10 s
-	// untouched.
+	// made (a fridge's cycle and a small load). 0: off; 90 by default
+	// since round 25d. Round 25d, wide pool at 1 min (sessions / false
+	// alarms; base 6,471/278; the path had 19 true alerts and 10 false
+	// there): 90 6,467/272 (three sets of ten against), detected within 20
+	// minutes 1,594 unchanged; 5 min and 10 s untouched.
 	OutlastMaxIv float64
 	// EndFullLearn, EndFullRun (round 25d, charging_endfull.go): with
 	// EndFullLearn over 0, at reading intervals of 30 to 90 s, a confirmed
@@ -1051,7 +1053,11 @@ type PhysicsParams struct {
 	// charger. A lamp or a television switched off at bedtime ends this way
 	// every evening, and each evening's false alarm taught the memory a
 	// charger of its size; a charger ends in its taper or float, unless it
-	// is unplugged while it still draws its plateau. 0: off. Round 25d,
+	// is unplugged while it still draws its plateau: one unplugged so
+	// after EndFullRun whose rise verdict cannot call (t under 2) is
+	// taught not a charger too, which closes the memory's paths (known
+	// charger held for good: it needs no "other") to its next charges.
+	// 0: off; 2 with 180 minutes by default since round 25d. Round 25d,
 	// wide pool at 1 min (base 6,471/278, within 20 minutes 1,594): 2 with
 	// 60 min 6,462/265 (five sets of ten against), 1 with 60 min 6,467/271,
 	// 2 with 180 min 6,468/271, 1,583 (four sets against); with
