@@ -1056,15 +1056,15 @@ type PhysicsParams struct {
 	// is unplugged while it still draws its plateau: one unplugged so
 	// after EndFullRun whose rise verdict cannot call (t under 2) is
 	// taught not a charger too, which closes the memory's paths (known
-	// charger held for good: it needs no "other") to its next charges.
-	// 0: off; 2 with 180 minutes by default since round 25d. Round 25d,
-	// wide pool at 1 min (base 6,471/278, within 20 minutes 1,594): 2 with
-	// 60 min 6,462/265 (five sets of ten against), 1 with 60 min 6,467/271,
-	// 2 with 180 min 6,468/271, 1,583 (four sets against); with
-	// OutlastMaxIv 90, 2 with 180 min 6,464/265, 1,583 (three against);
-	// cities 225-256 4,843/201 -> 4,835/188 (three of eight against),
-	// within 20 minutes 1,197 -> 1,189. Much of it one unit's lamp,
-	// confirmed by the score (var) evening after evening.
+	// charger held for good: it needs a count of 0 not a charger) to its
+	// next charges. 0: off; 2 with 180 minutes by default since round 25d.
+	// Round 25d, wide pool at 1 min (base 6,471/278, within 20 minutes
+	// 1,594): 2 with 60 min 6,462/265 (five sets of ten against), 1 with
+	// 60 min 6,467/271, 2 with 180 min 6,468/271, 1,583 (four sets
+	// against); with OutlastMaxIv 90, 2 with 180 min 6,464/265, 1,583
+	// (three against); cities 225-256 4,843/201 -> 4,835/188 (three of
+	// eight against), within 20 minutes 1,197 -> 1,189. Much of it one
+	// unit's lamp, confirmed by the score (var) evening after evening.
 	EndFullLearn float64
 	EndFullRun   time.Duration
 }
