@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// TestPhysicsEndFullDefault pins round 25d's EndFullLearn 2 (learn "not a
-// charger") after EndFullRun 180 minutes.
+// TestPhysicsEndFullDefault pins EndFullLearn off (0; on in round 25d,
+// off again after its review) with EndFullRun 180 minutes, the length
+// measured for when it is turned on.
 func TestPhysicsEndFullDefault(t *testing.T) {
-	if p := DefaultPhysicsParams(); p.EndFullLearn != 2 || p.EndFullRun != 180*time.Minute {
-		t.Fatalf("EndFullLearn %v, EndFullRun %v; want 2, 3h0m0s", p.EndFullLearn, p.EndFullRun)
+	if p := DefaultPhysicsParams(); p.EndFullLearn != 0 || p.EndFullRun != 180*time.Minute {
+		t.Fatalf("EndFullLearn %v, EndFullRun %v; want 0, 3h0m0s", p.EndFullLearn, p.EndFullRun)
 	}
 }
 

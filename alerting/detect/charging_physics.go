@@ -741,8 +741,8 @@ type PhysicsParams struct {
 	// more, alone on its core, its level declined (t -2 or less: verdict's
 	// regression takes in the taper, which it reads as no rise) and a
 	// down-edge took it under half its level ("fell"). Never one confirmed
-	// at its drop nor a split step. Since round 25d (EndFullLearn) not the
-	// first kind when it went at once from its full level after
+	// at its drop nor a split step. With EndFullLearn on (off by default)
+	// not the first kind when it went at once from its full level after
 	// EndFullRun at 30-90 s readings. 0: the memory learns from verdict
 	// alone. On the tuning seeds' four looks (round 12's simulator),
 	// sessions / false alarms 1 min 3155/55 -> 3205/59, 5 min 2658/81 ->
@@ -1057,14 +1057,21 @@ type PhysicsParams struct {
 	// after EndFullRun whose rise verdict cannot call (t under 2) is
 	// taught not a charger too, which closes the memory's paths (known
 	// charger held for good: it needs a count of 0 not a charger) to its
-	// next charges. 0: off; 2 with 180 minutes by default since round 25d.
-	// Round 25d, wide pool at 1 min (base 6,471/278, within 20 minutes
+	// next charges. 0: off (the default; EndFullRun 180 minutes is the
+	// measured length for when it is turned on). Round 25d, wide pool at 1 min (base 6,471/278, within 20 minutes
 	// 1,594): 2 with 60 min 6,462/265 (five sets of ten against), 1 with
 	// 60 min 6,467/271, 2 with 180 min 6,468/271, 1,583 (four sets
 	// against); with OutlastMaxIv 90, 2 with 180 min 6,464/265, 1,583
 	// (three against); cities 225-256 4,843/201 -> 4,835/188 (three of
 	// eight against), within 20 minutes 1,197 -> 1,189. Much of it one
 	// unit's lamp, confirmed by the score (var) evening after evening.
+	// Turned on in round 25d and off again after its review: a charger
+	// unplugged on its plateau after three hours in a noisy home lost its
+	// fast detections for good in a scratch scenario (9 of 10 evenings
+	// detected, 6 at 20 minutes, to 6 of 10, all 55-195 minutes late), and
+	// beside OutlastMaxIv 90 it adds little: 1 with 180 min 6,469/271
+	// (within 20 minutes 1,585) against OutlastMaxIv alone 6,467/272
+	// (1,594); OutlastMaxIv alone on cities 225-256 4,843/198.
 	EndFullLearn float64
 	EndFullRun   time.Duration
 }
@@ -1101,7 +1108,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FlatT: 0, FlatPaths: 2, FlatIv: 90, FlatNoise: 0,
 		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30, FastQuietPaths: 2, ScoreDropFallLong: 1,
 		RoomDup: 0, RoomDupLong: 0.12,
-		OutlastMaxIv: 90, EndFullLearn: 2, EndFullRun: 180 * time.Minute,
+		OutlastMaxIv: 90, EndFullLearn: 0, EndFullRun: 180 * time.Minute,
 	}
 }
 
