@@ -1,10 +1,6 @@
 package detect
 
-import (
-	"testing"
-
-	"github.com/chargewatch/chargewatch/devices"
-)
+import "testing"
 
 // TestPhysicsOutlastDefault pins round 25d's OutlastMaxIv: 90 (the path
 // "outlasted a cycler" off at 30-90 s readings).
@@ -14,14 +10,13 @@ func TestPhysicsOutlastDefault(t *testing.T) {
 	}
 }
 
-// TestPhysicsOutlastJudge: a flat, clean step of 150 W held 21 minutes,
-// the size of a load the unit's memory knows as a cycler (runs of 5
-// minutes), is confirmed as "outlasted a cycler"; with OutlastMaxIv 90 not
+// TestPhysicsOutlastJudge: a quiet step of a cycler's size held 45
+// minutes (cyclerStepJudged: longest run 15 minutes, so past CyclerHold's
+// 2.5 runs) is confirmed as "outlasted a cycler"; with OutlastMaxIv 90 not
 // at 1-min readings (it stays open), nor at 30 s or 90 s (the range's
 // bounds), and still at 10 s and 29 s (under 30 s) and with OutlastMaxIv
 // 50 (1 min over it).
 func TestPhysicsOutlastJudge(t *testing.T) {
-	const mn = 60 * 1000
 	for _, c := range []struct {
 		name string
 		max  float64
@@ -42,14 +37,7 @@ func TestPhysicsOutlastJudge(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.OutlastMaxIv = c.max
-		p.ScoreMin, p.ScoreEarlyMin = 0, 0
-		cfg := Defaults(devices.KindMeter).Charging
-		ts := int64(10 * 3600 * 1000)
-		s := &physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts - mn, prev: 250, seg0: ts - 21*mn}
-		s.mem[0] = sig{w: 150, maxRun: 5, cycles: 6, other: 6, last: int32(ts/60000) - 600}
-		s.c[0] = cand{t0: ts - 21*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fClean,
-			n: 21, sd2: 21 * 0.5, rq: 0.5}
-		s.judge(&cfg, ts, 0)
+		s := cyclerStepJudged(&p, c.iv, 45)
 		if got := s.c[0].st == cCharge && s.sPath == pathCycler; got != c.want {
 			t.Errorf("%s: confirmed as outlasted a cycler %v (state %d, path %d), want %v", c.name, got, s.c[0].st, s.sPath, c.want)
 		}
