@@ -9,13 +9,6 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// constYoung makes the young steps' forest (scoreTreesWEarly) give every
-// step probability q for the rest of test t.
-func constYoung(t *testing.T, q float64) {
-	t.Helper()
-	constForest(t, &scoreTreesWEarly, q)
-}
-
 // constForest makes forest *f give every step probability q for the rest
 // of test t.
 func constForest(t *testing.T, f *ScoreForest, q float64) {
@@ -66,7 +59,7 @@ func TestScoreEarlyYoung(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			constYoung(t, c.young)
+			constForest(t, &scoreTreesWEarly, c.young)
 			if got := physRun(t, c.p, 60, 8*hr, chg); !slices.Equal(got, c.want) {
 				t.Errorf("signals %q, want %q", got, c.want)
 			}
@@ -81,7 +74,7 @@ func TestScoreEarlyYoung(t *testing.T) {
 // by the young forest either (its signals are those of ScoreEarlyModel
 // 0); without the gate it is confirmed at 10 min.
 func TestScoreEarlyYoungOnlyEarly(t *testing.T) {
-	constYoung(t, 0.99)
+	constForest(t, &scoreTreesWEarly, 0.99)
 	p := DefaultPhysicsParams()
 	p.ScoreModel, p.ScoreW = 0, [ScoreFeatures + 1]float64{0}
 	p.ScoreEarlyMinPF, p.ScoreEarlyGate = 0, 1
@@ -117,7 +110,7 @@ func TestScoreEarlyYoungInterval(t *testing.T) {
 			t.Errorf("at %g s: on %v, want %v", iv, got, want)
 		}
 	}
-	constYoung(t, 0.99)
+	constForest(t, &scoreTreesWEarly, 0.99)
 	q := DefaultPhysicsParams()
 	score := [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
 	q.ScoreModel, q.ScoreW, q.ScoreWLong = 0, score, score
@@ -259,7 +252,7 @@ func boxRun(p PhysicsParams, q, step, after float64) (time.Duration, ChargeSessi
 // probability that confirmed it, as the other score paths' sessions carry
 // theirs: 0.96, not the other score's 0.9), on the score path.
 func TestScoreEarlyYoungChecks(t *testing.T) {
-	constYoung(t, 0.96)
+	constForest(t, &scoreTreesWEarly, 0.96)
 	fair := DefaultPhysicsParams()
 	fair.ScoreModel, fair.ScoreW = 0, [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
 	fair.ScoreEarlyMinPF = 0

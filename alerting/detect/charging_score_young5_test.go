@@ -11,14 +11,6 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// constYoungLong makes the young steps' 5-min forest
-// (scoreTreesWYoungLong) give every step probability q for the rest of
-// test t.
-func constYoungLong(t *testing.T, q float64) {
-	t.Helper()
-	constForest(t, &scoreTreesWYoungLong, q)
-}
-
 // youngLongFair is the defaults, the young steps' 5-min forest off, with the logistic score at a constant
 // probability of 0.5 (under ScoreMinLong: the score of every age never
 // confirms) and no fast confirmation, so that at 5-min readings a charge
@@ -71,7 +63,7 @@ func TestScoreYoungLong(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			constYoungLong(t, c.young)
+			constForest(t, &scoreTreesWYoungLong, c.young)
 			got := physRun(t, c.p, c.step, 8*hr, chg)
 			q := c.p
 			q.ScoreYoungMinLong = 0
@@ -103,7 +95,7 @@ func TestScoreYoungLongWindow(t *testing.T) {
 			t.Errorf("at %g s: on %v, want %v", iv, got, want)
 		}
 	}
-	constYoungLong(t, 0.99)
+	constForest(t, &scoreTreesWYoungLong, 0.99)
 	s := physCore{p: &p, iv: 300}
 	var f [ScoreFeatures]float64
 	for _, c := range []struct {
@@ -138,7 +130,7 @@ func young5Run(t *testing.T, p PhysicsParams, q float64) (time.Duration, ChargeS
 // charger's); its session carries the young forest's probability (0.96)
 // on the score path.
 func TestScoreYoungLongChecks(t *testing.T) {
-	constYoungLong(t, 0.96)
+	constForest(t, &scoreTreesWYoungLong, 0.96)
 	fair := youngLongFair()
 	fair.ScoreYoungHoldLong, fair.ScoreYoungMinLong = time.Hour, 0.95
 	with := func(set func(*PhysicsParams)) PhysicsParams {
@@ -210,7 +202,7 @@ func TestScoreYoungLongDefault(t *testing.T) {
 	}
 	// on, but the forest under the threshold everywhere: the other paths'
 	// confirmations, and the confidence their sessions carry, unchanged
-	constYoungLong(t, 0.5)
+	constForest(t, &scoreTreesWYoungLong, 0.5)
 	d := off
 	d.ScoreYoungHoldLong, d.ScoreYoungMinLong = time.Hour, 0.9
 	if n := sameAs(t, off, d, []float64{60, 300}, 1.4); n == 0 {
@@ -296,7 +288,7 @@ func TestScoreYoungLongCheckpoint(t *testing.T) {
 // ScoreTreeMinLong 1: the homes run as with ScoreYoungMinLong 0, though
 // the forest gives every step 0.99.
 func TestScoreYoungLongOffTrees(t *testing.T) {
-	constYoungLong(t, 0.99)
+	constForest(t, &scoreTreesWYoungLong, 0.99)
 	for _, set := range []func(*PhysicsParams){
 		func(p *PhysicsParams) { p.ScoreMinLong = 1 },
 		func(p *PhysicsParams) { p.ScoreTreeMinLong = 1 },
@@ -323,7 +315,7 @@ func TestScoreYoungLongOffTrees(t *testing.T) {
 // when none does (0.8); without the sequence (ScoreSeqMinLong 0) it
 // comes at ScoreHold.
 func TestScoreYoungLongGate(t *testing.T) {
-	constYoungLong(t, 0.99)
+	constForest(t, &scoreTreesWYoungLong, 0.99)
 	gate := func(min float64) PhysicsParams {
 		p := youngLongFair()
 		p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.95
@@ -392,7 +384,7 @@ func TestScoreYoungLongExact(t *testing.T) {
 // ScoreYoungMinLong (no threshold is reached), though the forest gives
 // every step 0.99.
 func TestScoreYoungLongNaN(t *testing.T) {
-	constYoungLong(t, 0.99)
+	constForest(t, &scoreTreesWYoungLong, 0.99)
 	p := DefaultPhysicsParams()
 	p.ScoreYoungHoldLong, p.ScoreYoungMinLong = time.Hour, 0.9
 	p.scoreLimits()
