@@ -1,10 +1,6 @@
 package detect
 
-import (
-	"testing"
-
-	"github.com/chargewatch/chargewatch/devices"
-)
+import "testing"
 
 // TestPhysicsCyclerHoldLongDefault pins the default: CyclerHoldLong 5
 // (round 25c) at readings over 90 s, CyclerHold 2.5 at the others.
@@ -20,20 +16,7 @@ func TestPhysicsCyclerHoldLongDefault(t *testing.T) {
 // size the unit's memory knows as a cycler's (a fridge: 10 runs of at
 // most 15 minutes, never a charger) and returns the core.
 func cyclerStepJudged(p *PhysicsParams, iv float32, held int64) *physCore {
-	cfg := Defaults(devices.KindMeter).Charging
-	const mn = 60 * 1000
-	ts := int64(10 * 3600 * 1000)
-	p.ScoreMin, p.ScoreEarlyMin = 0, 0
-	n := uint16(held * 60 / int64(iv))
-	s := &physCore{p: p, iv: iv, na: 1, base: 100, last: ts - int64(iv)*1000, prev: 250, seg0: ts - held*mn}
-	for k := range s.blk {
-		s.blk[k] = 250 // the power stayed up the whole window
-	}
-	s.mem[0] = sig{w: 150, maxRun: 15, cycles: 10, other: 2, last: int32(ts/60000) - 600}
-	s.c[0] = cand{t0: ts - held*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fClean,
-		n: n, sd2: float32(n) * 0.5, rq: 0.5}
-	s.judge(&cfg, ts, 0)
-	return s
+	return stepJudged(p, iv, held, uint16(held*60/int64(iv)), fClean, sig{w: 150, maxRun: 15, cycles: 10, other: 2})
 }
 
 // TestPhysicsCyclerHoldLong: a quiet step of a cycler's size (longest

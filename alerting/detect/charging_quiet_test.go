@@ -79,15 +79,32 @@ func TestPhysicsFastQuietPaths(t *testing.T) {
 // minutes at 1-min readings (quiet on n of its readings, flags fl; the
 // memory knows a charger of its size when known) and returns the core.
 func quietStepJudged(p *PhysicsParams, n uint16, fl uint8, known bool) *physCore {
+	var m sig
+	if known {
+		m = sig{w: 150, maxRun: 200, charger: 5, other: 2}
+	}
+	return stepJudged(p, 60, 21, n, fl, m)
+}
+
+// stepJudged judges, with p (its scores off) at readings iv s apart, a
+// flat step of 150 W over a base of 100 W held `held` minutes, quiet on n
+// of its readings, with flags fl and the power up over the whole window,
+// whose size the unit's memory holds as m (seen 10 hours ago; none when
+// m.w is 0), and returns the core.
+func stepJudged(p *PhysicsParams, iv float32, held int64, n uint16, fl uint8, m sig) *physCore {
 	cfg := Defaults(devices.KindMeter).Charging
 	const mn = 60 * 1000
 	ts := int64(10 * 3600 * 1000)
 	p.ScoreMin, p.ScoreEarlyMin = 0, 0
-	s := &physCore{p: p, iv: 60, na: 1, base: 100, last: ts - mn, prev: 250, seg0: ts - 21*mn}
-	if known {
-		s.mem[0] = sig{w: 150, maxRun: 200, charger: 5, other: 2, last: int32(ts/60000) - 600}
+	s := &physCore{p: p, iv: iv, na: 1, base: 100, last: ts - int64(iv)*1000, prev: 250, seg0: ts - held*mn}
+	for k := range s.blk {
+		s.blk[k] = 250 // the power stayed up the whole window
 	}
-	s.c[0] = cand{t0: ts - 21*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fl,
+	if m.w > 0 {
+		m.last = int32(ts/60000) - 600
+		s.mem[0] = m
+	}
+	s.c[0] = cand{t0: ts - held*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fl,
 		n: n, sd2: float32(n) * 0.5, rq: 0.5}
 	s.judge(&cfg, ts, 0)
 	return s
