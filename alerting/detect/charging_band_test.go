@@ -67,7 +67,7 @@ func TestPhysicsBand(t *testing.T) {
 		for i := range s.blk {
 			s.blk[i] = c.floor
 		}
-		s.c[0] = cand{t0: ts - c.held, ref: 395, pre: 400, step: 100, lvl: 100, st: cOpen, n: 20, sd2: 20 * 4, rq: 4,
+		s.c[0] = cand{t0: ts - c.held, ref: 395, pre: 400, step: 100, lvl: 100, sf: cOpen, n: 20, sd2: 20 * 4, rq: 4,
 			sxx: 100, sxy: c.sxy, ws: c.anchor}
 		if c.mem {
 			s.mem[0] = sig{w: 100, other: 3}
@@ -98,7 +98,7 @@ func TestPhysicsBandJudge(t *testing.T) {
 			s.blk[i] = 504
 		}
 		// noisy (10% of the step from reading to reading), not rising
-		s.c[0] = cand{t0: ts - 120*mn, ref: 395, pre: 400, step: 100, lvl: 100, st: cOpen, n: 20, sd2: 20 * 200, rq: 200,
+		s.c[0] = cand{t0: ts - 120*mn, ref: 395, pre: 400, step: 100, lvl: 100, sf: cOpen, n: 20, sd2: 20 * 200, rq: 200,
 			sxx: 100, sxy: 10, ws: 105}
 		ch := s.judge(&cfg, ts, 0)
 		if got := ch == ChargeStarted; got != on {
@@ -130,7 +130,7 @@ func TestBandCheckpoint(t *testing.T) {
 		s := &ch.pc
 		s.last, s.prev, s.base, s.iv, s.seg0, s.blkT = t0, 500, 380, 300, t0, t0
 		if c.chg > 0 {
-			s.c[0] = cand{t0: t0 - 2*3600*1000, ref: 395, pre: 400, step: 100, lvl: 100, st: cCharge, ws: 104}
+			s.c[0] = cand{t0: t0 - 2*3600*1000, ref: 395, pre: 400, step: 100, lvl: 100, sf: cCharge, ws: 104}
 		}
 		s.chg, s.sT0, s.sLvl, s.sPath, s.sConf = c.chg, t0-2*3600*1000, 100, pathBand, 0.85
 		ch.on = c.chg > 0

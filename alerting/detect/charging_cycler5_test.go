@@ -52,8 +52,8 @@ func TestPhysicsCyclerHoldLong(t *testing.T) {
 			why = append(why, tr.Event+": "+tr.Reason)
 		}
 		s := cyclerStepJudged(&p, c.iv, c.held)
-		if got := s.c[0].st == cCharge && s.sPath == pathCycler; got != c.want {
-			t.Errorf("%s: confirmed as outlasted a cycler %v (state %d, path %d, why %q), want %v", c.name, got, s.c[0].st, s.sPath, why, c.want)
+		if got := s.c[0].state() == cCharge && s.sPath == pathCycler; got != c.want {
+			t.Errorf("%s: confirmed as outlasted a cycler %v (state %d, path %d, why %q), want %v", c.name, got, s.c[0].state(), s.sPath, why, c.want)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func (s *physCore) cycOwns(ts int64, c *cand, p, d float32) int {
 	y := -1
 	for j := range s.c {
 		x := &s.c[j]
-		if x.st != cOpen || x == c || x.lvl <= 0 || x.t0 <= c.t0 || ts-x.t0 > ms(pp.OwnGhost) {
+		if x.state() != cOpen || x == c || x.lvl <= 0 || x.t0 <= c.t0 || ts-x.t0 > ms(pp.OwnGhost) {
 			continue
 		}
 		if x.lvl < (1-float32(pp.PairTol))*-d || x.lvl > (1+float32(t))*-d {

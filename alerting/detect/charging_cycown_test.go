@@ -51,16 +51,16 @@ func TestPhysicsCycOwn(t *testing.T) {
 		p.CycOwnTol, p.CycOwnTolLong = c.tol, c.tL
 		// over 400 W: the charger, then the younger step on top
 		s := &physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts, prev: 400 + 125 + c.lvl}
-		s.c[0] = cand{t0: ts - c.oldHeld.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
-		s.c[1] = cand{t0: ts - c.young.Milliseconds(), ref: 520, pre: 525, step: c.step, lvl: c.lvl, st: cOpen, n: 10}
+		s.c[0] = cand{t0: ts - c.oldHeld.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, sf: cOpen, n: 60}
+		s.c[1] = cand{t0: ts - c.young.Milliseconds(), ref: 520, pre: 525, step: c.step, lvl: c.lvl, sf: cOpen, n: 10}
 		if c.cycler {
 			s.mem[0] = sig{w: c.lvl, maxRun: 20, other: 6, cycles: 6}
 		}
 		s.down(&cfg, ts, 400+125+c.lvl-118, -118)
-		if got := s.c[0].st == cOpen; got != c.oldKept {
+		if got := s.c[0].state() == cOpen; got != c.oldKept {
 			t.Errorf("%s: the older step kept %v, want %v", c.name, got, c.oldKept)
 		}
-		if got := s.c[1].st == cFree; got != c.youngEnd {
+		if got := s.c[1].state() == cFree; got != c.youngEnd {
 			t.Errorf("%s: the younger step ended %v, want %v", c.name, got, c.youngEnd)
 		}
 	}
@@ -87,7 +87,7 @@ func cycOwnCharge(ts int64, prev float32) (*PhysicsParams, *physCore) {
 	p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
 	p.CycOwnTol = 0.35
 	s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: prev}
-	s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: cOpen, n: 60}
+	s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, sf: cOpen, n: 60}
 	return &p, s
 }
 
@@ -112,13 +112,13 @@ func TestPhysicsCycOwnTrace(t *testing.T) {
 				owned = append(owned, tr.Start)
 			}
 		}
-		s.c[1] = cand{t0: ts - 15*60000, ref: 520, pre: 525, step: 175, lvl: 145, st: cOpen, n: 10}
+		s.c[1] = cand{t0: ts - 15*60000, ref: 520, pre: 525, step: 175, lvl: 145, sf: cOpen, n: 10}
 		if ghost {
 			s.ghostSet(ts-5*60000, g)
 		}
 		s.down(&cfg, ts, 400+125+145+g-118, -118)
-		if s.c[0].st != cOpen || (s.c[1].st == cOpen) != ghost {
-			t.Fatalf("ghost %v: the older open %v, the younger open %v", ghost, s.c[0].st == cOpen, s.c[1].st == cOpen)
+		if s.c[0].state() != cOpen || (s.c[1].state() == cOpen) != ghost {
+			t.Fatalf("ghost %v: the older open %v, the younger open %v", ghost, s.c[0].state() == cOpen, s.c[1].state() == cOpen)
 		}
 		switch {
 		case ghost && len(owned) != 0:
@@ -136,8 +136,8 @@ func TestPhysicsCycOwnYoungest(t *testing.T) {
 	ts := int64(5 * 3600 * 1000)
 	for _, first := range []bool{false, true} {
 		_, s := cycOwnCharge(ts, 400+125+145+140)
-		a := cand{t0: ts - 25*60000, ref: 520, pre: 525, step: 175, lvl: 145, st: cOpen, n: 25}
-		b := cand{t0: ts - 10*60000, ref: 665, pre: 670, step: 170, lvl: 140, st: cOpen, n: 10}
+		a := cand{t0: ts - 25*60000, ref: 520, pre: 525, step: 175, lvl: 145, sf: cOpen, n: 25}
+		b := cand{t0: ts - 10*60000, ref: 665, pre: 670, step: 170, lvl: 140, sf: cOpen, n: 10}
 		y := 2 // the youngest's slot
 		if first {
 			a, b, y = b, a, 1
@@ -145,7 +145,7 @@ func TestPhysicsCycOwnYoungest(t *testing.T) {
 		s.c[1], s.c[2] = a, b
 		s.down(&cfg, ts, 400+125+145+140-118, -118)
 		for j := range 3 {
-			if got, want := s.c[j].st == cFree, j == y; got != want {
+			if got, want := s.c[j].state() == cFree, j == y; got != want {
 				t.Errorf("youngest in slot %d: slot %d ended %v, want %v", y, j, got, want)
 			}
 		}
@@ -170,10 +170,10 @@ func TestPhysicsCycOwnGone(t *testing.T) {
 		if st == cCharge {
 			s.chg = 1
 		}
-		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, st: st, n: 60}
-		s.c[1] = cand{t0: ts - 15*60000, ref: 520, pre: 525, step: 180, lvl: 160, st: cOpen, n: 10}
+		s.c[0] = cand{t0: ts - time.Hour.Milliseconds(), ref: 395, pre: 400, step: 125, lvl: 125, sf: st, n: 60}
+		s.c[1] = cand{t0: ts - 15*60000, ref: 520, pre: 525, step: 180, lvl: 160, sf: cOpen, n: 10}
 		ch := s.down(&cfg, ts, 400, -125)
-		if s.c[0].st != cFree {
+		if s.c[0].state() != cFree {
 			t.Errorf("state %d: the older step kept (reference %v under the power of 400 W)", st, s.c[0].ref)
 		}
 		if st == cCharge && ch != ChargeEnded {

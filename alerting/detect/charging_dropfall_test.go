@@ -73,7 +73,7 @@ func TestPhysicsScoredDropFall(t *testing.T) {
 		p.scoreLimits()
 		p.seqLimits()
 		s := &physCore{p: &p, iv: 300, na: 1, base: 100, last: ts, prev: 300 + 60}
-		s.c[0] = cand{t0: ts - 3*3600*1000, ref: 300, pre: 300, step: 150, lvl: 150, st: cOpen, sxx: 1, sxy: c.sxy, n: 30, sd2: 30, rq: 1}
+		s.c[0] = cand{t0: ts - 3*3600*1000, ref: 300, pre: 300, step: 150, lvl: 150, sf: cOpen, sxx: 1, sxy: c.sxy, n: 30, sd2: 30, rq: 1}
 		ok, _ := s.scoredDrop(&cfg, ts, 0, ts-s.c[0].t0)
 		if ok != c.want {
 			t.Errorf("%s: confirmed %v, want %v", c.name, ok, c.want)

@@ -29,12 +29,12 @@ func (s *physCore) roomDup() int {
 	n := s.slots()
 	for j := 0; j < n; j++ {
 		a := &s.c[j]
-		if a.st != cOpen || a.lvl <= 0 {
+		if a.state() != cOpen || a.lvl <= 0 {
 			continue
 		}
 		for k := j + 1; k < n; k++ {
 			b := &s.c[k]
-			if b.st != cOpen || b.lvl <= 0 {
+			if b.state() != cOpen || b.lvl <= 0 {
 				continue
 			}
 			m := max(a.lvl, b.lvl)

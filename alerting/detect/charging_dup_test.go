@@ -10,11 +10,11 @@ import (
 // (slots 0 and 1, slot 1 the newer), two more stacked over them, and at
 // 1 min a fifth.
 func dupSlots(s *physCore, ts, mn int64) {
-	s.c[0] = cand{t0: ts - 170*mn, ref: 195, pre: 200, step: 160, lvl: 160, st: cOpen, n: 34, sd2: 34 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
-	s.c[1] = cand{t0: ts - 90*mn, ref: 198, pre: 203, step: 155, lvl: 155, st: cOpen, n: 18, sd2: 18 * 0.2, rq: 0.2, sxx: 100, sxy: 300, nz: 0.01}
-	s.c[2] = cand{t0: ts - 40*mn, ref: 355, pre: 360, step: 120, lvl: 120, st: cOpen, n: 8, sd2: 8 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
-	s.c[3] = cand{t0: ts - 20*mn, ref: 475, pre: 480, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
-	s.c[4] = cand{t0: ts - 10*mn, ref: 605, pre: 610, step: 90, lvl: 90, st: cOpen, n: 2, sd2: 2 * 0.2, rq: 0.2}
+	s.c[0] = cand{t0: ts - 170*mn, ref: 195, pre: 200, step: 160, lvl: 160, sf: cOpen, n: 34, sd2: 34 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
+	s.c[1] = cand{t0: ts - 90*mn, ref: 198, pre: 203, step: 155, lvl: 155, sf: cOpen, n: 18, sd2: 18 * 0.2, rq: 0.2, sxx: 100, sxy: 300, nz: 0.01}
+	s.c[2] = cand{t0: ts - 40*mn, ref: 355, pre: 360, step: 120, lvl: 120, sf: cOpen, n: 8, sd2: 8 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
+	s.c[3] = cand{t0: ts - 20*mn, ref: 475, pre: 480, step: 130, lvl: 130, sf: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
+	s.c[4] = cand{t0: ts - 10*mn, ref: 605, pre: 610, step: 90, lvl: 90, sf: cOpen, n: 2, sd2: 2 * 0.2, rq: 0.2}
 }
 
 // TestPhysicsRoomDup: an up-edge that finds every slot taken forgets the
@@ -44,7 +44,7 @@ func TestPhysicsRoomDup(t *testing.T) {
 		{"levels apart", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].lvl = 130 }, -1},
 		{"references apart", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].ref, s.c[1].pre = 230, 235 }, -1},
 		{"off the floor", 300, 0, 0.12, 100, nil, -1},
-		{"a confirmed charge", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].st = cCharge }, -1},
+		{"a confirmed charge", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].setState(cCharge) }, -1},
 		{"not settled", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].lvl = 0 }, -1},
 		{"three of a size", 300, 0, 0.12, 200, func(s *physCore) { s.c[2].ref, s.c[2].pre, s.c[2].lvl = 200, 205, 158 }, 2},
 	} {

@@ -78,7 +78,7 @@ func TestPhysicsEndFullCharge(t *testing.T) {
 		p.EndFullLearn = c.learn
 		ts := int64(10 * 3600 * 1000)
 		s := physCore{p: &p, iv: 60, last: ts, chg: 1}
-		s.c[0] = cand{t0: ts - c.run*mn, ref: 100, pre: 100, step: 100, lvl: 100, st: cCharge, sxx: 1, sxy: 0.5}
+		s.c[0] = cand{t0: ts - c.run*mn, ref: 100, pre: 100, step: 100, lvl: 100, sf: cCharge, sxx: 1, sxy: 0.5}
 		if r, tt := s.rise(&s.c[0]); r < p.MinRise || tt >= 2 {
 			t.Fatalf("%s: rise %.4f, t %.2f: verdict would call it", c.name, r, tt)
 		}

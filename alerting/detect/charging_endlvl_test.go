@@ -39,7 +39,7 @@ func TestPhysicsEndLevel(t *testing.T) {
 			p.EndLevel, p.EndLevelLong, iv = 0.3, c.endLv, 300
 		}
 		s := physCore{p: &p, iv: iv, chg: 1}
-		s.c[0] = cand{t0: 1000, ref: 30, lvl: c.lvl, step: c.lvl, st: cCharge}
+		s.c[0] = cand{t0: 1000, ref: 30, lvl: c.lvl, step: c.lvl, sf: cCharge}
 		ended := false
 		for m := 1; m <= c.mins && !ended; m++ {
 			ts := int64(4*3600+60*m) * 1000
@@ -89,7 +89,7 @@ func TestPhysicsEndLevelEdges(t *testing.T) {
 			cfg.EndBelowW *= p.VarEnd
 		}
 		s := physCore{p: &p, iv: c.iv, chg: 1, nv: c.nv}
-		s.c[0] = cand{t0: 1000, ref: 30, lvl: c.lvl, step: c.lvl, st: cCharge}
+		s.c[0] = cand{t0: 1000, ref: 30, lvl: c.lvl, step: c.lvl, sf: cCharge}
 		ended := false
 		for m := 1; m <= 15 && !ended; m++ {
 			ts := int64(4*3600+60*m) * 1000

@@ -13,7 +13,7 @@ import (
 func endCore(p *PhysicsParams, lvl, prev, iv float32) *physCore {
 	ts := int64(10*3600) * 1000
 	s := &physCore{p: p, iv: iv, chg: 1, na: 2, last: ts, prev: 30 + prev, base: 30, seg0: ts - 3600000}
-	s.c[0] = cand{t0: ts - 3600000, ref: 30, pre: 32, lvl: lvl, step: lvl, st: cCharge}
+	s.c[0] = cand{t0: ts - 3600000, ref: 30, pre: 32, lvl: lvl, step: lvl, sf: cCharge}
 	return s
 }
 

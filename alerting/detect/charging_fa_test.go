@@ -76,7 +76,7 @@ func TestPhysicsPeakVeto(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.PeakVeto, p.PeakVetoMin = c.veto, c.min
 		s := physCore{p: &p, iv: c.iv}
-		cd := cand{step: c.step, lvl: c.lvl, fl: c.fl, st: cOpen}
+		cd := cand{step: c.step, lvl: c.lvl, fl: c.fl, sf: cOpen}
 		if got := s.peakVetoed(&cd, c.path); got != c.want {
 			t.Errorf("%s: vetoed %v, want %v", c.name, got, c.want)
 		}

@@ -34,7 +34,7 @@ func TestPhysicsFlat(t *testing.T) {
 		// (one reading a minute); the step started after the segment
 		const lvl = 100
 		d := c.relNz * lvl
-		cd := cand{lvl: lvl, st: cOpen, t0: 1, n: 10, sxx: 1, sxy: float32(c.riseT), sd2: float32(2 * d * d * 10)}
+		cd := cand{lvl: lvl, sf: cOpen, t0: 1, n: 10, sxx: 1, sxy: float32(c.riseT), sd2: float32(2 * d * d * 10)}
 		s.seg0 = 0
 		if got := s.flat(&cd, c.path); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)

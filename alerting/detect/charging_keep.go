@@ -12,7 +12,7 @@ import "math"
 // back near its reference. Computed only at such edges.
 func (s *physCore) stays(ts int64, c *cand, p, d float32) bool {
 	pp := s.p
-	if pp.StayKeep <= 0 || c.st != cOpen || c.lvl <= 0 || float64(s.iv) <= pp.StayIv || p-c.ref < float32(pp.StayKeep)*c.lvl {
+	if pp.StayKeep <= 0 || c.state() != cOpen || c.lvl <= 0 || float64(s.iv) <= pp.StayIv || p-c.ref < float32(pp.StayKeep)*c.lvl {
 		return false
 	}
 	return pp.StayScore <= 0 || s.scoreAtLeast(c, ts, p-d, math.Log(pp.StayScore/(1-pp.StayScore)))

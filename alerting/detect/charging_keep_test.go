@@ -44,7 +44,7 @@ func TestPhysicsStayKeep(t *testing.T) {
 		p.StayKeep, p.StayScore, p.StayIv = c.keep, c.score, 90
 		// (with the power back at 400 W, the step itself went off)
 		s := stayDown(&cfg, &p, ts, c.iv, c.after, c.lvl)
-		got := s.c[0].st == cOpen
+		got := s.c[0].state() == cOpen
 		if got != c.kept {
 			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
 		}
@@ -78,8 +78,8 @@ func TestPhysicsStayAfterPair(t *testing.T) {
 		if z := s.scoreNow(&s.c[0], ts, 700); !(z >= math.Log(0.3/0.7)) {
 			t.Fatalf("%s: the step scores %.3f, under PairScore: the test needs a charger-like step", c.name, 1/(1+math.Exp(-z)))
 		}
-		if s.c[0].st != cOpen || (s.c[0].fl&fPair != 0) != c.fPair {
-			t.Errorf("%s: open %v, fPair %v; want open, fPair %v", c.name, s.c[0].st == cOpen, s.c[0].fl&fPair != 0, c.fPair)
+		if s.c[0].state() != cOpen || (s.c[0].fl&fPair != 0) != c.fPair {
+			t.Errorf("%s: open %v, fPair %v; want open, fPair %v", c.name, s.c[0].state() == cOpen, s.c[0].fl&fPair != 0, c.fPair)
 		}
 	}
 }
@@ -90,7 +90,7 @@ func TestPhysicsStayAfterPair(t *testing.T) {
 // after: a 150 W load that came on after the step, unseen, went off.
 func stayDown(cfg *ChargingConfig, p *PhysicsParams, ts int64, iv, after, lvl float32) *physCore {
 	s := &physCore{p: p, iv: iv, na: 1, base: 100, last: ts, prev: after + 150}
-	s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: lvl, st: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+	s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: lvl, sf: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
 	s.down(cfg, ts, after, -150)
 	return s
 }

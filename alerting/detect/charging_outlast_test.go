@@ -38,11 +38,11 @@ func TestPhysicsOutlastJudge(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.OutlastMaxIv = c.max
 		s := cyclerStepJudged(&p, c.iv, 45)
-		if got := s.c[0].st == cCharge && s.sPath == pathCycler; got != c.want {
-			t.Errorf("%s: confirmed as outlasted a cycler %v (state %d, path %d), want %v", c.name, got, s.c[0].st, s.sPath, c.want)
+		if got := s.c[0].state() == cCharge && s.sPath == pathCycler; got != c.want {
+			t.Errorf("%s: confirmed as outlasted a cycler %v (state %d, path %d), want %v", c.name, got, s.c[0].state(), s.sPath, c.want)
 		}
-		if !c.want && s.c[0].st != cOpen {
-			t.Errorf("%s: state %d, want open", c.name, s.c[0].st)
+		if !c.want && s.c[0].state() != cOpen {
+			t.Errorf("%s: state %d, want open", c.name, s.c[0].state())
 		}
 	}
 }

@@ -47,7 +47,7 @@ func TestPhysicsOwnRatio(t *testing.T) {
 		if held == 0 {
 			held = time.Hour
 		}
-		s.c[0] = cand{t0: ts - held.Milliseconds(), ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, wb: 300, fl: fNA, n: 60}
+		s.c[0] = cand{t0: ts - held.Milliseconds(), ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, wb: 300, fl: fNA, n: 60}
 		s.nxp = -1
 		if c.known {
 			s.nxp = 300 + c.qStep*150
@@ -57,7 +57,7 @@ func TestPhysicsOwnRatio(t *testing.T) {
 			s.nx = 300
 		}
 		s.down(&cfg, ts, 550, -150)
-		if got := s.c[0].st == cOpen; got != c.kept {
+		if got := s.c[0].state() == cOpen; got != c.kept {
 			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
 		}
 	}
@@ -93,16 +93,16 @@ func TestPhysicsOwnGhost(t *testing.T) {
 		p.OwnGhost = c.ghost
 		// a 150 W step an hour old over 400 W
 		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: c.after + 150}
-		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, n: 60}
+		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, n: 60}
 		s.ghostSet(ts-c.ago.Milliseconds(), c.w)
 		s.down(&cfg, ts, c.after, -150)
-		if got := s.c[0].st == cOpen; got != c.kept {
+		if got := s.c[0].state() == cOpen; got != c.kept {
 			t.Errorf("%s: kept %v, want %v", c.name, got, c.kept)
 		}
 		if c.kept {
 			// spent: the next edge of its size ends the step
 			s.down(&cfg, ts+60000, c.after-150, -150)
-			if s.c[0].st == cOpen {
+			if s.c[0].state() == cOpen {
 				t.Errorf("%s: a second down-edge did not end the step", c.name)
 			}
 		}

@@ -1150,11 +1150,25 @@ func NewPhysicsModel(p PhysicsParams) ChargingModel {
 	})
 }
 
-// Candidate states.
+// Candidate states: cand.sf's low stBits bits (cWatch, charging_taper5.go,
+// is the fourth).
 const (
 	cFree   uint8 = iota
 	cOpen         // a step in the band, being judged
 	cCharge       // confirmed as a charge
+)
+
+// stBits is the number of cand.sf's low bits that hold the state; its
+// other bits are per-step flags (the x flags, round 26a: the record has
+// no other free byte).
+const (
+	stBits = 2
+	stMask = 1<<stBits - 1
+)
+
+// Candidate flags in cand.sf over the state (each is 1<<stBits or more).
+const (
+	xJump uint8 = 1 << (stBits + iota) // a charge: the power came under its end level in one reading from its full level (FloatJump, charging_floatjump.go)
 )
 
 // Candidate flags.
@@ -1186,14 +1200,37 @@ type cand struct {
 	wb   float32 // non-active channel: the active power before the step
 	ws   float32 // ... and the active step, for the session's evidence
 	n    uint16  // quiet readings since the start
-	st   uint8
+	sf   uint8   // the state (low stBits bits: state, setState) and the x flags over it
 	fl   uint8
+}
+
+// state is the candidate's state: cFree, cOpen, cCharge or cWatch.
+func (c *cand) state() uint8 { return c.sf & stMask }
+
+// setState sets the state, keeping the x flags; a free slot keeps none.
+func (c *cand) setState(st uint8) {
+	if st == cFree {
+		c.sf = cFree
+		return
+	}
+	c.sf = c.sf&^stMask | st
+}
+
+// xFlags reports whether a candidate a checkpoint keeps has an x flag
+// (a checkpoint is version 9 only then).
+func (s *physCore) xFlags() bool {
+	for i := range s.c {
+		if s.c[i].kept() && s.c[i].sf>>stBits != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // kept reports whether a checkpoint keeps the candidate: an open step or
 // a charge (a taper followed at 5 min, cWatch, is not kept; a free slot
 // has nothing).
-func (c *cand) kept() bool { return c.st == cOpen || c.st == cCharge }
+func (c *cand) kept() bool { return c.state() == cOpen || c.state() == cCharge }
 
 // lowAt reports whether the reading at ts is the one low was set from
 // (its second after t0, as low holds it: readings jittered by
@@ -1314,7 +1351,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 	settle := ms(s.p.Settle)
 	settling := false
 	for i := range s.c {
-		if c := &s.c[i]; c.st != cFree && ts <= c.t0+settle {
+		if c := &s.c[i]; c.state() != cFree && ts <= c.t0+settle {
 			settling = true
 		}
 	}
@@ -1324,7 +1361,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 		// than any step still settling could
 		edge = false
 		for i := range s.c {
-			if c := &s.c[i]; c.st != cFree && ts <= c.t0+settle && float64(-d) >= 0.6*float64(c.step) {
+			if c := &s.c[i]; c.state() != cFree && ts <= c.t0+settle && float64(-d) >= 0.6*float64(c.step) {
 				edge = true
 			}
 		}
@@ -1365,10 +1402,10 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 	}
 	for i := range s.c {
 		c := &s.c[i]
-		if c.st == cFree {
+		if c.state() == cFree {
 			continue
 		}
-		if c.st == cWatch {
+		if c.state() == cWatch {
 			if f := s.taper5Step(ts, i, p, prev); ch == ChargeNone {
 				ch = f
 			}
@@ -1380,7 +1417,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 				c.fl |= fClean
 			}
 		}
-		if c.st == cOpen && c.lvl > 0 {
+		if c.state() == cOpen && c.lvl > 0 {
 			if p-c.ref >= 0.9*c.lvl {
 				c.low = int32((ts-c.t0)/1000) + 1 // the last reading on its plateau
 			}
@@ -1424,7 +1461,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 		// with FellEdge, one under that share of its level:
 		// charging_ends.go)
 		for i := range s.c {
-			if c := &s.c[i]; c.st == cCharge && p-c.ref < 0.5*c.lvl && prev-c.ref >= 0.85*c.lvl && s.fellEdge(c, d) {
+			if c := &s.c[i]; c.state() == cCharge && p-c.ref < 0.5*c.lvl && prev-c.ref >= 0.85*c.lvl && s.fellEdge(c, d) {
 				if ch := s.endCharge(ts, i, "fell", false); ch != ChargeNone {
 					return ch
 				}
@@ -1433,7 +1470,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 	}
 	if s.chg == 0 {
 		for i := range s.c {
-			if s.c[i].st == cOpen {
+			if s.c[i].state() == cOpen {
 				if c := s.judge(cfg, ts, i); c != ChargeNone {
 					return c
 				}
@@ -1448,7 +1485,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 func (s *physCore) quiet(ts int64, p, d float32) {
 	s.na += 0.05 * (min(abs32(d), 3*s.sigma()+1) - s.na)
 	for i := range s.c {
-		if c := &s.c[i]; c.st != cFree && c.t0 < ts {
+		if c := &s.c[i]; c.state() != cFree && c.t0 < ts {
 			c.n++
 			c.sd2 += d * d
 			if c.n == 1 {
@@ -1516,9 +1553,9 @@ func (s *physCore) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChan
 	s.gW = 0
 	s.base = min(s.base, p)
 	for i := range s.c {
-		if s.c[i].st == cOpen {
+		if s.c[i].state() == cOpen {
 			s.trace(ts, "drop", "gap", i)
-			s.c[i].st = cFree
+			s.c[i].setState(cFree)
 		}
 	}
 	if s.chg == 0 {
@@ -1537,7 +1574,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 	}
 	i := -1
 	for j := range s.slots() {
-		if s.c[j].st == cFree {
+		if s.c[j].state() == cFree {
 			i = j
 			break
 		}
@@ -1569,7 +1606,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		byScore, byRule := i >= 0, i >= 0
 		if i < 0 && s.p.EvictOutOfBand > 0 {
 			for j := range s.slots() {
-				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05) && (i < 0 || c.t0 > s.c[i].t0) {
+				if c := &s.c[j]; c.state() == cOpen && c.lvl > 0 && (float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05) && (i < 0 || c.t0 > s.c[i].t0) {
 					i = j
 				}
 			}
@@ -1581,14 +1618,14 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		}
 		if i < 0 {
 			for j := range s.slots() {
-				if c := &s.c[j]; c.st == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
+				if c := &s.c[j]; c.state() == cOpen && c.lvl > 0 && (s.cyclerLike(c) || s.notCharger(c.lvl)) && (i < 0 || c.t0 > s.c[i].t0) {
 					i = j
 				}
 			}
 		}
 		if i < 0 {
 			for j := range s.slots() {
-				if s.c[j].st == cOpen && (i < 0 || s.c[j].t0 > s.c[i].t0) {
+				if s.c[j].state() == cOpen && (i < 0 || s.c[j].t0 > s.c[i].t0) {
 					i = j
 				}
 			}
@@ -1608,18 +1645,18 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		if dup {
 			// which load it was is not known: the memory is not told
 			s.trace(ts, "drop", "duplicate", i)
-			s.c[i].st = cFree
+			s.c[i].setState(cFree)
 		} else if nl := int(s.p.RoomNoLearn); nl == 2 || nl == 1 && byScore {
 			// what the step was is not known: the memory is not told
 			s.trace(ts, "drop", "no room", i)
-			s.c[i].st = cFree
+			s.c[i].setState(cFree)
 		} else {
 			s.forget(ts, i, "no room")
 		}
 	}
 	// a step still settling is measured before this one comes on top
 	for j := range s.c {
-		if c := &s.c[j]; c.st != cFree && c.lvl == 0 && j != i && !(big && int(s.p.BigVeto)&64 != 0) {
+		if c := &s.c[j]; c.state() != cFree && c.lvl == 0 && j != i && !(big && int(s.p.BigVeto)&64 != 0) {
 			c.lvl = max(1, prev-c.pre)
 			if ts-c.t0 >= 2*60000 && s.seg0 == c.t0 {
 				c.fl |= fClean
@@ -1627,7 +1664,7 @@ func (s *physCore) open(cfg *ChargingConfig, ts int64, prev, d float32) {
 		}
 	}
 	sg := s.sigma()
-	s.c[i] = cand{t0: ts, ref: max(s.base, prev-2*sg), pre: prev, step: d, st: cOpen}
+	s.c[i] = cand{t0: ts, ref: max(s.base, prev-2*sg), pre: prev, step: d, sf: cOpen}
 	s.seqReset(i)
 	if big {
 		s.c[i].fl = fBig
@@ -1644,7 +1681,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 	best, bi := math.Inf(1), -1
 	for i := range s.c {
 		c := &s.c[i]
-		if c.st == cFree {
+		if c.state() == cFree {
 			continue
 		}
 		w := c.size()
@@ -1652,7 +1689,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 		if e > pp.PairTol {
 			continue
 		}
-		if pp.BigMax > 1.6 && pp.SplitMin > 0 && c.st == cOpen && float64(w) > cfg.StepMaxW*1.6 &&
+		if pp.BigMax > 1.6 && pp.SplitMin > 0 && c.state() == cOpen && float64(w) > cfg.StepMaxW*1.6 &&
 			float64(p-c.ref) >= pp.SplitMin*cfg.StepMinW {
 			// a step over the band: the big load went, a charger's worth
 			// stays (split below)
@@ -1674,7 +1711,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			continue
 		}
 		score := e
-		if c.st == cCharge {
+		if c.state() == cCharge {
 			score++
 		}
 		if s.cyclerLike(c) {
@@ -1704,13 +1741,13 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 	}
 	for i := range s.c {
 		c := &s.c[i]
-		if c.st != cFree && i != bi && p-c.ref < float32(pp.Hold)*c.size() {
+		if c.state() != cFree && i != bi && p-c.ref < float32(pp.Hold)*c.size() {
 			c.ref = max(s.base, c.ref+d)
 			c.pre = max(s.base, c.pre+d)
 			if pp.NAFollow > 0 && c.fl&fNA != 0 && !s.nv && s.nxOK && s.nxp >= 0 && s.nx < s.nxp {
 				c.wb = max(0, c.wb+s.nx-s.nxp)
 			}
-			if l := p - c.ref; pp.SplitMin > 0 && c.st == cOpen && l < float32(pp.Hold)*c.size() && -d >= 0.2*c.size() &&
+			if l := p - c.ref; pp.SplitMin > 0 && c.state() == cOpen && l < float32(pp.Hold)*c.size() && -d >= 0.2*c.size() &&
 				float64(l) >= pp.SplitMin*cfg.StepMinW {
 				// the step was two loads that started together (a charger
 				// and a fridge in one reading): the one that went off was
@@ -1737,7 +1774,7 @@ func (c *cand) size() float32 {
 // cyclerLike reports whether a step looks like a compressor: it
 // overshot at its start, or the unit runs such a load for minutes.
 func (s *physCore) cyclerLike(c *cand) bool {
-	if c.st != cOpen {
+	if c.state() != cOpen {
 		return false
 	}
 	if s.iv <= 90 && c.fl&fClean != 0 && overshoot(c) > s.p.MaxOvershoot {
@@ -1786,7 +1823,7 @@ func (s *physCore) segment() (wxx, wxy float64) {
 func (s *physCore) closeSegment(ts int64) {
 	wxx, wxy := s.segment()
 	for i := range s.c {
-		if c := &s.c[i]; c.st != cFree && c.t0 <= s.seg0 {
+		if c := &s.c[i]; c.state() != cFree && c.t0 <= s.seg0 {
 			c.sxx += float32(wxx)
 			c.sxy += float32(wxy)
 		}
@@ -2193,7 +2230,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 		return ChargeNone
 	}
 	c := &s.c[i]
-	c.st = cCharge
+	c.setState(cCharge)
 	c.low = 0
 	s.seqReset(i) // the score's running sum is done with (a checkpoint no longer needs version 5 for it)
 	s.trace(ts, "fire", chargePaths[path], i)
@@ -2261,7 +2298,7 @@ func (s *physCore) splitVetoed(c *cand, v int) bool {
 // under the power before the step (PairRoom).
 func (s *physCore) pairKept(c *cand, w float32) bool {
 	pp := s.p
-	if pp.PairKeep <= 0 || pp.PairMaxIv > 0 && float64(s.iv) > pp.PairMaxIv || c.st != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 {
+	if pp.PairKeep <= 0 || pp.PairMaxIv > 0 && float64(s.iv) > pp.PairMaxIv || c.state() != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 {
 		return false
 	}
 	if pp.PairRoom > 0 && c.pre-s.base < (1-float32(pp.PairTol))*w || pp.PairMem > 0 && !s.notCharger(w) {
@@ -2291,12 +2328,12 @@ func (s *physCore) forget(ts int64, i int, why string) {
 		}
 	}
 	s.trace(ts, "drop", why, i)
-	c.st = cFree
+	c.setState(cFree)
 }
 
 // gone handles a step that went away at once.
 func (s *physCore) gone(cfg *ChargingConfig, ts int64, i int) ChargeChange {
-	if s.c[i].st == cOpen {
+	if s.c[i].state() == cOpen {
 		if s.taper5Watch(cfg, ts, i) {
 			return ChargeNone
 		}
@@ -2317,7 +2354,7 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 		}
 	}
 	s.trace(ts, "end", why, i)
-	c.st = cFree
+	c.setState(cFree)
 	s.chg--
 	if s.chg > 0 {
 		return ChargeNone
@@ -2330,7 +2367,7 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 func (s *physCore) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
 	for i := range s.c {
 		c := &s.c[i]
-		if c.st != cCharge {
+		if c.state() != cCharge {
 			continue
 		}
 		if l := p - c.ref; !s.nv && l > s.sPeak && l < 1.5*c.lvl {
@@ -2428,7 +2465,7 @@ func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, r ChargeReading) C
 	s.pc.observe(cfg, ts, p, gateP)
 	if r.HasNA && s.hasN {
 		for i := range s.pc.c {
-			if c := &s.pc.c[i]; c.st != cFree && c.t0 == ts {
+			if c := &s.pc.c[i]; c.state() != cFree && c.t0 == ts {
 				c.wb, c.fl = s.nc.prev, c.fl|fNA
 			}
 		}
@@ -2442,7 +2479,7 @@ func (s *physCharging) Observe(cfg *ChargingConfig, ts int64, r ChargeReading) C
 		s.nc.observe(&ncfg, ts, r.NonActive, gateN)
 		if gateN {
 			for i := range s.nc.c {
-				if c := &s.nc.c[i]; c.st != cFree && c.t0 == ts {
+				if c := &s.nc.c[i]; c.state() != cFree && c.t0 == ts {
 					c.wb, c.ws = float32(p-dp), float32(dp)
 				}
 			}
@@ -2500,7 +2537,11 @@ func inBand(cfg *ChargingConfig, d float64) bool {
 	return d >= cfg.StepMinW*0.8 && d <= cfg.StepMaxW*1.6
 }
 
-// physVersion is the version of the checkpoint encoding: 8
+// physVersion is the version of the checkpoint encoding: 9
+// (physVersionFlags) is 8's layout for a state that keeps a candidate with
+// an x flag over its state (cand.sf), written only then, so that a binary
+// of version 8, which refuses those bits, starts only those devices'
+// charging detectors afresh; 8
 // (physVersionOwn, charging_own.go) is 7's layout and each core's
 // remembered up-edge, written only while one is remembered; 7
 // (physVersionSlots, charging_slots.go) is 6's layout for a state that
@@ -2526,6 +2567,7 @@ const (
 	physVersionBand  = 6
 	physVersionSlots = 7
 	physVersionOwn   = 8
+	physVersionFlags = 9
 )
 
 // physMagic starts every state of this model.
@@ -2553,6 +2595,9 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	}
 	if s.pc.gW > 0 || s.nc.gW > 0 {
 		v = physVersionOwn
+	}
+	if s.pc.xFlags() || s.nc.xFlags() {
+		v = physVersionFlags
 	}
 	e.u8(v)
 	var fl uint8
@@ -2614,7 +2659,7 @@ func (s *physCore) marshal(e *enc, v uint8) {
 		}
 		e.u8(uint8(c.n))
 		e.u8(uint8(c.n >> 8))
-		e.u8(c.st)
+		e.u8(c.sf)
 		e.u8(c.fl)
 	}
 	var mem uint8
@@ -2672,7 +2717,7 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 	}
 	d := dec{b: b[len(physMagic):]}
 	v := d.u8()
-	if v < 1 || v > physVersionOwn {
+	if v < 1 || v > physVersionFlags {
 		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
@@ -2750,12 +2795,12 @@ func (s *physCore) unmarshal(d *dec, v uint8) error {
 			c.tb = 0 // the slot held a noise then
 		}
 		c.n = uint16(d.u8()) | uint16(d.u8())<<8
-		c.st = d.u8()
+		c.sf = d.u8()
 		c.fl = d.u8()
-		if c.st != cOpen && c.st != cCharge {
+		if st := c.state(); st != cOpen && st != cCharge || v < physVersionFlags && c.sf>>stBits != 0 {
 			return errPhysState
 		}
-		if c.st == cCharge {
+		if c.state() == cCharge {
 			charges++
 		}
 	}

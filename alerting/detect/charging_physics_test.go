@@ -833,7 +833,7 @@ func TestPhysicsTaperNeedsRise(t *testing.T) {
 		{2.5, 3*3600 - 3*60 + 1, 130, false}, // fell within three minutes: switched off
 		{2.5, 2*3600 + 1, 725, false},        // no charger's level (an air conditioner)
 	} {
-		cd := cand{t0: 0, low: c.lowS, lvl: c.lvl, step: c.lvl, tb: c.tb, st: cOpen}
+		cd := cand{t0: 0, low: c.lowS, lvl: c.lvl, step: c.lvl, tb: c.tb, sf: cOpen}
 		if got := s.tapered(&cfg, ts, &cd) == pathTaper; got != c.taper {
 			t.Errorf("tb %g, plateau until %ds, level %g W: tapered %v, want %v", c.tb, c.lowS, c.lvl, got, c.taper)
 		}
@@ -859,7 +859,7 @@ func TestPhysicsTaperRiseLast(t *testing.T) {
 		for i := range s.blk {
 			s.blk[i] = 500
 		}
-		s.c[0] = cand{t0: 0, lvl: 100, step: 100, st: cOpen}
+		s.c[0] = cand{t0: 0, lvl: 100, step: 100, sf: cOpen}
 		for k, st := range step {
 			ts := int64(2*3600+k*60) * 1000
 			// b = 2 W/h on 100 W; t = b·sqrt(sxx) at 1-min readings
@@ -869,8 +869,8 @@ func TestPhysicsTaperRiseLast(t *testing.T) {
 			if !st.plateau {
 				s.c[0].low -= 60
 			}
-			if ch := s.judge(&cfg, ts, 0); ch != ChargeNone || s.c[0].st != cOpen {
-				t.Fatalf("TaperRiseLast %g, reading %d: %v, state %d", c.last, k, ch, s.c[0].st)
+			if ch := s.judge(&cfg, ts, 0); ch != ChargeNone || s.c[0].state() != cOpen {
+				t.Fatalf("TaperRiseLast %g, reading %d: %v, state %d", c.last, k, ch, s.c[0].state())
 			}
 			if got := s.c[0].tb; math.Abs(float64(got-c.want[k])) > 1e-4 {
 				t.Errorf("TaperRiseLast %g, reading %d: tb %g, want %g", c.last, k, got, c.want[k])
@@ -903,7 +903,7 @@ func TestPhysicsCheckpointV2(t *testing.T) {
 	}
 	tb := false
 	for i := range cur.pc.c {
-		tb = tb || cur.pc.c[i].st != cFree && cur.pc.c[i].tb != 0
+		tb = tb || cur.pc.c[i].state() != cFree && cur.pc.c[i].tb != 0
 	}
 	if !tb {
 		t.Fatal("no candidate with a rise t to lose: the test needs another series")
@@ -956,7 +956,7 @@ func TestPhysicsDeclined(t *testing.T) {
 			p := DefaultPhysicsParams()
 			p.TaperFallLocal = c.local
 			s := physCore{p: &p, iv: 60, na: 0.3}
-			s.c[0] = cand{t0: 0, lvl: 100, step: 100, st: cOpen}
+			s.c[0] = cand{t0: 0, lvl: 100, step: 100, sf: cOpen}
 			prev := float32(140)
 			for m := 1; m <= c.min; m++ {
 				ts := int64(m) * 60000
@@ -1051,7 +1051,7 @@ func TestPhysicsFollowing(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.TaperWait = c.wait
 		s := physCore{p: &p}
-		cd := cand{t0: 0, ref: 40, lvl: 100, step: 100, st: cOpen}
+		cd := cand{t0: 0, ref: 40, lvl: 100, step: 100, sf: cOpen}
 		if got := s.following(c.held.Milliseconds(), &cd, 40+c.over); got != c.want {
 			t.Errorf("TaperWait %g, held %v, %g W over: %v, want %v", c.wait, c.held, c.over, got, c.want)
 		}
@@ -1269,7 +1269,7 @@ func TestPhysicsPairKept(t *testing.T) {
 		}
 		// 550 W: a 100 W floor, the fridge's 150 W, 150 W of
 		// other loads and the charger's 150 W step an hour old, rising 3 W/h
-		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, sxx: 100, sxy: c.sxy, n: 60, sd2: 60}
+		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, sxx: 100, sxy: c.sxy, n: 60, sd2: 60}
 		s.down(&cfg, ts, 400, -150)
 		checkPairKept(t, c.name, &s, c.kept)
 	}
@@ -1298,7 +1298,7 @@ func TestPhysicsTaperFallT5(t *testing.T) {
 		s := physCore{p: &p, iv: c.iv, nv: c.nv}
 		// a 100 W step declining 30 %/h with t -8 (rise's sums: b -30 W/h,
 		// sxx 0.0711), noise 1%
-		s.c[0] = cand{t0: 1, lvl: 100, step: 100, st: cOpen, sxx: 0.0711, sxy: -30 * 0.0711, n: 10, sd2: 20}
+		s.c[0] = cand{t0: 1, lvl: 100, step: 100, sf: cOpen, sxx: 0.0711, sxy: -30 * 0.0711, n: 10, sd2: 20}
 		if _, tt := s.rise(&s.c[0]); math.Abs(tt+8) > 0.05 {
 			t.Fatalf("%s: t %.2f, want -8", c.name, tt)
 		}
@@ -1330,7 +1330,7 @@ func TestPhysicsVerdictSE(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.VerdictSE = c.se
 		s := physCore{p: &p, iv: c.iv}
-		cd := cand{t0: 1, lvl: 100, step: 100, st: cOpen, sxx: c.sxx, sxy: c.sxy}
+		cd := cand{t0: 1, lvl: 100, step: 100, sf: cOpen, sxx: c.sxx, sxy: c.sxy}
 		if got := s.verdict(&cd, false, 120); got != c.want {
 			r, tt := s.rise(&cd)
 			t.Errorf("%s: verdict %d, want %d (rise %.4f/h, t %.2f)", c.name, got, c.want, r, tt)
@@ -1356,7 +1356,7 @@ func TestPhysicsTaperFallNoise5(t *testing.T) {
 		p.TaperFallNoise, p.TaperFallNoise5 = 0.10, c.n5
 		s := physCore{p: &p, iv: c.iv}
 		// a 100 W step declining 30 %/h with t -12, noise 11%
-		s.c[0] = cand{t0: 1, lvl: 100, step: 100, st: cOpen, sxx: 0.16, sxy: -30 * 0.16, n: 10, sd2: 2420}
+		s.c[0] = cand{t0: 1, lvl: 100, step: 100, sf: cOpen, sxx: 0.16, sxy: -30 * 0.16, n: 10, sd2: 2420}
 		if nz := s.noise(&s.c[0]); math.Abs(nz-0.11) > 0.001 {
 			t.Fatalf("%s: noise %.4f, want 0.11", c.name, nz)
 		}
@@ -1435,7 +1435,7 @@ func TestPhysicsTaperRiseT(t *testing.T) {
 		p.TaperRiseT, p.TaperRiseT5 = c.rt, c.t5
 		s := physCore{p: &p, iv: c.iv}
 		// held 2 h, its plateau's last reading at its start
-		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, st: cOpen, tb: c.tb, n: 10, sd2: 2}
+		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, sf: cOpen, tb: c.tb, n: 10, sd2: 2}
 		if got := s.tapered(&cfg, 2*3600*1000, &cd); got != c.want {
 			t.Errorf("%s: path %d, want %d", c.name, got, c.want)
 		}
@@ -1468,10 +1468,10 @@ func TestPhysicsRoomScore(t *testing.T) {
 		// an old step whose power wanders (20% of it from reading to
 		// reading, falling), two quiet ones, and a charger's step of
 		// 8 minutes, the latest
-		s.c[0] = cand{t0: ts - 180*mn, ref: 195, pre: 200, step: 100, lvl: 100, st: cOpen, n: 150, sd2: 150 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
-		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, st: cOpen, n: 80, sd2: 80 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
-		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, st: cOpen, n: 35, sd2: 35 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
-		s.c[3] = cand{t0: ts - 8*mn, ref: 565, pre: 570, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
+		s.c[0] = cand{t0: ts - 180*mn, ref: 195, pre: 200, step: 100, lvl: 100, sf: cOpen, n: 150, sd2: 150 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
+		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, sf: cOpen, n: 80, sd2: 80 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
+		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, sf: cOpen, n: 35, sd2: 35 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
+		s.c[3] = cand{t0: ts - 8*mn, ref: 565, pre: 570, step: 130, lvl: 130, sf: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
 		fillRoom(&s, mn)
 		checkRoom(t, c.name, &cfg, &s, ts, c.evicted)
 	}
@@ -1531,7 +1531,7 @@ func TestPhysicsPairScore(t *testing.T) {
 		s := physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 400}
 		// 550 W: a 100 W floor, 150 W of other loads, another load of
 		// 150 W and a quiet 150 W step an hour old; the other load goes
-		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, fl: c.fl, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, fl: c.fl, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
 		s.down(&cfg, ts, 400, -150)
 		checkPairKept(t, c.name, &s, c.kept)
 	}
@@ -1542,7 +1542,7 @@ func TestPhysicsPairScore(t *testing.T) {
 // that its reference went down with the edge and it is flagged fPair.
 func checkPairKept(t *testing.T, name string, s *physCore, want bool) {
 	t.Helper()
-	got := s.c[0].st == cOpen
+	got := s.c[0].state() == cOpen
 	if got != want {
 		t.Errorf("%s: kept %v, want %v", name, got, want)
 	}

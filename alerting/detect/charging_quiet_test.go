@@ -104,7 +104,7 @@ func stepJudged(p *PhysicsParams, iv float32, held int64, n uint16, fl uint8, m 
 		m.last = int32(ts/60000) - 600
 		s.mem[0] = m
 	}
-	s.c[0] = cand{t0: ts - held*mn, ref: 98, pre: 100, step: 150, lvl: 150, st: cOpen, fl: fl,
+	s.c[0] = cand{t0: ts - held*mn, ref: 98, pre: 100, step: 150, lvl: 150, sf: cOpen, fl: fl,
 		n: n, sd2: float32(n) * 0.5, rq: 0.5}
 	s.judge(&cfg, ts, 0)
 	return s
@@ -129,8 +129,8 @@ func TestPhysicsFastQuietJudge(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.FastQuiet = c.q
 		s := quietStepJudged(&p, c.n, fFast|fClean, false)
-		if got := s.c[0].st == cCharge && s.sPath == pathFast; got != c.want {
-			t.Errorf("%s: confirmed by the fast path %v (state %d, path %d), want %v", c.name, got, s.c[0].st, s.sPath, c.want)
+		if got := s.c[0].state() == cCharge && s.sPath == pathFast; got != c.want {
+			t.Errorf("%s: confirmed by the fast path %v (state %d, path %d), want %v", c.name, got, s.c[0].state(), s.sPath, c.want)
 		}
 	}
 }
@@ -160,8 +160,8 @@ func TestPhysicsFastQuietKnown(t *testing.T) {
 			}
 		}
 		s := quietStepJudged(&p, c.n, fClean, true)
-		if got := s.c[0].st == cCharge && s.sPath == pathKnown; got != c.want {
-			t.Errorf("%s: confirmed as a known charger %v (state %d, path %d, why %q), want %v", c.name, got, s.c[0].st, s.sPath, why, c.want)
+		if got := s.c[0].state() == cCharge && s.sPath == pathKnown; got != c.want {
+			t.Errorf("%s: confirmed as a known charger %v (state %d, path %d, why %q), want %v", c.name, got, s.c[0].state(), s.sPath, why, c.want)
 		}
 		if !c.want && !slices.Contains(why, "fast: unquiet") {
 			t.Errorf("%s: why %q, want fast: unquiet", c.name, why)

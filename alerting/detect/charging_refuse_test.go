@@ -44,7 +44,7 @@ func TestPhysicsRoomRefuse(t *testing.T) {
 		s := physCore{p: &p, iv: c.iv, na: 4, base: 200, last: ts - mn, prev: 700, seg0: ts - 10*mn}
 		roomSlots(&s, ts, mn)
 		if c.free {
-			s.c[2].st = cFree
+			s.c[2].setState(cFree)
 		}
 		s.mem[0] = c.mem
 		s.mem[0].last = int32(ts/60000) - 60
@@ -52,7 +52,7 @@ func TestPhysicsRoomRefuse(t *testing.T) {
 		s.open(&cfg, ts, 700, 100)
 		opened := false
 		for j := range s.c {
-			if s.c[j].st == cOpen && s.c[j].t0 == ts {
+			if s.c[j].state() == cOpen && s.c[j].t0 == ts {
 				opened = true
 			}
 		}

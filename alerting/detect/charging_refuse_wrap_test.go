@@ -13,7 +13,7 @@ func TestPhysicsRoomRefuseSaturated(t *testing.T) {
 		if !s.roomRefused(ts, 100) {
 			t.Errorf("cycles = other = %d: not refused", n)
 		}
-		c := cand{st: cOpen, lvl: 100, step: 100}
+		c := cand{sf: cOpen, lvl: 100, step: 100}
 		if !s.cyclerLike(&c) {
 			t.Errorf("cycles = other = %d: not cycler-like", n)
 		}

@@ -100,7 +100,7 @@ func TestPhysicsResistiveCases(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.ResistMax = 0.1
 		s := &physCore{p: &p, iv: 60, nx: c.nx, nxOK: true, nv: c.nv}
-		cd := cand{lvl: 150, wb: 300, st: cOpen}
+		cd := cand{lvl: 150, wb: 300, sf: cOpen}
 		if c.nx == 0 {
 			cd.wb = 0
 		}

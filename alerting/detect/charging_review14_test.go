@@ -103,7 +103,7 @@ func TestPhysicsResistTwoSided(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.ResistTwoSided = c.twoSided
 		s := &physCore{p: &p, iv: 60, nx: c.nx, nxp: c.nxp, nxOK: c.nxOK}
-		cd := cand{lvl: 150, wb: 300, st: cOpen, fl: fNA}
+		cd := cand{lvl: 150, wb: 300, sf: cOpen, fl: fNA}
 		if got := s.resistive(&cd, 1<<pathFast); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}

@@ -27,7 +27,7 @@ func (s *physCore) roomEvict(ts int64, prev float32) int {
 	best, bi := math.Inf(1), -1
 	for j := range s.slots() {
 		c := &s.c[j]
-		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(hold) {
+		if c.state() != cOpen || c.lvl <= 0 || ts-c.t0 < ms(hold) {
 			continue
 		}
 		// only a score under both the best so far and zMax matters
@@ -48,7 +48,7 @@ func (s *physCore) roomEvict(ts int64, prev float32) int {
 func (s *physCore) pairScored(ts int64, c *cand, prev float32) bool {
 	pp := s.p
 	held := ts - c.t0
-	if c.st != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 || held < ms(pp.PairScoreHold) {
+	if c.state() != cOpen || c.lvl <= 0 || c.fl&(fSplit|fBig) != 0 || held < ms(pp.PairScoreHold) {
 		return false
 	}
 	return s.scoreAtLeast(c, ts, prev, math.Log(pp.PairScore/(1-pp.PairScore)))

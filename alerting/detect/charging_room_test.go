@@ -39,10 +39,10 @@ func TestPhysicsRoomScoreLong(t *testing.T) {
 		// an old step whose power wanders (20% of it from reading to
 		// reading, falling), two quiet ones, and a charger's step of
 		// 20 minutes, the latest
-		s.c[0] = cand{t0: ts - 180*mn, ref: 195, pre: 200, step: 100, lvl: 100, st: cOpen, n: 36, sd2: 36 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
-		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, st: cOpen, n: 18, sd2: 18 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
-		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, st: cOpen, n: 8, sd2: 8 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
-		s.c[3] = cand{t0: ts - 20*mn, ref: 565, pre: 570, step: 130, lvl: 130, st: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
+		s.c[0] = cand{t0: ts - 180*mn, ref: 195, pre: 200, step: 100, lvl: 100, sf: cOpen, n: 36, sd2: 36 * 2 * 400, rq: 2 * 400, sxx: 100, sxy: -500}
+		s.c[1] = cand{t0: ts - 90*mn, ref: 295, pre: 300, step: 150, lvl: 150, sf: cOpen, n: 18, sd2: 18 * 0.2, rq: 0.2, sxx: 100, sxy: 300}
+		s.c[2] = cand{t0: ts - 40*mn, ref: 445, pre: 450, step: 120, lvl: 120, sf: cOpen, n: 8, sd2: 8 * 0.2, rq: 0.2, sxx: 20, sxy: 20}
+		s.c[3] = cand{t0: ts - 20*mn, ref: 565, pre: 570, step: 130, lvl: 130, sf: cOpen, n: 4, sd2: 4 * 0.2, rq: 0.2}
 		fillRoom(&s, mn)
 		checkRoom(t, c.name, &cfg, &s, ts, c.evicted)
 	}

@@ -403,7 +403,7 @@ func (s *physCore) scoreVetoed(ts int64, i int, path uint8) bool {
 		return false
 	}
 	c := &s.c[i]
-	if c.st != cOpen || c.lvl <= 0 {
+	if c.state() != cOpen || c.lvl <= 0 {
 		return false
 	}
 	zv := pp.scoreZVeto

@@ -30,7 +30,8 @@ func TestSeqBits(t *testing.T) {
 		t.Errorf("reset of candidate 2: %d %d %d %d", s.seqGet(0), s.seqGet(1), s.seqGet(2), s.seqGet(3))
 	}
 	// only candidates in use are kept
-	s.c[0].st, s.c[3].st = cOpen, cCharge
+	s.c[0].setState(cOpen)
+	s.c[3].setState(cCharge)
 	u := physCore{seq: s.seqUsed()}
 	if u.seqGet(0) != 63 || u.seqGet(1) != 0 || u.seqGet(3) != 42 {
 		t.Errorf("in use: %d %d %d %d", u.seqGet(0), u.seqGet(1), u.seqGet(2), u.seqGet(3))
@@ -159,7 +160,7 @@ func TestSeqCheckpoint(t *testing.T) {
 		bad := ch.(*physCharging)
 		var n physCore
 		n.seqSet(3, 1)
-		if bad.pc.c[3].st == cFree {
+		if bad.pc.c[3].state() == cFree {
 			bad.pc.seq[2] |= n.seq[2]
 			b, _ := bad.MarshalBinary()
 			b[len(b)-1] |= n.seq[2]

@@ -53,7 +53,7 @@ func TestSlotsOpen(t *testing.T) {
 		p.RoomScore, p.Cands = c.room, c.cands
 		s := physCore{p: &p, iv: 60, na: 4, base: 200, last: ts - mn, prev: 700, seg0: ts - 10*mn}
 		for j := range oldCands {
-			s.c[j] = cand{t0: ts - int64(60-10*j)*mn, ref: float32(195 + 100*j), pre: float32(200 + 100*j), step: 100, lvl: 100, st: cOpen, n: 20, sd2: 4, rq: 0.2}
+			s.c[j] = cand{t0: ts - int64(60-10*j)*mn, ref: float32(195 + 100*j), pre: float32(200 + 100*j), step: 100, lvl: 100, sf: cOpen, n: 20, sd2: 4, rq: 0.2}
 		}
 		s.open(&cfg, ts, 700, 100)
 		got := -1
@@ -80,8 +80,8 @@ func TestSlotsCheckpoint(t *testing.T) {
 	ch := m.New().(*physCharging)
 	s := &ch.pc
 	s.last, s.prev, s.base, s.iv, s.seg0, s.blkT = t0, 500, 380, 60, t0, t0
-	s.c[1] = cand{t0: t0 - 3600*1000, ref: 295, pre: 300, step: 100, lvl: 100, st: cOpen, n: 60}
-	s.c[nCands-1] = cand{t0: t0 - 1800*1000, ref: 395, pre: 400, step: 100, lvl: 100, st: cOpen, n: 30, ws: 7}
+	s.c[1] = cand{t0: t0 - 3600*1000, ref: 295, pre: 300, step: 100, lvl: 100, sf: cOpen, n: 60}
+	s.c[nCands-1] = cand{t0: t0 - 1800*1000, ref: 395, pre: 400, step: 100, lvl: 100, sf: cOpen, n: 30, ws: 7}
 	s.seqSet(1, 5)
 	s.seqSet(nCands-1, 42)
 	b, err := ch.MarshalBinary()
@@ -105,7 +105,7 @@ func TestSlotsCheckpoint(t *testing.T) {
 		t.Errorf("version 6 with a fifth slot: %v, want corrupt", err)
 	}
 	// the slot freed: as before
-	s.c[nCands-1].st = cFree
+	s.c[nCands-1].setState(cFree)
 	b, _ = ch.MarshalBinary()
 	if v := b[len(physMagic)]; v != physVersionSeq {
 		t.Errorf("the fifth slot free: version %d, want %d", v, physVersionSeq)

@@ -23,7 +23,7 @@ func (s *physCore) roomSwap(ts int64, prev float32, i int) int {
 		return i
 	}
 	ci := &s.c[i]
-	if ci.st != cOpen || ci.lvl <= 0 || ts-ci.t0 < ms(s.p.RoomSwapAge) {
+	if ci.state() != cOpen || ci.lvl <= 0 || ts-ci.t0 < ms(s.p.RoomSwapAge) {
 		return i
 	}
 	zi := s.scoreNowCut(ci, ts, prev, math.Inf(-1), math.Inf(1))
@@ -37,7 +37,7 @@ func (s *physCore) roomSwap(ts int64, prev float32, i int) int {
 	best, bi := zi-m, i
 	for j := range s.slots() {
 		c := &s.c[j]
-		if j == i || c.st != cOpen || c.lvl <= 0 || ts-c.t0 < hold {
+		if j == i || c.state() != cOpen || c.lvl <= 0 || ts-c.t0 < hold {
 			continue
 		}
 		if z := s.scoreNowCut(c, ts, prev, math.Inf(-1), best); z < best {
@@ -65,7 +65,7 @@ func (s *physCore) roomOld(ts int64, prev float32) int {
 	bi := -1
 	for j := range s.slots() {
 		c := &s.c[j]
-		if c.st != cOpen || c.lvl <= 0 || ts-c.t0 < ms(age) || bi >= 0 && c.t0 >= s.c[bi].t0 {
+		if c.state() != cOpen || c.lvl <= 0 || ts-c.t0 < ms(age) || bi >= 0 && c.t0 >= s.c[bi].t0 {
 			continue
 		}
 		if sc := s.p.RoomOldScore; sc > 0 {

@@ -15,7 +15,7 @@ const cWatch = cCharge + 1
 func (s *physCore) taper5Watch(cfg *ChargingConfig, ts int64, i int) bool {
 	pp := s.p
 	c := &s.c[i]
-	if pp.Taper5N <= 0 || s.nv && pp.Taper5Var <= 0 || float64(s.iv) <= pp.Taper5Iv || c.st != cOpen || ts-c.t0 < ms(pp.Taper5Hold) {
+	if pp.Taper5N <= 0 || s.nv && pp.Taper5Var <= 0 || float64(s.iv) <= pp.Taper5Iv || c.state() != cOpen || ts-c.t0 < ms(pp.Taper5Hold) {
 		return false
 	}
 	if lvl := float64(c.lvl); lvl < cfg.StepMinW || lvl > cfg.StepMaxW*1.05 {
@@ -27,7 +27,7 @@ func (s *physCore) taper5Watch(cfg *ChargingConfig, ts int64, i int) bool {
 	if s.splitVetoed(c, 8) || s.notCharger(c.lvl) || s.notChargerPF(c) || s.peer != nil && s.peer.notCharger(c.ws) {
 		return false
 	}
-	c.st = cWatch
+	c.setState(cWatch)
 	c.tb = 0                          // readings that declined since (the rise's t is no longer needed)
 	c.low = int32((ts-c.t0)/1000) + 1 // the reading it was followed from
 	s.trace(ts, "watch", "taper5", i)
@@ -53,9 +53,9 @@ func (s *physCore) taper5Step(ts int64, i int, p, prev float32) ChargeChange {
 	if c.tb++; float64(c.tb) < pp.Taper5N {
 		return ChargeNone
 	}
-	c.st = cOpen // fire confirms open steps
+	c.setState(cOpen) // fire confirms open steps
 	ch := s.fire(ts, i, pathTaperFall)
-	if c.st != cCharge {
+	if c.state() != cCharge {
 		s.forget(ts, i, "taper5: vetoed")
 	}
 	return ch
@@ -68,7 +68,7 @@ func (s *physCore) taper5Stop(ts int64, why string) {
 		return
 	}
 	for i := range s.c {
-		if s.c[i].st == cWatch {
+		if s.c[i].state() == cWatch {
 			s.forget(ts, i, why)
 		}
 	}

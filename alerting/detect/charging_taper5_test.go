@@ -38,9 +38,9 @@ func TestPhysicsTaper5Watch(t *testing.T) {
 		p.Taper5N, p.Taper5Var = c.n, c.nv
 		now := int64(c.held / time.Millisecond)
 		s := physCore{p: &p, iv: c.iv, nv: c.var_, prev: 30 + c.p}
-		s.c[0] = cand{t0: 1, ref: 30, lvl: c.lvl, step: c.lvl, st: cOpen}
-		if got := s.taper5Watch(&cfg, now+1, 0); got != c.want || got && s.c[0].st != cWatch {
-			t.Errorf("%s: followed %v (state %d), want %v", c.name, got, s.c[0].st, c.want)
+		s.c[0] = cand{t0: 1, ref: 30, lvl: c.lvl, step: c.lvl, sf: cOpen}
+		if got := s.taper5Watch(&cfg, now+1, 0); got != c.want || got && s.c[0].state() != cWatch {
+			t.Errorf("%s: followed %v (state %d), want %v", c.name, got, s.c[0].state(), c.want)
 		}
 	}
 }
@@ -65,20 +65,20 @@ func TestPhysicsTaper5Step(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.Taper5N, p.Taper5Rel = 3, 0.03
 		s := physCore{p: &p, iv: 300}
-		s.c[0] = cand{t0: 1, ref: 30, lvl: 100, step: 100, st: cWatch, low: 7200 + 1}
+		s.c[0] = cand{t0: 1, ref: 30, lvl: 100, step: 100, sf: cWatch, low: 7200 + 1}
 		ts := int64(1 + 7200*1000)
 		prev := 30 + c.over[0]
 		ch := s.taper5Step(ts, 0, prev, prev) // the reading it was followed from
 		for _, o := range c.over[1:] {
 			ts += 300000
-			if s.c[0].st != cWatch {
+			if s.c[0].state() != cWatch {
 				break
 			}
 			ch = s.taper5Step(ts, 0, 30+o, prev)
 			prev = 30 + o
 		}
-		if s.c[0].st != c.want || (ch == ChargeStarted) != (c.want == cCharge) {
-			t.Errorf("%s: state %d (%v), want %d", c.name, s.c[0].st, ch, c.want)
+		if s.c[0].state() != c.want || (ch == ChargeStarted) != (c.want == cCharge) {
+			t.Errorf("%s: state %d (%v), want %d", c.name, s.c[0].state(), ch, c.want)
 		}
 	}
 }
@@ -137,8 +137,8 @@ func TestPhysicsTaper5Checkpoint(t *testing.T) {
 	p := DefaultPhysicsParams()
 	s := NewPhysicsModel(p).New().(*physCharging)
 	s.pc.last = t0
-	s.pc.c[0] = cand{t0: t0 - 7200000, ref: 30, lvl: 100, step: 100, st: cWatch, low: 1}
-	s.pc.c[1] = cand{t0: t0 - 600000, ref: 30, lvl: 80, step: 80, st: cOpen}
+	s.pc.c[0] = cand{t0: t0 - 7200000, ref: 30, lvl: 100, step: 100, sf: cWatch, low: 1}
+	s.pc.c[1] = cand{t0: t0 - 600000, ref: 30, lvl: 80, step: 80, sf: cOpen}
 	b, err := s.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -149,9 +149,9 @@ func TestPhysicsTaper5Checkpoint(t *testing.T) {
 	}
 	n := 0
 	for i := range back.pc.c {
-		if c := &back.pc.c[i]; c.st != cFree {
+		if c := &back.pc.c[i]; c.state() != cFree {
 			n++
-			if c.st != cOpen || c.lvl != 80 {
+			if c.state() != cOpen || c.lvl != 80 {
 				t.Errorf("restored step %d: %+v", i, *c)
 			}
 		}
@@ -178,7 +178,7 @@ func TestPhysicsTaper5WatchSeqCheckpoint(t *testing.T) {
 	pc := &ch.(*physCharging).pc
 	// a step held 2 h, its running sum at 5 eighths, fallen to 40 W over
 	// its reference
-	pc.c[0] = cand{t0: ts - 2*3600000, ref: 40, pre: 40, lvl: 100, step: 100, st: cOpen, n: 24}
+	pc.c[0] = cand{t0: ts - 2*3600000, ref: 40, pre: 40, lvl: 100, step: 100, sf: cOpen, n: 24}
 	pc.seqSet(0, 5)
 	pc.prev = 80
 	if !pc.taper5Watch(&cfg, ts, 0) {
@@ -205,12 +205,12 @@ func TestPhysicsTaper5Jitter(t *testing.T) {
 		p := DefaultPhysicsParams()
 		ts := t0 + 10*3600000
 		s := physCore{p: &p, iv: 300, prev: 70} // after the edge: 40 W left over the reference
-		s.c[0] = cand{t0: ts - 2*3600000 - off, ref: 30, pre: 30, lvl: 100, step: 100, st: cOpen}
+		s.c[0] = cand{t0: ts - 2*3600000 - off, ref: 30, pre: 30, lvl: 100, step: 100, sf: cOpen}
 		if !s.taper5Watch(&cfg, ts, 0) {
 			t.Fatalf("%d ms: not followed", off)
 		}
 		s.taper5Step(ts, 0, 70, 130) // the same reading's loop: prev was before the edge
-		if s.c[0].st != cWatch {
+		if s.c[0].state() != cWatch {
 			t.Errorf("start %d ms off the second: dropped by the reading it was followed from", off)
 		}
 	}

@@ -26,9 +26,9 @@ func TestPhysicsOwnGhostForgotten(t *testing.T) {
 	}
 	ts := t0 + wrap + 5*60000 // the down-edge, 45.5 days and 5 min after the up-edge
 	// a 150 W step an hour old at the down-edge
-	s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, n: 60}
+	s.c[0] = cand{t0: ts - 3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, n: 60}
 	s.down(&cfg, ts, 550, -150)
-	if s.c[0].st == cOpen {
+	if s.c[0].state() == cOpen {
 		t.Errorf("an up-edge 45 days old took the down-edge from the step")
 	}
 }
@@ -77,14 +77,14 @@ func TestPhysicsCheckpointVersions(t *testing.T) {
 		ch := m.New().(*physCharging)
 		s := &ch.pc
 		s.last, s.prev, s.base, s.iv, s.seg0, s.blkT = t0, 500, 380, 60, t0, t0
-		s.c[1] = cand{t0: t0 - 3600*1000, ref: 295, pre: 300, step: 100, lvl: 100, st: cOpen, n: 60}
+		s.c[1] = cand{t0: t0 - 3600*1000, ref: 295, pre: 300, step: 100, lvl: 100, sf: cOpen, n: 60}
 		s.seqSet(1, 5)
 		if c.band {
-			s.c[2] = cand{t0: t0 - 7200*1000, ref: 195, pre: 200, step: 100, lvl: 100, st: cCharge, n: 120}
+			s.c[2] = cand{t0: t0 - 7200*1000, ref: 195, pre: 200, step: 100, lvl: 100, sf: cCharge, n: 120}
 			s.chg, ch.on, s.sPath = 1, true, pathBand
 		}
 		if c.wide {
-			s.c[nCands-1] = cand{t0: t0 - 1800*1000, ref: 395, pre: 400, step: 100, lvl: 100, st: cOpen, n: 30}
+			s.c[nCands-1] = cand{t0: t0 - 1800*1000, ref: 395, pre: 400, step: 100, lvl: 100, sf: cOpen, n: 30}
 			s.seqSet(nCands-1, 42)
 		}
 		if c.ghost {
@@ -118,10 +118,10 @@ func TestPhysicsOwnGhostSameMinute(t *testing.T) {
 	start := int64(5*3600*1000) + 20000 // the step, at hh:00:20
 	ts := start + 5*60000
 	s := &physCore{p: &p, iv: 10, na: 1, base: 100, last: ts, prev: 700}
-	s.c[0] = cand{t0: start, ref: 395, pre: 400, step: 150, lvl: 150, st: cOpen, n: 30}
+	s.c[0] = cand{t0: start, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, n: 30}
 	s.ghostSet(start+20000, 150) // hh:00:40, after the step
 	s.down(&cfg, ts, 550, -150)
-	if s.c[0].st != cOpen {
+	if s.c[0].state() != cOpen {
 		t.Errorf("an up-edge 20 s after the step, in its minute, did not own the down-edge")
 	}
 }
@@ -138,7 +138,7 @@ func TestSlotsLongNoFifth(t *testing.T) {
 	p := DefaultPhysicsParams() // CandsLong 4
 	s := physCore{p: &p, iv: 300, na: 4, base: 200, last: ts - 5*mn, prev: 800, seg0: ts - 10*mn}
 	for j := range nCands {
-		s.c[j] = cand{t0: ts - int64(60-10*j)*mn, ref: float32(195 + 100*j), pre: float32(200 + 100*j), step: 100, lvl: 100, st: cOpen, n: 20, sd2: 4, rq: 0.2}
+		s.c[j] = cand{t0: ts - int64(60-10*j)*mn, ref: float32(195 + 100*j), pre: float32(200 + 100*j), step: 100, lvl: 100, sf: cOpen, n: 20, sd2: 4, rq: 0.2}
 	}
 	s.open(&cfg, ts, 800, 100)
 	if s.c[nCands-1].t0 == ts {
