@@ -43,7 +43,7 @@ func TestPhysicsEndLevel(t *testing.T) {
 		ended := false
 		for m := 1; m <= c.mins && !ended; m++ {
 			ts := int64(4*3600+60*m) * 1000
-			ended = s.checkEnd(&cfg, ts, 30+c.over) == ChargeEnded
+			ended = s.checkEnd(&cfg, ts, 30+c.over, 30+c.over) == ChargeEnded
 		}
 		if ended != c.ended {
 			t.Errorf("%s: ended %v, want %v", c.name, ended, c.ended)
@@ -93,7 +93,7 @@ func TestPhysicsEndLevelEdges(t *testing.T) {
 		ended := false
 		for m := 1; m <= 15 && !ended; m++ {
 			ts := int64(4*3600+60*m) * 1000
-			ended = s.checkEnd(&cfg, ts, 30+c.over) == ChargeEnded
+			ended = s.checkEnd(&cfg, ts, 30+c.over, 30+c.over) == ChargeEnded
 		}
 		if ended != c.ended {
 			t.Errorf("%s: ended %v, want %v", c.name, ended, c.ended)

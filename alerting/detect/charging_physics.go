@@ -1074,6 +1074,33 @@ type PhysicsParams struct {
 	// (1,594); OutlastMaxIv alone on cities 225-256 4,843/198.
 	EndFullLearn float64
 	EndFullRun   time.Duration
+	// FloatJump (round 26a, charging_floatjump.go): a confirmed charge that
+	// ends in its float ("float": under its end level for EndAfter) whose
+	// first reading under the end level came in one reading from FloatJump
+	// times its level or more (a lamp switched off in a busy reading, its
+	// down-edge not seen) is not learnt as a charger from its float: the
+	// memory learns a charger only if its rise says so (verdict) and never
+	// learns "not a charger" from it (a charger unplugged unseen on its
+	// plateau ends so too). A charger's float end comes after a taper, a
+	// fall of a few watts a reading. At reading intervals of 30 to 90 s
+	// only (floatIv). 0: off (the default). Round 26a, wide pool 1 min
+	// (base 6,467/272): 0.85 6,467/272 unchanged (a fall from 0.85 of the
+	// level or more is mostly ended "fell" by its down-edge first), 0.5
+	// 6,428/263 (real chargers unplugged mid-taper); at 5 min, before the
+	// interval bound, 0.85 5,120/231, 0.5 5,093/229 (base 5,121/231).
+	FloatJump float64
+	// FloatTaper (round 26a, charging_floatjump.go): as FloatJump, for a
+	// confirmed charge never seen, while confirmed, at a reading between its
+	// end level and FloatTaper times its level (no taper seen before its
+	// float), at 30 to 90 s. 0: off (the default). Round 26a, wide pool
+	// 1 min (base 6,467/272, ends 409/923, within 20 minutes 1,594): 0.5
+	// 6,450/263, 0.6 6,463/265, 0.65 6,465/267, 0.7 6,466/267 (ends
+	// 408/924, within 20 minutes 1,593; one set of ten against; three of
+	// the five false alarms on cities 221-224, one unit's lamp), 0.75 and
+	// 0.85 6,466/268; at 5 min, before the interval bound, 0.7 5,115/231.
+	// 0.7 on cities 225-256 at 1 min: 4,843/198 to 4,841/198 (within 20
+	// minutes 1,195 to 1,192): fails the keep rule; left off.
+	FloatTaper float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -1168,7 +1195,8 @@ const (
 
 // Candidate flags in cand.sf over the state (each is 1<<stBits or more).
 const (
-	xJump uint8 = 1 << (stBits + iota) // a charge: the power came under its end level in one reading from its full level (FloatJump, charging_floatjump.go)
+	xJump  uint8 = 1 << (stBits + iota) // a charge: the power came under its end level in one reading from its full level (FloatJump, charging_floatjump.go)
+	xTaper                              // a charge: a reading between its end level and FloatTaper of its level (charging_floatjump.go)
 )
 
 // Candidate flags.
@@ -1478,7 +1506,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 		}
 		return ChargeNone
 	}
-	return s.checkEnd(cfg, ts, p)
+	return s.checkEnd(cfg, ts, prev, p)
 }
 
 // quiet accounts a reading without an edge: noise and the rise regression.
@@ -1561,7 +1589,7 @@ func (s *physCore) afterGap(cfg *ChargingConfig, ts int64, p float32) ChargeChan
 	if s.chg == 0 {
 		return ChargeNone
 	}
-	return s.checkEnd(cfg, ts, p)
+	return s.checkEnd(cfg, ts, float32(math.NaN()), p)
 }
 
 // open starts following an up-edge into the charger band.
@@ -2347,7 +2375,7 @@ func (s *physCore) gone(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeChange {
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
-	if k := s.confirmedVerdict(c, s.verdict(c, tapered, run), why, run, s.chg == 1); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
+	if k := s.endVerdict(c, tapered, why, run); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
 		s.remember(c.lvl, run, k > 0)
 		if s.p.Trace != nil {
 			s.trace(ts, "learn", learnWhy(k > 0, "charge ended: ", why), i)
@@ -2363,8 +2391,9 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 }
 
 // checkEnd ends a charge after EndAfter under the float level over its
-// reference: the taper is over, or it was unplugged unseen.
-func (s *physCore) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChange {
+// reference: the taper is over, or it was unplugged unseen. prev is the
+// power of the reading before p (NaN after a gap: no jump is seen).
+func (s *physCore) checkEnd(cfg *ChargingConfig, ts int64, prev, p float32) ChargeChange {
 	for i := range s.c {
 		c := &s.c[i]
 		if c.state() != cCharge {
@@ -2373,12 +2402,16 @@ func (s *physCore) checkEnd(cfg *ChargingConfig, ts int64, p float32) ChargeChan
 		if l := p - c.ref; !s.nv && l > s.sPeak && l < 1.5*c.lvl {
 			s.sPeak = l
 		}
-		if float64(p-c.ref) >= s.endBelow(cfg, c) {
+		below := s.endBelow(cfg, c)
+		if float64(p-c.ref) >= below {
 			c.low = 0
+			c.sf &^= xJump
+			s.taperMark(c, p, below)
 			continue
 		}
 		if c.low == 0 {
 			c.low = int32((ts-c.t0)/1000) + 1
+			s.jumpMark(c, prev)
 		}
 		if ts-(c.t0+int64(c.low-1)*1000) >= ms(cfg.EndAfter) {
 			return s.endCharge(ts, i, "float", true)
