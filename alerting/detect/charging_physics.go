@@ -1101,6 +1101,20 @@ type PhysicsParams struct {
 	// 0.7 on cities 225-256 at 1 min: 4,843/198 to 4,841/198 (within 20
 	// minutes 1,195 to 1,192): fails the keep rule; left off.
 	FloatTaper float64
+	// FastDip (round 26a, charging_dip.go; round 25e's with a per-step
+	// flag): over 0, at intervals over 90 s, a step the unit's memory does
+	// not know, with nothing under it (its power before the step, as other
+	// loads' down-edges lowered it, within a watt of the unit's floor), is
+	// not confirmed by the fast path once a reading since it settled was
+	// under FastDip of its level over that power (xDip): a charger at
+	// constant current draws its level on every reading, and with nothing
+	// under it no other load can take that power away. 0: off. Round 26a,
+	// wide pool 5 min (base 5,121/231, ends 252/869): 0.8 5,118/216, 0.85
+	// 5,118/213 (ends 252/866; two sets of ten against), 0.9 5,117/210
+	// (three against); 0.85 on cities 225-256 at 5 min: 3,773/195 to
+	// 3,768/180, ends 169/621 to 170/616 (three sets of eight against,
+	// one of them -1/-1). 1 min and 10 s untouched (over 90 s only).
+	FastDip float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -1197,6 +1211,7 @@ const (
 const (
 	xJump  uint8 = 1 << (stBits + iota) // a charge: the power came under its end level in one reading from its full level (FloatJump, charging_floatjump.go)
 	xTaper                              // a charge: a reading between its end level and FloatTaper of its level (charging_floatjump.go)
+	xDip                                // an open step: a reading under FastDip of its level over its power before it (charging_dip.go)
 )
 
 // Candidate flags.
@@ -1449,6 +1464,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 			if p-c.ref >= 0.9*c.lvl {
 				c.low = int32((ts-c.t0)/1000) + 1 // the last reading on its plateau
 			}
+			s.dipMark(c, p)
 			under := p-c.ref < float32(s.p.Hold)*c.lvl
 			if under && (c.fl&fBelow != 0 || s.iv >= 240) {
 				if path := s.tapered(cfg, ts, c); path != 0 {
@@ -2110,7 +2126,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	case s.splitVetoed(c, 4):
 		why = "fast: split"
 	case c.fl&fFast != 0 && held >= fastNew && s.known(c.lvl) < 0 &&
-		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim) && !s.resistive(c, 1<<pathFast) && !s.fastNewRecheck(c) && !s.flat(c, pathFast) && !s.fastUnquiet(c, held, pathFast):
+		(pp.FastNewNoise <= 0 || noise <= pp.FastNewNoise*fastLim) && !s.resistive(c, 1<<pathFast) && !s.fastNewRecheck(c) && !s.flat(c, pathFast) && !s.fastUnquiet(c, held, pathFast) && !s.fastDipped(c):
 		// it passed the fast test and has outlasted a compressor's cycle
 		return s.fire(ts, i, pathFast)
 	case held < fastHold || int(c.n) < quietN:
@@ -2144,6 +2160,8 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: flat"
 		case k < 0 && s.fastUnquiet(c, held, pathFast):
 			why = "fast: unquiet"
+		case k < 0 && s.fastDipped(c):
+			why = "fast: dipped"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
 		case s.mem[k].charger >= s.mem[k].other && !s.peakVetoed(c, pathKnown):
