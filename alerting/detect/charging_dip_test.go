@@ -7,10 +7,10 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// TestPhysicsFastDipDefault pins FastDip off (0).
+// TestPhysicsFastDipDefault pins FastDip at 0.85 (round 26).
 func TestPhysicsFastDipDefault(t *testing.T) {
-	if p := DefaultPhysicsParams(); p.FastDip != 0 {
-		t.Fatalf("FastDip %v, want 0", p.FastDip)
+	if p := DefaultPhysicsParams(); p.FastDip != 0.85 {
+		t.Fatalf("FastDip %v, want 0.85", p.FastDip)
 	}
 }
 

@@ -1114,6 +1114,9 @@ type PhysicsParams struct {
 	// (three against); 0.85 on cities 225-256 at 5 min: 3,773/195 to
 	// 3,768/180, ends 169/621 to 170/616 (three sets of eight against,
 	// one of them -1/-1). 1 min and 10 s untouched (over 90 s only).
+	// Those cities had already judged round 25e's pair, so 0.85 was also
+	// run on 32 fresh cities (289-320) at 5 min: 3,645/187 to 3,644/182
+	// (two sets of eight against); on since round 26.
 	FastDip float64
 }
 
@@ -1133,7 +1136,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		ScoreModel: 11, ScoreTreeMin: 0.97, ScoreTreeMinLong: 0.9, ScoreTreeVetoMin: 0.4, ScoreTreeDropMin: 0.2, ScoreTreeDropMinLong: 0.3,
 		ScoreSeq: 2, ScoreSeqMin: 0.7, ScoreSeqH: 1.5, ScoreSeqMinLong: 0.8, ScoreSeqHLong: 3,
 		Taper5N: 3, Taper5Var: 1, Taper5Iv: 90, Taper5Hold: 90 * time.Minute, Taper5MinW: 4, Taper5Max: 0.9, Taper5Dec: 0.4, Taper5Rel: 0.03,
-		StayKeep: 0.1, StayScore: 0.1, StayIv: 90,
+		StayKeep: 0.1, StayScore: 0.1, StayIv: 90, FastDip: 0.85,
 		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 30, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
 		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 0, ScoreSeqFrom: 10 * time.Minute, ScoreEarlyMinPF: 0.75, ScoreEarlyPFGate: 11,
 		ScoreEarlyModel: 1, ScoreEarlyMinYoung: 0.93, ScoreYoungHoldLong: 65 * time.Minute, ScoreYoungMinLong: 0.9,
