@@ -404,7 +404,7 @@ func realDataDir(t *testing.T) string {
 // TestSemiSynthetic builds the semi-synthetic set from the real traces and
 // pins its figures at 5-minute readings (the chargers' own sampling).
 func TestSemiSynthetic(t *testing.T) {
-	o, err := SemiSynthetic(realDataDir(t), 5*time.Minute, Physics(detect.DefaultPhysicsParams()))
+	o, err := SemiSynthetic(realDataDir(t), 5*time.Minute, Physics(detect.DefaultPhysicsParams()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +438,7 @@ func TestSemiSynthetic(t *testing.T) {
 	if f.Detected < 4 || f.FalseAlarms > 0 {
 		t.Errorf("semi-synthetic at 5 min: %d detected (pin 4), %d false alarms (pin 0)", f.Detected, f.FalseAlarms)
 	}
-	if _, err := SemiSynthetic(realDataDir(t), 30*time.Second, Physics(detect.DefaultPhysicsParams())); err == nil {
+	if _, err := SemiSynthetic(realDataDir(t), 30*time.Second, Physics(detect.DefaultPhysicsParams()), nil); err == nil {
 		t.Error("30-s readings accepted from a 1-min background")
 	}
 }

@@ -33,6 +33,9 @@ type Explanation struct {
 	// Held are the missed sessions whose candidate held until the session
 	// ended, with the best the detector saw of them.
 	Held []HeldMiss
+	// Class is, per episode of the outcome (same index), why it was missed
+	// ("" when detected or not scored).
+	Class []string
 }
 
 // HeldMiss is a missed session whose candidate step held to its end.
@@ -132,7 +135,8 @@ func (t *tracer) add(unit, dev string, tr *detect.ChargingTrace) {
 // explain classifies the missed sessions of an outcome and counts its
 // alerts by path.
 func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
-	ex := &Explanation{Misses: map[string]int{}, Paths: map[string][2]int{}, TTD: map[string][]int64{}, Age: map[string][]int64{}}
+	ex := &Explanation{Misses: map[string]int{}, Paths: map[string][2]int{}, TTD: map[string][]int64{}, Age: map[string][]int64{},
+		Class: make([]string, len(o.Episodes))}
 	hit := match(o)
 	for ai := range o.Alerts {
 		a := &o.Alerts[ai]
@@ -160,7 +164,8 @@ func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
 			ex.Age[path] = append(ex.Age[path], a.Fired-a.Start)
 			continue
 		}
-		ex.Misses[t.classify(e, iv, p, ex)]++
+		ex.Class[i] = t.classify(e, iv, p, ex)
+		ex.Misses[ex.Class[i]]++
 	}
 	return ex
 }
@@ -317,59 +322,75 @@ func riseBucket(c *candLog, until int64, p detect.PhysicsParams) string {
 }
 
 // WriteExplanation prints the miss reasons and the alerts by path of every
-// interval, summed over the cities.
+// interval, summed over the cities, then the same for the semi-synthetic
+// set where it was explained, with its sessions one by one.
 func WriteExplanation(w io.Writer, r *Result) {
 	for _, iv := range r.Intervals {
-		misses := map[string]int{}
-		paths := map[string][2]int{}
-		ttd, age := map[string][]int64{}, map[string][]int64{}
-		var held []HeldMiss
-		var late lateStats
-		for _, o := range r.Runs[iv] {
-			if o.Explain == nil {
-				continue
-			}
-			for k, v := range o.Explain.Misses {
-				misses[k] += v
-			}
-			for k, v := range o.Explain.Paths {
-				n := paths[k]
-				n[0] += v[0]
-				n[1] += v[1]
-				paths[k] = n
-			}
-			for k, v := range o.Explain.TTD {
-				ttd[k] = append(ttd[k], v...)
-				age[k] = append(age[k], o.Explain.Age[k]...)
-			}
-			held = append(held, o.Explain.Held...)
-			late.merge(&o.Explain.Late)
+		writeExplained(w, iv, "", r.Runs[iv])
+	}
+	for _, iv := range r.Intervals {
+		if semi := r.Semi[iv]; semi != nil && semi.Explain != nil {
+			writeExplained(w, iv, "SEMI-SYNTHETIC ", []*Outcome{semi})
+			writeSemiSessions(w, semi)
 		}
-		fmt.Fprintf(w, "\nMISSED SESSIONS, readings every %s: what happened to the candidate that got furthest\n", fmtInterval(iv))
-		total := 0
-		for _, v := range misses {
-			total += v
+	}
+}
+
+// writeExplained prints the explanation of one interval's outcomes; label
+// ("" for the simulated set) heads each block.
+func writeExplained(w io.Writer, iv time.Duration, label string, outs []*Outcome) {
+	misses := map[string]int{}
+	paths := map[string][2]int{}
+	ttd, age := map[string][]int64{}, map[string][]int64{}
+	var held []HeldMiss
+	var late lateStats
+	for _, o := range outs {
+		if o.Explain == nil {
+			continue
 		}
-		for _, k := range byCount(misses) {
-			fmt.Fprintf(w, "%5d  %4.1f%%  %s\n", misses[k], 100*float64(misses[k])/float64(max(total, 1)), k)
+		for k, v := range o.Explain.Misses {
+			misses[k] += v
 		}
-		fmt.Fprintf(w, "%5d         missed in all\n", total)
-		fmt.Fprintf(w, "\nALERTS BY PATH, readings every %s: true / false alarms (charger-free days)\n", fmtInterval(iv))
-		pk := slices.Sorted(maps.Keys(paths))
-		for _, k := range pk {
-			fmt.Fprintf(w, "%5d / %3d  %s\n", paths[k][0], paths[k][1], k)
+		for k, v := range o.Explain.Paths {
+			n := paths[k]
+			n[0] += v[0]
+			n[1] += v[1]
+			paths[k] = n
 		}
-		writeTTDByPath(w, iv, ttd, age)
-		late.write(w, iv)
-		if len(held) > 0 {
-			var ts []float64
-			for _, h := range held {
-				ts = append(ts, h.MaxT)
-			}
-			slices.Sort(ts)
-			fmt.Fprintf(w, "held to the end and missed: %d; their best rise t: p25 %.1f, median %.1f, p75 %.1f\n",
-				len(held), ts[len(ts)/4], ts[len(ts)/2], ts[3*len(ts)/4])
+		for k, v := range o.Explain.TTD {
+			ttd[k] = append(ttd[k], v...)
+			age[k] = append(age[k], o.Explain.Age[k]...)
 		}
+		held = append(held, o.Explain.Held...)
+		late.merge(&o.Explain.Late)
+	}
+	fmt.Fprintf(w, "\n%sMISSED SESSIONS, readings every %s: what happened to the candidate that got furthest\n", label, fmtInterval(iv))
+	total := 0
+	for _, v := range misses {
+		total += v
+	}
+	for _, k := range byCount(misses) {
+		fmt.Fprintf(w, "%5d  %4.1f%%  %s\n", misses[k], 100*float64(misses[k])/float64(max(total, 1)), k)
+	}
+	fmt.Fprintf(w, "%5d         missed in all\n", total)
+	fmt.Fprintf(w, "\n%sALERTS BY PATH, readings every %s: true / false alarms (charger-free days)\n", label, fmtInterval(iv))
+	pk := slices.Sorted(maps.Keys(paths))
+	for _, k := range pk {
+		fmt.Fprintf(w, "%5d / %3d  %s\n", paths[k][0], paths[k][1], k)
+	}
+	if label != "" {
+		return // the time-to-detect blocks are read by scripts: the simulated set's only
+	}
+	writeTTDByPath(w, iv, ttd, age)
+	late.write(w, iv)
+	if len(held) > 0 {
+		var ts []float64
+		for _, h := range held {
+			ts = append(ts, h.MaxT)
+		}
+		slices.Sort(ts)
+		fmt.Fprintf(w, "held to the end and missed: %d; their best rise t: p25 %.1f, median %.1f, p75 %.1f\n",
+			len(held), ts[len(ts)/4], ts[len(ts)/2], ts[3*len(ts)/4])
 	}
 }
 

@@ -53,6 +53,22 @@ func (r *realSession) at(dt int64) float64 {
 
 func (r *realSession) length() int64 { return r.t[len(r.t)-1] }
 
+// taperStart returns when the charger left its plateau, ms since the first
+// sample: the sample of the highest power before the first that is under
+// 95% of the highest so far (0 for a trace that begins in its taper).
+func (r *realSession) taperStart() int64 {
+	top := 0
+	for i, w := range r.w {
+		if w < 0.95*r.w[top] {
+			return r.t[top]
+		}
+		if w >= r.w[top] {
+			top = i
+		}
+	}
+	return r.t[top]
+}
+
 // maxFloatW is the highest float of the simulated chargers (charger.Params.FloatW).
 const maxFloatW = 15
 
@@ -261,7 +277,10 @@ const (
 // SemiSynthetic builds the semi-synthetic set at reading interval iv (a
 // whole number of minutes) and runs the detector over it the way the
 // engine does.
-func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker) (*Outcome, error) {
+//
+// onTrace, when not nil, receives every decision of the detector (Options.
+// Explain), as runCity's does.
+func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker, onTrace func(unit, dev string, tr *detect.ChargingTrace)) (*Outcome, error) {
 	rd, err := loadRealData(dir)
 	if err != nil {
 		return nil, err
@@ -329,6 +348,9 @@ func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker) (*Outcome, error
 	var cur string
 	why := map[string]string{}
 	model := mk(func(tr *detect.ChargingTrace) {
+		if onTrace != nil {
+			onTrace(cur, "m-"+cur, tr)
+		}
 		if tr.Event == "fire" {
 			why[cur] = fmt.Sprintf("%s after %s: step %.0f %s, noise %.2f%%, rise %+.1f%%/h (t %.1f)",
 				reason(tr), tr.Held.Round(time.Minute), tr.LevelW, unitOf(tr), 100*tr.Noise, 100*tr.Rise, tr.RiseT)
@@ -362,19 +384,24 @@ func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker) (*Outcome, error
 		ss := slices.Clone(u.sessions)
 		slices.SortFunc(ss, func(a, b semiSession) int { return int(a.start - b.start) })
 		for _, s := range ss {
-			end, drawEnd := s.start+s.rs.length(), s.start+s.rs.drawEnd()
+			end, drawEnd, taper := s.start+s.rs.length(), s.start+s.rs.drawEnd(), s.start+s.rs.taperStart()
 			if n := len(eps); n > 0 && s.start < eps[n-1].End {
 				e := &eps[n-1]
 				e.End = max(e.End, end)
 				e.DrawEnd = max(e.DrawEnd, drawEnd)
+				e.PlateauEnd = max(e.PlateauEnd, taper)
+				e.Starts = append(e.Starts, s.start)
 				e.Bikes++
+				e.Chargers = append(e.Chargers, s.rs.name)
+				e.PlateauW = max(e.PlateauW, s.rs.w[0])
 				e.Cases |= CaseTwoBikes
 				if s.rs.partial {
 					e.Cases |= CasePartial
 				}
 				continue
 			}
-			e := Episode{Unit: u.id, Start: s.start, End: end, DrawEnd: drawEnd, Bikes: 1, PlateauW: s.rs.w[0], Chargers: []string{s.rs.name}, Alert: -1, Scored: true}
+			e := Episode{Unit: u.id, Start: s.start, End: end, PlateauEnd: taper, DrawEnd: drawEnd, Bikes: 1, PlateauW: s.rs.w[0],
+				Chargers: []string{s.rs.name}, Starts: []int64{s.start}, Alert: -1, Scored: true}
 			if s.rs.partial {
 				e.Cases |= CasePartial
 			}
@@ -421,6 +448,24 @@ func SemiSynthetic(dir string, iv time.Duration, mk ModelMaker) (*Outcome, error
 	for _, u := range units {
 		byID[u.id] = u
 	}
+	bg := map[string]func(int64) float64{}
+	for _, u := range units {
+		u := u
+		bg[u.id] = func(t int64) float64 {
+			w := u.w(t)
+			for _, s := range u.sessions {
+				w -= s.rs.at(t - s.start)
+			}
+			return w
+		}
+	}
+	out.semi = semiDiagnose(out, bg, func(id string, t int64) float64 {
+		w := 0.0
+		for _, s := range byID[id].sessions {
+			w += s.rs.at(t - s.start)
+		}
+		return w
+	})
 	out.series = func(id string, a, b int64) ([]int64, []float64) {
 		u := byID[id]
 		if u == nil {

@@ -151,9 +151,18 @@ func Evaluate(ctx context.Context, o Options) (*Result, error) {
 			if iv < time.Minute {
 				continue // the real background is sampled once a minute
 			}
-			semi, err := SemiSynthetic(o.RealData, iv, o.Model)
+			var tr *tracer
+			var on func(unit, dev string, t *detect.ChargingTrace)
+			if o.Explain != nil {
+				tr = newTracer()
+				on = tr.add
+			}
+			semi, err := SemiSynthetic(o.RealData, iv, o.Model, on)
 			if err != nil {
 				return nil, err
+			}
+			if tr != nil {
+				semi.Explain = tr.explain(semi, *o.Explain)
 			}
 			r.Semi[iv] = semi
 			r.Readings += semi.Readings

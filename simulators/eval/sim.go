@@ -118,6 +118,7 @@ type Outcome struct {
 	Features []FeatureRow
 
 	series func(unit string, from, to int64) ([]int64, []float64) // regenerates what the unit's meter read
+	semi   []semiDiag                                             // semi-synthetic set: per episode, how findable it is
 	hh     map[string]*household.Unit
 }
 
