@@ -536,6 +536,15 @@ type PhysicsParams struct {
 	StayKeep  float64
 	StayScore float64
 	StayIv    float64
+	// FloorKeep: over 0, a down-edge that matches an open settled step
+	// held the persistence window (45 minutes) does not end it when the
+	// lowest power of the window and the power after the edge both stand
+	// FloorKeep of its level over its reference (charging_floorkeep.go):
+	// a load of its size that came on after it went off. 0 disables.
+	// FloorKeepIv: only at reading intervals up to FloorKeepIv s (0: at
+	// all); over it StayKeep keeps such steps, with the score's word.
+	FloorKeep   float64
+	FloorKeepIv float64
 
 	// False-alarm vetoes of round 12 (charging_fa.go).
 	// RiseTGrow: over 0, the rise's t threshold grows with the time held
@@ -1136,7 +1145,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		ScoreModel: 11, ScoreTreeMin: 0.97, ScoreTreeMinLong: 0.9, ScoreTreeVetoMin: 0.4, ScoreTreeDropMin: 0.2, ScoreTreeDropMinLong: 0.3,
 		ScoreSeq: 2, ScoreSeqMin: 0.7, ScoreSeqH: 1.5, ScoreSeqMinLong: 0.8, ScoreSeqHLong: 3,
 		Taper5N: 3, Taper5Var: 1, Taper5Iv: 90, Taper5Hold: 90 * time.Minute, Taper5MinW: 4, Taper5Max: 0.9, Taper5Dec: 0.4, Taper5Rel: 0.03,
-		StayKeep: 0.1, StayScore: 0.1, StayIv: 90, FastDip: 0.85,
+		StayKeep: 0.1, StayScore: 0.1, StayIv: 90, FastDip: 0.85, FloorKeep: 0, FloorKeepIv: 90,
 		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 30, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
 		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 0, ScoreSeqFrom: 10 * time.Minute, ScoreEarlyMinPF: 0.75, ScoreEarlyPFGate: 11,
 		ScoreEarlyModel: 1, ScoreEarlyMinYoung: 0.93, ScoreYoungHoldLong: 65 * time.Minute, ScoreYoungMinLong: 0.9,
@@ -1752,7 +1761,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			// its var-per-watt ratio is another load's
 			continue
 		}
-		if s.stays(ts, c, p, d) {
+		if s.stays(ts, c, p, d) || s.floorKeeps(ts, c, p) {
 			// the same, with less evidence (fPair is not set: the
 			// features and PairVeto read it as PairKeep's and PairScore's)
 			continue

@@ -1,0 +1,28 @@
+package detect
+
+// A step that the floor carries outlives a down-edge of its size
+// (FloorKeep, round 26c). In a real home (the UCI household of the
+// semi-synthetic set) a fridge, a freezer and a boiler of a charger's size,
+// 70-120 W, switch every 10-20 minutes all night, and their edges are
+// staged over two readings. A down-edge of one of them that matches the
+// charger's step in size ended the charge ("switched off") when the load
+// that went off had come on after the charger and was not followed (no
+// slot, a staged edge, a level settled out of PairTol). A charger is on all
+// the time; the loads of its size that cycle are not: once a step has held
+// the whole persistence window (45 minutes) with the lowest power of that
+// window FloorKeep of its level over its reference, and the power after the
+// edge still stands FloorKeep of its level over it, what went off was
+// another load. Had the step's own load gone, the power would be back near
+// its reference (less whatever came on since, which goes off in turn: the
+// fell and persistence rules then end the step).
+
+// floorKeeps reports whether an open settled step that the down-edge
+// matched outlives it because the floor carries it (FloorKeep over 0, at
+// intervals up to FloorKeepIv s; the power p after the edge).
+func (s *physCore) floorKeeps(ts int64, c *cand, p float32) bool {
+	k := float32(s.p.FloorKeep)
+	if k <= 0 || s.p.FloorKeepIv > 0 && float64(s.iv) > s.p.FloorKeepIv || c.state() != cOpen || c.lvl <= 0 || ts-c.t0 < blockMS*nBlocks {
+		return false
+	}
+	return p-c.ref >= k*c.lvl && s.persistent()-c.ref >= k*c.lvl
+}
