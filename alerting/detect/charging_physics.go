@@ -543,8 +543,12 @@ type PhysicsParams struct {
 	// a load of its size that came on after it went off. 0 disables.
 	// FloorKeepIv: only at reading intervals up to FloorKeepIv s (0: at
 	// all); over it StayKeep keeps such steps, with the score's word.
-	FloorKeep   float64
-	FloorKeepIv float64
+	// FloorKeepYoung: over 0, not when a younger settled step falls
+	// under its hold level at the edge (it stood on the load that went
+	// off).
+	FloorKeep      float64
+	FloorKeepIv    float64
+	FloorKeepYoung float64
 
 	// False-alarm vetoes of round 12 (charging_fa.go).
 	// RiseTGrow: over 0, the rise's t threshold grows with the time held
