@@ -1,5 +1,7 @@
 package detect
 
+import "math"
+
 // A step that the floor carries outlives a down-edge of its size
 // (FloorKeep, round 26c). In a real home (the UCI household of the
 // semi-synthetic set) a fridge, a freezer and a boiler of a charger's size,
@@ -25,16 +27,43 @@ package detect
 // stood on the load that went off); a charger that no slot followed is not
 // seen by it.
 
+// The power over the step's reference after the edge has no upper bound:
+// when the step's own load goes off while a larger younger load runs (a
+// heater, a bigger charger), that load carries the step, and its drift, read
+// against the small step's level, can confirm it by its rise hours after the
+// unplug (TestPhysicsFloorKeepCarrier). FloorKeepMax bounds that power;
+// FloorKeepOwn takes the levels of the younger followed steps the edge does
+// not match off it. Both off: not measured on the pool.
+
 // floorKeeps reports whether an open settled step that the down-edge
 // matched outlives it because the floor carries it (FloorKeep over 0, at
 // intervals up to FloorKeepIv s; the power p after the edge).
-func (s *physCore) floorKeeps(ts int64, c *cand, p float32) bool {
+func (s *physCore) floorKeeps(ts int64, c *cand, p, d float32) bool {
 	k := float32(s.p.FloorKeep)
 	if k <= 0 || s.p.FloorKeepIv > 0 && float64(s.iv) > s.p.FloorKeepIv || c.state() != cOpen || c.lvl <= 0 || ts-c.t0 < blockMS*nBlocks {
 		return false
 	}
 	if p-c.ref < k*c.lvl || s.persistent()-c.ref < k*c.lvl {
 		return false
+	}
+	if m := float32(s.p.FloorKeepMax); m > 0 && p-c.ref > m*c.lvl {
+		return false
+	}
+	if s.p.FloorKeepOwn > 0 {
+		// the power that younger followed steps the edge does not match
+		// stand for is not c's (FloorKeepOwn 2: only those still standing
+		// over their own reference)
+		r := p - c.ref
+		for i := range s.c {
+			x := &s.c[i]
+			if x != c && (x.state() == cOpen || x.state() == cCharge) && x.t0 > c.t0 && x.lvl > 0 &&
+				math.Abs(float64(d+x.lvl))/float64(x.lvl) > s.p.PairTol && (s.p.FloorKeepOwn < 2 || p-x.ref >= float32(s.p.Hold)*x.lvl) {
+				r -= x.lvl
+			}
+		}
+		if r < k*c.lvl {
+			return false
+		}
 	}
 	if s.p.FloorKeepYoung > 0 {
 		// a younger settled step that the edge takes under its hold

@@ -545,10 +545,17 @@ type PhysicsParams struct {
 	// all); over it StayKeep keeps such steps, with the score's word.
 	// FloorKeepYoung: over 0, not when a younger settled step falls
 	// under its hold level at the edge (it stood on the load that went
-	// off).
+	// off). FloorKeepMax: over 0, not when the power after the edge
+	// stands more than FloorKeepMax of its level over its reference (a
+	// larger load carries it). FloorKeepOwn: over 0, the levels of younger
+	// followed steps the edge does not match (2: those still standing over
+	// their reference) are taken off that power first. Both 0 (review of
+	// round 26c: TestPhysicsFloorKeepCarrier; not measured on the pool).
 	FloorKeep      float64
 	FloorKeepIv    float64
 	FloorKeepYoung float64
+	FloorKeepMax   float64
+	FloorKeepOwn   float64
 
 	// False-alarm vetoes of round 12 (charging_fa.go).
 	// RiseTGrow: over 0, the rise's t threshold grows with the time held
@@ -1765,7 +1772,7 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			// its var-per-watt ratio is another load's
 			continue
 		}
-		if s.stays(ts, c, p, d) || s.floorKeeps(ts, c, p) {
+		if s.stays(ts, c, p, d) || s.floorKeeps(ts, c, p, d) {
 			// the same, with less evidence (fPair is not set: the
 			// features and PairVeto read it as PairKeep's and PairScore's)
 			continue
