@@ -245,6 +245,15 @@ func TestRegression(t *testing.T) {
 			t.Logf("%s start estimates improved: %d within %s (pin %d), %d early (pin %d), %d late (pin %d): move the pin", name, near, StartNear, want.near, early, want.early, late, want.late)
 		}
 	}
+	// every alert in scope overlaps a session, or is a false alarm on a
+	// charger-free day, or overlaps none on a day with charging
+	for iv := range res.Runs {
+		for _, c := range caseRows {
+			if f := res.Figures(iv, c); f.Alerts != f.TruePos+f.FalseAlarms+f.FalseCharging {
+				t.Errorf("%s %s: %d alerts, %d true + %d false alarms + %d on charging days", fmtInterval(iv), caseName(c), f.Alerts, f.TruePos, f.FalseAlarms, f.FalseCharging)
+			}
+		}
+	}
 	var b strings.Builder
 	WriteReport(&b, res)
 	t.Log("\n" + b.String())
@@ -295,7 +304,7 @@ func TestMatchAndScore(t *testing.T) {
 		},
 	}
 	f := Score(o, 0)
-	if f.Sessions != 2 || f.Detected != 1 || f.Alerts != 4 || f.TruePos != 1 || f.FalseAlarms != 2 || f.UnitDays != 4 || f.FreeDays != 2 {
+	if f.Sessions != 2 || f.Detected != 1 || f.Alerts != 4 || f.TruePos != 1 || f.FalseAlarms != 2 || f.FalseCharging != 1 || f.UnitDays != 4 || f.FreeDays != 2 {
 		t.Errorf("figures %+v", f)
 	}
 	if len(f.TTD) != 1 || f.TTD[0] != 12*simtime.Minute {
@@ -306,7 +315,7 @@ func TestMatchAndScore(t *testing.T) {
 		t.Errorf("look-alike figures %+v", la)
 	}
 	tb := Score(o, CaseTwoBikes)
-	if tb.Sessions != 1 || tb.Detected != 0 || tb.Alerts != 1 || tb.TruePos != 0 || tb.FalseAlarms != 0 {
+	if tb.Sessions != 1 || tb.Detected != 0 || tb.Alerts != 1 || tb.TruePos != 0 || tb.FalseAlarms != 0 || tb.FalseCharging != 1 {
 		t.Errorf("two-bike figures %+v", tb)
 	}
 	// an alert already open when a session starts detects it at once

@@ -18,6 +18,12 @@ type Figures struct {
 	FreeDays    int     // ... without any charging
 	TTD         []int64 // time to detect of the detected sessions, ms, sorted
 
+	// FalseCharging are the alerts that overlap no session, fired on a
+	// unit-day in scope where the unit charged (after an unplug, or on
+	// another load in a home that charges): in precision's denominator,
+	// not in FalseAlarms. Alerts = TruePos + FalseAlarms + FalseCharging.
+	FalseCharging int
+
 	// Alert ends, over the detected sessions (see alertEnds). Every
 	// detected session is in exactly one of: judged (EndLag or StillOpen),
 	// Bridged, EndAfterSpan.
@@ -74,6 +80,7 @@ func (f *Figures) Add(g *Figures) {
 	f.Alerts += g.Alerts
 	f.TruePos += g.TruePos
 	f.FalseAlarms += g.FalseAlarms
+	f.FalseCharging += g.FalseCharging
 	f.UnitDays += g.UnitDays
 	f.FreeDays += g.FreeDays
 	f.TTD = append(f.TTD, g.TTD...)
@@ -264,6 +271,8 @@ func Score(o *Outcome, c Cases) Figures {
 			f.TruePos++
 		} else if !d.Charging {
 			f.FalseAlarms++
+		} else {
+			f.FalseCharging++
 		}
 	}
 	return f
