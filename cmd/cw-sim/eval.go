@@ -60,7 +60,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.noPlots, "no-plots", false, "draw no pictures")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&f.explain, "explain-misses", false, "say why each missed session was missed and which path fired each alert (slower)")
-	fs.BoolVar(&f.explainFalse, "explain-false", false, "list each false alarm with the appliances the simulator ran at its start, and count them by cause and path")
+	fs.BoolVar(&f.explainFalse, "explain-false", false, "list each false alarm with the appliances the simulator ran at its start, and count them by cause and path; then the same for the alerts overlapping no session on days with charging, each after an unplug or unrelated")
 	fs.StringVar(&f.features, "features", "", "write every candidate step's labelled score features to this CSV file (cw-sim fit-score)")
 	if err := parse(fs, args); err != nil {
 		return err

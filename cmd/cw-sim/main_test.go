@@ -242,7 +242,8 @@ func TestEvalExplainFalse(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"FALSE ALARMS, readings every 5min", "FALSE ALARMS BY CAUSE × PATH, readings every 5min"} {
+	for _, want := range []string{"FALSE ALARMS, readings every 5min", "FALSE ALARMS BY CAUSE × PATH, readings every 5min",
+		"NO SESSION ON CHARGING DAYS, readings every 5min", "NO SESSION ON CHARGING DAYS BY RELATION × CAUSE × PATH, readings every 5min"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}

@@ -21,8 +21,9 @@ import (
 type Explanation struct {
 	Misses map[string]int // reason: missed scored sessions
 	// Paths counts the alerts by the path that fired them: true ones
-	// (overlapping a session) and false alarms (on charger-free days).
-	Paths map[string][2]int
+	// (overlapping a session), false alarms (on charger-free days) and
+	// those overlapping no session on days with charging (FalseCharging).
+	Paths map[string][3]int
 	// TTD holds, by the path of the alert that detected it, the time to
 	// detect of every scored detected session (ms), and Age the age of
 	// the alert's step when it fired (ms): the wait of the path itself.
@@ -135,7 +136,7 @@ func (t *tracer) add(unit, dev string, tr *detect.ChargingTrace) {
 // explain classifies the missed sessions of an outcome and counts its
 // alerts by path.
 func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
-	ex := &Explanation{Misses: map[string]int{}, Paths: map[string][2]int{}, TTD: map[string][]int64{}, Age: map[string][]int64{},
+	ex := &Explanation{Misses: map[string]int{}, Paths: map[string][3]int{}, TTD: map[string][]int64{}, Age: map[string][]int64{},
 		Class: make([]string, len(o.Episodes))}
 	hit := match(o)
 	for ai := range o.Alerts {
@@ -145,8 +146,14 @@ func (t *tracer) explain(o *Outcome, p detect.PhysicsParams) *Explanation {
 		switch {
 		case hit[ai] >= 0:
 			n[0]++
-		case !chargingDay(o, a.Unit, a.Fired):
-			n[1]++
+		default:
+			switch charging, scored := dayOf(o, a.Unit, a.Fired); {
+			case !scored:
+			case !charging:
+				n[1]++
+			default:
+				n[2]++
+			}
 		}
 		ex.Paths[path] = n
 	}
@@ -178,17 +185,24 @@ func ownWindow(e *Episode, iv int64) (from, to int64) {
 }
 
 func chargingDay(o *Outcome, unit string, ts int64) bool {
+	charging, scored := dayOf(o, unit, ts)
+	return charging || !scored // not a scored day: not counted as a false alarm
+}
+
+// dayOf says whether unit charged on the day of ts, and whether that day
+// is scored (false: an alert then counts nowhere).
+func dayOf(o *Outcome, unit string, ts int64) (charging, scored bool) {
 	for _, u := range o.Units {
 		if u.Unit != unit {
 			continue
 		}
 		for _, d := range u.Days {
 			if d.Day == simtime.DayOf(ts) {
-				return d.Charging
+				return d.Charging, true
 			}
 		}
 	}
-	return true // not a scored day: not counted as a false alarm
+	return false, false
 }
 
 // classify says what happened to the candidates of a missed session: the
@@ -340,7 +354,7 @@ func WriteExplanation(w io.Writer, r *Result) {
 // ("" for the simulated set) heads each block.
 func writeExplained(w io.Writer, iv time.Duration, label string, outs []*Outcome) {
 	misses := map[string]int{}
-	paths := map[string][2]int{}
+	paths := map[string][3]int{}
 	ttd, age := map[string][]int64{}, map[string][]int64{}
 	var held []HeldMiss
 	var late lateStats
@@ -355,6 +369,7 @@ func writeExplained(w io.Writer, iv time.Duration, label string, outs []*Outcome
 			n := paths[k]
 			n[0] += v[0]
 			n[1] += v[1]
+			n[2] += v[2]
 			paths[k] = n
 		}
 		for k, v := range o.Explain.TTD {
@@ -373,10 +388,10 @@ func writeExplained(w io.Writer, iv time.Duration, label string, outs []*Outcome
 		fmt.Fprintf(w, "%5d  %4.1f%%  %s\n", misses[k], 100*float64(misses[k])/float64(max(total, 1)), k)
 	}
 	fmt.Fprintf(w, "%5d         missed in all\n", total)
-	fmt.Fprintf(w, "\n%sALERTS BY PATH, readings every %s: true / false alarms (charger-free days)\n", label, fmtInterval(iv))
+	fmt.Fprintf(w, "\n%sALERTS BY PATH, readings every %s: true / false alarms (charger-free days) / overlapping no session on days with charging\n", label, fmtInterval(iv))
 	pk := slices.Sorted(maps.Keys(paths))
 	for _, k := range pk {
-		fmt.Fprintf(w, "%5d / %3d  %s\n", paths[k][0], paths[k][1], k)
+		fmt.Fprintf(w, "%5d / %3d / %3d  %s\n", paths[k][0], paths[k][1], paths[k][2], k)
 	}
 	if label != "" {
 		return // the time-to-detect blocks are read by scripts: the simulated set's only
@@ -412,6 +427,82 @@ type FalseAlarm struct {
 	// those on at the fire, or that switched within Near of it.
 	Switched, AtStart, AtFire []Load
 	Cause                     string // the appliance that most likely made the step (see cause)
+
+	// Of an alert on a day with charging (falseCharging; see relate):
+	// Relation is AfterUnplug or Unrelated, Step (AfterUnplug only) where
+	// its step began against the session (ChargerStep, OlderStep,
+	// ChargeStep); Session the unit's session it is measured against (-1:
+	// the unit has none), and Gap its fire - that session's end, ms
+	// (negative: the session began after the fire).
+	Relation, Step     string
+	Session            int
+	SessStart, SessEnd int64
+	Gap                int64
+}
+
+// The relations of an alert that overlaps no session on a day with
+// charging to the unit's sessions (FalseAlarm.Relation), and where the
+// step of one after an unplug began (FalseAlarm.Step).
+const (
+	// AfterUnplug: its step was open when a session of the unit ended
+	// (estimated start before the unplug) and it fired after the unplug.
+	AfterUnplug = "after an unplug"
+	// Unrelated: its step began after the unit's last unplug before its
+	// fire, or the unit had none before it.
+	Unrelated = "unrelated"
+
+	ChargerStep = "the charger's step"         // began within Near of a charge's start: the plug-in
+	OlderStep   = "an older step"              // began before the session
+	ChargeStep  = "a step begun in the charge" // began during the session, not at a plug-in
+)
+
+// relate measures a charging day's unmatched alert against the unit's
+// sessions (scored or not; it overlaps none of them). The session that
+// ended last before its fire: if its step was open at that unplug (the
+// estimated start before the session's end) the alert is AfterUnplug, its
+// step the charger's (within near ms of a charge's start), older than the
+// session or begun during it; else, or if the unit had no session before
+// the fire (measured then against the first after), Unrelated.
+func relate(fa *FalseAlarm, o *Outcome, near int64) {
+	fa.Relation, fa.Step, fa.Session = Unrelated, "", -1
+	before, after := -1, -1
+	for i := range o.Episodes {
+		e := &o.Episodes[i]
+		if e.Unit != fa.Unit {
+			continue
+		}
+		if e.End <= fa.Fired && (before < 0 || e.End > o.Episodes[before].End) {
+			before = i
+		}
+		if e.Start > fa.Fired && (after < 0 || e.Start < o.Episodes[after].Start) {
+			after = i
+		}
+	}
+	fa.Session = before
+	if before < 0 {
+		fa.Session = after
+	}
+	if fa.Session < 0 {
+		return
+	}
+	e := &o.Episodes[fa.Session]
+	fa.SessStart, fa.SessEnd, fa.Gap = e.Start, e.End, fa.Fired-e.End
+	if before < 0 || fa.Start > e.End {
+		return
+	}
+	fa.Relation, fa.Step = AfterUnplug, ChargeStep
+	starts := e.Starts
+	if len(starts) == 0 {
+		starts = []int64{e.Start}
+	}
+	for _, st := range starts {
+		if abs64(fa.Start-st) <= near {
+			fa.Step = ChargerStep
+		}
+	}
+	if fa.Step != ChargerStep && fa.Start < e.Start {
+		fa.Step = OlderStep
+	}
 }
 
 // Load is an appliance segment of the simulator's ground truth.
@@ -427,7 +518,16 @@ const Near = 3 * time.Minute
 
 // falseAlarms lists the false alarms of an outcome with the appliances
 // behind them.
-func falseAlarms(o *Outcome) []FalseAlarm {
+func falseAlarms(o *Outcome) []FalseAlarm { return unmatched(o, false) }
+
+// falseCharging lists the alerts of an outcome that overlap no session on
+// a unit-day with charging (Figures.FalseCharging), as falseAlarms does,
+// each with the unit's session nearest its fire (see relate).
+func falseCharging(o *Outcome) []FalseAlarm { return unmatched(o, true) }
+
+// unmatched lists the alerts of an outcome that overlap no session and
+// fired on a scored unit-day with charging (charging true) or without.
+func unmatched(o *Outcome, charging bool) []FalseAlarm {
 	hit := match(o)
 	days := map[string]map[int64]bool{} // unit: day: charging
 	for _, u := range o.Units {
@@ -446,12 +546,15 @@ func falseAlarms(o *Outcome) []FalseAlarm {
 	var out []FalseAlarm
 	for ai := range o.Alerts {
 		a := &o.Alerts[ai]
-		charging, ok := days[a.Unit][simtime.DayOf(a.Fired)]
-		if !ok || charging || hit[ai] >= 0 {
+		ch, ok := days[a.Unit][simtime.DayOf(a.Fired)]
+		if !ok || ch != charging || hit[ai] >= 0 {
 			continue
 		}
 		fa := FalseAlarm{Unit: a.Unit, Interval: o.Interval, Path: pathOf(a.Why), Why: a.Why, Start: a.Start, Fired: a.Fired,
 			Resolved: a.Resolved, StepW: a.StepW, ChargerW: chargerW[a.Unit]}
+		if charging {
+			relate(&fa, o, near)
+		}
 		if u := o.hh[a.Unit]; u != nil {
 			var segs []elec.Segment
 			for d := simtime.DayOf(a.Start) - 1; d <= simtime.DayOf(a.Fired); d++ {
@@ -535,53 +638,116 @@ func cause(fa *FalseAlarm) string {
 
 // WriteFalseAlarms lists every false alarm of every interval with the
 // appliances the simulator ran around it, then counts them by cause and
-// path.
+// path; then the same for the alerts that overlap no session on days with
+// charging (Figures.FalseCharging), each measured against the unit's
+// session nearest its fire, counted by relation, cause and path.
 func WriteFalseAlarms(w io.Writer, r *Result) {
 	for _, iv := range r.Intervals {
-		var fas []FalseAlarm
+		var fas, fcs []FalseAlarm
 		for _, o := range r.Runs[iv] {
 			fas = append(fas, falseAlarms(o)...)
+			fcs = append(fcs, falseCharging(o)...)
 		}
 		fmt.Fprintf(w, "\nFALSE ALARMS, readings every %s: %d (estimated start, fire, end in Shanghai time; appliances from the simulator)\n", fmtInterval(iv), len(fas))
-		loc := simtime.Zone
-		hm := func(ts int64) string {
-			if ts == 0 {
-				return "open"
-			}
-			return time.UnixMilli(ts).In(loc).Format("01-02 15:04")
-		}
-		loads := func(ls []Load) string {
-			var parts []string
-			for _, l := range ls {
-				parts = append(parts, fmt.Sprintf("%s %.0f W %s-%s", l.App, l.W, time.UnixMilli(l.On).In(loc).Format("15:04"),
-					time.UnixMilli(l.Off).In(loc).Format("15:04")))
-			}
-			if len(parts) == 0 {
-				return "-"
-			}
-			return strings.Join(parts, ", ")
-		}
-		groups := map[string]int{}
-		for _, fa := range fas {
-			dur := "open"
-			if fa.Resolved > 0 {
-				dur = (time.Duration(fa.Resolved-fa.Start) * time.Millisecond).Round(time.Minute).String()
-			}
-			ch := "no charger"
-			if fa.ChargerW > 0 {
-				ch = fmt.Sprintf("charger %.0f W", fa.ChargerW)
-			}
-			fmt.Fprintf(w, "%s %s: %s, start %s, fired %s, ended %s (lasted %s), plateau %.0f W, %s; cause %s\n", fa.Unit, fmtInterval(fa.Interval), fa.Path,
-				hm(fa.Start), hm(fa.Fired), hm(fa.Resolved), dur, fa.StepW, ch, fa.Cause)
-			fmt.Fprintf(w, "    switched at the start: %s\n    on at the start: %s\n    on at the fire: %s\n    why: %s\n",
-				loads(fa.Switched), loads(fa.AtStart), loads(fa.AtFire), fa.Why)
-			groups[fa.Cause+" × "+fa.Path]++
-		}
+		groups := writeUnmatched(w, fas)
 		fmt.Fprintf(w, "\nFALSE ALARMS BY CAUSE × PATH, readings every %s\n", fmtInterval(iv))
 		for _, k := range byCount(groups) {
 			fmt.Fprintf(w, "%5d  %s\n", groups[k], k)
 		}
+		rel := map[string]int{}
+		var gaps []int64
+		for _, fa := range fcs {
+			rel[fa.Relation]++
+			rel[fa.Step]++
+			if fa.Relation == AfterUnplug {
+				gaps = append(gaps, fa.Gap)
+			}
+		}
+		slices.Sort(gaps)
+		gap := "-"
+		if len(gaps) > 0 {
+			m := func(v int64) string { return fmt.Sprintf("%.0f", math.Round(float64(v)/60000)) }
+			gap = fmt.Sprintf("%s / %s / %s min", m(Quantile(gaps, 0.25)), m(Quantile(gaps, 0.5)), m(Quantile(gaps, 0.9)))
+		}
+		fmt.Fprintf(w, "\nNO SESSION ON CHARGING DAYS, readings every %s: %d alerts overlapping no session on a unit-day with charging (in precision, not in the false alarms): %d %s (%d %s, %d %s, %d %s; fired p25 / p50 / p90 %s after it), %d %s\n",
+			fmtInterval(iv), len(fcs), rel[AfterUnplug], AfterUnplug, rel[ChargerStep], ChargerStep, rel[OlderStep], OlderStep, rel[ChargeStep], ChargeStep,
+			gap, rel[Unrelated], Unrelated)
+		groups = writeUnmatched(w, fcs)
+		fmt.Fprintf(w, "\nNO SESSION ON CHARGING DAYS BY RELATION × CAUSE × PATH, readings every %s\n", fmtInterval(iv))
+		for _, k := range byCount(groups) {
+			fmt.Fprintf(w, "%5d  %s\n", groups[k], k)
+		}
 	}
+}
+
+// writeUnmatched lists alerts that overlap no session, each with the
+// appliances around it (and for a charging day's, the session it is
+// measured against), and returns their counts by (relation ×) cause ×
+// path.
+func writeUnmatched(w io.Writer, fas []FalseAlarm) map[string]int {
+	loc := simtime.Zone
+	hm := func(ts int64) string {
+		if ts == 0 {
+			return "open"
+		}
+		return time.UnixMilli(ts).In(loc).Format("01-02 15:04")
+	}
+	clock := func(ts int64) string { return time.UnixMilli(ts).In(loc).Format("15:04") }
+	loads := func(ls []Load) string {
+		var parts []string
+		for _, l := range ls {
+			parts = append(parts, fmt.Sprintf("%s %.0f W %s-%s", l.App, l.W, clock(l.On), clock(l.Off)))
+		}
+		if len(parts) == 0 {
+			return "-"
+		}
+		return strings.Join(parts, ", ")
+	}
+	mins := func(ms int64) string { return fmt.Sprintf("%.0f min", math.Round(float64(ms)/60000)) }
+	offset := func(ms int64) string { // "N min after" / "N min before"
+		if ms < 0 {
+			return mins(-ms) + " before"
+		}
+		return mins(ms) + " after"
+	}
+	groups := map[string]int{}
+	for _, fa := range fas {
+		dur := "open"
+		if fa.Resolved > 0 {
+			dur = (time.Duration(fa.Resolved-fa.Start) * time.Millisecond).Round(time.Minute).String()
+		}
+		ch := "no charger"
+		if fa.ChargerW > 0 {
+			ch = fmt.Sprintf("charger %.0f W", fa.ChargerW)
+		}
+		rel := ""
+		switch {
+		case fa.Relation == "":
+		case fa.Session < 0:
+			rel = "; " + fa.Relation + ": the unit has no session"
+		case fa.Relation == AfterUnplug:
+			rel = fmt.Sprintf("; %s, %s: session %s-%s, step began %s its start, fired %s after the unplug",
+				fa.Relation, fa.Step, hm(fa.SessStart), clock(fa.SessEnd), offset(fa.Start-fa.SessStart), mins(fa.Gap))
+		case fa.Gap >= 0:
+			rel = fmt.Sprintf("; %s: step began %s after the unplug of the last session %s-%s, fired %s after it", fa.Relation,
+				mins(fa.Start-fa.SessEnd), hm(fa.SessStart), clock(fa.SessEnd), mins(fa.Gap))
+		default:
+			rel = fmt.Sprintf("; %s: the next session %s-%s began %s after the fire", fa.Relation, hm(fa.SessStart), clock(fa.SessEnd), mins(fa.SessStart-fa.Fired))
+		}
+		fmt.Fprintf(w, "%s %s: %s, start %s, fired %s, ended %s (lasted %s), plateau %.0f W, %s; cause %s%s\n", fa.Unit, fmtInterval(fa.Interval), fa.Path,
+			hm(fa.Start), hm(fa.Fired), hm(fa.Resolved), dur, fa.StepW, ch, fa.Cause, rel)
+		fmt.Fprintf(w, "    switched at the start: %s\n    on at the start: %s\n    on at the fire: %s\n    why: %s\n",
+			loads(fa.Switched), loads(fa.AtStart), loads(fa.AtFire), fa.Why)
+		key := fa.Cause + " × " + fa.Path
+		switch {
+		case fa.Step != "":
+			key = fa.Relation + ", " + fa.Step + " × " + key
+		case fa.Relation != "":
+			key = fa.Relation + " × " + key
+		}
+		groups[key]++
+	}
+	return groups
 }
 
 // byCount returns m's keys, the largest count first, ties by name (the

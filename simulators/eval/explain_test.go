@@ -66,17 +66,20 @@ func TestExplainClassify(t *testing.T) {
 			}
 		})
 	}
-	// alerts by path: one true, one false on a charger-free day
+	// alerts by path: one true, one false on a charger-free day, one
+	// overlapping no session on the charging day
 	o := &Outcome{Interval: time.Minute, From: simtime.DayStart(d0), To: simtime.DayStart(d0 + 2),
 		Units:    []UnitDays{{Unit: "u", Days: []DayTags{{Day: d0, Charging: true}, {Day: d0 + 1}}}},
 		Episodes: []Episode{{Unit: "u", Start: at(20), End: at(23), PlateauEnd: at(22), Scored: true, Alert: -1}},
 		Alerts: []Alert{
 			{Unit: "u", Fired: at(20.2), Resolved: at(23), Why: "fast after 10m0s: step 130 W"},
 			{Unit: "u", Fired: simtime.At(d0+1, 20), Resolved: simtime.At(d0+1, 22), Why: "rise (var) after 1h0m0s: step 200 var"},
+			{Unit: "u", Fired: at(23.5), Resolved: at(23.9), Why: "rise (var) after 1h0m0s: step 130 var"},
+			{Unit: "u", Fired: simtime.At(d0+2, 1), Resolved: simtime.At(d0+2, 2), Why: "rise (var) after 1h0m0s: step 130 var"}, // after the span
 		},
 	}
 	ex := newTracer().explain(o, p)
-	if ex.Paths["fast"] != [2]int{1, 0} || ex.Paths["rise (var)"] != [2]int{0, 1} || len(ex.Misses) != 0 {
+	if ex.Paths["fast"] != [3]int{1, 0, 0} || ex.Paths["rise (var)"] != [3]int{0, 1, 1} || len(ex.Misses) != 0 {
 		t.Errorf("paths %v misses %v", ex.Paths, ex.Misses)
 	}
 }
