@@ -1,0 +1,79 @@
+package detect
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestCandSFAccess: the package's code reads and sets a candidate's state
+// only through state() and setState() (review of round 26a): cand.sf holds
+// the x flags over the state, so a raw `c.sf == cOpen` is silently false
+// for a step with a flag (a mutation that made the observe loop's, the
+// judge loop's or down's test raw passed the suite), and a raw `c.sf =
+// cCharge` drops the flags. Raw == / != comparisons of sf, switches on sf
+// and plain assignments to sf are allowed only in setState and in the
+// checkpoint's decoder; the bit operations (&, |=, &^=) of the x flags
+// are not restricted.
+func TestCandSFAccess(t *testing.T) {
+	allowed := map[string]bool{"setState": true, "unmarshal": true}
+	isSF := func(e ast.Expr) bool {
+		for {
+			p, ok := e.(*ast.ParenExpr)
+			if !ok {
+				break
+			}
+			e = p.X
+		}
+		s, ok := e.(*ast.SelectorExpr)
+		return ok && s.Sel.Name == "sf"
+	}
+	ents, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	files := 0
+	for _, de := range ents {
+		name := de.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files++
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil || allowed[fn.Name.Name] {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				bad := false
+				switch n := n.(type) {
+				case *ast.BinaryExpr:
+					bad = (n.Op == token.EQL || n.Op == token.NEQ) && (isSF(n.X) || isSF(n.Y))
+				case *ast.SwitchStmt:
+					bad = n.Tag != nil && isSF(n.Tag)
+				case *ast.AssignStmt:
+					if n.Tok == token.ASSIGN || n.Tok == token.DEFINE {
+						for _, l := range n.Lhs {
+							bad = bad || isSF(l)
+						}
+					}
+				}
+				if bad {
+					t.Errorf("%s (in %s): a raw access to cand.sf; use state() / setState()", fset.Position(n.Pos()), fn.Name.Name)
+				}
+				return true
+			})
+		}
+	}
+	if files < 10 {
+		t.Fatalf("read %d source files: not run in the package's folder?", files)
+	}
+}
