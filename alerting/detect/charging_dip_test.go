@@ -89,6 +89,12 @@ func TestPhysicsFastDip(t *testing.T) {
 			if !c.want && !strings.Contains(strings.Join(why, "|"), "fast: dipped") {
 				t.Errorf("%s (marked %v): why %q, want fast: dipped", c.name, marked, why)
 			}
+			// a confirmed charge drops the open step's flag (nothing reads
+			// it then), so its checkpoint needs no version 9 for it; a
+			// refused step keeps it
+			if dip := s.c[0].sf&xDip != 0; dip != (c.x == xDip && !got) {
+				t.Errorf("%s (marked %v): xDip %v after the judgement (confirmed %v)", c.name, marked, dip, got)
+			}
 		}
 	}
 }
