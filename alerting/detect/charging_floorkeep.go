@@ -78,3 +78,45 @@ func (s *physCore) floorKeeps(ts int64, c *cand, p, d float32) bool {
 	}
 	return true
 }
+
+// A kept step's confirmation (round 27a). On cities 225-256 FloorKeepOwn 2
+// added 27 alerts outside every session on days with charging: 19 after an
+// unplug, mostly "score (var)" on a step 3-8 hours old, opened 15-180
+// minutes before the plug-in (a fridge's cycle, the evening's lights),
+// that the charger's power carried: its level falls steeply at the fire
+// (-8 to -118 %/h: the charger's taper and float, then the unplug).
+
+// floorRefuses reports whether a step FloorKeep kept (xFloor) may not be
+// confirmed on path: FloorKeepPaths over 0 leaves it to the rise and taper
+// paths; FloorKeepFall over 0 refuses it while its rise is under
+// -FloorKeepFall of its level an hour.
+func (s *physCore) floorRefuses(ts int64, i int, path uint8) bool {
+	c := &s.c[i]
+	if c.sf&xFloor == 0 {
+		return false
+	}
+	if s.p.FloorKeepPaths > 0 && path != pathRise && path != pathTaper && path != pathTaperFall {
+		s.trace(ts, "judge", "floor kept: path", i)
+		return true
+	}
+	if f := s.p.FloorKeepFall; f > 0 {
+		if r, _ := s.rise(c); r < -f {
+			s.trace(ts, "judge", "floor kept: falling", i)
+			return true
+		}
+	}
+	return false
+}
+
+// floorNoDrop reports whether the drop-time score may not confirm a kept
+// step (FloorKeepDrop 1 or more): its power went under its hold level in
+// the window, as when the charger that carried it was unplugged.
+func (s *physCore) floorNoDrop(c *cand) bool {
+	return s.p.FloorKeepDrop > 0 && c.sf&xFloor != 0
+}
+
+// floorDrops reports whether a kept step ends when the window's floor goes
+// under its hold level (FloorKeepDrop 2 or more), before the taper paths.
+func (s *physCore) floorDrops(c *cand) bool {
+	return s.p.FloorKeepDrop >= 2 && c.sf&xFloor != 0
+}

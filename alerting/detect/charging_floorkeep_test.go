@@ -8,13 +8,18 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// TestPhysicsFloorKeepDefaults pins round 26's defaults: FloorKeep off
+// TestPhysicsFloorKeepDefaults pins round 26's and 27a's defaults: FloorKeep off
 // (measured; its review's variants failed the confirmation cities), 90 s
 // its interval limit, FloorKeepYoung, FloorKeepMax and FloorKeepOwn off.
 func TestPhysicsFloorKeepDefaults(t *testing.T) {
 	p := DefaultPhysicsParams()
 	if p.FloorKeepMax != 0 || p.FloorKeepOwn != 0 {
 		t.Errorf("FloorKeepMax %v, FloorKeepOwn %v; want 0, 0", p.FloorKeepMax, p.FloorKeepOwn)
+	}
+	// round 27a's bounds on a kept step's confirmation: off (the chosen
+	// variant failed L2 at 10 s)
+	if p.FloorKeepPaths != 0 || p.FloorKeepFall != 0 || p.FloorKeepDrop != 0 {
+		t.Errorf("FloorKeepPaths %v, FloorKeepFall %v, FloorKeepDrop %v; want 0, 0, 0", p.FloorKeepPaths, p.FloorKeepFall, p.FloorKeepDrop)
 	}
 	if p.FloorKeep != 0 || p.FloorKeepIv != 90 || p.FloorKeepYoung != 0 {
 		t.Fatalf("FloorKeep %v, FloorKeepIv %v, FloorKeepYoung %v; want 0, 90, 0", p.FloorKeep, p.FloorKeepIv, p.FloorKeepYoung)
@@ -164,7 +169,9 @@ func TestPhysicsFloorKeepNotCharge(t *testing.T) {
 // rise, read against the 110 W step's level (3%/h), confirms it at 4h21,
 // 81 minutes after the unplug, and the alert stays open until the load
 // goes off at 10 h. FloorKeepMax 2 or FloorKeepOwn (1 or 2) end it at the
-// unplug.
+// unplug. Round 27a's variant does not: no younger step stands for
+// FloorKeepYoung, and FloorKeepDrop leaves the rise path (the window's
+// floor stays over the step on the load's power).
 func TestPhysicsFloorKeepCarrier(t *testing.T) {
 	load := func(s float64) float64 {
 		if s < 2*hr+600 || s >= 10*hr {
@@ -185,11 +192,152 @@ func TestPhysicsFloorKeepCarrier(t *testing.T) {
 		{"FloorKeepMax 2", 0.7, 2, 0, nil},
 		{"FloorKeepOwn 1", 0.7, 0, 1, nil},
 		{"FloorKeepOwn 2", 0.7, 0, 2, nil},
+		{"round 27a's variant (FloorKeep 0.5, FloorKeepYoung 1, FloorKeepDrop 1): the flaw stays (no younger step, the rise path)", 0.5, 0, 0,
+			[]string{"4h21m0s fire since 2h0m0s", "10h0m0s clear since 2h0m0s"}},
 	} {
 		p := DefaultPhysicsParams()
 		p.FloorKeep, p.FloorKeepMax, p.FloorKeepOwn = c.keep, c.max, c.own
+		if c.keep == 0.5 {
+			p.FloorKeepYoung, p.FloorKeepDrop = 1, 1
+		}
 		if got := physRun(t, p, 60, 12*hr, w); !slices.Equal(got, c.want) {
 			t.Errorf("%s: signals\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPhysicsFloorKeepMark: a step FloorKeep keeps is marked xFloor (the
+// table's "kept" scene); a step the edge ends is freed and has none.
+func TestPhysicsFloorKeepMark(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	const ts = int64(5 * 3600 * 1000)
+	const minute = int64(60 * 1000)
+	for _, keep := range []float64{0.7, 0} {
+		p := DefaultPhysicsParams()
+		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+		p.FloorKeep = keep
+		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 700}
+		for i := range s.blk {
+			s.blk[i] = 650
+		}
+		s.blk[3] = 550
+		s.c[0] = cand{t0: ts - 60*minute, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s.down(&cfg, ts, 550, -150)
+		if keep > 0 && s.c[0].sf != cOpen|xFloor {
+			t.Errorf("FloorKeep %v: sf %#x, want open with xFloor %#x", keep, s.c[0].sf, cOpen|xFloor)
+		}
+		if keep == 0 && s.c[0].sf != cFree {
+			t.Errorf("FloorKeep 0: sf %#x, want free", s.c[0].sf)
+		}
+	}
+}
+
+// TestPhysicsFloorRefuses: a kept step (xFloor) is not confirmed on the
+// score or fast paths with FloorKeepPaths (the rise and taper paths still
+// confirm it), nor on any path while its rise is under -FloorKeepFall of
+// its level an hour; a step not kept, or both off, is confirmed.
+func TestPhysicsFloorRefuses(t *testing.T) {
+	const ts = int64(5 * 3600 * 1000)
+	for _, c := range []struct {
+		name        string
+		paths, fall float64
+		x           uint8
+		path        uint8
+		rise        float32 // of the level (150 W) an hour
+		refused     bool
+	}{
+		{"both off", 0, 0, xFloor, pathScore, -1, false},
+		{"FloorKeepPaths: score refused", 1, 0, xFloor, pathScore, 0, true},
+		{"FloorKeepPaths: fast refused", 1, 0, xFloor, pathFast, 0, true},
+		{"FloorKeepPaths: known charger refused", 1, 0, xFloor, pathKnownHeld, 0, true},
+		{"FloorKeepPaths: rise confirms", 1, 0, xFloor, pathRise, 0, false},
+		{"FloorKeepPaths: taper confirms", 1, 0, xFloor, pathTaper, 0, false},
+		{"FloorKeepPaths: taper, declined confirms", 1, 0, xFloor, pathTaperFall, 0, false},
+		{"FloorKeepPaths: not kept, score confirms", 1, 0, 0, pathScore, 0, false},
+		{"FloorKeepFall: falling 30%/h refused", 0, 0.2, xFloor, pathScore, -0.3, true},
+		{"FloorKeepFall: falling 30%/h, the taper path too", 0, 0.2, xFloor, pathTaper, -0.3, true},
+		{"FloorKeepFall: falling 10%/h confirms", 0, 0.2, xFloor, pathScore, -0.1, false},
+		{"FloorKeepFall: flat confirms", 0, 0.2, xFloor, pathScore, 0, false},
+		{"FloorKeepFall: falling 30%/h, not kept", 0, 0.2, 0, pathScore, -0.3, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.FloorKeep, p.FloorKeepPaths, p.FloorKeepFall = 0.7, c.paths, c.fall
+		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 550}
+		s.c[0] = cand{t0: ts - 4*3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen | c.x, sxx: 1e6, sxy: c.rise * 150 * 1e6, n: 240, sd2: 240, rq: 1}
+		if got := s.floorRefuses(ts, 0, c.path); got != c.refused {
+			r, _ := s.rise(&s.c[0])
+			t.Errorf("%s: refused %v, want %v (rise %.3f/h)", c.name, got, c.refused, r)
+		}
+	}
+}
+
+// TestPhysicsFloorKeepDrop: a kept step whose window's floor goes under its
+// hold level (the carrying charger unplugged): with FloorKeepDrop 1 the
+// drop-time score does not confirm it, with 2 it ends at once; a step not
+// kept is judged as before.
+func TestPhysicsFloorKeepDrop(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		drop  float64
+		x     uint8
+		noDrp bool
+		ends  bool
+	}{
+		{"off", 0, xFloor, false, false},
+		{"1: no drop-time score", 1, xFloor, true, false},
+		{"2: ends", 2, xFloor, true, true},
+		{"1: not kept", 1, 0, false, false},
+		{"2: not kept", 2, 0, false, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.FloorKeep, p.FloorKeepDrop = 0.7, c.drop
+		s := &physCore{p: &p}
+		x := &cand{sf: cOpen | c.x}
+		if s.floorNoDrop(x) != c.noDrp || s.floorDrops(x) != c.ends {
+			t.Errorf("%s: no drop-time score %v, ends %v; want %v, %v", c.name, s.floorNoDrop(x), s.floorDrops(x), c.noDrp, c.ends)
+		}
+	}
+}
+
+// TestPhysicsFloorKeepDropJudge: a kept step 4 hours old whose window's
+// floor is back at its reference (its carrier unplugged), judged: without
+// FloorKeepDrop the drop-time score is evaluated (its features traced with
+// ScoreTrace 2), with FloorKeepDrop 1 it is not, with 2 the step ends as
+// "not persistent, floor kept"; a step not kept is judged as before.
+func TestPhysicsFloorKeepDropJudge(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	const ts = int64(5 * 3600 * 1000)
+	for _, c := range []struct {
+		name   string
+		drop   float64
+		x      uint8
+		scored bool
+		why    string
+	}{
+		{"off", 0, xFloor, true, "not persistent"},
+		{"1: no drop-time score", 1, xFloor, false, "not persistent"},
+		{"2: ends", 2, xFloor, false, "not persistent, floor kept"},
+		{"2: not kept", 2, 0, true, "not persistent"},
+	} {
+		p := DefaultPhysicsParams()
+		p.FloorKeep, p.FloorKeepDrop, p.ScoreTrace = 0.7, c.drop, 2
+		scored, why := false, ""
+		p.Trace = func(tr *ChargingTrace) {
+			switch tr.Event {
+			case "score":
+				scored = true
+			case "drop":
+				why = tr.Reason
+			}
+		}
+		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 405}
+		for i := range s.blk {
+			s.blk[i] = 405
+		}
+		s.c[0] = cand{t0: ts - 4*3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen | c.x, sxx: 100, sxy: 0, n: 240, sd2: 240, rq: 1, nz: 0.01}
+		s.judge(&cfg, ts, 0)
+		if scored != c.scored || why != c.why || s.c[0].state() != cFree {
+			t.Errorf("%s: drop-time score %v, ended %q (state %d); want %v, %q", c.name, scored, why, s.c[0].state(), c.scored, c.why)
 		}
 	}
 }

@@ -562,6 +562,27 @@ type PhysicsParams struct {
 	FloorKeepYoung float64
 	FloorKeepMax   float64
 	FloorKeepOwn   float64
+	// FloorKeepPaths, FloorKeepFall: a step FloorKeep kept (xFloor)
+	// (charging_floorkeep.go, round 27a). FloorKeepPaths over 0: only the
+	// rise and taper paths confirm it. FloorKeepFall over 0: no path
+	// confirms it while its rise is under -FloorKeepFall of its level an
+	// hour (the carrying charger's taper, then its unplug). FloorKeepDrop:
+	// when the window's floor goes under a kept step's hold level, 1: the
+	// drop-time score does not confirm it; 2: it ends there (no taper
+	// either). All off: measured at 1 min on the wide pool (main 6,467/272,
+	// alerts outside every session on charging days 211, outlived 409):
+	// FloorKeep 0.7 with FloorKeepPaths 1 6,446/252, 201, 408 (fails
+	// detection); FloorKeepFall 0.05 6,283/248, 201, 388; FloorKeepDrop 1
+	// 6,523/253, 212, 417 (212 > 211); with FloorKeepYoung 1 6,512/260,
+	// 201, 416; FloorKeepYoung 1 alone 6,571/262, 215, 419; FloorKeepOwn 2
+	// with FloorKeepDrop 1 6,512/253, 215, 418; chosen FloorKeep 0.5 with
+	// FloorKeepYoung 1, FloorKeepDrop 1 6,518/260, 200, 417 (2 sets
+	// against). Cities 289-320: 4,722/209 -> 4,762/218, 165 -> 154,
+	// outlived 332 -> 326 (1 set against): passed; 10 s L1 700/11 ->
+	// 705/11, L2 704/5 -> 698/4: failed, so off.
+	FloorKeepPaths float64
+	FloorKeepFall  float64
+	FloorKeepDrop  float64
 
 	// False-alarm vetoes of round 12 (charging_fa.go).
 	// RiseTGrow: over 0, the rise's t threshold grows with the time held
@@ -1241,6 +1262,7 @@ const (
 	xJump  uint8 = 1 << (stBits + iota) // a charge: the power came under its end level in one reading from its full level (FloatJump, charging_floatjump.go)
 	xTaper                              // a charge: a reading between its end level and FloatTaper of its level (charging_floatjump.go)
 	xDip                                // an open step: a reading under FastDip of its level over its power before it (charging_dip.go)
+	xFloor                              // an open step: outlived a down-edge of its size by FloorKeep (charging_floorkeep.go)
 )
 
 // Candidate flags.
@@ -1778,9 +1800,13 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 			// its var-per-watt ratio is another load's
 			continue
 		}
-		if s.stays(ts, c, p, d) || s.floorKeeps(ts, c, p, d) {
+		if s.stays(ts, c, p, d) {
 			// the same, with less evidence (fPair is not set: the
 			// features and PairVeto read it as PairKeep's and PairScore's)
+			continue
+		}
+		if s.floorKeeps(ts, c, p, d) {
+			c.sf |= xFloor
 			continue
 		}
 		score := e
@@ -2117,14 +2143,20 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		// the power has not stayed up for the whole window: the step
 		// went away unseen (its end hidden in a busy moment), or it is
 		// a charger's taper
+		if s.floorDrops(c) {
+			s.forget(ts, i, "not persistent, floor kept")
+			return ChargeNone
+		}
 		if path := s.tapered(cfg, ts, c); path != 0 {
 			return s.fire(ts, i, path)
 		}
 		if s.following(ts, c, s.prev) {
 			return ChargeNone
 		}
-		if ok, pr := s.scoredDrop(cfg, ts, i, held); ok {
-			return s.fireScore(ts, i, pr)
+		if !s.floorNoDrop(c) {
+			if ok, pr := s.scoredDrop(cfg, ts, i, held); ok {
+				return s.fireScore(ts, i, pr)
+			}
 		}
 		if !s.taper5Watch(cfg, ts, i) {
 			s.forget(ts, i, "not persistent")
@@ -2302,6 +2334,9 @@ func (s *physCore) fireScore(ts int64, i int, pr float64) ChargeChange {
 
 func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	if s.p.ScoreVetoMin > 0 && float64(s.iv) > s.p.ScoreVetoIv && s.scoreVetoed(ts, i, path) {
+		return ChargeNone
+	}
+	if s.floorRefuses(ts, i, path) {
 		return ChargeNone
 	}
 	c := &s.c[i]
