@@ -40,7 +40,7 @@ import "math"
 // intervals up to FloorKeepIv s; the power p after the edge).
 func (s *physCore) floorKeeps(ts int64, c *cand, p, d float32) bool {
 	k := float32(s.p.FloorKeep)
-	if k <= 0 || s.p.FloorKeepIv > 0 && float64(s.iv) > s.p.FloorKeepIv || c.state() != cOpen || c.lvl <= 0 || ts-c.t0 < blockMS*nBlocks {
+	if k <= 0 || s.p.FloorKeepIv > 0 && float64(s.iv) > s.p.FloorKeepIv || float64(s.iv) < s.p.FloorKeepMinIv || c.state() != cOpen || c.lvl <= 0 || ts-c.t0 < blockMS*nBlocks {
 		return false
 	}
 	if p-c.ref < k*c.lvl || s.persistent()-c.ref < k*c.lvl {

@@ -30,7 +30,7 @@ func TestPhysicsFloorKeepDefaults(t *testing.T) {
 // end it when the step has held the persistence window (45 minutes) and
 // both the lowest power of the window and the power after the edge stand
 // FloorKeep of its level over its reference, at intervals up to
-// FloorKeepIv s (0: all); its reference stays. It does end it when the
+// FloorKeepIv s (0: all) and from FloorKeepMinIv s; its reference stays. It does end it when the
 // power is back near its reference, when the window's floor went under (a
 // cycler's step: it was off in the window), for a younger step, a step not
 // settled, a longer interval, or with FloorKeep 0.
@@ -50,25 +50,29 @@ func TestPhysicsFloorKeep(t *testing.T) {
 		kept   bool
 		young  float64 // FloorKeepYoung
 		yref   float32 // the reference of a younger settled 100 W step (0: none)
+		minIv  float64 // FloorKeepMinIv
 	}{
-		{"kept", 0.7, 90, 60, 60, 550, 550, 150, true, 0, 0},
-		{"kept, at the window's end", 0.7, 90, 60, 45, 550, 550, 150, true, 0, 0},
-		{"kept, the floor at FloorKeep of the level", 0.7, 90, 60, 60, 550, 500, 150, true, 0, 0},
-		{"off", 0, 90, 60, 60, 550, 550, 150, false, 0, 0},
-		{"power back near the reference", 0.7, 90, 60, 60, 420, 420, 150, false, 0, 0},
-		{"the floor went under: a cycler's step", 0.7, 90, 60, 60, 550, 450, 150, false, 0, 0},
-		{"held under the window", 0.7, 90, 60, 44, 550, 550, 150, false, 0, 0},
-		{"not settled", 0.7, 90, 60, 60, 550, 550, 0, false, 0, 0},
-		{"interval over FloorKeepIv", 0.7, 90, 300, 60, 550, 550, 150, false, 0, 0},
-		{"FloorKeepIv 0: at every interval", 0.7, 0, 300, 60, 550, 550, 150, true, 0, 0},
-		{"10 s", 0.7, 90, 10, 60, 550, 550, 150, true, 0, 0},
-		{"a younger step falls at the edge: kept without FloorKeepYoung", 0.7, 90, 60, 60, 550, 550, 150, true, 0, 500},
-		{"a younger step falls at the edge: FloorKeepYoung drops it", 0.7, 90, 60, 60, 550, 550, 150, false, 1, 500},
-		{"a younger step still stands: FloorKeepYoung keeps it", 0.7, 90, 60, 60, 550, 550, 150, true, 1, 450},
+		{"kept", 0.7, 90, 60, 60, 550, 550, 150, true, 0, 0, 0},
+		{"kept, at the window's end", 0.7, 90, 60, 45, 550, 550, 150, true, 0, 0, 0},
+		{"kept, the floor at FloorKeep of the level", 0.7, 90, 60, 60, 550, 500, 150, true, 0, 0, 0},
+		{"off", 0, 90, 60, 60, 550, 550, 150, false, 0, 0, 0},
+		{"power back near the reference", 0.7, 90, 60, 60, 420, 420, 150, false, 0, 0, 0},
+		{"the floor went under: a cycler's step", 0.7, 90, 60, 60, 550, 450, 150, false, 0, 0, 0},
+		{"held under the window", 0.7, 90, 60, 44, 550, 550, 150, false, 0, 0, 0},
+		{"not settled", 0.7, 90, 60, 60, 550, 550, 0, false, 0, 0, 0},
+		{"interval over FloorKeepIv", 0.7, 90, 300, 60, 550, 550, 150, false, 0, 0, 0},
+		{"FloorKeepIv 0: at every interval", 0.7, 0, 300, 60, 550, 550, 150, true, 0, 0, 0},
+		{"10 s", 0.7, 90, 10, 60, 550, 550, 150, true, 0, 0, 0},
+		{"a younger step falls at the edge: kept without FloorKeepYoung", 0.7, 90, 60, 60, 550, 550, 150, true, 0, 500, 0},
+		{"a younger step falls at the edge: FloorKeepYoung drops it", 0.7, 90, 60, 60, 550, 550, 150, false, 1, 500, 0},
+		{"a younger step still stands: FloorKeepYoung keeps it", 0.7, 90, 60, 60, 550, 550, 150, true, 1, 450, 0},
+		{"10 s under FloorKeepMinIv 30", 0.7, 90, 10, 60, 550, 550, 150, false, 0, 0, 30},
+		{"30 s at FloorKeepMinIv 30", 0.7, 90, 30, 60, 550, 550, 150, true, 0, 0, 30},
+		{"1 min over FloorKeepMinIv 30", 0.7, 90, 60, 60, 550, 550, 150, true, 0, 0, 30},
 	} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
-		p.FloorKeep, p.FloorKeepIv, p.FloorKeepYoung = c.keep, c.keepIv, c.young
+		p.FloorKeep, p.FloorKeepIv, p.FloorKeepYoung, p.FloorKeepMinIv = c.keep, c.keepIv, c.young, c.minIv
 		s := &physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts, prev: c.after + 150}
 		for i := range s.blk {
 			s.blk[i] = c.floor + 100

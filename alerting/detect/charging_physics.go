@@ -583,6 +583,10 @@ type PhysicsParams struct {
 	FloorKeepPaths float64
 	FloorKeepFall  float64
 	FloorKeepDrop  float64
+	// FloorKeepMinIv: FloorKeep only at reading intervals of at least
+	// FloorKeepMinIv s (0: no lower bound). Round 28: round 27a's choice
+	// failed at 10 s only; 30 leaves 10 s as it was.
+	FloorKeepMinIv float64
 
 	// False-alarm vetoes of round 12 (charging_fa.go).
 	// RiseTGrow: over 0, the rise's t threshold grows with the time held
