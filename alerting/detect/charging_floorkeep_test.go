@@ -8,21 +8,22 @@ import (
 	"github.com/chargewatch/chargewatch/devices"
 )
 
-// TestPhysicsFloorKeepDefaults pins round 26's and 27a's defaults: FloorKeep off
-// (measured; its review's variants failed the confirmation cities), 90 s
-// its interval limit, FloorKeepYoung, FloorKeepMax and FloorKeepOwn off.
+// TestPhysicsFloorKeepDefaults pins round 28's defaults: FloorKeep 0.5 from
+// 30 s to 90 s readings with FloorKeepYoung and FloorKeepDrop 1 (round
+// 27a's choice, limited to 30 s and up after it failed at 10 s);
+// FloorKeepMax, FloorKeepOwn, FloorKeepPaths and FloorKeepFall off.
 func TestPhysicsFloorKeepDefaults(t *testing.T) {
 	p := DefaultPhysicsParams()
 	if p.FloorKeepMax != 0 || p.FloorKeepOwn != 0 {
 		t.Errorf("FloorKeepMax %v, FloorKeepOwn %v; want 0, 0", p.FloorKeepMax, p.FloorKeepOwn)
 	}
-	// round 27a's bounds on a kept step's confirmation: off (the chosen
-	// variant failed L2 at 10 s)
-	if p.FloorKeepPaths != 0 || p.FloorKeepFall != 0 || p.FloorKeepDrop != 0 {
-		t.Errorf("FloorKeepPaths %v, FloorKeepFall %v, FloorKeepDrop %v; want 0, 0, 0", p.FloorKeepPaths, p.FloorKeepFall, p.FloorKeepDrop)
+	// round 27a's bounds on a kept step's confirmation: FloorKeepDrop on
+	// (round 28), the others off
+	if p.FloorKeepPaths != 0 || p.FloorKeepFall != 0 || p.FloorKeepDrop != 1 {
+		t.Errorf("FloorKeepPaths %v, FloorKeepFall %v, FloorKeepDrop %v; want 0, 0, 1", p.FloorKeepPaths, p.FloorKeepFall, p.FloorKeepDrop)
 	}
-	if p.FloorKeep != 0 || p.FloorKeepIv != 90 || p.FloorKeepYoung != 0 {
-		t.Fatalf("FloorKeep %v, FloorKeepIv %v, FloorKeepYoung %v; want 0, 90, 0", p.FloorKeep, p.FloorKeepIv, p.FloorKeepYoung)
+	if p.FloorKeep != 0.5 || p.FloorKeepIv != 90 || p.FloorKeepMinIv != 30 || p.FloorKeepYoung != 1 {
+		t.Fatalf("FloorKeep %v, FloorKeepIv %v, FloorKeepMinIv %v, FloorKeepYoung %v; want 0.5, 90, 30, 1", p.FloorKeep, p.FloorKeepIv, p.FloorKeepMinIv, p.FloorKeepYoung)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func TestPhysicsOwnGhostForgotten(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	p := DefaultPhysicsParams()
-	p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
+	p.PairKeep, p.PairScore, p.StayKeep, p.FloorKeep = 0, 0, 0, 0 // the rules that keep a step after a down-edge of its size: this test is the remembered up-edge's
 	p.OwnGhost = 15 * time.Minute
 	t0 := int64(5 * 3600 * 1000)
 	wrap := int64(1<<16) * 60000
