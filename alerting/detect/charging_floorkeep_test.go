@@ -27,6 +27,21 @@ func TestPhysicsFloorKeepDefaults(t *testing.T) {
 	}
 }
 
+// keptScene is the scene FloorKeep's tests judge a 150 W down-edge in: a
+// core at readings iv s apart whose last reading (at ts) was prev W, its
+// persistence window's lowest power floor W (one block; the others 100 W
+// over it), and in its first slot a step of level lvl (0: not settled) over
+// a reference of 395 W, held `held` minutes, in state and flags sf.
+func keptScene(p *PhysicsParams, ts int64, iv, prev, floor float32, held int64, lvl float32, sf uint8) *physCore {
+	s := &physCore{p: p, iv: iv, na: 1, base: 100, last: ts, prev: prev}
+	for i := range s.blk {
+		s.blk[i] = floor + 100
+	}
+	s.blk[3] = floor
+	s.c[0] = cand{t0: ts - held*60000, ref: 395, pre: 400, step: 150, lvl: lvl, sf: sf, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+	return s
+}
+
 // TestPhysicsFloorKeep: a down-edge of an open settled step's size does not
 // end it when the step has held the persistence window (45 minutes) and
 // both the lowest power of the window and the power after the edge stand
@@ -74,12 +89,7 @@ func TestPhysicsFloorKeep(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
 		p.FloorKeep, p.FloorKeepIv, p.FloorKeepYoung, p.FloorKeepMinIv = c.keep, c.keepIv, c.young, c.minIv
-		s := &physCore{p: &p, iv: c.iv, na: 1, base: 100, last: ts, prev: c.after + 150}
-		for i := range s.blk {
-			s.blk[i] = c.floor + 100
-		}
-		s.blk[3] = c.floor
-		s.c[0] = cand{t0: ts - c.held*minute, ref: 395, pre: 400, step: 150, lvl: c.lvl, sf: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s := keptScene(&p, ts, c.iv, c.after+150, c.floor, c.held, c.lvl, cOpen)
 		if c.yref > 0 {
 			s.c[1] = cand{t0: ts - 20*minute, ref: c.yref, pre: c.yref + 5, step: 100, lvl: 100, sf: cOpen, n: 20, sd2: 20, rq: 1}
 		}
@@ -142,16 +152,11 @@ func TestPhysicsFloorKeepOlderLoad(t *testing.T) {
 func TestPhysicsFloorKeepNotCharge(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	const ts = int64(5 * 3600 * 1000)
-	const minute = int64(60 * 1000)
 	for _, st := range []uint8{cOpen, cCharge} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
 		p.FloorKeep = 0.7
-		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 700}
-		for i := range s.blk {
-			s.blk[i] = 550
-		}
-		s.c[0] = cand{t0: ts - 60*minute, ref: 395, pre: 400, step: 150, lvl: 150, sf: st, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s := keptScene(&p, ts, 60, 700, 550, 60, 150, st)
 		if st == cCharge {
 			s.chg = 1
 		}
@@ -216,17 +221,11 @@ func TestPhysicsFloorKeepCarrier(t *testing.T) {
 func TestPhysicsFloorKeepMark(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	const ts = int64(5 * 3600 * 1000)
-	const minute = int64(60 * 1000)
 	for _, keep := range []float64{0.7, 0} {
 		p := DefaultPhysicsParams()
 		p.PairKeep, p.PairScore, p.StayKeep = 0, 0, 0
 		p.FloorKeep = keep
-		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 700}
-		for i := range s.blk {
-			s.blk[i] = 650
-		}
-		s.blk[3] = 550
-		s.c[0] = cand{t0: ts - 60*minute, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen, sxx: 100, sxy: 300, n: 60, sd2: 60, rq: 1}
+		s := keptScene(&p, ts, 60, 700, 550, 60, 150, cOpen)
 		s.down(&cfg, ts, 550, -150)
 		if keep > 0 && s.c[0].sf != cOpen|xFloor {
 			t.Errorf("FloorKeep %v: sf %#x, want open with xFloor %#x", keep, s.c[0].sf, cOpen|xFloor)
