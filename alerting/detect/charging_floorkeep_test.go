@@ -272,6 +272,16 @@ func TestPhysicsFloorRefuses(t *testing.T) {
 			r, _ := s.rise(&s.c[0])
 			t.Errorf("%s: refused %v, want %v (rise %.3f/h)", c.name, got, c.refused, r)
 		}
+		// fire confirms what is not refused, and a confirmed charge drops
+		// xFloor (read only while a step is open), so its checkpoint
+		// needs no version 9 for it; a refused step keeps it
+		ch := s.fire(ts, 0, c.path)
+		if (ch == ChargeStarted) == c.refused {
+			t.Errorf("%s: fire %v, refused %v", c.name, ch, c.refused)
+		}
+		if kept := s.c[0].sf&xFloor != 0; kept != (c.x == xFloor && c.refused) {
+			t.Errorf("%s: xFloor %v after fire (refused %v)", c.name, kept, c.refused)
+		}
 	}
 }
 

@@ -2350,7 +2350,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	}
 	c := &s.c[i]
 	c.setState(cCharge)
-	c.sf &^= xDip // an open step's flag, read by the fast path only: a checkpoint no longer needs version 9 for it
+	c.sf &^= xDip | xFloor // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging): a checkpoint no longer needs version 9 for them
 	c.low = 0
 	s.seqReset(i) // the score's running sum is done with (a checkpoint no longer needs version 5 for it)
 	s.trace(ts, "fire", chargePaths[path], i)
