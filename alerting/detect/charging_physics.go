@@ -926,6 +926,24 @@ type PhysicsParams struct {
 	ResistPaths    float64
 	ResistIv       float64
 	ResistTwoSided float64
+	// ResistSeen (round 29, charging_resist_seen.go): over 0, a settled
+	// open step of the active power marked xRes on a reading whose var per
+	// watt read resistive both ways (|q| < ResistMax: a load with non-
+	// active power that went off says nothing) within ResistSeen s of its
+	// settling is resistive for ResistPaths from then on, whatever a later
+	// reading says: an electric blanket reads resistive only until a
+	// fridge comes on under it. ResistSeenMode (bits): 1 the reading before
+	// must read resistive too; 2 not on a reading with an edge.
+	// Wide pool at 1 min (base 6,518/260, charging-day alerts 200):
+	// ResistSeen 60 6,514/229 (mode 1, 2 and 3 6,514/229, 6,513/229,
+	// 6,514/229); 300 6,510/224 (three sets of ten against), mode 1
+	// 6,513/227 (one against; mode 2 6,511/226, 3 6,513/227); 900 mode 1
+	// 6,504/211; the whole step's life (100000) 6,486/201. Chosen 300
+	// with mode 1; confirmation cities 5,146/199 -> 5,139/176 (one set of
+	// eight against; charging-day alerts 155 -> 153). Inert at 5 min
+	// (ResistMaxLong 0) and 10 s (ResistIv 60).
+	ResistSeen     float64
+	ResistSeenMode float64
 	// FastNewPF: over 0, a step that passed the fast test before
 	// FastNewHold is confirmed by that mark (at FastNewHold or any reading
 	// after) only if its var per watt is then still a charger's (notChargerPF; as the fast test read it
@@ -1201,7 +1219,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		MemConfirmed: 1,
 		Cands:        0, CandsLong: 4,
 		OwnGhost: 30 * time.Minute, OwnStay: 0.5, CycOwnTol: 0, CycOwnTolLong: 0, CycOwnOver: 0.06, CycOwnMinIv: 30, CycOwnOld: 30 * time.Minute, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
-		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0,
+		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0, ResistSeen: 0, ResistSeenMode: 0,
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
 		RoomRefuse: 1, RoomRefuseLong: 0, RoomRefuseMaxIv: 30,
@@ -1272,6 +1290,7 @@ const (
 	xTaper                              // a charge: a reading between its end level and FloatTaper of its level (charging_floatjump.go)
 	xDip                                // an open step: a reading under FastDip of its level over its power before it (charging_dip.go)
 	xFloor                              // an open step: outlived a down-edge of its size by FloorKeep (charging_floorkeep.go)
+	xRes                                // an open step: read resistive soon after it settled (ResistSeen, charging_resist_seen.go)
 )
 
 // Candidate flags.
@@ -1525,6 +1544,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 				c.low = int32((ts-c.t0)/1000) + 1 // the last reading on its plateau
 			}
 			s.dipMark(c, p)
+			s.resMark(ts, c, edge)
 			under := p-c.ref < float32(s.p.Hold)*c.lvl
 			if under && (c.fl&fBelow != 0 || s.iv >= 240) {
 				if path := s.tapered(cfg, ts, c); path != 0 {
@@ -2350,7 +2370,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	}
 	c := &s.c[i]
 	c.setState(cCharge)
-	c.sf &^= xDip | xFloor // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging): a checkpoint no longer needs version 9 for them
+	c.sf &^= xDip | xFloor | xRes // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging; the resistive test): a checkpoint no longer needs version 9 for them
 	c.low = 0
 	s.seqReset(i) // the score's running sum is done with (a checkpoint no longer needs version 5 for it)
 	s.trace(ts, "fire", chargePaths[path], i)

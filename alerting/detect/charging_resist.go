@@ -5,7 +5,8 @@ package detect
 // ResistIv s): a resistive load, which no charger is, so that the paths of
 // mask (bits 1 << path) that ResistPaths holds do not confirm it. The step's var per
 // watt is read as notChargerPF reads it: the non-active power now less
-// before the step, over its level.
+// before the step, over its level; a step marked resistive soon after it
+// settled (ResistSeen, xRes) is resistive whatever it reads now.
 func (s *physCore) resistive(c *cand, mask int) bool {
 	pp := s.p
 	lim := pp.ResistMax
@@ -21,6 +22,9 @@ func (s *physCore) resistive(c *cand, mask int) bool {
 		// measuring it (a current derived from the power, a power
 		// factor fixed at 1)
 		return false
+	}
+	if s.resSeen(c) {
+		return true // read resistive soon after it settled (ResistSeen)
 	}
 	r := resistRead(s.nx, c, lim, int(pp.ResistTwoSided))
 	if r && int(pp.ResistTwoSided)&2 != 0 {

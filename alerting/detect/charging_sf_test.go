@@ -19,7 +19,7 @@ func TestCandStateBits(t *testing.T) {
 			t.Errorf("state %d does not fit in %d bits", st, stBits)
 		}
 	}
-	for _, x := range []uint8{xJump, xTaper, xDip, xFloor} {
+	for _, x := range []uint8{xJump, xTaper, xDip, xFloor, xRes} {
 		if x&stMask != 0 || x == 0 {
 			t.Errorf("x flag %#x overlaps the state bits", x)
 		}
@@ -73,6 +73,7 @@ func TestCandXFlagsCheckpoint(t *testing.T) {
 		{"an open step with xJump", cOpen | xJump, physVersionFlags},
 		{"a charge with xTaper", cCharge | xTaper, physVersionFlags},
 		{"an open step with xFloor", cOpen | xFloor, physVersionFlags},
+		{"an open step with xRes", cOpen | xRes, physVersionFlags},
 		{"a watched step with xJump (not kept)", cWatch | xJump, physVersionNoScr},
 	} {
 		b := mk(c.sf)

@@ -1,0 +1,52 @@
+package detect
+
+// The resistive test's memory of a step (round 29; PhysicsParams.
+// ResistSeen, the x flag xRes). resistive reads a step's var per watt on
+// the reading it judges: the non-active power now less before the step,
+// over its level. An electric blanket reads resistive only until a load
+// with non-active power (a fridge) comes on during its step; from then
+// on it reads like a charger and the score confirms it. A step that read
+// resistive both ways (|q| under ResistMax) soon after it settled is
+// marked, and the mark makes it resistive for the rest of its life.
+//
+// A charger reads resistive only when a load with non-active power of
+// about the charger's own goes off in the reading it is read on: the
+// window after settling (ResistSeen s), the reading before
+// (ResistSeenMode 1) and a reading without an edge (ResistSeenMode 2)
+// bound that.
+
+// resMark sets c's xRes on a reading ts of the active core that reads the
+// open, settled step resistive both ways within ResistSeen s of its
+// settling (ResistSeenMode: 1 the reading before too; 2 not when the
+// reading is an edge). It reads what resistive reads, under the same
+// guards.
+func (s *physCore) resMark(ts int64, c *cand, edge bool) {
+	pp := s.p
+	if pp.ResistSeen <= 0 || c.sf&xRes != 0 || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(pp.ResistSeen*1000) {
+		return
+	}
+	lim := pp.ResistMax
+	if s.iv > 90 {
+		lim = pp.ResistMaxLong
+	}
+	if lim <= 0 || float64(s.iv) < pp.ResistIv || s.nv || !s.nxOK || c.fl&fNA == 0 || c.wb <= 0 {
+		return
+	}
+	mode := int(pp.ResistSeenMode)
+	if mode&2 != 0 && edge {
+		return
+	}
+	if !resistRead(s.nx, c, lim, 1) {
+		return
+	}
+	if mode&1 != 0 && (s.nxp < 0 || !resistRead(s.nxp, c, lim, 1)) {
+		return
+	}
+	c.sf |= xRes
+}
+
+// resSeen reports whether c was marked resistive (xRes) with ResistSeen
+// on.
+func (s *physCore) resSeen(c *cand) bool {
+	return s.p.ResistSeen > 0 && c.sf&xRes != 0
+}
