@@ -100,18 +100,24 @@ func TestScoreEarlyPFTwoReadings(t *testing.T) {
 		name       string
 		gate       float64
 		jump       bool // the non-active power jumps at the look
+		seen       bool // ResistSeen as by default
 		wantFireAt time.Duration
 	}{
-		{"var per watt 1.4 throughout, gate 2: at 10 min", 2, false, 10 * time.Minute},
-		{"... gate 18 (bit 16): at 10 min too", 18, false, 10 * time.Minute},
-		{"none until the look, gate 2: at the look (15 min)", 2, true, 15 * time.Minute},
-		{"... gate 18: not at the look", 18, true, 0},
+		{"var per watt 1.4 throughout, gate 2: at 10 min", 2, false, false, 10 * time.Minute},
+		{"... gate 18 (bit 16): at 10 min too", 18, false, false, 10 * time.Minute},
+		{"none until the look, gate 2: at the look (15 min)", 2, true, false, 15 * time.Minute},
+		{"... gate 18: not at the look", 18, true, false, 0},
+		{"... gate 2, ResistSeen as by default: not (read resistive once settled)", 2, true, true, 0},
+		{"var per watt 1.4 throughout, gate 2, ResistSeen as by default: at 10 min", 2, false, true, 10 * time.Minute},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := DefaultPhysicsParams()
 			p.ScoreModel, p.ScoreW = 0, [ScoreFeatures + 1]float64{math.Log(0.9 / 0.1)}
 			p.ScoreEarlyMinPF, p.ScoreEarlyPFGate = 0.85, c.gate
+			if !c.seen {
+				p.ResistSeen = 0
+			}
 			ch := NewPhysicsModel(p).New()
 			cfg := Defaults(devices.KindMeter).Charging
 			var fired time.Duration

@@ -145,10 +145,14 @@ func TestPhysicsResistSeenResistive(t *testing.T) {
 	}
 }
 
-// TestPhysicsResistSeenDefault pins the default: ResistSeen off.
+// TestPhysicsResistSeenDefault pins the default: ResistSeen 300 with
+// ResistSeenMode 1 (round 29: a step that read resistive on two readings
+// in a row within 5 minutes of its settling; wide pool at 1 min -5/-33,
+// confirmation cities -7/-23). Inert at 5 min (ResistMaxLong 0) and 10 s
+// (ResistIv 60).
 func TestPhysicsResistSeenDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.ResistSeen != 0 || p.ResistSeenMode != 0 {
-		t.Errorf("ResistSeen %v, ResistSeenMode %v; want 0, 0", p.ResistSeen, p.ResistSeenMode)
+	if p.ResistSeen != 300 || p.ResistSeenMode != 1 {
+		t.Errorf("ResistSeen %v, ResistSeenMode %v; want 300, 1", p.ResistSeen, p.ResistSeenMode)
 	}
 }
