@@ -258,6 +258,14 @@ func TestPhysicsFloorRefuses(t *testing.T) {
 		{"FloorKeepPaths: taper confirms", 1, 0, xFloor, pathTaper, 0, false},
 		{"FloorKeepPaths: taper, declined confirms", 1, 0, xFloor, pathTaperFall, 0, false},
 		{"FloorKeepPaths: not kept, score confirms", 1, 0, 0, pathScore, 0, false},
+		{"FloorKeepPaths 2: rise confirms", 2, 0, xFloor, pathRise, 0, false},
+		{"FloorKeepPaths 2: taper confirms", 2, 0, xFloor, pathTaper, 0, false},
+		{"FloorKeepPaths 2: taper, declined refused", 2, 0, xFloor, pathTaperFall, 0, true},
+		{"FloorKeepPaths 2: score refused", 2, 0, xFloor, pathScore, 0, true},
+		{"FloorKeepPaths 3: rise confirms", 3, 0, xFloor, pathRise, 0, false},
+		{"FloorKeepPaths 3: taper refused", 3, 0, xFloor, pathTaper, 0, true},
+		{"FloorKeepPaths 3: taper, declined refused", 3, 0, xFloor, pathTaperFall, 0, true},
+		{"FloorKeepPaths 3: not kept, taper confirms", 3, 0, 0, pathTaper, 0, false},
 		{"FloorKeepFall: falling 30%/h refused", 0, 0.2, xFloor, pathScore, -0.3, true},
 		{"FloorKeepFall: falling 30%/h, the taper path too", 0, 0.2, xFloor, pathTaper, -0.3, true},
 		{"FloorKeepFall: falling 10%/h confirms", 0, 0.2, xFloor, pathScore, -0.1, false},
@@ -300,8 +308,10 @@ func TestPhysicsFloorKeepDrop(t *testing.T) {
 		{"off", 0, xFloor, false, false},
 		{"1: no drop-time score", 1, xFloor, true, false},
 		{"2: ends", 2, xFloor, true, true},
+		{"3: no drop-time score, ends after the tapers", 3, xFloor, true, false},
 		{"1: not kept", 1, 0, false, false},
 		{"2: not kept", 2, 0, false, false},
+		{"3: not kept", 3, 0, false, false},
 	} {
 		p := DefaultPhysicsParams()
 		p.FloorKeep, p.FloorKeepDrop = 0.7, c.drop
@@ -310,6 +320,9 @@ func TestPhysicsFloorKeepDrop(t *testing.T) {
 		if s.floorNoDrop(x) != c.noDrp || s.floorDrops(x) != c.ends {
 			t.Errorf("%s: no drop-time score %v, ends %v; want %v, %v", c.name, s.floorNoDrop(x), s.floorDrops(x), c.noDrp, c.ends)
 		}
+		if late := c.drop >= 3 && c.x != 0; s.floorDropsLate(x) != late {
+			t.Errorf("%s: ends after the tapers %v; want %v", c.name, s.floorDropsLate(x), late)
+		}
 	}
 }
 
@@ -317,7 +330,9 @@ func TestPhysicsFloorKeepDrop(t *testing.T) {
 // floor is back at its reference (its carrier unplugged), judged: without
 // FloorKeepDrop the drop-time score is evaluated (its features traced with
 // ScoreTrace 2), with FloorKeepDrop 1 it is not, with 2 the step ends as
-// "not persistent, floor kept"; a step not kept is judged as before.
+// "not persistent, floor kept"; a step not kept is judged as before. With
+// the power still over TaperWait of its level (prev 500: a taper being
+// followed) FloorKeepDrop 1 waits and 3 ends the step (round 29b).
 func TestPhysicsFloorKeepDropJudge(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	const ts = int64(5 * 3600 * 1000)
@@ -325,13 +340,19 @@ func TestPhysicsFloorKeepDropJudge(t *testing.T) {
 		name   string
 		drop   float64
 		x      uint8
+		prev   float32
 		scored bool
 		why    string
+		st     uint8
 	}{
-		{"off", 0, xFloor, true, "not persistent"},
-		{"1: no drop-time score", 1, xFloor, false, "not persistent"},
-		{"2: ends", 2, xFloor, false, "not persistent, floor kept"},
-		{"2: not kept", 2, 0, true, "not persistent"},
+		{"off", 0, xFloor, 405, true, "not persistent", cFree},
+		{"1: no drop-time score", 1, xFloor, 405, false, "not persistent", cFree},
+		{"2: ends", 2, xFloor, 405, false, "not persistent, floor kept", cFree},
+		{"2: not kept", 2, 0, 405, true, "not persistent", cFree},
+		{"3: ends after the tapers", 3, xFloor, 405, false, "not persistent, floor kept, no taper", cFree},
+		{"1: followed as a taper", 1, xFloor, 500, false, "", cOpen},
+		{"3: not followed", 3, xFloor, 500, false, "not persistent, floor kept, no taper", cFree},
+		{"3: not kept, followed", 3, 0, 500, false, "", cOpen},
 	} {
 		p := DefaultPhysicsParams()
 		p.FloorKeep, p.FloorKeepDrop, p.ScoreTrace = 0.7, c.drop, 2
@@ -344,14 +365,14 @@ func TestPhysicsFloorKeepDropJudge(t *testing.T) {
 				why = tr.Reason
 			}
 		}
-		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: 405}
+		s := &physCore{p: &p, iv: 60, na: 1, base: 100, last: ts, prev: c.prev}
 		for i := range s.blk {
 			s.blk[i] = 405
 		}
 		s.c[0] = cand{t0: ts - 4*3600*1000, ref: 395, pre: 400, step: 150, lvl: 150, sf: cOpen | c.x, sxx: 100, sxy: 0, n: 240, sd2: 240, rq: 1, nz: 0.01}
 		s.judge(&cfg, ts, 0)
-		if scored != c.scored || why != c.why || s.c[0].state() != cFree {
-			t.Errorf("%s: drop-time score %v, ended %q (state %d); want %v, %q", c.name, scored, why, s.c[0].state(), c.scored, c.why)
+		if scored != c.scored || why != c.why || s.c[0].state() != c.st {
+			t.Errorf("%s: drop-time score %v, ended %q (state %d); want %v, %q (state %d)", c.name, scored, why, s.c[0].state(), c.scored, c.why, c.st)
 		}
 	}
 }

@@ -569,7 +569,9 @@ type PhysicsParams struct {
 	// hour (the carrying charger's taper, then its unplug). FloorKeepDrop:
 	// when the window's floor goes under a kept step's hold level, 1: the
 	// drop-time score does not confirm it; 2: it ends there (no taper
-	// either). All off: measured at 1 min on the wide pool (main 6,467/272,
+	// either); 3: it ends there unless a taper path confirms it (not
+	// waited for as a taper; round 29b). All off: measured at 1 min on
+	// the wide pool (main 6,467/272,
 	// alerts outside every session on charging days 211, outlived 409):
 	// FloorKeep 0.7 with FloorKeepPaths 1 6,446/252, 201, 408 (fails
 	// detection); FloorKeepFall 0.05 6,283/248, 201, 388; FloorKeepDrop 1
@@ -579,7 +581,20 @@ type PhysicsParams struct {
 	// FloorKeepYoung 1, FloorKeepDrop 1 6,518/260, 200, 417 (2 sets
 	// against). Cities 289-320: 4,722/209 -> 4,762/218, 165 -> 154,
 	// outlived 332 -> 326 (1 set against): passed; 10 s L1 700/11 ->
-	// 705/11, L2 704/5 -> 698/4: failed, so off.
+	// 705/11, L2 704/5 -> 698/4: failed, so off. FloorKeepPaths 2: not
+	// the declined taper either; 3: the rise only (round 29b).
+	// Round 29b on the wide pool (main 00e7ce1; sessions/false alarms,
+	// charging-day alerts, outlived): at 1 min (6,518/260, 200, 417)
+	// FloorKeepDrop 2 6,331/253, 178, 393; 3 6,403/257, 183, 402;
+	// FloorKeepMax 2 6,497/268, 201; 1.5 6,489/270, 201; FloorKeepOwn 2
+	// 6,507/264, 203; 1 6,507/264, 201: all fail. At 5 min with
+	// FloorKeepIv 300 (5,118/213, 116, alerts 5,839): 5,183/237, 123,
+	// 5,955 (added alerts 0.73 true); Paths 1 5,138/216, 119, 5,865;
+	// Paths 2 (= 3) 5,025/203, 109; Max 1.5 5,137/225, 115; Own 2
+	// 5,173/230, 122; Drop 2 (= 3) 5,125/230, 118; Fall 0.05 5,064/208,
+	// 112; FloorKeep 0.9 5,177/234, 122; Paths 1 with Max 1.5
+	// 5,120/212, 112, 5,829, chosen, failed cities 353-384 (3,976/179 ->
+	// 3,977/183, four sets of eight against). Off at 5 min.
 	FloorKeepPaths float64
 	FloorKeepFall  float64
 	FloorKeepDrop  float64
@@ -2178,6 +2193,10 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		}
 		if path := s.tapered(cfg, ts, c); path != 0 {
 			return s.fire(ts, i, path)
+		}
+		if s.floorDropsLate(c) {
+			s.forget(ts, i, "not persistent, floor kept, no taper")
+			return ChargeNone
 		}
 		if s.following(ts, c, s.prev) {
 			return ChargeNone
