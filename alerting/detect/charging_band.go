@@ -73,7 +73,7 @@ func (s *physCore) banded(cfg *ChargingConfig, ts int64, c *cand, held int64) bo
 			return false
 		}
 	}
-	if s.notCharger(c.lvl) || s.notChargerPF(c) ||
+	if s.notCharger(c.lvl) || s.notPF(c, 1<<pathBand) ||
 		s.peer != nil && s.peer.notCharger(c.ws) {
 		return false
 	}

@@ -959,6 +959,33 @@ type PhysicsParams struct {
 	// (ResistMaxLong 0) and 10 s (ResistIv 60).
 	ResistSeen     float64
 	ResistSeenMode float64
+	// PFSeen (round 29d, charging_pf_seen.go): over 0, a settled open
+	// step of the active power marked xPF on a reading whose var per watt
+	// was no charger's (notChargerPF) within PFSeen s of its settling is
+	// no charger for the places of PFSeenPaths (bits 1 << path; 1 the pair
+	// keep, 1 << 11 the 5-min taper's watch) from then on, whatever a
+	// later reading says: a load that comes on or goes off during the step
+	// can make a television or a lamp read like a charger. PFSeenMode
+	// (bits): 1 the reading before must read so too; 2 not on a reading
+	// with an edge. PFSeenMinIv, PFSeenMaxIv: over 0, no mark at shorter
+	// or longer intervals (s).
+	// Wide pool at 1 min (base 6,513/227, charging-day alerts 199, ends
+	// 416/922), PFSeen 300, mode 1, by PFSeenPaths: all 4095 6,291/178;
+	// fast 2 6,509/220; known charger and cycler 12 6,513/224 (charging-
+	// day 192); rise 16 6,505/223; known charger held 64 6,508/223; taper
+	// 384 6,435/222; score 512 6,464/206; band 1024 and the pair keep 1
+	// unchanged. Paths 14: 6,509/217 (charging-day 190, ends 417/920; two
+	// sets of ten against), mode 3 the same, PFSeen 120 6,510/219, 900
+	// 6,507/215 (three against), the step's life 6,505/215; paths 12 with
+	// 900 6,513/223. At 5 min paths 14 lose (5,118/213 -> 5,107/208).
+	// Chosen 300, mode 1, paths 14 at 60-90 s; confirmation cities
+	// 5,139/176 -> 5,138/162 (one set of eight against; charging-day
+	// alerts 153 -> 141, ends 350/630 unchanged).
+	PFSeen      float64
+	PFSeenMode  float64
+	PFSeenPaths float64
+	PFSeenMinIv float64
+	PFSeenMaxIv float64
 	// FastNewPF: over 0, a step that passed the fast test before
 	// FastNewHold is confirmed by that mark (at FastNewHold or any reading
 	// after) only if its var per watt is then still a charger's (notChargerPF; as the fast test read it
@@ -1234,7 +1261,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		MemConfirmed: 1,
 		Cands:        0, CandsLong: 4,
 		OwnGhost: 30 * time.Minute, OwnStay: 0.5, CycOwnTol: 0, CycOwnTolLong: 0, CycOwnOver: 0.06, CycOwnMinIv: 30, CycOwnOld: 30 * time.Minute, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
-		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0, ResistSeen: 300, ResistSeenMode: 1,
+		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0, ResistSeen: 300, ResistSeenMode: 1, PFSeen: 0, PFSeenMode: 0, PFSeenPaths: 0, PFSeenMinIv: 0, PFSeenMaxIv: 0,
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
 		RoomRefuse: 1, RoomRefuseLong: 0, RoomRefuseMaxIv: 30,
@@ -1306,6 +1333,7 @@ const (
 	xDip                                // an open step: a reading under FastDip of its level over its power before it (charging_dip.go)
 	xFloor                              // an open step: outlived a down-edge of its size by FloorKeep (charging_floorkeep.go)
 	xRes                                // an open step: read resistive soon after it settled (ResistSeen, charging_resist_seen.go)
+	xPF                                 // an open step: read no charger's var per watt soon after it settled (PFSeen, charging_pf_seen.go)
 )
 
 // Candidate flags.
@@ -1560,6 +1588,7 @@ func (s *physCore) observe(cfg *ChargingConfig, ts int64, pw float64, gate bool)
 			}
 			s.dipMark(c, p)
 			s.resMark(ts, c, edge)
+			s.pfMark(ts, c, edge)
 			under := p-c.ref < float32(s.p.Hold)*c.lvl
 			if under && (c.fl&fBelow != 0 || s.iv >= 240) {
 				if path := s.tapered(cfg, ts, c); path != 0 {
@@ -2100,7 +2129,7 @@ func (s *physCore) tapered(cfg *ChargingConfig, ts int64, c *cand) uint8 {
 	if ts-(c.t0+int64(c.low-1)*1000) < ms(pp.TaperMin) {
 		return 0
 	}
-	if pp.TaperNoise > 0 && s.noise(c) > pp.TaperNoise || s.notCharger(c.lvl) || s.notChargerPF(c) || s.resistive(c, 1<<pathTaper|1<<pathTaperFall) ||
+	if pp.TaperNoise > 0 && s.noise(c) > pp.TaperNoise || s.notCharger(c.lvl) || s.notPF(c, 1<<pathTaper|1<<pathTaperFall) || s.resistive(c, 1<<pathTaper|1<<pathTaperFall) ||
 		s.peer != nil && s.peer.notCharger(c.ws) {
 		return 0
 	}
@@ -2251,7 +2280,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		switch {
 		case !sure && (k < 0 || s.mem[k].charger < s.mem[k].other):
 			why = "fast: noise bound"
-		case s.notChargerPF(c):
+		case s.notPF(c, pfFastMask(k)):
 			// its power factor is no charger's
 			why = "fast: var per watt"
 		case s.peer != nil && s.peer.notCharger(c.ws):
@@ -2289,14 +2318,14 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	}
 	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise && !s.splitVetoed(c, 1) {
 		if k := s.known(c.lvl); k >= 0 && s.mem[k].charger >= 2 && s.mem[k].other == 0 &&
-			(s.peer == nil || !s.peer.notCharger(c.ws)) && !s.notChargerPF(c) && !s.peakVetoed(c, pathKnownHeld) && !s.resistive(c, 1<<pathKnownHeld) {
+			(s.peer == nil || !s.peer.notCharger(c.ws)) && !s.notPF(c, 1<<pathKnownHeld) && !s.peakVetoed(c, pathKnownHeld) && !s.resistive(c, 1<<pathKnownHeld) {
 			return s.fire(ts, i, pathKnownHeld)
 		}
 	}
 	if held >= ms(pp.SlowHold) {
 		r, t := s.rise(c)
 		inRange := r >= pp.MinRise && r <= maxRise
-		if inRange && t >= s.riseT(held) && !s.splitVetoed(c, 16) && !s.peakVetoed(c, pathRise) {
+		if inRange && t >= s.riseT(held) && !s.splitVetoed(c, 16) && !s.peakVetoed(c, pathRise) && !s.pfSeen(c, 1<<pathRise) {
 			return s.fire(ts, i, pathRise)
 		}
 		switch {
@@ -2319,7 +2348,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		return s.fire(ts, i, pathBand)
 	}
 	if pp.QuietHold > 0 && held >= ms(pp.QuietHold) && c.n >= 10 &&
-		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) {
+		math.Sqrt(float64(c.rq)/2)/lvl <= max(pp.FastNoise, pp.FastNoiseW/lvl) && !s.notCharger(c.lvl) && !s.pfSeen(c, 1<<pathQuiet) {
 		return s.fire(ts, i, pathQuiet)
 	}
 	if pp.Trace != nil {
@@ -2389,7 +2418,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	}
 	c := &s.c[i]
 	c.setState(cCharge)
-	c.sf &^= xDip | xFloor | xRes // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging; the resistive test): a checkpoint no longer needs version 9 for them
+	c.sf &^= xDip | xFloor | xRes | xPF // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging; the resistive test; the var per watt): a checkpoint no longer needs version 9 for them
 	c.low = 0
 	s.seqReset(i) // the score's running sum is done with (a checkpoint no longer needs version 5 for it)
 	s.trace(ts, "fire", chargePaths[path], i)
@@ -2463,7 +2492,7 @@ func (s *physCore) pairKept(c *cand, w float32) bool {
 	if pp.PairRoom > 0 && c.pre-s.base < (1-float32(pp.PairTol))*w || pp.PairMem > 0 && !s.notCharger(w) {
 		return false
 	}
-	if s.noise(c) > pp.PairKeep || s.notChargerPF(c) || s.peer != nil && s.peer.notCharger(c.ws) {
+	if s.noise(c) > pp.PairKeep || s.notPF(c, pfSeenPair) || s.peer != nil && s.peer.notCharger(c.ws) {
 		return false
 	}
 	r, t := s.rise(c)

@@ -48,5 +48,5 @@ func resistRead(nx float32, c *cand, lim float64, mode int) bool {
 // (PhysicsParams.FastNewPF; up to 90 s, with 2 at every interval), so
 // that the mark does not confirm it.
 func (s *physCore) fastNewRecheck(c *cand) bool {
-	return (s.p.FastNewPF >= 2 || s.p.FastNewPF > 0 && s.iv <= 90) && s.notChargerPF(c)
+	return (s.p.FastNewPF >= 2 || s.p.FastNewPF > 0 && s.iv <= 90) && s.notPF(c, 1<<pathFast)
 }

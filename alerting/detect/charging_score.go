@@ -261,11 +261,11 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	if !on && !early || !fire {
 		return false, 0
 	}
-	if s.resistive(c, 1<<pathScore) {
+	if s.resistive(c, 1<<pathScore) || s.pfSeen(c, 1<<pathScore) {
 		return false, 0
 	}
 	v := int(pp.ScoreVeto)
-	if v&1 != 0 && s.splitVetoed(c, 4) || v&2 != 0 && (s.notCharger(c.lvl) || s.notChargerPF(c)) ||
+	if v&1 != 0 && s.splitVetoed(c, 4) || v&2 != 0 && (s.notCharger(c.lvl) || s.notPF(c, 1<<pathScore)) ||
 		v&4 != 0 && s.peer != nil && s.peer.notCharger(c.ws) {
 		return false, 0
 	}

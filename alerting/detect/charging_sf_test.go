@@ -19,7 +19,7 @@ func TestCandStateBits(t *testing.T) {
 			t.Errorf("state %d does not fit in %d bits", st, stBits)
 		}
 	}
-	for _, x := range []uint8{xJump, xTaper, xDip, xFloor, xRes} {
+	for _, x := range []uint8{xJump, xTaper, xDip, xFloor, xRes, xPF} {
 		if x&stMask != 0 || x == 0 {
 			t.Errorf("x flag %#x overlaps the state bits", x)
 		}
@@ -74,6 +74,7 @@ func TestCandXFlagsCheckpoint(t *testing.T) {
 		{"a charge with xTaper", cCharge | xTaper, physVersionFlags},
 		{"an open step with xFloor", cOpen | xFloor, physVersionFlags},
 		{"an open step with xRes", cOpen | xRes, physVersionFlags},
+		{"an open step with xPF", cOpen | xPF, physVersionFlags},
 		{"a watched step with xJump (not kept)", cWatch | xJump, physVersionNoScr},
 	} {
 		b := mk(c.sf)

@@ -24,7 +24,7 @@ func (s *physCore) taper5Watch(cfg *ChargingConfig, ts int64, i int) bool {
 	if r := float64(s.prev - c.ref); r < pp.Taper5MinW || r > pp.Taper5Max*float64(c.lvl) {
 		return false
 	}
-	if s.splitVetoed(c, 8) || s.notCharger(c.lvl) || s.notChargerPF(c) || s.peer != nil && s.peer.notCharger(c.ws) {
+	if s.splitVetoed(c, 8) || s.notCharger(c.lvl) || s.notPF(c, pfSeenTaper5) || s.peer != nil && s.peer.notCharger(c.ws) {
 		return false
 	}
 	c.setState(cWatch)
