@@ -164,11 +164,16 @@ func TestPhysicsPFSeenPaths(t *testing.T) {
 	}
 }
 
-// TestPhysicsPFSeenDefault pins the default: PFSeen off.
+// TestPhysicsPFSeenDefault pins the default: PFSeen 300 with PFSeenMode
+// 1 on the fast test's paths (PFSeenPaths 14: fast, fast known charger,
+// cycler) at 60-90 s only (round 29d: a step that read no charger's var
+// per watt on two readings in a row within 5 minutes of its settling;
+// wide pool at 1 min -4/-10, confirmation cities -1/-14; it lost at
+// 5 min; inert at 5 min and 10 s: L1 700/11, L2 704/5 unchanged).
 func TestPhysicsPFSeenDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.PFSeen != 0 || p.PFSeenMode != 0 || p.PFSeenPaths != 0 || p.PFSeenMinIv != 0 || p.PFSeenMaxIv != 0 {
-		t.Errorf("PFSeen %v, PFSeenMode %v, PFSeenPaths %v, PFSeenMinIv %v, PFSeenMaxIv %v; want all 0",
+	if p.PFSeen != 300 || p.PFSeenMode != 1 || p.PFSeenPaths != 14 || p.PFSeenMinIv != 60 || p.PFSeenMaxIv != 90 {
+		t.Errorf("PFSeen %v, PFSeenMode %v, PFSeenPaths %v, PFSeenMinIv %v, PFSeenMaxIv %v; want 300, 1, 14, 60, 90",
 			p.PFSeen, p.PFSeenMode, p.PFSeenPaths, p.PFSeenMinIv, p.PFSeenMaxIv)
 	}
 }

@@ -1261,7 +1261,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		MemConfirmed: 1,
 		Cands:        0, CandsLong: 4,
 		OwnGhost: 30 * time.Minute, OwnStay: 0.5, CycOwnTol: 0, CycOwnTolLong: 0, CycOwnOver: 0.06, CycOwnMinIv: 30, CycOwnOld: 30 * time.Minute, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
-		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0, ResistSeen: 300, ResistSeenMode: 1, PFSeen: 0, PFSeenMode: 0, PFSeenPaths: 0, PFSeenMinIv: 0, PFSeenMaxIv: 0,
+		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 60, ResistTwoSided: 0, ResistSeen: 300, ResistSeenMode: 1, PFSeen: 300, PFSeenMode: 1, PFSeenPaths: 14, PFSeenMinIv: 60, PFSeenMaxIv: 90,
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 60, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
 		RoomRefuse: 1, RoomRefuseLong: 0, RoomRefuseMaxIv: 30,
