@@ -2105,9 +2105,7 @@ func (s *physCore) notChargerPF(c *cand) bool {
 	if s.nv || !s.nxOK || c.fl&fNA == 0 || s.p.FastRatioHi <= 0 || c.lvl <= 0 {
 		return false
 	}
-	q := (s.nx - c.wb) / c.lvl
-	return q > float32(s.p.FastRatioLo) && q < float32(s.p.FastRatioHi) ||
-		s.p.FastRatioMax > 0 && q > float32(s.p.FastRatioMax)
+	return s.pfRead(s.nx, c)
 }
 
 // tapered returns the path by which a step that held TaperHold and has
