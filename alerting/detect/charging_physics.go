@@ -986,6 +986,29 @@ type PhysicsParams struct {
 	PFSeenPaths float64
 	PFSeenMinIv float64
 	PFSeenMaxIv float64
+	// ResistSeenIv (round 29c, charging_resist_seen.go): over 0, the mark
+	// (ResistSeen) and what it makes resistive hold at intervals of this
+	// many seconds and over, in place of ResistIv: at 10 s the mark can be
+	// on while the instant test stays off (ResistIv 60). 0: ResistIv.
+	// ResistSeenDelay: at intervals under ResistIv (where only the mark
+	// reads), the mark is taken only from this many seconds after the
+	// step settled (a charger's soft start); 0: from settling.
+	// ResistSeenShort: over 0, the mark's window (ResistSeen) at intervals
+	// under ResistIv: a blanket reads resistive from its settling, and a
+	// short window leaves a charger less time to meet a small load's off.
+	// Round 29c at 10 s, four sets (tuning looks L1 and L2, cities
+	// 201-204 and 205-208; base 2,693/40, charging-day alerts 73, ends
+	// 201/368; per set 700/11 704/5 615/14 674/10): ResistSeenIv 10
+	// 2,686/32 (three sets against), with ResistSeenDelay 60 2,686/33
+	// (the same sessions lost: not a soft start), ResistSeenShort 60
+	// 2,689/33 and 30 2,690/33 (two against each: L2 and 201-204 -1/-1
+	// whatever the window; in 201-204 with ResistSeenIv 10 the misses
+	// gained one "never opened: no candidate slot free", likely a
+	// blanket held unconfirmed in its slot). Charging-day alerts 73 -> 70-71, ends 201/365-366. Off: the
+	// rule allows one set of four against.
+	ResistSeenIv    float64
+	ResistSeenDelay float64
+	ResistSeenShort float64
 	// FastNewPF: over 0, a step that passed the fast test before
 	// FastNewHold is confirmed by that mark (at FastNewHold or any reading
 	// after) only if its var per watt is then still a charger's (notChargerPF; as the fast test read it

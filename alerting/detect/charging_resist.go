@@ -13,7 +13,11 @@ func (s *physCore) resistive(c *cand, mask int) bool {
 	if s.iv > 90 {
 		lim = pp.ResistMaxLong
 	}
-	if lim <= 0 || float64(s.iv) < pp.ResistIv || int(pp.ResistPaths)&mask == 0 || s.nv || !s.nxOK || c.fl&fNA == 0 || c.lvl <= 0 {
+	if lim <= 0 || int(pp.ResistPaths)&mask == 0 || s.nv || !s.nxOK || c.fl&fNA == 0 || c.lvl <= 0 {
+		return false
+	}
+	instant := float64(s.iv) >= pp.ResistIv // the mark may read under it (ResistSeenIv)
+	if !instant && !s.resSeen(c) {
 		return false
 	}
 	if c.wb <= 0 {
@@ -25,6 +29,9 @@ func (s *physCore) resistive(c *cand, mask int) bool {
 	}
 	if s.resSeen(c) {
 		return true // read resistive soon after it settled (ResistSeen)
+	}
+	if !instant {
+		return false
 	}
 	r := resistRead(s.nx, c, lim, int(pp.ResistTwoSided))
 	if r && int(pp.ResistTwoSided)&2 != 0 {

@@ -13,7 +13,9 @@ import (
 // weakness round 29 measured: a fridge coming on hides a blanket); with
 // ResistSeen the step read resistive on its first settled reading (xRes)
 // and no path confirms it. Without the small load it is not confirmed
-// either way (the resistive test reads it now).
+// either way (the resistive test reads it now). At 10 s (the instant
+// test off, ResistIv 60) the fast path confirms it, alone or not, unless
+// ResistSeenIv 10 lets the mark read there.
 func TestPhysicsResistSeenBlanket(t *testing.T) {
 	bg, blanket := base(40), box(hr, 4*hr, 120, 0.002)
 	for _, c := range []struct {
@@ -22,12 +24,18 @@ func TestPhysicsResistSeenBlanket(t *testing.T) {
 		other     bool
 		want      []string
 		wantFires []string
+		iv        float64
+		seenIv    float64
 	}{
-		{"off, the load comes on", 0, true, []string{"1h20m0s started", "4h0m0s ended"}, []string{"fire fast"}},
-		{"ResistSeen 60, the load comes on", 60, true, nil, nil},
-		{"ResistSeen 300, the load comes on", 300, true, nil, nil},
-		{"off, alone", 0, false, nil, nil},
-		{"ResistSeen 60, alone", 60, false, nil, nil},
+		{"off, the load comes on", 0, true, []string{"1h20m0s started", "4h0m0s ended"}, []string{"fire fast"}, 60, 0},
+		{"ResistSeen 60, the load comes on", 60, true, nil, nil, 60, 0},
+		{"ResistSeen 300, the load comes on", 300, true, nil, nil, 60, 0},
+		{"off, alone", 0, false, nil, nil, 60, 0},
+		{"ResistSeen 60, alone", 60, false, nil, nil, 60, 0},
+		{"10 s, ResistSeenIv 0, the load comes on", 300, true, []string{"1h20m0s started", "4h0m0s ended"}, []string{"fire fast"}, 10, 0},
+		{"10 s, ResistSeenIv 10, the load comes on", 300, true, nil, nil, 10, 10},
+		{"10 s, ResistSeenIv 0, alone", 300, false, []string{"1h20m0s started", "4h0m0s ended"}, []string{"fire fast"}, 10, 0},
+		{"10 s, ResistSeenIv 10, alone", 300, false, nil, nil, 10, 10},
 	} {
 		fr := func(float64) float64 { return 0 }
 		if c.other {
@@ -36,8 +44,8 @@ func TestPhysicsResistSeenBlanket(t *testing.T) {
 		w := sumW(bg, blanket, fr)
 		na := func(s float64) float64 { return 0.5*bg(s) + 4.2*fr(s) }
 		p := DefaultPhysicsParams()
-		p.ResistSeen = c.seen
-		sigs, fires := naRun(p, 60, 5*hr, w, na)
+		p.ResistSeen, p.ResistSeenIv = c.seen, c.seenIv
+		sigs, fires := naRun(p, c.iv, 5*hr, w, na)
 		if !slices.Equal(sigs, c.want) || !slices.Equal(fires, c.wantFires) {
 			t.Errorf("%s: %q by %q, want %q by %q", c.name, sigs, fires, c.want, c.wantFires)
 		}
@@ -51,9 +59,11 @@ func TestPhysicsResistSeenBlanket(t *testing.T) {
 // nor one under -ResistMax (a load that went off), nor outside the window,
 // nor with ResistSeen 0; ResistSeenMode 1 asks the reading before to read
 // so too, 2 a reading without an edge. It keeps resistive's guards: not
-// under ResistIv (10-s readings), not at 5 min with ResistMaxLong 0, not
-// on the var core, not without the non-active power before the step or
-// now.
+// under ResistIv (10-s readings) unless ResistSeenIv is at most the
+// interval, where ResistSeenDelay holds it off for that long after
+// settling (only there: not at 1 min), not at 5 min with ResistMaxLong 0,
+// not on the var core, not without the non-active power before the step
+// or now.
 func TestPhysicsResistSeenMark(t *testing.T) {
 	const at = int64(5 * 60 * 1000) // the step's first settled reading at 1 min
 	for _, c := range []struct {
@@ -84,6 +94,26 @@ func TestPhysicsResistSeenMark(t *testing.T) {
 		{"mode 2, no edge", 60, 2, 300, 300, at, false, nil, true},
 		{"mode 0, an edge", 60, 0, 300, 300, at, true, nil, true},
 		{"10-s readings (under ResistIv)", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.iv = 10 }, false},
+		{"10-s readings, ResistSeenIv 10", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.iv = 10; s.p.ResistSeenIv = 10 }, true},
+		{"10-s readings, ResistSeenIv 30", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.iv = 10; s.p.ResistSeenIv = 30 }, false},
+		{"10-s readings, in ResistSeenDelay", 300, 0, 300, 300, at + 50*1000, false, func(s *physCore, c *cand) {
+			s.iv = 10
+			s.p.ResistSeenIv, s.p.ResistSeenDelay = 10, 120
+		}, false},
+		{"10-s readings, after ResistSeenDelay", 300, 0, 300, 300, at + 60*1000, false, func(s *physCore, c *cand) {
+			s.iv = 10
+			s.p.ResistSeenIv, s.p.ResistSeenDelay = 10, 120
+		}, true},
+		{"10-s readings, within ResistSeenShort", 300, 0, 300, 300, at - 30*1000, false, func(s *physCore, c *cand) {
+			s.iv = 10
+			s.p.ResistSeenIv, s.p.ResistSeenShort = 10, 60
+		}, true},
+		{"10-s readings, after ResistSeenShort", 300, 0, 300, 300, at + 10*1000, false, func(s *physCore, c *cand) {
+			s.iv = 10
+			s.p.ResistSeenIv, s.p.ResistSeenShort = 10, 60
+		}, false},
+		{"1-min readings: ResistSeenShort only under ResistIv", 300, 0, 300, 300, at + 4*60*1000, false, func(s *physCore, c *cand) { s.p.ResistSeenShort = 60 }, true},
+		{"1-min readings: ResistSeenDelay only under ResistIv", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.p.ResistSeenDelay = 120 }, true},
 		{"5-min readings, ResistMaxLong 0", 600, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.iv = 300 }, false},
 		{"the var core", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.nv = true }, false},
 		{"no non-active power now", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.nxOK = false }, false},
@@ -109,25 +139,33 @@ func TestPhysicsResistSeenMark(t *testing.T) {
 // 1.4 here), with ResistSeen on; with it off the mark says nothing, and a
 // path ResistPaths leaves out confirms it; a step not marked is read now.
 // A confirmed charge drops the mark (read only while a step is open), so
-// its checkpoint needs no version 9 for it.
+// its checkpoint needs no version 9 for it. At 10 s the mark reads only
+// with ResistSeenIv 10, and the instant test stays off there.
 func TestPhysicsResistSeenResistive(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		seen float64
-		x    uint8
-		path uint8
-		want bool
+		name    string
+		seen    float64
+		x       uint8
+		path    uint8
+		iv      float32
+		seenIv  float64
+		nx, nxp float32
+		want    bool
 	}{
-		{"marked, score", 60, xRes, pathScore, true},
-		{"marked, fast", 60, xRes, pathFast, true},
-		{"marked, known charger held", 60, xRes, pathKnownHeld, true},
-		{"marked, rise (not in ResistPaths)", 60, xRes, pathRise, false},
-		{"marked, ResistSeen 0", 0, xRes, pathScore, false},
-		{"not marked", 60, 0, pathScore, false},
+		{"marked, score", 60, xRes, pathScore, 60, 0, 510, 510, true},
+		{"marked, fast", 60, xRes, pathFast, 60, 0, 510, 510, true},
+		{"marked, known charger held", 60, xRes, pathKnownHeld, 60, 0, 510, 510, true},
+		{"marked, rise (not in ResistPaths)", 60, xRes, pathRise, 60, 0, 510, 510, false},
+		{"marked, ResistSeen 0", 0, xRes, pathScore, 60, 0, 510, 510, false},
+		{"not marked", 60, 0, pathScore, 60, 0, 510, 510, false},
+		{"marked, 10 s (under ResistIv)", 60, xRes, pathScore, 10, 0, 510, 510, false},
+		{"marked, 10 s, ResistSeenIv 10", 60, xRes, pathScore, 10, 10, 510, 510, true},
+		{"not marked, 10 s, ResistSeenIv 10, reads resistive now: the instant test stays off", 60, 0, pathScore, 10, 10, 300, 300, false},
+		{"not marked, 1 min, reads resistive now", 60, 0, pathScore, 60, 10, 300, 300, true},
 	} {
 		p := DefaultPhysicsParams()
-		p.ResistSeen = c.seen
-		s := &physCore{p: &p, iv: 60, nx: 510, nxp: 510, nxOK: true}
+		p.ResistSeen, p.ResistSeenIv = c.seen, c.seenIv
+		s := &physCore{p: &p, iv: c.iv, nx: c.nx, nxp: c.nxp, nxOK: true}
 		s.c[0] = cand{t0: t0, lvl: 150, wb: 300, sf: cOpen | c.x, fl: fNA}
 		if got := s.resistive(&s.c[0], 1<<c.path); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
@@ -154,5 +192,9 @@ func TestPhysicsResistSeenDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
 	if p.ResistSeen != 300 || p.ResistSeenMode != 1 {
 		t.Errorf("ResistSeen %v, ResistSeenMode %v; want 300, 1", p.ResistSeen, p.ResistSeenMode)
+	}
+	// round 29c: the mark at 10 s failed the pool's per-set rule (off)
+	if p.ResistSeenIv != 0 || p.ResistSeenDelay != 0 || p.ResistSeenShort != 0 {
+		t.Errorf("ResistSeenIv %v, ResistSeenDelay %v, ResistSeenShort %v; want 0, 0, 0", p.ResistSeenIv, p.ResistSeenDelay, p.ResistSeenShort)
 	}
 }
