@@ -33,8 +33,8 @@ func (s *physCore) pfRead(nx float32, c *cand) bool {
 // open, settled step's var per watt as no charger's within PFSeen s of its
 // settling (PFSeenMode: 1 the reading before too; 2 not when the reading
 // is an edge), at reading intervals from PFSeenMinIv s and up to
-// PFSeenMaxIv s when that is over 0. It reads what notChargerPF reads,
-// under the same guards.
+// PFSeenMaxIv s when that is over 0. It reads notChargerPF (its guards
+// too), and the reading before as it would.
 func (s *physCore) pfMark(ts int64, c *cand, edge bool) {
 	pp := s.p
 	if pp.PFSeen <= 0 || c.sf&xPF != 0 || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(pp.PFSeen*1000) {
@@ -43,14 +43,11 @@ func (s *physCore) pfMark(ts int64, c *cand, edge bool) {
 	if pp.PFSeenMaxIv > 0 && float64(s.iv) > pp.PFSeenMaxIv || float64(s.iv) < pp.PFSeenMinIv {
 		return
 	}
-	if s.nv || !s.nxOK || c.fl&fNA == 0 || pp.FastRatioHi <= 0 {
-		return
-	}
 	mode := int(pp.PFSeenMode)
 	if mode&2 != 0 && edge {
 		return
 	}
-	if !s.pfRead(s.nx, c) {
+	if !s.notChargerPF(c) {
 		return
 	}
 	if mode&1 != 0 && (s.nxp < 0 || !s.pfRead(s.nxp, c)) {

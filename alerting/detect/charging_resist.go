@@ -9,10 +9,7 @@ package detect
 // settled (ResistSeen, xRes) is resistive whatever it reads now.
 func (s *physCore) resistive(c *cand, mask int) bool {
 	pp := s.p
-	lim := pp.ResistMax
-	if s.iv > 90 {
-		lim = pp.ResistMaxLong
-	}
+	lim := s.resistLim()
 	if lim <= 0 || int(pp.ResistPaths)&mask == 0 || s.nv || !s.nxOK || c.fl&fNA == 0 || c.lvl <= 0 {
 		return false
 	}
@@ -30,15 +27,22 @@ func (s *physCore) resistive(c *cand, mask int) bool {
 	if s.resSeen(c) {
 		return true // read resistive soon after it settled (ResistSeen)
 	}
-	if !instant {
-		return false
-	}
+	// here the instant test is on: under ResistIv only a mark reads
 	r := resistRead(s.nx, c, lim, int(pp.ResistTwoSided))
 	if r && int(pp.ResistTwoSided)&2 != 0 {
 		// the reading before must say so too
 		r = s.nxp >= 0 && resistRead(s.nxp, c, lim, int(pp.ResistTwoSided))
 	}
 	return r
+}
+
+// resistLim is the resistive test's bound on |var per watt| at this
+// reading interval: ResistMax, ResistMaxLong over 90 s (0: off).
+func (s *physCore) resistLim() float64 {
+	if s.iv > 90 {
+		return s.p.ResistMaxLong
+	}
+	return s.p.ResistMax
 }
 
 // resistRead reports whether non-active power nx, less c's before its

@@ -35,10 +35,7 @@ func (s *physCore) resMark(ts int64, c *cand, edge bool) {
 	if pp.ResistSeen <= 0 || c.sf&xRes != 0 || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(win*1000) {
 		return
 	}
-	lim := pp.ResistMax
-	if s.iv > 90 {
-		lim = pp.ResistMaxLong
-	}
+	lim := s.resistLim()
 	if lim <= 0 || !s.resSeenIv() || s.nv || !s.nxOK || c.fl&fNA == 0 || c.wb <= 0 {
 		return
 	}
