@@ -87,6 +87,7 @@ func TestPhysicsPFSeenMark(t *testing.T) {
 		{"mode 1, the reading before a charger's", 60, 1, 405, 510, at, false, nil, false},
 		{"mode 1, the reading before no charger's", 60, 1, 405, 420, at, false, nil, true},
 		{"mode 1, no reading before", 60, 1, 405, -1, at, false, nil, false},
+		{"FastRatioHi 0 (the verdict off), over FastRatioMax", 60, 0, 675, 675, at, false, func(s *physCore, c *cand) { s.p.FastRatioHi = 0 }, false},
 		{"mode 0, the reading before a charger's", 60, 0, 405, 510, at, false, nil, true},
 		{"mode 2, an edge", 60, 2, 405, 405, at, true, nil, false},
 		{"mode 2, no edge", 60, 2, 405, 405, at, false, nil, true},
@@ -136,6 +137,8 @@ func TestPhysicsPFSeenPaths(t *testing.T) {
 		{"marked, known, fast only", 60, 2, xPF, pfFastMask(0), false},
 		{"marked, rise (not in PFSeenPaths)", 60, 14, xPF, 1 << pathRise, false},
 		{"marked, the pair keep", 60, pfSeenPair, xPF, pfSeenPair, true},
+		{"marked, known, cycler only", 60, 8, xPF, pfFastMask(0), true},
+		{"marked, unknown, cycler only", 60, 8, xPF, pfFastMask(-1), false},
 		{"marked, PFSeen 0", 0, 14, xPF, 1 << pathFast, false},
 		{"not marked", 60, 14, 0, 1 << pathFast, false},
 	} {
@@ -153,6 +156,25 @@ func TestPhysicsPFSeenPaths(t *testing.T) {
 	s.c[0] = cand{t0: t0, lvl: 150, wb: 300, sf: cOpen, fl: fNA}
 	if !s.notPF(&s.c[0], 1<<pathRise) {
 		t.Errorf("not marked, 0.7 now: notPF false, want true")
+	}
+	// the delayed fast path (fFast at FastNewHold) reads the mark too
+	for _, c := range []struct {
+		name  string
+		paths float64
+		x     uint8
+		want  bool
+	}{
+		{"fast mark, marked", 14, xPF, true},
+		{"fast mark, marked, not on the fast path", 12, xPF, false},
+		{"fast mark, not marked", 14, 0, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.PFSeen, p.PFSeenPaths = 60, c.paths
+		s := &physCore{p: &p, iv: 60, nx: 510, nxp: 510, nxOK: true}
+		s.c[0] = cand{t0: t0, lvl: 150, wb: 300, sf: cOpen | c.x, fl: fNA | fFast}
+		if got := s.fastNewRecheck(&s.c[0]); got != c.want {
+			t.Errorf("%s: fastNewRecheck %v, want %v", c.name, got, c.want)
+		}
 	}
 	s = &physCore{p: &p, iv: 60, na: 1, base: 100, last: t0, prev: 450}
 	s.c[0] = cand{t0: t0 - 3600*1000, ref: 295, pre: 300, step: 150, lvl: 150, sf: cOpen | xPF, fl: fNA, wb: 300}

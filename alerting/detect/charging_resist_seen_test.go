@@ -89,6 +89,8 @@ func TestPhysicsResistSeenMark(t *testing.T) {
 		{"mode 1, the reading before a charger's", 60, 1, 300, 330, at, false, nil, false},
 		{"mode 1, the reading before resistive", 60, 1, 300, 302, at, false, nil, true},
 		{"mode 1, no reading before", 60, 1, 300, -1, at, false, nil, false},
+		{"mode 1, no reading before, 1 var before the step", 60, 1, 1, -1, at, false, func(s *physCore, c *cand) { c.wb = 1 }, false},
+		{"mode 1, the reading before under -ResistMax", 60, 1, 300, 280, at, false, nil, false},
 		{"mode 0, the reading before a charger's", 60, 0, 300, 330, at, false, nil, true},
 		{"mode 2, an edge", 60, 2, 300, 300, at, true, nil, false},
 		{"mode 2, no edge", 60, 2, 300, 300, at, false, nil, true},
