@@ -40,6 +40,9 @@ func (s *physCore) pfMark(ts int64, c *cand, edge bool) {
 	if pp.PFSeen <= 0 || c.sf&xPF != 0 || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(pp.PFSeen*1000) {
 		return
 	}
+	if ts <= c.t0+ms(pp.Settle) {
+		return // still settling: its level measured early, when another step came on (open)
+	}
 	if pp.PFSeenMaxIv > 0 && float64(s.iv) > pp.PFSeenMaxIv || float64(s.iv) < pp.PFSeenMinIv {
 		return
 	}

@@ -84,6 +84,8 @@ func TestPhysicsPFSeenMark(t *testing.T) {
 		{"within a 300-s window", 300, 0, 405, 405, at + 4*60*1000, false, nil, true},
 		{"after a 300-s window", 300, 0, 405, 405, at + 6*60*1000, false, nil, false},
 		{"not settled (level 0)", 60, 0, 405, 405, 3 * 60 * 1000, false, func(s *physCore, c *cand) { c.lvl = 0 }, false},
+		{"still settling, its level measured early (another step came on)", 60, 0, 405, 405, 3 * 60 * 1000, false, nil, false},
+		{"the last reading of its settling", 60, 0, 405, 405, 4 * 60 * 1000, false, nil, false},
 		{"mode 1, the reading before a charger's", 60, 1, 405, 510, at, false, nil, false},
 		{"mode 1, the reading before no charger's", 60, 1, 405, 420, at, false, nil, true},
 		{"mode 1, no reading before", 60, 1, 405, -1, at, false, nil, false},

@@ -1951,6 +1951,9 @@ func (s *physCore) down(cfg *ChargingConfig, ts int64, p, d float32) ChargeChang
 				c.fl |= fSplit
 				if c.lvl > 0 {
 					c.lvl = l
+					// what its var per watt read was the two loads' (a
+					// mark may be taken again on the rest, in its window)
+					c.sf &^= xRes | xPF
 				}
 			}
 		}

@@ -35,6 +35,9 @@ func (s *physCore) resMark(ts int64, c *cand, edge bool) {
 	if pp.ResistSeen <= 0 || c.sf&xRes != 0 || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(win*1000) {
 		return
 	}
+	if ts <= c.t0+ms(pp.Settle) {
+		return // still settling: its level measured early, when another step came on (open)
+	}
 	lim := s.resistLim()
 	if lim <= 0 || !s.resSeenIv() || s.nv || !s.nxOK || c.fl&fNA == 0 || c.wb <= 0 {
 		return

@@ -3,6 +3,8 @@ package detect
 import (
 	"slices"
 	"testing"
+
+	"github.com/chargewatch/chargewatch/devices"
 )
 
 // TestPhysicsResistSeenBlanket: an electric blanket's zone (120 W, PF 1)
@@ -86,6 +88,8 @@ func TestPhysicsResistSeenMark(t *testing.T) {
 		{"within a 300-s window", 300, 0, 300, 300, at + 4*60*1000, false, nil, true},
 		{"after a 300-s window", 300, 0, 300, 300, at + 6*60*1000, false, nil, false},
 		{"not settled (level 0)", 60, 0, 300, 300, 3 * 60 * 1000, false, func(s *physCore, c *cand) { c.lvl = 0 }, false},
+		{"still settling, its level measured early (another step came on)", 60, 0, 300, 300, 3 * 60 * 1000, false, nil, false},
+		{"the last reading of its settling", 60, 0, 300, 300, 4 * 60 * 1000, false, nil, false},
 		{"mode 1, the reading before a charger's", 60, 1, 300, 330, at, false, nil, false},
 		{"mode 1, the reading before resistive", 60, 1, 300, 302, at, false, nil, true},
 		{"mode 1, no reading before", 60, 1, 300, -1, at, false, nil, false},
@@ -198,5 +202,26 @@ func TestPhysicsResistSeenDefault(t *testing.T) {
 	// round 29c: the mark at 10 s failed the pool's per-set rule (off)
 	if p.ResistSeenIv != 0 || p.ResistSeenDelay != 0 || p.ResistSeenShort != 0 {
 		t.Errorf("ResistSeenIv %v, ResistSeenDelay %v, ResistSeenShort %v; want 0, 0, 0", p.ResistSeenIv, p.ResistSeenDelay, p.ResistSeenShort)
+	}
+}
+
+// TestPhysicsSeenSplit: a down-edge that splits a marked step (SplitMin:
+// two loads that came on together, one went off) drops its marks: its var
+// per watt was read over both loads' level, and what stays is another
+// load's step (review of round 29).
+func TestPhysicsSeenSplit(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	for _, x := range []uint8{0, xRes, xPF, xRes | xPF} {
+		p := DefaultPhysicsParams()
+		s := &physCore{p: &p, iv: 60, na: 1, base: 50, last: t0, prev: 400}
+		s.c[0] = cand{t0: t0 - 20*60*1000, ref: 100, pre: 100, step: 300, lvl: 300, sf: cOpen | x, fl: fNA, wb: 100}
+		s.down(&cfg, t0, 250, -150)
+		c := &s.c[0]
+		if c.fl&fSplit == 0 || c.lvl != 200 || c.state() != cOpen {
+			t.Fatalf("%#x: not split (fl %#x, level %v, state %d)", x, c.fl, c.lvl, c.state())
+		}
+		if c.sf&(xRes|xPF) != 0 {
+			t.Errorf("%#x: split, marks %#x kept", x, c.sf&(xRes|xPF))
+		}
 	}
 }
