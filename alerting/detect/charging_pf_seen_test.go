@@ -3,6 +3,9 @@ package detect
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
 )
 
 // TestPhysicsPFSeenTV: a television's step (120 W, 0.7 var per watt: no
@@ -199,5 +202,65 @@ func TestPhysicsPFSeenDefault(t *testing.T) {
 	if p.PFSeen != 300 || p.PFSeenMode != 1 || p.PFSeenPaths != 14 || p.PFSeenMinIv != 60 || p.PFSeenMaxIv != 90 {
 		t.Errorf("PFSeen %v, PFSeenMode %v, PFSeenPaths %v, PFSeenMinIv %v, PFSeenMaxIv %v; want 300, 1, 14, 60, 90",
 			p.PFSeen, p.PFSeenMode, p.PFSeenPaths, p.PFSeenMinIv, p.PFSeenMaxIv)
+	}
+}
+
+// TestPhysicsPFSeenSites: the places PFSeenPaths holds besides the fast
+// test read the mark (review of round 29: a mutation that read
+// notChargerPF alone there passed the suite, their bits being off by
+// default): the held band, the taper paths, the 5-min taper's watch.
+// Each case is a step that place takes unmarked; marked, it does not
+// when PFSeenPaths holds the place, and does when it holds only the fast
+// test's.
+func TestPhysicsPFSeenSites(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	const mn = 60 * 1000
+	band := func(x uint8, paths float64) bool {
+		ts := int64(10 * 3600 * 1000)
+		p := DefaultPhysicsParams()
+		p.BandEnv, p.BandEnvK, p.BandMinLong, p.BandMin, p.BandHoldLong = 0.03, 2, 0, 0, 2*time.Hour
+		p.PFSeen, p.PFSeenPaths = 300, paths
+		p.scoreLimits()
+		p.seqLimits()
+		s := &physCore{p: &p, iv: 300, na: 1, base: 380, last: ts, prev: 510, gap: 5 * mn}
+		for i := range s.blk {
+			s.blk[i] = 504
+		}
+		s.c[0] = cand{t0: ts - 120*mn, ref: 395, pre: 400, step: 100, lvl: 100, sf: cOpen | x, n: 20, sd2: 20 * 4, rq: 4,
+			sxx: 100, sxy: 10, ws: 105}
+		return s.banded(&cfg, ts, &s.c[0], 120*mn)
+	}
+	taper := func(x uint8, paths float64) bool {
+		p := DefaultPhysicsParams()
+		p.PFSeen, p.PFSeenPaths = 300, paths
+		s := physCore{p: &p, iv: 60}
+		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, sf: cOpen | x, tb: 4, n: 10, sd2: 2}
+		return s.tapered(&cfg, 2*3600*1000, &cd) == pathTaper
+	}
+	taper5 := func(x uint8, paths float64) bool {
+		p := DefaultPhysicsParams()
+		p.Taper5N, p.PFSeen, p.PFSeenPaths = 3, 300, paths
+		s := physCore{p: &p, iv: 300, prev: 70}
+		s.c[0] = cand{t0: 1, ref: 30, lvl: 100, step: 100, sf: cOpen | x}
+		return s.taper5Watch(&cfg, 2*3600*1000+1, 0)
+	}
+	for _, c := range []struct {
+		name  string
+		place func(x uint8, paths float64) bool
+		bits  float64
+	}{
+		{"held band", band, 1 << pathBand},
+		{"taper", taper, 1<<pathTaper | 1<<pathTaperFall},
+		{"5-min taper's watch", taper5, pfSeenTaper5},
+	} {
+		if !c.place(0, c.bits) {
+			t.Errorf("%s: unmarked, not taken", c.name)
+		}
+		if c.place(xPF, c.bits) {
+			t.Errorf("%s: marked, taken with PFSeenPaths %v", c.name, c.bits)
+		}
+		if !c.place(xPF, 14) {
+			t.Errorf("%s: marked, PFSeenPaths 14: not taken", c.name)
+		}
 	}
 }
