@@ -199,8 +199,8 @@ func TestPhysicsPFSeenPaths(t *testing.T) {
 // 5 min; inert at 5 min and 10 s: L1 700/11, L2 704/5 unchanged).
 func TestPhysicsPFSeenDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.PFSeen != 300 || p.PFSeenMode != 1 || p.PFSeenPaths != 14 || p.PFSeenMinIv != 60 || p.PFSeenMaxIv != 90 {
-		t.Errorf("PFSeen %v, PFSeenMode %v, PFSeenPaths %v, PFSeenMinIv %v, PFSeenMaxIv %v; want 300, 1, 14, 60, 90",
+	if p.PFSeen != 300 || p.PFSeenMode != 1 || p.PFSeenPaths != 14 || p.PFSeenMinIv != 45 || p.PFSeenMaxIv != 90 {
+		t.Errorf("PFSeen %v, PFSeenMode %v, PFSeenPaths %v, PFSeenMinIv %v, PFSeenMaxIv %v; want 300, 1, 14, 45, 90",
 			p.PFSeen, p.PFSeenMode, p.PFSeenPaths, p.PFSeenMinIv, p.PFSeenMaxIv)
 	}
 }

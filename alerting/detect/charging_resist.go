@@ -9,12 +9,17 @@ package detect
 // settled (ResistSeen, xRes) is resistive whatever it reads now.
 func (s *physCore) resistive(c *cand, mask int) bool {
 	pp := s.p
-	lim := s.resistLim()
-	if lim <= 0 || int(pp.ResistPaths)&mask == 0 || s.nv || !s.nxOK || c.fl&fNA == 0 || c.lvl <= 0 {
+	if int(pp.ResistPaths)&mask == 0 || s.nv || c.lvl <= 0 {
 		return false
 	}
-	instant := float64(s.iv) >= pp.ResistIv // the mark may read under it (ResistSeenIv)
-	if !instant && !s.resSeen(c) {
+	if s.resSeen(c) {
+		// read resistive soon after it settled (ResistSeen): for the
+		// step's life, whatever this reading says or lacks (no non-
+		// active power, an interval averaged over 90 s after a gap)
+		return true
+	}
+	lim := s.resistLim()
+	if lim <= 0 || float64(s.iv) < pp.ResistIv || !s.nxOK || c.fl&fNA == 0 {
 		return false
 	}
 	if c.wb <= 0 {
@@ -24,10 +29,6 @@ func (s *physCore) resistive(c *cand, mask int) bool {
 		// factor fixed at 1)
 		return false
 	}
-	if s.resSeen(c) {
-		return true // read resistive soon after it settled (ResistSeen)
-	}
-	// here the instant test is on: under ResistIv only a mark reads
 	r := resistRead(s.nx, c, lim, int(pp.ResistTwoSided))
 	if r && int(pp.ResistTwoSided)&2 != 0 {
 		// the reading before must say so too

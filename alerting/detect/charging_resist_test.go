@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -153,6 +154,89 @@ func TestPhysicsFastNewPF(t *testing.T) {
 		}
 		if fired != c.want {
 			t.Errorf("%s: confirmed %v, want %v", c.name, fired, c.want)
+		}
+	}
+}
+
+// TestPhysicsIntervalJitter: the reading interval is an average of the
+// gaps (iv), so a 1-min meter whose gaps are 58 and 62 s in turn reads an
+// interval a little under 60 s on every other reading. The floors of the
+// 1-min rules (ResistIv, PFSeenMinIv, RoomSwapMinIv: 45 s) sit between
+// 30-s and 1-min readings, so such a meter keeps them: TestPhysicsResist-
+// Paths's resistive 120 W step (the score off) is not confirmed in the
+// two hours at either phase of the jitter; with the floors at 60 s (as
+// before the review of round 29) the resistive test goes off on the short
+// readings and the fast path confirms it.
+func TestPhysicsIntervalJitter(t *testing.T) {
+	bg, load := base(40), box(hr, 3*hr, 120, 0.002)
+	w := sumW(bg, load)
+	na := func(s float64) float64 { return 0.5 * bg(s) }
+	for _, c := range []struct {
+		name  string
+		floor float64 // ResistIv, PFSeenMinIv, RoomSwapMinIv; 0: the defaults
+		first float64 // the first gap, s (then 58 and 62 in turn)
+		want  []string
+	}{
+		{"the defaults, 58 s first", 0, 58, nil},
+		{"the defaults, 62 s first", 0, 62, nil},
+		{"floors at 60 s, 58 s first", 60, 58, []string{"fire fast"}},
+		{"floors at 60 s, 62 s first", 60, 62, []string{"fire fast"}},
+	} {
+		p := DefaultPhysicsParams()
+		p.ScoreMin, p.ScoreVetoMin = 0, 0
+		if c.floor > 0 {
+			p.ResistIv, p.PFSeenMinIv, p.RoomSwapMinIv = c.floor, c.floor, c.floor
+		}
+		var fires []string
+		p.Trace = func(tr *ChargingTrace) {
+			if !tr.Var && tr.Event == "fire" {
+				fires = append(fires, "fire "+tr.Reason)
+			}
+		}
+		ch := NewPhysicsModel(p).New()
+		cfg := Defaults(devices.KindMeter).Charging
+		gap := c.first
+		for s := 0.0; s < 2*hr; s += gap {
+			r := ChargeReading{PowerW: math.Round(w(s)*10) / 10, NonActive: math.Round(na(s)*10) / 10, HasNA: true}
+			ch.Observe(&cfg, t0+int64(s*1000), r)
+			gap = 120 - gap
+		}
+		if !slices.Equal(fires, c.want) {
+			t.Errorf("%s: fired %q, want %q", c.name, fires, c.want)
+		}
+	}
+}
+
+// TestPhysicsResistSeenLife: a step marked resistive (xRes, ResistSeen) is
+// resistive for the paths of ResistPaths on every reading of its life,
+// also one without non-active power (nxOK false) or with the interval
+// averaged over 90 s after a gap (ResistMaxLong 0 there): the review of
+// round 29 found the mark ignored on such readings, where the score could
+// confirm a marked blanket. Not for a path ResistPaths lacks (the rise),
+// nor with ResistSeen 0, nor without the mark.
+func TestPhysicsResistSeenLife(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		sf   uint8
+		seen float64
+		nxOK bool
+		iv   float32
+		path uint8
+		want bool
+	}{
+		{"marked, no non-active power now", cOpen | xRes, 300, false, 60, pathScore, true},
+		{"marked, interval 120 s after a gap", cOpen | xRes, 300, true, 120, pathScore, true},
+		{"marked, the rise (not in ResistPaths)", cOpen | xRes, 300, false, 60, pathRise, false},
+		{"marked, ResistSeen 0", cOpen | xRes, 0, false, 60, pathScore, false},
+		{"not marked, no non-active power now", cOpen, 300, false, 60, pathScore, false},
+		{"not marked, interval 120 s", cOpen, 300, true, 120, pathScore, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.ResistSeen = c.seen
+		s := &physCore{p: &p, iv: c.iv, nx: 510, nxp: 510, nxOK: c.nxOK}
+		cd := cand{lvl: 150, wb: 300, sf: c.sf, fl: fNA}
+		if got := s.resistive(&cd, 1<<c.path); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }
