@@ -935,7 +935,10 @@ type PhysicsParams struct {
 	// in its taper a charge's power is under its level, its var per watt
 	// over the level small. The review set ResistMax 0.05 (PF 0.9988: a
 	// charger with a good active correction draws 0.06-0.14 var per watt
-	// at full load) and ResistIv 60 (30-s readings were not measured).
+	// at full load) and ResistIv 60 (30-s readings were not measured);
+	// 45 since round 29's review: the interval is an average of the gaps,
+	// and at 60 a meter whose gaps jitter around a minute lost the test on
+	// every other reading (TestPhysicsIntervalJitter).
 	ResistMax      float64
 	ResistMaxLong  float64
 	ResistPaths    float64
@@ -956,7 +959,7 @@ type PhysicsParams struct {
 	// 6,504/211; the whole step's life (100000) 6,486/201. Chosen 300
 	// with mode 1; confirmation cities 5,146/199 -> 5,139/176 (one set of
 	// eight against; charging-day alerts 155 -> 153). Inert at 5 min
-	// (ResistMaxLong 0) and 10 s (ResistIv 60).
+	// (ResistMaxLong 0) and 10 s (ResistIv 45).
 	ResistSeen     float64
 	ResistSeenMode float64
 	// PFSeen (round 29d, charging_pf_seen.go): over 0, a settled open
@@ -978,7 +981,8 @@ type PhysicsParams struct {
 	// sets of ten against), mode 3 the same, PFSeen 120 6,510/219, 900
 	// 6,507/215 (three against), the step's life 6,505/215; paths 12 with
 	// 900 6,513/223. At 5 min paths 14 lose (5,118/213 -> 5,107/208).
-	// Chosen 300, mode 1, paths 14 at 60-90 s; confirmation cities
+	// Chosen 300, mode 1, paths 14 at 60-90 s (PFSeenMinIv 45 since the
+	// review: the interval's floor under a jittering minute); confirmation cities
 	// 5,139/176 -> 5,138/162 (one set of eight against; charging-day
 	// alerts 153 -> 141, ends 350/630 unchanged).
 	PFSeen      float64
@@ -989,7 +993,7 @@ type PhysicsParams struct {
 	// ResistSeenIv (round 29c, charging_resist_seen.go): over 0, the mark
 	// (ResistSeen) and what it makes resistive hold at intervals of this
 	// many seconds and over, in place of ResistIv: at 10 s the mark can be
-	// on while the instant test stays off (ResistIv 60). 0: ResistIv.
+	// on while the instant test stays off (ResistIv 45). 0: ResistIv.
 	// ResistSeenDelay: at intervals under ResistIv (where only the mark
 	// reads), the mark is taken only from this many seconds after the
 	// step settled (a charger's soft start); 0: from settling.
@@ -1031,7 +1035,8 @@ type PhysicsParams struct {
 	// RoomSwap 1 2,781/189, 1.5 2,784/188, 2 2,788/191, 2.5 2,793/200, 3
 	// 2,791/196, 4 2,782/194; at 10 s, 2 took L2 687/16 -> 684/16 and
 	// 1.5 685/16 (so RoomSwapMinIv, 60 since the review: 30-s readings
-	// were not measured). RoomSwapLong 2 2,175/124, 3
+	// were not measured; 45 since round 29's review, under a jittering
+	// minute). RoomSwapLong 2 2,175/124, 3
 	// 2,172/121, 4 2,161/113. Re-chosen after the forests' refit and
 	// ResistMax (base 1 min 2,800/125, 5 min 2,178/107): RoomSwap 1.5
 	// 2,818/141, 2 2,817/134, 2.5 2,823/131, 3 2,816/129, 4 2,817/131;
