@@ -67,16 +67,7 @@ func TestPhysicsPFSeenTV(t *testing.T) {
 // core, not without the non-active power before the step or now.
 func TestPhysicsPFSeenMark(t *testing.T) {
 	const at = int64(5 * 60 * 1000) // the step's first settled reading at 1 min
-	for _, c := range []struct {
-		name    string
-		seen    float64
-		mode    float64
-		nx, nxp float32
-		ts      int64 // ms after the step
-		edge    bool
-		mod     func(s *physCore, c *cand)
-		want    bool
-	}{
+	runMarkCases(t, []markCase{
 		{"off", 0, 0, 405, 405, at, false, nil, false},
 		{"0.7, first settled reading", 60, 0, 405, 405, at, false, nil, true},
 		{"over FastRatioMax (2.5)", 60, 0, 675, 675, at, false, nil, true},
@@ -105,19 +96,9 @@ func TestPhysicsPFSeenMark(t *testing.T) {
 		{"the var core", 60, 0, 405, 405, at, false, func(s *physCore, c *cand) { s.nv = true }, false},
 		{"no non-active power now", 60, 0, 405, 405, at, false, func(s *physCore, c *cand) { s.nxOK = false }, false},
 		{"none before the step (fNA)", 60, 0, 405, 405, at, false, func(s *physCore, c *cand) { c.fl = 0 }, false},
-	} {
-		p := DefaultPhysicsParams()
+	}, xPF, func(p *PhysicsParams, c markCase) {
 		p.PFSeen, p.PFSeenMode, p.PFSeenMinIv, p.PFSeenMaxIv = c.seen, c.mode, 0, 0
-		s := &physCore{p: &p, iv: 60, nx: c.nx, nxp: c.nxp, nxOK: true}
-		cd := cand{t0: t0, lvl: 150, wb: 300, sf: cOpen, fl: fNA}
-		if c.mod != nil {
-			c.mod(s, &cd)
-		}
-		s.pfMark(t0+c.ts, &cd, c.edge)
-		if got := cd.sf&xPF != 0; got != c.want || cd.state() != cOpen {
-			t.Errorf("%s: xPF %v, want %v (state %d)", c.name, got, c.want, cd.state())
-		}
-	}
+	}, (*physCore).pfMark)
 }
 
 // TestPhysicsPFSeenPaths: a step marked xPF reads no charger's var per

@@ -68,16 +68,7 @@ func TestPhysicsResistSeenBlanket(t *testing.T) {
 // or now.
 func TestPhysicsResistSeenMark(t *testing.T) {
 	const at = int64(5 * 60 * 1000) // the step's first settled reading at 1 min
-	for _, c := range []struct {
-		name    string
-		seen    float64
-		mode    float64
-		nx, nxp float32
-		ts      int64 // ms after the step
-		edge    bool
-		mod     func(s *physCore, c *cand)
-		want    bool
-	}{
+	runMarkCases(t, []markCase{
 		{"off", 0, 0, 300, 300, at, false, nil, false},
 		{"resistive, first settled reading", 60, 0, 300, 300, at, false, nil, true},
 		{"resistive within 0.05", 60, 0, 307, 300, at, false, nil, true},
@@ -125,19 +116,7 @@ func TestPhysicsResistSeenMark(t *testing.T) {
 		{"no non-active power now", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { s.nxOK = false }, false},
 		{"none before the step (fNA)", 60, 0, 300, 300, at, false, func(s *physCore, c *cand) { c.fl = 0 }, false},
 		{"0 var before the step", 60, 0, 0, 0, at, false, func(s *physCore, c *cand) { c.wb = 0 }, false},
-	} {
-		p := DefaultPhysicsParams()
-		p.ResistSeen, p.ResistSeenMode = c.seen, c.mode
-		s := &physCore{p: &p, iv: 60, nx: c.nx, nxp: c.nxp, nxOK: true}
-		cd := cand{t0: t0, lvl: 150, wb: 300, sf: cOpen, fl: fNA}
-		if c.mod != nil {
-			c.mod(s, &cd)
-		}
-		s.resMark(t0+c.ts, &cd, c.edge)
-		if got := cd.sf&xRes != 0; got != c.want || cd.state() != cOpen {
-			t.Errorf("%s: xRes %v, want %v (state %d)", c.name, got, c.want, cd.state())
-		}
-	}
+	}, xRes, func(p *PhysicsParams, c markCase) { p.ResistSeen, p.ResistSeenMode = c.seen, c.mode }, (*physCore).resMark)
 }
 
 // TestPhysicsResistSeenResistive: a step marked xRes reads resistive on
@@ -222,6 +201,41 @@ func TestPhysicsSeenSplit(t *testing.T) {
 		}
 		if c.sf&(xRes|xPF) != 0 {
 			t.Errorf("%#x: split, marks %#x kept", x, c.sf&(xRes|xPF))
+		}
+	}
+}
+
+// markCase is a row of the seen marks' table tests (TestPhysicsResist-
+// SeenMark, TestPhysicsPFSeenMark): an open step of 150 W with 300 var
+// before it, started at t0, read at ts ms after its start with non-active
+// power nx now and nxp the reading before, at 1-min readings; mod changes
+// the core or the step first.
+type markCase struct {
+	name    string
+	seen    float64
+	mode    float64
+	nx, nxp float32
+	ts      int64 // ms after the step
+	edge    bool
+	mod     func(s *physCore, c *cand)
+	want    bool
+}
+
+// runMarkCases runs the rows through mark with the parameters set sets and
+// checks that flag is set as each row wants and the step stays open.
+func runMarkCases(t *testing.T, cases []markCase, flag uint8, set func(p *PhysicsParams, c markCase), mark func(s *physCore, ts int64, c *cand, edge bool)) {
+	t.Helper()
+	for _, c := range cases {
+		p := DefaultPhysicsParams()
+		set(&p, c)
+		s := &physCore{p: &p, iv: 60, nx: c.nx, nxp: c.nxp, nxOK: true}
+		cd := cand{t0: t0, lvl: 150, wb: 300, sf: cOpen, fl: fNA}
+		if c.mod != nil {
+			c.mod(s, &cd)
+		}
+		mark(s, t0+c.ts, &cd, c.edge)
+		if got := cd.sf&flag != 0; got != c.want || cd.state() != cOpen {
+			t.Errorf("%s: flag %#x %v, want %v (state %d)", c.name, flag, got, c.want, cd.state())
 		}
 	}
 }
