@@ -88,7 +88,10 @@ func (d *Dispatcher) parseLink(tok string, now time.Time) (linkClaims, error) {
 	if !ok || len(tok) > 1024 {
 		return c, errLinkInvalid
 	}
-	enc := base64.RawURLEncoding
+	// Strict: a token has one spelling. The last character of a base64
+	// string can carry unused bits, which a lenient decoder ignores, so
+	// a link would also verify with other last characters.
+	enc := base64.RawURLEncoding.Strict()
 	payload, err1 := enc.DecodeString(p)
 	sig, err2 := enc.DecodeString(s)
 	if err1 != nil || err2 != nil || !hmac.Equal(sig, d.mac(payload)) {

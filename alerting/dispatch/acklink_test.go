@@ -141,8 +141,23 @@ func TestAckLinkExpiresAndResistsTampering(t *testing.T) {
 	c.alerts = []int64{2}
 	forged := r.d.signLink(c)
 	p, _, _ := strings.Cut(forged, ".")
-	_, sig, _ := strings.Cut(tok, ".")
-	for _, bad := range []string{p + "." + sig, tok[:len(tok)-2] + "xx", "garbage", ""} {
+	tp, sig, _ := strings.Cut(tok, ".")
+	// The signature with one character changed (its first: every bit of it
+	// is the MAC's) and with a last character that spells the same bytes
+	// with other unused bits, where the signature's bit length leaves some.
+	other := func(ch byte) string {
+		if ch == 'A' {
+			return "B"
+		}
+		return "A"
+	}
+	bad := []string{p + "." + sig, tp + "." + other(sig[0]) + sig[1:], "garbage", ""}
+	if len(sig)*6%8 != 0 { // the last character's low bits are unused
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		last := strings.IndexByte(alphabet, sig[len(sig)-1])
+		bad = append(bad, tp+"."+sig[:len(sig)-1]+string(alphabet[last^1]))
+	}
+	for _, bad := range bad {
 		if code, _ := s.do(t, http.MethodPost, "https://x/ack/"+bad, confirm); code != 404 {
 			t.Errorf("tampered %q: %d", bad, code)
 		}
