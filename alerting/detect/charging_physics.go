@@ -599,7 +599,8 @@ type PhysicsParams struct {
 	FloorKeepFall  float64
 	FloorKeepDrop  float64
 	// FloorKeepMinIv: FloorKeep only at reading intervals of at least
-	// FloorKeepMinIv s (0: no lower bound). Round 28: round 27a's choice
+	// FloorKeepMinIv s (0: no lower bound; 20 since round 29's review, 30
+	// before, so that a 30-s meter whose gaps jitter keeps it). Round 28: round 27a's choice
 	// failed at 10 s only; 30 leaves 10 s as it was. On since round 28:
 	// FloorKeep 0.5, FloorKeepYoung 1, FloorKeepDrop 1, FloorKeepMinIv
 	// 30 (30-90 s readings), after a rule stated before the run, on 32
@@ -893,7 +894,8 @@ type PhysicsParams struct {
 	// Round 17b, tuning seeds' four looks (sessions / false alarms; base
 	// 1 min 2,813/86, 5 min 2,190/78; 10 s L1, L2 699/11, 702/5):
 	// cyclerLike only, CycOwnOld 30 min, 0.35: 2,820/86 & 2,192/78 (10 s,
-	// MinIv 0: 698/11, 701/5, hence CycOwnMinIv 30); CycOwnOld 0
+	// MinIv 0: 698/11, 701/5, hence CycOwnMinIv 30; 45 since round 29's review, off at 30-s readings
+	// whose gaps jitter); CycOwnOld 0
 	// 2,820/88; 20 min 2,821/87; 45 min 2,819/86; 0.25 2,817/86; 0.5
 	// 2,818/85. With CycOwnOver: 0.2 2,822/86 & 2,193/79; 0.12 2,822/86 &
 	// 2,195/79; 0.06 2,825/85 & 2,196/79 (kept); any overshoot 2,820/87 &
@@ -1082,7 +1084,9 @@ type PhysicsParams struct {
 	// the keep rule, and round 16's held-out run lost 8 sessions at 1 min.
 	// At 10 s the fresh cities give +5/+2 (1,291/22 against 1,286/20).
 	// RoomRefuseMaxIv (s): on only at intervals up to it; 30, so on at
-	// 10 s only.
+	// 10 s only (and at 30 s); 45 since round 29's review, so that a 30-s
+	// meter whose gaps jitter keeps it (the interval is an average of the
+	// gaps: a floor or ceiling at a nominal interval flips every reading).
 	RoomRefuse, RoomRefuseLong float64
 	RoomRefuseMaxIv            float64
 
@@ -1125,7 +1129,8 @@ type PhysicsParams struct {
 	// tuning pool (1 min 2,812/120 before): 0.4 2,810/105, 0.5
 	// 2,809/101, 0.6 2,808/94, 0.7 2,806/91; 5 min (2,190/91 before),
 	// FastQuietLong 0.5 2,189/87, 0.6 2,181/82, 0.7 2,173/76. 0.6 and
-	// 0.5; 10 s untouched (FastQuietMinIv 30).
+	// 0.5; 10 s untouched (FastQuietMinIv 30; 45 since round 29's review,
+	// off at 30-s readings whose gaps jitter).
 	FastQuiet      float64
 	FastQuietLong  float64
 	FastQuietMinIv float64
@@ -1280,21 +1285,21 @@ func DefaultPhysicsParams() PhysicsParams {
 		ScoreModel: 11, ScoreTreeMin: 0.97, ScoreTreeMinLong: 0.9, ScoreTreeVetoMin: 0.4, ScoreTreeDropMin: 0.2, ScoreTreeDropMinLong: 0.3,
 		ScoreSeq: 2, ScoreSeqMin: 0.7, ScoreSeqH: 1.5, ScoreSeqMinLong: 0.8, ScoreSeqHLong: 3,
 		Taper5N: 3, Taper5Var: 1, Taper5Iv: 90, Taper5Hold: 90 * time.Minute, Taper5MinW: 4, Taper5Max: 0.9, Taper5Dec: 0.4, Taper5Rel: 0.03,
-		StayKeep: 0.1, StayScore: 0.1, StayIv: 90, FastDip: 0.85, FloorKeep: 0.5, FloorKeepIv: 90, FloorKeepMinIv: 30, FloorKeepYoung: 1, FloorKeepDrop: 1,
-		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 30, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
+		StayKeep: 0.1, StayScore: 0.1, StayIv: 90, FastDip: 0.85, FloorKeep: 0.5, FloorKeepIv: 90, FloorKeepMinIv: 20, FloorKeepYoung: 1, FloorKeepDrop: 1,
+		PeakVeto: 0, PeakVetoMin: 0, RiseTGrow: 0.1, RiseTGrowLong: 0, RiseTGrowFrom: 60 * time.Minute, RiseTGrowMinIv: 45, RiseTGrowCores: 1, MemVerdict: 0, MemVerdictT: 3,
 		ScoreEarlyMin: 0.95, ScoreEarlyMinLong: 1, ScoreEarlyHold: 10 * time.Minute, ScoreEarlyGate: 0, ScoreSeqFrom: 10 * time.Minute, ScoreEarlyMinPF: 0.75, ScoreEarlyPFGate: 11,
 		ScoreEarlyModel: 1, ScoreEarlyMinYoung: 0.93, ScoreYoungHoldLong: 65 * time.Minute, ScoreYoungMinLong: 0.9,
 		RoomScoreLong: 0, RoomHoldLong: 0,
 		BandHold: 0, BandHoldLong: 2 * time.Hour, BandMin: 0.3, BandMinLong: 0.5, BandLo: 0.8, BandHi: 1.2, BandRiseT: 2, BandEnv: 0.03, BandEnvAt: 50 * time.Minute, BandEnvK: 2, BandEnvRate: 0.04,
 		MemConfirmed: 1,
 		Cands:        0, CandsLong: 4,
-		OwnGhost: 30 * time.Minute, OwnStay: 0.5, CycOwnTol: 0, CycOwnTolLong: 0, CycOwnOver: 0.06, CycOwnMinIv: 30, CycOwnOld: 30 * time.Minute, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
+		OwnGhost: 30 * time.Minute, OwnStay: 0.5, CycOwnTol: 0, CycOwnTolLong: 0, CycOwnOver: 0.06, CycOwnMinIv: 45, CycOwnOld: 30 * time.Minute, OwnRatio: 0.3, OwnRatioLong: 0.5, OwnAge: 20 * time.Minute,
 		ResistMax: 0.05, ResistMaxLong: 0, ResistPaths: 590, ResistIv: 45, ResistTwoSided: 0, ResistSeen: 300, ResistSeenMode: 1, PFSeen: 300, PFSeenMode: 1, PFSeenPaths: 14, PFSeenMinIv: 45, PFSeenMaxIv: 90,
 		FastNewPF: 1,
 		RoomSwap:  3, RoomSwapLong: 5, RoomSwapAge: 0, RoomSwapMinIv: 45, RoomOld: 0, RoomOldLong: 3 * time.Hour, RoomOldScore: 0.003,
-		RoomRefuse: 1, RoomRefuseLong: 0, RoomRefuseMaxIv: 30,
+		RoomRefuse: 1, RoomRefuseLong: 0, RoomRefuseMaxIv: 45,
 		FlatT: 0, FlatPaths: 2, FlatIv: 90, FlatNoise: 0,
-		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 30, FastQuietPaths: 2, ScoreDropFallLong: 1,
+		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 45, FastQuietPaths: 2, ScoreDropFallLong: 1,
 		RoomDup: 0, RoomDupLong: 0.12,
 		OutlastMaxIv: 90, EndFullLearn: 0, EndFullRun: 180 * time.Minute,
 	}

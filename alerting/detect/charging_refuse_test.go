@@ -72,10 +72,11 @@ func TestPhysicsRoomRefuse(t *testing.T) {
 
 // TestPhysicsRoomRefuseDefault pins the defaults: on at 10 s only (round
 // 16a had it at 1 min too; round 17's fresh cities took it off there),
-// off at 5 min.
+// off at 5 min; RoomRefuseMaxIv 45 (30 until round 29's review) keeps it
+// on at 30-s readings whose gaps jitter, not on every other reading.
 func TestPhysicsRoomRefuseDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.RoomRefuse != 1 || p.RoomRefuseLong != 0 || p.RoomRefuseMaxIv != 30 {
-		t.Errorf("RoomRefuse %v, RoomRefuseLong %v, RoomRefuseMaxIv %v; want 1, 0, 30", p.RoomRefuse, p.RoomRefuseLong, p.RoomRefuseMaxIv)
+	if p.RoomRefuse != 1 || p.RoomRefuseLong != 0 || p.RoomRefuseMaxIv != 45 {
+		t.Errorf("RoomRefuse %v, RoomRefuseLong %v, RoomRefuseMaxIv %v; want 1, 0, 45", p.RoomRefuse, p.RoomRefuseLong, p.RoomRefuseMaxIv)
 	}
 }
