@@ -187,20 +187,13 @@ func TestPhysicsIntervalJitter(t *testing.T) {
 		if c.floor > 0 {
 			p.ResistIv, p.PFSeenMinIv, p.RoomSwapMinIv = c.floor, c.floor, c.floor
 		}
-		var fires []string
-		p.Trace = func(tr *ChargingTrace) {
-			if !tr.Var && tr.Event == "fire" {
-				fires = append(fires, "fire "+tr.Reason)
+		first := c.first
+		_, fires := naRunGaps(p, func(prev float64) float64 {
+			if prev == 0 {
+				return first
 			}
-		}
-		ch := NewPhysicsModel(p).New()
-		cfg := Defaults(devices.KindMeter).Charging
-		gap := c.first
-		for s := 0.0; s < 2*hr; s += gap {
-			r := ChargeReading{PowerW: math.Round(w(s)*10) / 10, NonActive: math.Round(na(s)*10) / 10, HasNA: true}
-			ch.Observe(&cfg, t0+int64(s*1000), r)
-			gap = 120 - gap
-		}
+			return 120 - prev // 58 and 62 s in turn
+		}, 2*hr, w, na)
 		if !slices.Equal(fires, c.want) {
 			t.Errorf("%s: fired %q, want %q", c.name, fires, c.want)
 		}

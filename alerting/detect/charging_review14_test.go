@@ -20,6 +20,12 @@ import (
 // returns when charges started and ended ("1h20m0s started") and the
 // active core's paths that fired ("fire fast").
 func naRun(p PhysicsParams, iv, end float64, w, na func(float64) float64) (sigs, fires []string) {
+	return naRunGaps(p, func(float64) float64 { return iv }, end, w, na)
+}
+
+// naRunGaps is naRun with the gap after each reading given by gap (of the
+// gap before it; the first call gets 0).
+func naRunGaps(p PhysicsParams, gap func(prev float64) float64, end float64, w, na func(float64) float64) (sigs, fires []string) {
 	p.Trace = func(tr *ChargingTrace) {
 		if !tr.Var && tr.Event == "fire" {
 			fires = append(fires, "fire "+tr.Reason)
@@ -27,7 +33,7 @@ func naRun(p PhysicsParams, iv, end float64, w, na func(float64) float64) (sigs,
 	}
 	ch := NewPhysicsModel(p).New()
 	cfg := Defaults(devices.KindMeter).Charging
-	for s := 0.0; s < end; s += iv {
+	for s, g := 0.0, gap(0); s < end; s, g = s+g, gap(g) {
 		r := ChargeReading{PowerW: math.Round(w(s)*10) / 10}
 		if na != nil {
 			r.NonActive, r.HasNA = math.Round(na(s)*10)/10, true
