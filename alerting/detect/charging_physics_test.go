@@ -1433,7 +1433,10 @@ func TestPhysicsTaperRiseT(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.TaperRiseT, p.TaperRiseT5 = c.rt, c.t5
-		s := physCore{p: &p, iv: c.iv}
+		// the power now 50 W over the step's reference: a taper's
+		// remainder (at 5 min TaperLeftW, round 31a, takes none of a step
+		// whose power is at or under its reference)
+		s := physCore{p: &p, iv: c.iv, prev: 90}
 		// held 2 h, its plateau's last reading at its start
 		cd := cand{t0: 0, low: 1, ref: 40, lvl: 100, step: 100, sf: cOpen, tb: c.tb, n: 10, sd2: 2}
 		if got := s.tapered(&cfg, 2*3600*1000, &cd); got != c.want {

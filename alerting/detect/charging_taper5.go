@@ -46,7 +46,7 @@ func (s *physCore) taper5Step(ts int64, i int, p, prev float32) ChargeChange {
 		return ChargeNone // followed from this reading
 	}
 	r, dec := p-c.ref, prev-p
-	if dec <= 0 || float64(dec) > pp.Taper5Dec*float64(c.lvl) || float64(dec) < pp.Taper5Rel*float64(prev-c.ref) || float64(r) < pp.Taper5MinW {
+	if dec <= 0 || float64(dec) > pp.Taper5Dec*float64(c.lvl) || float64(dec) < pp.Taper5Rel*float64(prev-c.ref) || float64(r) < pp.Taper5MinW || s.taper5Flat(dec) {
 		s.forget(ts, i, "taper5: no decline")
 		return ChargeNone
 	}
