@@ -1295,6 +1295,31 @@ type PhysicsParams struct {
 	// (two sets of ten against; a threshold at the meter's tenth of a
 	// watt); not confirmed, off.
 	Taper5DecW float64
+	// LampMem (round 32a, charging_lampmem.go): over 0, at reading
+	// intervals from LampMemMinIv s up to LampMemMaxIv s, the non-active
+	// core's score paths do not confirm a step whose size in the active
+	// power the active core's memory knows as a load never seen as a
+	// charger, not a cycler, once on LampMemRun minutes or more and never
+	// LampMemRunMax or more (an evening lamp of PF 0.5-0.65: the var
+	// core's memory learns it as a charger from its unplug-like ends, the
+	// active core's as a long load that did not rise; a charger whose
+	// active step never rose is held until MaxCandidate, 480 min). Bits: 1
+	// that alone; 2 also the var core's own memory knows the step's var as
+	// a load that ended as no charger; 4 also the active core's memory
+	// knows no load as a charger. Round 32a on the wide pool at 1 min
+	// (main 6,509/217, charging-day alerts 190, ends 417/920): 1 (run 120)
+	// 6,496/207; 3 6,504/210 (four sets of ten against); 5 6,503/209; 5,
+	// run 240 6,505/210 (charging-day alerts 191); 5, run 240, max 420
+	// 6,509/211 (190, 417/920; no set against); 5, run 120, max 420
+	// 6,507/210; 1, run 120, max 420 6,501/209; 1, run 240, max 420
+	// 6,504/211. Chosen 5, 240, 420 at 45-90 s; confirmation cities
+	// 449-480 5,062/147 -> 5,062/145 (144 -> 143, ends 360/605 ->
+	// 360/604; no set against). 5 min and 10 s untouched.
+	LampMem       float64
+	LampMemRun    float64
+	LampMemRunMax float64
+	LampMemMinIv  float64
+	LampMemMaxIv  float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -1331,6 +1356,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomDup: 0, RoomDupLong: 0.12,
 		OutlastMaxIv: 90, EndFullLearn: 0, EndFullRun: 180 * time.Minute,
 		TaperLeftW: 0.5, TaperLeftMinIv: 150, Taper5DecW: 0,
+		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90,
 	}
 }
 

@@ -266,7 +266,7 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	}
 	v := int(pp.ScoreVeto)
 	if v&1 != 0 && s.splitVetoed(c, 4) || v&2 != 0 && (s.notCharger(c.lvl) || s.notPF(c, 1<<pathScore)) ||
-		v&4 != 0 && s.peer != nil && s.peer.notCharger(c.ws) {
+		v&4 != 0 && s.peer != nil && s.peer.notCharger(c.ws) || s.lampMem(c) {
 		return false, 0
 	}
 	return true, 1 / (1 + math.Exp(-zc))
