@@ -1274,7 +1274,9 @@ type PhysicsParams struct {
 	// current still draws its taper and its float; a load whose power
 	// went under what was on before it was switched off, its off-edge
 	// mixed with another load's. The followed taper (Taper5MinW) asks the
-	// same of what is left. 0 disables. Round 31a: 0.5 W over 150 s (5 min
+	// same of what is left. In the non-active core TaperLeftW is var (on
+	// in the active core only, the wide pool at 5 min 5,112/197, 105
+	// outside sessions on charging days). 0 disables. Round 31a: 0.5 W over 150 s (5 min
 	// only; off at 1 min and 10 s): on the wide pool at 5 min 5,118/213 ->
 	// 5,112/196 (alerts on charging days outside every session 116 -> 102,
 	// outlived 252 -> 247; three sets of ten against), cities 417-448
@@ -2205,7 +2207,9 @@ func (s *physCore) notChargerPF(c *cand) bool {
 // charger's taper, not a load switched off) is confirmed, or 0: pathTaper
 // when its plateau rose as a charger's does, pathTaperFall when its level
 // declined smoothly (declined). Neither for a level out of the band, nor
-// when the memory or the var per watt says it is no charger.
+// when the memory or the var per watt says it is no charger, nor, at
+// intervals over TaperLeftMinIv, when the reading left under TaperLeftW
+// over its reference (taperGone).
 func (s *physCore) tapered(cfg *ChargingConfig, ts int64, c *cand) uint8 {
 	pp := s.p
 	if pp.TaperHold <= 0 || c.low == 0 || ts-c.t0 < ms(pp.TaperHold) || s.splitVetoed(c, 8) {
