@@ -27,7 +27,7 @@ func (s *physCore) dipMark(c *cand, p float32) {
 // on, at intervals over 90 s, nothing under it (its power before it
 // within dipFloorW of the unit's floor) and a dip seen (xDip).
 func (s *physCore) fastDipped(c *cand) bool {
-	if s.p.FastDip <= 0 || s.iv <= 90 || c.sf&xDip == 0 {
+	if s.p.FastDip <= 0 || s.iv <= 90 || !c.openX(xDip) {
 		return false
 	}
 	return c.pre-s.base < dipFloorW // something under it: its going off unseen is a dip too

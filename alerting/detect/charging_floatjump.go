@@ -35,7 +35,7 @@ func (s *physCore) taperMark(c *cand, p float32, below float64) {
 // one reading from its full level (FloatJump, xJump), or no reading was
 // seen between its end level and FloatTaper of its level (xTaper clear).
 func (s *physCore) untapered(c *cand) bool {
-	return s.floatIv() && (s.p.FloatJump > 0 && c.sf&xJump != 0 || s.p.FloatTaper > 0 && c.sf&xTaper == 0)
+	return s.floatIv() && (s.p.FloatJump > 0 && c.chargeX(xJump) || s.p.FloatTaper > 0 && !c.chargeX(xTaper))
 }
 
 // floatIv reports whether FloatJump and FloatTaper apply at the core's

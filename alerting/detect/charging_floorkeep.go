@@ -94,7 +94,7 @@ func (s *physCore) floorKeeps(ts int64, c *cand, p, d float32) bool {
 // is under -FloorKeepFall of its level an hour.
 func (s *physCore) floorRefuses(ts int64, i int, path uint8) bool {
 	c := &s.c[i]
-	if c.sf&xFloor == 0 {
+	if !c.openX(xFloor) {
 		return false
 	}
 	if s.p.FloorKeepPaths > 0 && path != pathRise && path != pathTaper && path != pathTaperFall ||
@@ -115,13 +115,13 @@ func (s *physCore) floorRefuses(ts int64, i int, path uint8) bool {
 // step (FloorKeepDrop 1 or more): its power went under its hold level in
 // the window, as when the charger that carried it was unplugged.
 func (s *physCore) floorNoDrop(c *cand) bool {
-	return s.p.FloorKeepDrop > 0 && c.sf&xFloor != 0
+	return s.p.FloorKeepDrop > 0 && c.openX(xFloor)
 }
 
 // floorDrops reports whether a kept step ends when the window's floor goes
 // under its hold level (FloorKeepDrop 2), before the taper paths.
 func (s *physCore) floorDrops(c *cand) bool {
-	return s.p.FloorKeepDrop >= 2 && s.p.FloorKeepDrop < 3 && c.sf&xFloor != 0
+	return s.p.FloorKeepDrop >= 2 && s.p.FloorKeepDrop < 3 && c.openX(xFloor)
 }
 
 // floorDropsLate reports whether a kept step ends when the window's floor
@@ -130,5 +130,5 @@ func (s *physCore) floorDrops(c *cand) bool {
 // nor judged by the drop-time score. Drop 2 lost the kept steps the taper
 // paths confirm (wide pool at 1 min: -187 sessions, -7 false alarms).
 func (s *physCore) floorDropsLate(c *cand) bool {
-	return s.p.FloorKeepDrop >= 3 && c.sf&xFloor != 0
+	return s.p.FloorKeepDrop >= 3 && c.openX(xFloor)
 }

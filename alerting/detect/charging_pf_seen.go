@@ -37,7 +37,7 @@ func (s *physCore) pfRead(nx float32, c *cand) bool {
 // too), and the reading before as it would.
 func (s *physCore) pfMark(ts int64, c *cand, edge bool) {
 	pp := s.p
-	if pp.PFSeen <= 0 || c.sf&xPF != 0 || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(pp.PFSeen*1000) {
+	if pp.PFSeen <= 0 || c.openX(xPF) || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(pp.PFSeen*1000) {
 		return
 	}
 	if ts <= c.t0+ms(pp.Settle) {
@@ -62,7 +62,7 @@ func (s *physCore) pfMark(ts int64, c *cand, edge bool) {
 // pfSeen reports whether c was marked no charger by its var per watt
 // (xPF) with PFSeen on, for a place of mask (PFSeenPaths bits).
 func (s *physCore) pfSeen(c *cand, mask int) bool {
-	return s.p.PFSeen > 0 && int(s.p.PFSeenPaths)&mask != 0 && c.sf&xPF != 0
+	return s.p.PFSeen > 0 && int(s.p.PFSeenPaths)&mask != 0 && c.openX(xPF)
 }
 
 // notPF reports whether c's var per watt is no charger's for a place of

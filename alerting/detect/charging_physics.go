@@ -1417,14 +1417,52 @@ const (
 )
 
 // Candidate flags in cand.sf over the state (each is 1<<stBits or more).
+// A charge's flags (xJump, xTaper) and an open step's (xDip, xFloor, xRes,
+// xPF; open or followed, cWatch) are never held at once: a charge's are
+// set only on a charge (checkEnd), and a charge is never an open step
+// again (it is only freed, which clears sf); an open step's are set only
+// on an open step, and cleared as it is confirmed (fire). So they share
+// bits (round 33): xRes is xJump's bit and xPF xTaper's, and xFree1 and
+// xFree2 are unused. Read an open step's flags with openX, a charge's with
+// chargeX (each false in the other kind's states, as the flags were
+// before they shared), set them only in their kind's states, and clear an
+// open step's in fire (TestCandSFAccess holds the reads to that).
+//
+// To claim a free bit: an open step's flag or a charge's may take xFree1
+// or xFree2; a charge's flag may also take xDip's or xFloor's bit (open
+// steps only); add it to xOpenFlags (cleared in fire) or xChargeFlags,
+// set it only in its kind's states, read it with openX or chargeX, take
+// its name out of TestCandSFAccess's free names, and give the checkpoint a
+// version that keeps it (sfFrom refuses the free bits in version 10).
 const (
 	xJump  uint8 = 1 << (stBits + iota) // a charge: the power came under its end level in one reading from its full level (FloatJump, charging_floatjump.go)
 	xTaper                              // a charge: a reading between its end level and FloatTaper of its level (charging_floatjump.go)
 	xDip                                // an open step: a reading under FastDip of its level over its power before it (charging_dip.go)
 	xFloor                              // an open step: outlived a down-edge of its size by FloorKeep (charging_floorkeep.go)
-	xRes                                // an open step: read resistive soon after it settled (ResistSeen, charging_resist_seen.go)
-	xPF                                 // an open step: read no charger's var per watt soon after it settled (PFSeen, charging_pf_seen.go)
+	xFree1                              // unused (round 33; xRes's bit until then)
+	xFree2                              // unused (round 33; xPF's bit until then)
 )
+
+// An open step's flags on a charge's bits (round 33).
+const (
+	xRes = xJump  // an open step: read resistive soon after it settled (ResistSeen, charging_resist_seen.go)
+	xPF  = xTaper // an open step: read no charger's var per watt soon after it settled (PFSeen, charging_pf_seen.go)
+)
+
+// The x flags of each kind of step, and the free bits.
+const (
+	xOpenFlags   = xDip | xFloor | xRes | xPF
+	xChargeFlags = xJump | xTaper
+	xFreeFlags   = xFree1 | xFree2
+)
+
+// openX reports whether an open (or followed) step c has the x flag f (an
+// open step's): never on a charge, whose bits they share.
+func (c *cand) openX(f uint8) bool { return c.state() != cCharge && c.sf&f != 0 }
+
+// chargeX reports whether a charge c has the x flag f (a charge's): never
+// on an open step, whose bits they share.
+func (c *cand) chargeX(f uint8) bool { return c.state() == cCharge && c.sf&f != 0 }
 
 // Candidate flags.
 const (
@@ -1472,7 +1510,7 @@ func (c *cand) setState(st uint8) {
 }
 
 // xFlags reports whether a candidate a checkpoint keeps has an x flag
-// (a checkpoint is version 9 only then).
+// (a checkpoint is version 9 or 10 only then).
 func (s *physCore) xFlags() bool {
 	for i := range s.c {
 		if s.c[i].kept() && s.c[i].sf>>stBits != 0 {
@@ -1480,6 +1518,57 @@ func (s *physCore) xFlags() bool {
 		}
 	}
 	return false
+}
+
+// xShared reports whether an open step a checkpoint keeps has xRes or xPF,
+// which version 9 kept on other bits (a checkpoint is version 10 only
+// then; every other state's sf byte is the same in both).
+func (s *physCore) xShared() bool {
+	for i := range s.c {
+		if s.c[i].state() == cOpen && s.c[i].sf&(xRes|xPF) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// x9Res and x9PF are xRes's and xPF's bits in version 9 (round 26a's
+// layout, before they shared the charge's bits).
+const (
+	x9Res = xFree1
+	x9PF  = xFree2
+)
+
+// sfFrom is a candidate's sf as written by a checkpoint of version v in
+// the current layout, and whether it is one the checkpoint can hold: an
+// open step with an open step's flags only, a charge with a charge's only,
+// no free bit, and no flag before version 9.
+func sfFrom(sf, v uint8) (uint8, bool) {
+	st, x := sf&stMask, sf&^stMask
+	if st != cOpen && st != cCharge || v < physVersionFlags && x != 0 {
+		return sf, false
+	}
+	if v == physVersionFlags {
+		if st == cOpen && x&xChargeFlags != 0 || st == cCharge && x&^xChargeFlags != 0 {
+			return sf, false // a state no binary of version 9 writes
+		}
+		if st == cOpen {
+			// xRes and xPF on their version-9 bits
+			m := x & (xDip | xFloor)
+			if x&x9Res != 0 {
+				m |= xRes
+			}
+			if x&x9PF != 0 {
+				m |= xPF
+			}
+			return st | m, true
+		}
+		return sf, true
+	}
+	if x&xFreeFlags != 0 || st == cCharge && x&^xChargeFlags != 0 {
+		return sf, false
+	}
+	return sf, true
 }
 
 // kept reports whether a checkpoint keeps the candidate: an open step or
@@ -2514,7 +2603,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	}
 	c := &s.c[i]
 	c.setState(cCharge)
-	c.sf &^= xDip | xFloor | xRes | xPF // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging; the resistive test; the var per watt): a checkpoint no longer needs version 9 for them
+	c.sf &^= xOpenFlags // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging; the resistive test; the var per watt): a checkpoint no longer needs version 9 or 10 for them (xRes and xPF are on xJump's and xTaper's bits, which a new charge has clear)
 	c.low = 0
 	s.seqReset(i) // the score's running sum is done with (a checkpoint no longer needs version 5 for it)
 	s.trace(ts, "fire", chargePaths[path], i)
@@ -2826,7 +2915,13 @@ func inBand(cfg *ChargingConfig, d float64) bool {
 	return d >= cfg.StepMinW*0.8 && d <= cfg.StepMaxW*1.6
 }
 
-// physVersion is the version of the checkpoint encoding: 9
+// physVersion is the version of the checkpoint encoding: 10
+// (physVersionXShare) is 9's layout for a state that keeps an open step
+// with xRes or xPF, which share xJump's and xTaper's bits since round 33
+// (version 9 kept them on the bits now xFree1 and xFree2: sfFrom moves
+// them), written only then (in every other state the byte is 9's), so
+// that a binary of version 9 starts only those devices' charging
+// detectors afresh; 9
 // (physVersionFlags) is 8's layout for a state that keeps a candidate with
 // an x flag over its state (cand.sf), written only then, so that a binary
 // of version 8, which refuses those bits, starts only those devices'
@@ -2850,13 +2945,14 @@ func inBand(cfg *ChargingConfig, d float64) bool {
 // taper where 2 kept a noise no decision used; 2 has the non-active core;
 // 1 (the active core alone). All are still read.
 const (
-	physVersion      = 4
-	physVersionNoScr = 3
-	physVersionSeq   = 5
-	physVersionBand  = 6
-	physVersionSlots = 7
-	physVersionOwn   = 8
-	physVersionFlags = 9
+	physVersion       = 4
+	physVersionNoScr  = 3
+	physVersionSeq    = 5
+	physVersionBand   = 6
+	physVersionSlots  = 7
+	physVersionOwn    = 8
+	physVersionFlags  = 9
+	physVersionXShare = 10
 )
 
 // physMagic starts every state of this model.
@@ -2887,6 +2983,9 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	}
 	if s.pc.xFlags() || s.nc.xFlags() {
 		v = physVersionFlags
+	}
+	if s.pc.xShared() || s.nc.xShared() {
+		v = physVersionXShare
 	}
 	e.u8(v)
 	var fl uint8
@@ -3006,7 +3105,7 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 	}
 	d := dec{b: b[len(physMagic):]}
 	v := d.u8()
-	if v < 1 || v > physVersionFlags {
+	if v < 1 || v > physVersionXShare {
 		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
@@ -3084,9 +3183,10 @@ func (s *physCore) unmarshal(d *dec, v uint8) error {
 			c.tb = 0 // the slot held a noise then
 		}
 		c.n = uint16(d.u8()) | uint16(d.u8())<<8
-		c.sf = d.u8()
+		sf, ok := sfFrom(d.u8(), v)
+		c.sf = sf
 		c.fl = d.u8()
-		if st := c.state(); st != cOpen && st != cCharge || v < physVersionFlags && c.sf>>stBits != 0 {
+		if !ok {
 			return errPhysState
 		}
 		if c.state() == cCharge {

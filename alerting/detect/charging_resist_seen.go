@@ -32,7 +32,7 @@ func (s *physCore) resMark(ts int64, c *cand, edge bool) {
 	if pp.ResistSeenShort > 0 && float64(s.iv) < pp.ResistIv {
 		win = min(win, pp.ResistSeenShort)
 	}
-	if pp.ResistSeen <= 0 || c.sf&xRes != 0 || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(win*1000) {
+	if pp.ResistSeen <= 0 || c.openX(xRes) || c.lvl <= 0 || ts > c.t0+ms(pp.Settle)+int64(win*1000) {
 		return
 	}
 	if ts <= c.t0+ms(pp.Settle) {
@@ -61,7 +61,7 @@ func (s *physCore) resMark(ts int64, c *cand, edge bool) {
 // resSeen reports whether c was marked resistive (xRes) with ResistSeen
 // on at this interval.
 func (s *physCore) resSeen(c *cand) bool {
-	return s.p.ResistSeen > 0 && c.sf&xRes != 0 && s.resSeenIv()
+	return s.p.ResistSeen > 0 && c.openX(xRes) && s.resSeenIv()
 }
 
 // resSeenIv reports whether the mark reads at this reading interval: at

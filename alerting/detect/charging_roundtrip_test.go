@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -15,11 +16,13 @@ import (
 // it back: every checkpoint must be accepted and written again the same.
 // A followed taper's running sum once made a state its own binary refused,
 // which stopped the engine from starting (TestPhysicsTaper5WatchSeqCheckpoint):
-// 1,500 homes found it (about 2 s).
+// 1,500 homes found it (about 2 s). Since round 33 it also holds every
+// candidate, kept or not, to the x flags' sharing (xFlagsExclusive), and
+// counts the checkpoints of version 10 (an open step's xRes or xPF).
 func TestPhysicsCheckpointEveryReading(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	m := NewPhysicsModel(DefaultPhysicsParams())
-	readings := 0
+	readings, shared := 0, 0
 	for seed := uint64(1); seed <= 1500; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		fs := []func(float64) float64{base(30 + 60*rng.Float64())}
@@ -43,6 +46,12 @@ func TestPhysicsCheckpointEveryReading(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d at %.2f h: %v", seed, s/hr, err)
 			}
+			if err := xFlagsExclusive(ch.(*physCharging)); err != "" {
+				t.Fatalf("seed %d at %.2f h: %s", seed, s/hr, err)
+			}
+			if b[len(physMagic)] == physVersionXShare {
+				shared++
+			}
 			back := m.New()
 			if err := back.UnmarshalBinary(b); err != nil {
 				t.Fatalf("seed %d at %.2f h, %d-s readings: its own checkpoint refused: %v", seed, s/hr, int(step), err)
@@ -53,5 +62,25 @@ func TestPhysicsCheckpointEveryReading(t *testing.T) {
 			readings++
 		}
 	}
-	t.Logf("%d checkpoints read back", readings)
+	t.Logf("%d checkpoints read back, %d of version %d", readings, shared, physVersionXShare)
+	if shared == 0 {
+		t.Errorf("no checkpoint of version %d: the shared bits were not read back", physVersionXShare)
+	}
+}
+
+// xFlagsExclusive reports a candidate of s that breaks the x flags'
+// sharing (round 33): a charge with a flag not a charge's (xDip, xFloor,
+// a free bit: an open step's flags are cleared as it is confirmed), an
+// open or followed step with a free bit, a free slot with any.
+func xFlagsExclusive(s *physCharging) string {
+	for _, pc := range []*physCore{&s.pc, &s.nc} {
+		for i := range pc.c {
+			c := &pc.c[i]
+			x := c.sf &^ stMask
+			if c.state() == cCharge && x&^xChargeFlags != 0 || c.state() != cCharge && x&xFreeFlags != 0 || c.state() == cFree && x != 0 {
+				return fmt.Sprintf("slot %d (var %v): state %d with x flags %#x", i, pc.nv, c.state(), x)
+			}
+		}
+	}
+	return ""
 }
