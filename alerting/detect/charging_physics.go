@@ -1432,8 +1432,15 @@ const (
 // or xFree2; a charge's flag may also take xDip's or xFloor's bit (open
 // steps only); add it to xOpenFlags (cleared in fire) or xChargeFlags,
 // set it only in its kind's states, read it with openX or chargeX, take
-// its name out of TestCandSFAccess's free names, and give the checkpoint a
-// version that keeps it (sfFrom refuses the free bits in version 10).
+// its name out of TestCandSFAccess's free names, and make the checkpoint
+// keep it in version 10: while no kept candidate has a free bit,
+// MarshalBinary writes version 9 (or lower) with an open step's xRes and
+// xPF on their version-9 bits (sfTo9), the bytes of round 32's binary;
+// once one has the claimed bit (sfTo9 reports that version 9 cannot hold
+// it, xFree), it writes version 10 (physVersionXShare) with sf as it is
+// in memory (this layout), so the claiming round makes sfFrom accept the
+// bit in version 10 (it refuses the free bits there now) and says in
+// physVersion's comment what version 10 holds.
 const (
 	xJump  uint8 = 1 << (stBits + iota) // a charge: the power came under its end level in one reading from its full level (FloatJump, charging_floatjump.go)
 	xTaper                              // a charge: a reading between its end level and FloatTaper of its level (charging_floatjump.go)
@@ -1520,12 +1527,12 @@ func (s *physCore) xFlags() bool {
 	return false
 }
 
-// xShared reports whether an open step a checkpoint keeps has xRes or xPF,
-// which version 9 kept on other bits (a checkpoint is version 10 only
-// then; every other state's sf byte is the same in both).
-func (s *physCore) xShared() bool {
+// xFree reports whether a candidate a checkpoint keeps has a bit version
+// 9 has no place for (a free bit, sfTo9): never until a round claims one;
+// a checkpoint is version 10 only then.
+func (s *physCore) xFree() bool {
 	for i := range s.c {
-		if s.c[i].state() == cOpen && s.c[i].sf&(xRes|xPF) != 0 {
+		if _, ok := sfTo9(s.c[i].sf); s.c[i].kept() && !ok {
 			return true
 		}
 	}
@@ -1569,6 +1576,28 @@ func sfFrom(sf, v uint8) (uint8, bool) {
 		return sf, false
 	}
 	return sf, true
+}
+
+// sfTo9 is sfFrom's mirror: a kept candidate's sf as version 9 writes it
+// (round 26a's layout: an open step's xRes and xPF on x9Res and x9PF,
+// every other flag where it is, so that a checkpoint is the bytes of
+// round 32's binary), and whether version 9 can hold it: not with a free
+// bit (an open step's xFree1 or xFree2; a charge's xDip's, xFloor's or a
+// free bit), which no round has claimed (xFree, MarshalBinary: version 10
+// is written only then).
+func sfTo9(sf uint8) (uint8, bool) {
+	st, x := sf&stMask, sf&^stMask
+	if st == cCharge {
+		return sf, x&^xChargeFlags == 0
+	}
+	m := x & (xDip | xFloor)
+	if x&xRes != 0 {
+		m |= x9Res
+	}
+	if x&xPF != 0 {
+		m |= x9PF
+	}
+	return st | m, x&xFreeFlags == 0
 }
 
 // kept reports whether a checkpoint keeps the candidate: an open step or
@@ -2603,7 +2632,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	}
 	c := &s.c[i]
 	c.setState(cCharge)
-	c.sf &^= xOpenFlags // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging; the resistive test; the var per watt): a checkpoint no longer needs version 9 or 10 for them (xRes and xPF are on xJump's and xTaper's bits, which a new charge has clear)
+	c.sf &^= xOpenFlags // open steps' flags, read only while a step is open (the fast path; FloorKeep's judging; the resistive test; the var per watt): a checkpoint no longer needs version 9 for them (xRes and xPF are on xJump's and xTaper's bits, which a new charge has clear)
 	c.low = 0
 	s.seqReset(i) // the score's running sum is done with (a checkpoint no longer needs version 5 for it)
 	s.trace(ts, "fire", chargePaths[path], i)
@@ -2916,12 +2945,14 @@ func inBand(cfg *ChargingConfig, d float64) bool {
 }
 
 // physVersion is the version of the checkpoint encoding: 10
-// (physVersionXShare) is 9's layout for a state that keeps an open step
-// with xRes or xPF, which share xJump's and xTaper's bits since round 33
-// (version 9 kept them on the bits now xFree1 and xFree2: sfFrom moves
-// them), written only then (in every other state the byte is 9's), so
-// that a binary of version 9 starts only those devices' charging
-// detectors afresh; 9
+// (physVersionXShare) is 9's layout with cand.sf as it is in memory since
+// round 33 (an open step's xRes and xPF on xJump's and xTaper's bits),
+// read but written only while a kept candidate has a free bit (xFree),
+// which no round has claimed: the round that claims one says here what
+// version 10 holds; every reachable state is written as before, version 9
+// (or lower) with xRes and xPF on their version-9 bits (sfTo9, the bits
+// now xFree1 and xFree2; sfFrom moves them back), byte for byte as round
+// 32's binary wrote it, so that a rollback to it restores every state; 9
 // (physVersionFlags) is 8's layout for a state that keeps a candidate with
 // an x flag over its state (cand.sf), written only then, so that a binary
 // of version 8, which refuses those bits, starts only those devices'
@@ -2984,8 +3015,8 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	if s.pc.xFlags() || s.nc.xFlags() {
 		v = physVersionFlags
 	}
-	if s.pc.xShared() || s.nc.xShared() {
-		v = physVersionXShare
+	if s.pc.xFree() || s.nc.xFree() {
+		v = physVersionXShare // never until a round claims a free bit (sfTo9)
 	}
 	e.u8(v)
 	var fl uint8
@@ -3047,7 +3078,11 @@ func (s *physCore) marshal(e *enc, v uint8) {
 		}
 		e.u8(uint8(c.n))
 		e.u8(uint8(c.n >> 8))
-		e.u8(c.sf)
+		sf := c.sf
+		if v < physVersionXShare {
+			sf, _ = sfTo9(sf) // version 9's layout: round 32's bytes
+		}
+		e.u8(sf)
 		e.u8(c.fl)
 	}
 	var mem uint8

@@ -18,11 +18,18 @@ import (
 // which stopped the engine from starting (TestPhysicsTaper5WatchSeqCheckpoint):
 // 1,500 homes found it (about 2 s). Since round 33 it also holds every
 // candidate, kept or not, to the x flags' sharing (xFlagsExclusive), and
-// counts the checkpoints of version 10 (an open step's xRes or xPF).
+// every checkpoint to round 32's bytes: of version 9 or lower, never 10
+// (no free bit is claimed), and read back to the same flags (sf) of every
+// kept candidate; as sfFrom reads a version-9 byte to one sf only, a
+// checkpoint that reads back to the state it was written from is the
+// one round 32's binary wrote for it (TestCandXFlagsVersion9 holds the
+// layout to that binary's own bytes). It counts the checkpoints with an
+// open step's xRes or xPF (on their version-9 bits, sfTo9).
 func TestPhysicsCheckpointEveryReading(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	m := NewPhysicsModel(DefaultPhysicsParams())
 	readings, shared := 0, 0
+	var vmax uint8
 	for seed := uint64(1); seed <= 1500; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		fs := []func(float64) float64{base(30 + 60*rng.Float64())}
@@ -49,12 +56,20 @@ func TestPhysicsCheckpointEveryReading(t *testing.T) {
 			if err := xFlagsExclusive(ch.(*physCharging)); err != "" {
 				t.Fatalf("seed %d at %.2f h: %s", seed, s/hr, err)
 			}
-			if b[len(physMagic)] == physVersionXShare {
+			if v := b[len(physMagic)]; v > physVersionFlags {
+				t.Fatalf("seed %d at %.2f h: a checkpoint of version %d, want %d or lower (round 32's)", seed, s/hr, v, physVersionFlags)
+			} else {
+				vmax = max(vmax, v)
+			}
+			if openShared(ch.(*physCharging)) {
 				shared++
 			}
 			back := m.New()
 			if err := back.UnmarshalBinary(b); err != nil {
 				t.Fatalf("seed %d at %.2f h, %d-s readings: its own checkpoint refused: %v", seed, s/hr, int(step), err)
+			}
+			if err := sameKeptSF(ch.(*physCharging), back.(*physCharging)); err != "" {
+				t.Fatalf("seed %d at %.2f h: read back: %s", seed, s/hr, err)
 			}
 			if again, _ := back.MarshalBinary(); !bytes.Equal(again, b) {
 				t.Fatalf("seed %d at %.2f h: the checkpoint read back is written differently", seed, s/hr)
@@ -62,10 +77,37 @@ func TestPhysicsCheckpointEveryReading(t *testing.T) {
 			readings++
 		}
 	}
-	t.Logf("%d checkpoints read back, %d of version %d", readings, shared, physVersionXShare)
-	if shared == 0 {
-		t.Errorf("no checkpoint of version %d: the shared bits were not read back", physVersionXShare)
+	t.Logf("%d checkpoints read back, of version %d at most, %d with an open step's xRes or xPF", readings, vmax, shared)
+	if shared == 0 || vmax != physVersionFlags {
+		t.Errorf("%d checkpoints with an open step's xRes or xPF, version %d at most: the shared bits were not written as version 9's", shared, vmax)
 	}
+}
+
+// openShared reports whether s keeps an open step with xRes or xPF (on a
+// charge's bits in memory, on their own in version 9).
+func openShared(s *physCharging) bool {
+	for _, pc := range []*physCore{&s.pc, &s.nc} {
+		for i := range pc.c {
+			if c := &pc.c[i]; c.state() == cOpen && (c.openX(xRes) || c.openX(xPF)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameKeptSF reports a candidate a checkpoint keeps whose sf (state and x
+// flags) r, read back from it, does not have as s had it.
+func sameKeptSF(s, r *physCharging) string {
+	for k, pc := range []*physCore{&s.pc, &s.nc} {
+		rc := []*physCore{&r.pc, &r.nc}[k]
+		for i := range pc.c {
+			if c := &pc.c[i]; c.kept() && c.sf != rc.c[i].sf {
+				return fmt.Sprintf("slot %d (var %v): sf %#x, written from %#x", i, pc.nv, rc.c[i].sf, c.sf)
+			}
+		}
+	}
+	return ""
 }
 
 // xFlagsExclusive reports a candidate of s that breaks the x flags'
