@@ -1305,7 +1305,10 @@ type PhysicsParams struct {
 	// LampMemRunMax or more (an evening lamp of PF 0.5-0.65: the var
 	// core's memory learns it as a charger from its unplug-like ends, the
 	// active core's as a long load that did not rise; a charger whose
-	// active step never rose is held until MaxCandidate, 480 min). Bits: 1
+	// active step never rose is held until MaxCandidate, 480 min, when
+	// nothing ends it before: one dropped as not persistent in its taper,
+	// or confirmed and ended by a fall, after 4-7 h, is learned like the
+	// lamp, and its var score is then refused too). Bits: 1
 	// that alone; 2 also the var core's own memory knows the step's var as
 	// a load that ended as no charger; 4 also the active core's memory
 	// knows no load as a charger. Round 32a on the wide pool at 1 min
@@ -1316,7 +1319,13 @@ type PhysicsParams struct {
 	// 6,507/210; 1, run 120, max 420 6,501/209; 1, run 240, max 420
 	// 6,504/211. Chosen 5, 240, 420 at 45-90 s; confirmation cities
 	// 449-480 5,062/147 -> 5,062/145 (144 -> 143, ends 360/605 ->
-	// 360/604; no set against). 5 min and 10 s untouched.
+	// 360/604; no set against). 5 min and 10 s untouched. Not counted
+	// then: the time to detect. Round 32's review (explain-misses, LampMem
+	// 5 against 0, the wide pool at 1 min): 10 sessions' true alerts by the
+	// var core's score go (detected later by another path: 8 move to a
+	// later TTD bucket, e.g. 20 min -> over 60, one 3 h 10 min later; the
+	// 201-204 set's two-bike median TTD 108 -> 141 min), for the 6 false
+	// alarms.
 	LampMem       float64
 	LampMemRun    float64
 	LampMemRunMax float64
