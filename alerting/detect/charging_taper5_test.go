@@ -64,23 +64,31 @@ func TestPhysicsTaper5Step(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.Taper5N, p.Taper5Rel = 3, 0.03
-		s := physCore{p: &p, iv: 300}
-		s.c[0] = cand{t0: 1, ref: 30, lvl: 100, step: 100, sf: cWatch, low: 7200 + 1}
-		ts := int64(1 + 7200*1000)
-		prev := 30 + c.over[0]
-		ch := s.taper5Step(ts, 0, prev, prev) // the reading it was followed from
-		for _, o := range c.over[1:] {
-			ts += 300000
-			if s.c[0].state() != cWatch {
-				break
-			}
-			ch = s.taper5Step(ts, 0, 30+o, prev)
-			prev = 30 + o
-		}
-		if s.c[0].state() != c.want || (ch == ChargeStarted) != (c.want == cCharge) {
-			t.Errorf("%s: state %d (%v), want %d", c.name, s.c[0].state(), ch, c.want)
+		if st, ch := followTaper5(&p, c.over); st != c.want || (ch == ChargeStarted) != (c.want == cCharge) {
+			t.Errorf("%s: state %d (%v), want %d", c.name, st, ch, c.want)
 		}
 	}
+}
+
+// followTaper5 follows a step (level 100 W, 30 W reference, held two
+// hours) in its taper at 5-min readings whose power over the reference is
+// over, from the reading it was followed from, while it is followed; it
+// returns the step's state after the last and the last change.
+func followTaper5(p *PhysicsParams, over []float32) (uint8, ChargeChange) {
+	s := physCore{p: p, iv: 300}
+	s.c[0] = cand{t0: 1, ref: 30, lvl: 100, step: 100, sf: cWatch, low: 7200 + 1}
+	ts := int64(1 + 7200*1000)
+	prev := 30 + over[0]
+	ch := s.taper5Step(ts, 0, prev, prev) // the reading it was followed from
+	for _, o := range over[1:] {
+		ts += 300000
+		if s.c[0].state() != cWatch {
+			break
+		}
+		ch = s.taper5Step(ts, 0, 30+o, prev)
+		prev = 30 + o
+	}
+	return s.c[0].state(), ch
 }
 
 // TestPhysicsTaper5: at 5-min readings a charge whose plateau neither

@@ -109,21 +109,8 @@ func TestPhysicsTaper5DecW(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.Taper5N, p.Taper5Rel, p.Taper5DecW = 3, 0.03, c.decW
-		s := physCore{p: &p, iv: 300}
-		s.c[0] = cand{t0: 1, ref: 30, lvl: 100, step: 100, sf: cWatch, low: 7200 + 1}
-		ts := int64(1 + 7200*1000)
-		prev := 30 + c.over[0]
-		ch := s.taper5Step(ts, 0, prev, prev)
-		for _, o := range c.over[1:] {
-			ts += 300000
-			if s.c[0].state() != cWatch {
-				break
-			}
-			ch = s.taper5Step(ts, 0, 30+o, prev)
-			prev = 30 + o
-		}
-		if s.c[0].state() != c.want || (ch == ChargeStarted) != (c.want == cCharge) {
-			t.Errorf("%s: state %d (%v), want %d", c.name, s.c[0].state(), ch, c.want)
+		if st, ch := followTaper5(&p, c.over); st != c.want || (ch == ChargeStarted) != (c.want == cCharge) {
+			t.Errorf("%s: state %d (%v), want %d", c.name, st, ch, c.want)
 		}
 	}
 }
