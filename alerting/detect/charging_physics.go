@@ -1557,14 +1557,22 @@ const (
 
 // sfFrom is a candidate's sf as written by a checkpoint of version v in
 // the current layout, and whether it is one the checkpoint can hold: an
-// open step with an open step's flags only, a charge with a charge's only,
-// no free bit, and no flag before version 9.
+// open step with an open step's flags only, a charge with a charge's only
+// (in version 9 also xDip or xFloor, dropped), no free bit, and no flag
+// before version 9.
 func sfFrom(sf, v uint8) (uint8, bool) {
 	st, x := sf&stMask, sf&^stMask
 	if st != cOpen && st != cCharge || v < physVersionFlags && x != 0 {
 		return sf, false
 	}
 	if v == physVersionFlags {
+		if st == cCharge {
+			// the binaries of rounds 26 to 28 kept xDip (5e5974e to
+			// 9dc5410) and xFloor (0dfbebc to 00e7ce1) on a charge they
+			// confirmed, and wrote them in version 9; a charge reads
+			// neither (openX), and fire drops both since
+			x &^= xDip | xFloor
+		}
 		if st == cOpen && x&xChargeFlags != 0 || st == cCharge && x&^xChargeFlags != 0 {
 			return sf, false // a state no binary of version 9 writes
 		}
@@ -1579,7 +1587,7 @@ func sfFrom(sf, v uint8) (uint8, bool) {
 			}
 			return st | m, true
 		}
-		return sf, true
+		return st | x, true
 	}
 	if x&xFreeFlags != 0 || st == cCharge && x&^xChargeFlags != 0 {
 		return sf, false

@@ -200,7 +200,6 @@ func TestCandXFlagsCheckpoint(t *testing.T) {
 		{"version 9, a free state", cFree | xJump, physVersionFlags},
 		{"version 9, a watched state", cWatch | xJump, physVersionFlags},
 		{"version 9, an open step with a charge's bit", cOpen | xJump, physVersionFlags},
-		{"version 9, a charge with an open step's bit", cCharge | xDip, physVersionFlags},
 		{"version 9, a charge with xRes's version-9 bit", cCharge | x9Res, physVersionFlags},
 		{"version 10, a free state", cFree | xJump, physVersionXShare},
 		{"version 10, a watched state", cWatch | xRes, physVersionXShare},
@@ -279,6 +278,41 @@ func TestCandXFlagsVersion9(t *testing.T) {
 		}
 		if again, _ := r.MarshalBinary(); !bytes.Equal(again, b) {
 			t.Errorf("%#x %#x: written again not as round 32's bytes (version %d; restored sf %#x %#x)", g.sf1, g.sf2, again[len(physMagic)], r.pc.c[1].sf, r.pc.c[2].sf)
+		}
+	}
+}
+
+// TestCandXFlagsOldCharge: the binaries of rounds 26 to 28 kept an open
+// step's xDip (5e5974e to 9dc5410) and xFloor (0dfbebc to 00e7ce1) on the
+// charge fire made of it and wrote them in version 9 (round 32's binary
+// reads them); such a checkpoint reads with the charge's own flags and
+// without those two, which a charge never reads.
+func TestCandXFlagsOldCharge(t *testing.T) {
+	m := NewPhysicsModel(DefaultPhysicsParams())
+	// round 32's bytes of a charge with xTaper in slot 1 (TestCandXFlagsVersion9)
+	const h = "63775009010000a8da769b010000000000000000000000000000000000000000000000000000000000000000000000004843000000000000000000007042000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000280b9a3769b0100001e0000000000000000004842000048420000164300001643000000000000000000000000000000000000000000000000000000000000000000000a00000000000000000000"
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := len(b) - 11 // slot 1's state byte, then its fl, the memory and the sequences
+	if b[at] != cCharge|xTaper {
+		t.Fatalf("state byte %#x", b[at])
+	}
+	for _, c := range []struct{ old, want uint8 }{
+		{cCharge | 1<<4, cCharge},                        // xDip
+		{cCharge | 1<<5, cCharge},                        // xFloor
+		{cCharge | 1<<4 | 1<<5 | 1<<3, cCharge | xTaper}, // both, with xTaper
+		{cCharge | 1<<5 | 1<<2 | 1<<3, cCharge | xJump | xTaper},
+	} {
+		b[at] = c.old
+		r := m.New().(*physCharging)
+		if err := r.UnmarshalBinary(b); err != nil {
+			t.Errorf("charge %#x in version 9: %v", c.old, err)
+			continue
+		}
+		if got := r.pc.c[1].sf; got != c.want {
+			t.Errorf("charge %#x in version 9: restored sf %#x, want %#x", c.old, got, c.want)
 		}
 	}
 }
