@@ -250,6 +250,11 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 			fire, zc = true, zy // the young steps' 5-min forest (charging_score_young5.go)
 		}
 	}
+	if on && !fire {
+		if ok, zh := s.heldLong(&f, held); ok {
+			fire, zc = true, zh // a step held long at 5 min (charging_heldlong.go)
+		}
+	}
 	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)
 	} else if pre && mark {

@@ -1,0 +1,94 @@
+package detect
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestHeldLongDefault pins the held-long rule's defaults (round 35d:
+// kept at 5 min after the confirmation cities).
+func TestHeldLongDefault(t *testing.T) {
+	p := DefaultPhysicsParams()
+	if p.HeldLongHold != 3*time.Hour || p.HeldLongMinIv != 150 || p.HeldLongQuiet != 0.65 || p.HeldLongZ != 1.5 {
+		t.Fatalf("HeldLongHold %v, HeldLongMinIv %v, HeldLongQuiet %v, HeldLongZ %v; want 3h, 150, 0.65, 1.5",
+			p.HeldLongHold, p.HeldLongMinIv, p.HeldLongQuiet, p.HeldLongZ)
+	}
+}
+
+// heldLongFlat is a charger's step that holds flat for five hours from
+// hour 1 (no rise, no taper), unplugged on its plateau.
+func heldLongFlat(t float64) float64 {
+	if h := (t - hr) / 3600; h < 0 || h >= 5 {
+		return 0
+	}
+	return 130 * (1 + 0.004*ripple(t, 2))
+}
+
+// heldLongFair is the defaults with the fast paths, the young steps'
+// 5-min forest and the score's running sum off, so that at 5-min readings the flat step is confirmed
+// by the score alone.
+func heldLongFair() PhysicsParams {
+	p := DefaultPhysicsParams()
+	p.FastNoise = 1e-9
+	p.ScoreYoungHoldLong, p.ScoreYoungMinLong = 0, 0
+	p.ScoreSeq = 0 // no running sum of the constant windows
+	return p
+}
+
+// TestHeldLong: with HeldLongHold, at 5-min readings a step held
+// HeldLongHold or more, quiet, whose score window reaches HeldLongZ (a
+// log-odds under ScoreTreeMinLong's) is confirmed at HeldLongHold, where
+// without the rule the score (a constant probability of 0.85, log-odds
+// 1.73, under ScoreTreeMinLong 0.9) never confirms it. HeldLongHold 0, a
+// probability under HeldLongZ, a quiet share under HeldLongQuiet, an
+// interval under HeldLongMinIv (1 min) are as off; a shorter hold confirms
+// earlier.
+func TestHeldLong(t *testing.T) {
+	fair := heldLongFair()
+	with := func(f func(*PhysicsParams)) PhysicsParams {
+		p := fair
+		f(&p)
+		return p
+	}
+	w := sumW(base(40), heldLongFlat)
+	at3h := "4h0m0s fire since 1h0m0s"
+	at2h := "3h0m0s fire since 1h0m0s"
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		step float64
+		prob float64
+		want string // "": as with HeldLongHold 0
+	}{
+		{"on, 0.85 (log-odds 1.73) over 1.5: at 3 h", fair, 300, 0.85, at3h},
+		{"on, hold 2 h: at 2 h", with(func(p *PhysicsParams) { p.HeldLongHold = 2 * time.Hour }), 300, 0.85, at2h},
+		{"on, 0.8 (log-odds 1.39) under 1.5: as off", fair, 300, 0.8, ""},
+		{"HeldLongHold 0: off", with(func(p *PhysicsParams) { p.HeldLongHold = 0 }), 300, 0.85, ""},
+		{"quiet share under HeldLongQuiet 1.01: off", with(func(p *PhysicsParams) { p.HeldLongQuiet = 1.01 }), 300, 0.85, ""},
+		{"HeldLongMinIv 400 over 300: off", with(func(p *PhysicsParams) { p.HeldLongMinIv = 400 }), 300, 0.85, ""},
+		{"at 1 min: off", fair, 60, 0.85, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			constForest(t, &scoreTreesWLong, c.prob)
+			constForest(t, &scoreTreesW, c.prob)
+			got := physRun(t, c.p, c.step, 8*hr, w)
+			q := c.p
+			q.HeldLongHold = 0
+			off := physRun(t, q, c.step, 8*hr, w)
+			if c.want == "" {
+				if len(got) > 0 && got[0] == at3h || !slices.Equal(got, off) {
+					t.Errorf("signals %q, want %q (as off)", got, off)
+				}
+				return
+			}
+			if len(off) > 0 && off[0] == c.want {
+				t.Fatalf("off: signals %q: confirmed without the rule, the case tests nothing", off)
+			}
+			if len(got) == 0 || got[0] != c.want {
+				t.Errorf("signals %q, want first %q (off: %q)", got, c.want, off)
+			}
+		})
+	}
+}
