@@ -14,13 +14,16 @@ package detect
 
 // roomDup returns the open step to forget first for an up-edge that found
 // no slot free: of two settled open steps whose levels and references lie
-// within RoomDup (RoomDupLong over 90 s) of the larger level of each other,
+// within RoomDup (RoomDupLong over 90 s; RoomDup only from RoomDupMinIv s
+// when that is over 0) of the larger level of each other,
 // both references within roomDupFloor of it over the floor, the newer (of
 // several such pairs, the newest); -1 when there is none or RoomDup is 0.
 func (s *physCore) roomDup() int {
 	tol := float32(s.p.RoomDup)
 	if s.iv > 90 {
 		tol = float32(s.p.RoomDupLong)
+	} else if s.p.RoomDupMinIv > 0 && float64(s.iv) < s.p.RoomDupMinIv {
+		tol = 0
 	}
 	if tol <= 0 {
 		return -1

@@ -85,12 +85,65 @@ func TestPhysicsRoomDup(t *testing.T) {
 	}
 }
 
-// TestPhysicsRoomDupDefault pins the defaults: off at 1 min and 10 s
-// (it fails there), 0.12 over 90 s (round 19: on the looks and on two sets
-// of fresh cities).
+// TestPhysicsRoomDupDefault pins the defaults: 0.1 from 45 s (round 35c:
+// the wide pool and the confirmation cities 513-544 at 1 min), off at
+// 10 s and 30 s (never measured there), 0.12 over 90 s (round 19: on the
+// looks and on two sets of fresh cities).
 func TestPhysicsRoomDupDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.RoomDup != 0 || p.RoomDupLong != 0.12 {
-		t.Errorf("RoomDup %v, RoomDupLong %v; want 0, 0.12", p.RoomDup, p.RoomDupLong)
+	if p.RoomDup != 0.1 || p.RoomDupMinIv != 45 || p.RoomDupLong != 0.12 {
+		t.Errorf("RoomDup %v, RoomDupMinIv %v, RoomDupLong %v; want 0.1, 45, 0.12", p.RoomDup, p.RoomDupMinIv, p.RoomDupLong)
+	}
+}
+
+// TestPhysicsRoomDupMinIv: RoomDupMinIv bounds RoomDup from below: at
+// 1 min (and at an interval just over the bound) the newer of the two
+// steps goes; at 10 s, 30 s and just under the bound the usual rules
+// choose, as with RoomDup 0; with the bound 0 RoomDup holds at 10 s too.
+// RoomDupLong is untouched over 90 s.
+func TestPhysicsRoomDupMinIv(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	ts := int64(10 * 3600 * 1000)
+	const mn = 60 * 1000
+	for _, c := range []struct {
+		name  string
+		iv    float32
+		minIv float64
+		dup   bool // the duplicate goes
+	}{
+		{"1 min", 60, 45, true},
+		{"just over the bound", 46, 45, true},
+		{"just under the bound", 44, 45, false},
+		{"30 s", 30, 45, false},
+		{"10 s", 10, 45, false},
+		{"10 s, no bound", 10, 0, true},
+		{"5 min (RoomDupLong)", 300, 45, true},
+	} {
+		setup := func(dup float64) *physCore {
+			p := DefaultPhysicsParams()
+			p.RoomDup, p.RoomDupLong, p.RoomDupMinIv = dup, 0.12, c.minIv
+			if dup == 0 {
+				p.RoomDupLong = 0
+			}
+			s := &physCore{p: &p, iv: c.iv, na: 4, base: 200, last: ts - mn, prev: 700, seg0: ts - 10*mn}
+			dupSlots(s, ts, mn)
+			return s
+		}
+		s0 := setup(0)
+		s0.open(&cfg, ts, 700, 100)
+		usual := -1
+		for j := range s0.c {
+			if s0.c[j].t0 == ts {
+				usual = j
+			}
+		}
+		if usual < 0 || usual == 1 {
+			t.Fatalf("%s: with the rule off the new step went to slot %d", c.name, usual)
+		}
+		want := usual
+		if c.dup {
+			want = 1
+		}
+		checkRoom(t, c.name, &cfg, setup(0.1), ts, want)
 	}
 }
