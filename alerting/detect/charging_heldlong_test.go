@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -43,7 +44,10 @@ func heldLongFair() PhysicsParams {
 // 1.73, under ScoreTreeMinLong 0.9) never confirms it. HeldLongHold 0, a
 // probability under HeldLongZ, a quiet share under HeldLongQuiet, an
 // interval under HeldLongMinIv (1 min) are as off; a shorter hold confirms
-// earlier.
+// earlier. "Off" is every gate shut (HeldLongHold 0 and HeldLongZ +Inf),
+// so that a case that shuts one gate is not compared with itself; the
+// 1-min forest (scoreTreesW) gives 0.5, so that only the 5-min one can
+// confirm.
 func TestHeldLong(t *testing.T) {
 	fair := heldLongFair()
 	with := func(f func(*PhysicsParams)) PhysicsParams {
@@ -72,10 +76,10 @@ func TestHeldLong(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			constForest(t, &scoreTreesWLong, c.prob)
-			constForest(t, &scoreTreesW, c.prob)
+			constForest(t, &scoreTreesW, 0.5)
 			got := physRun(t, c.p, c.step, 8*hr, w)
 			q := c.p
-			q.HeldLongHold = 0
+			q.HeldLongHold, q.HeldLongZ = 0, math.Inf(1)
 			off := physRun(t, q, c.step, 8*hr, w)
 			if c.want == "" {
 				if len(got) > 0 && got[0] == at3h || !slices.Equal(got, off) {
@@ -90,5 +94,35 @@ func TestHeldLong(t *testing.T) {
 				t.Errorf("signals %q, want first %q (off: %q)", got, c.want, off)
 			}
 		})
+	}
+}
+
+// TestHeldLongExact: the held-long rule compares the window's log-odds
+// itself with HeldLongZ, not a bound of a forest cut short under the
+// window's limit. The 5-min forest gives log-odds 1.39 (0.8, under
+// HeldLongZ 1.5) through a tree whose other leaf would give 2.09: cut
+// short at ScoreTreeMinLong's 2.2 alone (the running sum off), its bound
+// 2.09 is over 1.5, and the step would be confirmed. With a leaf that
+// gives 1.73 (0.85) it is.
+func TestHeldLongExact(t *testing.T) {
+	w := sumW(base(40), heldLongFlat)
+	p := heldLongFair()
+	f, old := &scoreTreesWLong, scoreTreesWLong
+	t.Cleanup(func() { *f = old })
+	constForest(t, &scoreTreesW, 0.5)
+	for _, c := range []struct {
+		leaf float32 // the leaf the step reaches; the other adds 0.7
+		want string
+	}{{0, ""}, {float32(math.Log(0.85/0.15) - math.Log(4)), "4h0m0s fire since 1h0m0s"}} {
+		// log_held (at most 3.5 here) is never over 100: the left leaf
+		*f = ScoreForest{Depth: 1, Base: math.Log(4), Feat: []uint8{0}, Thr: []float32{100}, Leaf: []float32{c.leaf, 0.7}}
+		f.bound()
+		got := physRun(t, p, 300, 8*hr, w)
+		if first := ""; len(got) > 0 && got[0] != c.want || len(got) == 0 && c.want != "" {
+			if len(got) > 0 {
+				first = got[0]
+			}
+			t.Errorf("leaf %g: first signal %q, want %q", c.leaf, first, c.want)
+		}
 	}
 }
