@@ -1,7 +1,5 @@
 package detect
 
-import "math"
-
 // Held long at 5 min (round 35d; PhysicsParams.HeldLongHold). At 5-min
 // readings a charger's step held to its session's end is often never
 // confirmed: the rise is not measured (few stretches between edges have
@@ -14,24 +12,14 @@ import "math"
 // score rates a little under its limit, held three hours in a mostly
 // quiet home, are confirmed here.
 
-// heldLong reports whether an open step of features f, held held ms past
-// ScoreHold and not confirmed at the window's limit, is confirmed by the
-// held-long rule: HeldLongHold over 0, a reading interval of HeldLongMinIv
-// s or more, held HeldLongHold or more, a quiet share (the score's
-// quiet_share) of HeldLongQuiet or more, and the window's log-odds
-// HeldLongZ or more. It also returns that log-odds (a bound under
-// HeldLongZ when it is not reached; NaN never confirms).
-func (s *physCore) heldLong(f *[ScoreFeatures]float64, held int64) (bool, float64) {
+// heldLongOn reports whether the held-long rule judges the window of an
+// open step of features f held held ms, past ScoreHold: HeldLongHold over
+// 0, a reading interval of HeldLongMinIv s or more, held HeldLongHold or
+// more and a quiet share (the score's quiet_share) of HeldLongQuiet or more.
+// The window's log-odds is then computed down to HeldLongZ (scoreCut), so
+// that the rule is judged on the window's own log-odds: z >= HeldLongZ
+// confirms (NaN never does), with no second pass over the forest.
+func (s *physCore) heldLongOn(f *[ScoreFeatures]float64, held int64) bool {
 	pp := s.p
-	if pp.HeldLongHold <= 0 || float64(s.iv) < pp.HeldLongMinIv || held < ms(pp.HeldLongHold) || !(f[23] >= pp.HeldLongQuiet) {
-		return false, math.Inf(-1)
-	}
-	iv := float64(s.iv)
-	var z float64
-	if pp.ScoreTreeAll == 1 || !pp.scoreTrees(false, iv) {
-		z = pp.scoreLogit(f, iv)
-	} else {
-		z = scoreTreesOf(false, iv).LogitCut(f, pp.HeldLongZ, math.Inf(1))
-	}
-	return z >= pp.HeldLongZ, z
+	return pp.HeldLongHold > 0 && float64(s.iv) >= pp.HeldLongMinIv && held >= ms(pp.HeldLongHold) && f[23] >= pp.HeldLongQuiet // NaN quiet share: off
 }

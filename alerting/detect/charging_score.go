@@ -233,7 +233,8 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 	c := &s.c[i]
 	var f [ScoreFeatures]float64
 	s.scoreFeatures(c, held, noise, s.prev, &f)
-	z := s.scoreCut(&f, i, on || pre, early, dump) // pp.scoreLogit's, or a bound where only its side of the limits matters (charging_score_cut.go)
+	hl := on && s.heldLongOn(&f, held)                 // the held-long rule judges this window (charging_heldlong.go)
+	z := s.scoreCut(&f, i, on || pre, early, dump, hl) // pp.scoreLogit's, or a bound where only its side of the limits matters (charging_score_cut.go)
 	if dump {
 		s.traceScore(ts, i, &f, z)
 	}
@@ -250,10 +251,8 @@ func (s *physCore) scored(ts int64, i int, held int64, noise float64) (bool, flo
 			fire, zc = true, zy // the young steps' 5-min forest (charging_score_young5.go)
 		}
 	}
-	if on && !fire {
-		if ok, zh := s.heldLong(&f, held); ok {
-			fire, zc = true, zh // a step held long at 5 min (charging_heldlong.go)
-		}
+	if hl && !fire && z >= pp.HeldLongZ {
+		fire, zc = true, z // a step held long at 5 min (charging_heldlong.go); z is exact from HeldLongZ up
 	}
 	if on && pp.ScoreSeq > 0 && mark {
 		fire = s.seqScored(i, z, fire) // the windows as a sequence (charging_seq.go)

@@ -17,8 +17,9 @@ import "math"
 // under them: the window's limit and the sequence's zero (a CUSUM's sum
 // falls to 0, a run ends). on, early and dump are scored's: the window is
 // past ScoreHold or adding to the running sum before it (ScoreSeqFrom),
-// past ScoreEarlyHold, traced. ScoreTreeAll 1: the sum.
-func (s *physCore) scoreCut(f *[ScoreFeatures]float64, i int, on, early, dump bool) float64 {
+// past ScoreEarlyHold, traced; held: the held-long rule judges it too
+// (heldLongOn), so HeldLongZ is a limit as well. ScoreTreeAll 1: the sum.
+func (s *physCore) scoreCut(f *[ScoreFeatures]float64, i int, on, early, dump, held bool) float64 {
 	pp := s.p
 	iv := float64(s.iv)
 	if dump || pp.ScoreTreeAll == 1 || !pp.scoreTrees(false, iv) {
@@ -27,6 +28,9 @@ func (s *physCore) scoreCut(f *[ScoreFeatures]float64, i int, on, early, dump bo
 	lo := s.windowLimit(early)
 	if early && s.earlyPFOn() {
 		lo = min(lo, s.p.scoreZEarlyPF)
+	}
+	if held {
+		lo = min(lo, pp.HeldLongZ)
 	}
 	if on && pp.ScoreSeq > 0 {
 		mode, zRef, h := pp.ScoreSeq, pp.seqZ, pp.seqH
