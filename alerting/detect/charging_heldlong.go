@@ -1,5 +1,7 @@
 package detect
 
+import "math"
+
 // Held long at 5 min (round 35d; PhysicsParams.HeldLongHold). At 5-min
 // readings a charger's step held to its session's end is often never
 // confirmed: the rise is not measured (few stretches between edges have
@@ -15,11 +17,16 @@ package detect
 // heldLongOn reports whether the held-long rule judges the window of an
 // open step of features f held held ms, past ScoreHold: HeldLongHold over
 // 0, a reading interval of HeldLongMinIv s or more, held HeldLongHold or
-// more and a quiet share (the score's quiet_share) of HeldLongQuiet or more.
-// The window's log-odds is then computed down to HeldLongZ (scoreCut), so
-// that the rule is judged on the window's own log-odds: z >= HeldLongZ
-// confirms (NaN never does), with no second pass over the forest.
+// more, a quiet share (the score's quiet_share) of HeldLongQuiet or more,
+// and a window limit a single window can reach (not with ScoreMinLong or
+// ScoreTreeMinLong 1, where a sequence alone confirms: then no window of
+// this rule either, as with the young steps' 5-min forest). The window's
+// log-odds is then computed down to HeldLongZ (scoreCut), so that the
+// rule is judged on the window's own log-odds: z >= HeldLongZ confirms
+// (NaN never does), with no second pass over the forest.
 func (s *physCore) heldLongOn(f *[ScoreFeatures]float64, held int64) bool {
 	pp := s.p
-	return pp.HeldLongHold > 0 && float64(s.iv) >= pp.HeldLongMinIv && held >= ms(pp.HeldLongHold) && f[23] >= pp.HeldLongQuiet // NaN quiet share: off
+	return pp.HeldLongHold > 0 && float64(s.iv) >= pp.HeldLongMinIv && held >= ms(pp.HeldLongHold) &&
+		f[23] >= pp.HeldLongQuiet && // NaN quiet share: off
+		!math.IsInf(s.windowLimit(false), 1)
 }

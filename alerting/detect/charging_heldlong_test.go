@@ -43,11 +43,11 @@ func heldLongFair() PhysicsParams {
 // without the rule the score (a constant probability of 0.85, log-odds
 // 1.73, under ScoreTreeMinLong 0.9) never confirms it. HeldLongHold 0, a
 // probability under HeldLongZ, a quiet share under HeldLongQuiet, an
-// interval under HeldLongMinIv (1 min) are as off; a shorter hold confirms
-// earlier. "Off" is every gate shut (HeldLongHold 0 and HeldLongZ +Inf),
-// so that a case that shuts one gate is not compared with itself; the
-// 1-min forest (scoreTreesW) gives 0.5, so that only the 5-min one can
-// confirm.
+// interval under HeldLongMinIv (1 min), a window limit no window reaches
+// (ScoreTreeMinLong 1) are as off; a shorter hold confirms earlier. "Off"
+// is every gate shut (HeldLongHold 0 and HeldLongZ +Inf), so that a case
+// that shuts one gate is not compared with itself; the 1-min forest
+// (scoreTreesW) gives 0.5, so that only the 5-min one can confirm.
 func TestHeldLong(t *testing.T) {
 	fair := heldLongFair()
 	with := func(f func(*PhysicsParams)) PhysicsParams {
@@ -72,6 +72,7 @@ func TestHeldLong(t *testing.T) {
 		{"quiet share under HeldLongQuiet 1.01: off", with(func(p *PhysicsParams) { p.HeldLongQuiet = 1.01 }), 300, 0.85, ""},
 		{"HeldLongMinIv 400 over 300: off", with(func(p *PhysicsParams) { p.HeldLongMinIv = 400 }), 300, 0.85, ""},
 		{"at 1 min: off", fair, 60, 0.85, ""},
+		{"ScoreTreeMinLong 1 (no window confirms alone): off", with(func(p *PhysicsParams) { p.ScoreTreeMinLong = 1 }), 300, 0.85, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
