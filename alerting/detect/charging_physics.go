@@ -1344,21 +1344,25 @@ type PhysicsParams struct {
 	// of the gaps, so 150 s, not 300), the score path also confirms an
 	// open step held HeldLongHold or more whose quiet share is
 	// HeldLongQuiet or more when a window's log-odds reaches HeldLongZ
-	// (under ScoreTreeMinLong's 2.2), with the score path's vetoes. 0
-	// disables. Round 35d on the wide pool at 5 min (main 5,112/196,
-	// alerts 5,799, charging-day alerts 102, ends 247/867), log-odds /
-	// quiet / hold: 0/0.65/3h 5,167/266 (alerts 5,927, 108); 1/0.65/3h
-	// 5,137/202 (5,831, 102; four sets of ten against); 1/0/3h 5,158/212
-	// (5,871, 105); 1/0.65/2h 5,184/226 (5,898, 105); 0/0.75/4h 5,123/210
-	// (5,824, 101); 1.3/0.65/3h 5,126/200 (5,815, 101); 1.5/0.5/3h
-	// 5,128/201 (5,819, 101); 1.5/0.65/2.5h 5,130/201 (5,818, 101);
-	// 1.7/0.65/3h 5,121/197 (5,808, 102; marginal precision 0.89);
-	// 1.5/0.75/3h 5,116/197 (5,805, 101); 1.5/0.65/4h 5,115/196 (5,802,
-	// 102); chosen 1.5/0.65/3h 5,123/198 (5,809, 101, ends 248/873; two
-	// sets against; marginal precision 1 - (2 - 1)/10 = 0.90, at the bar,
-	// its neighbours 0.79-0.89). Cities 513-544 at 5 min 4,140/133 ->
-	// 4,146/133 (alerts 4,678 -> 4,686, charging-day alerts 101 -> 101,
-	// ends 188/648 -> 188/652; no set against). 1 min and 10 s untouched.
+	// (under ScoreTreeMinLong's 2.2), with the score path's vetoes; off
+	// where no single window confirms (ScoreMinLong or ScoreTreeMinLong
+	// 1). 0 disables. At 1 min the interval's EWMA reaches 150 s only for
+	// one to three readings after a gap of 16 to 20 min (a longer gap
+	// drops the step), when a step held 3 h is judged as at 5 min. Round
+	// 35d on the wide pool at 5 min (main 5,112/196, alerts 5,799,
+	// charging-day alerts 102, ends 247/867), log-odds / quiet / hold:
+	// 0/0.65/3h 5,167/266 (alerts 5,927, 108); 1/0.65/3h 5,137/202 (5,831,
+	// 102; four sets of ten against); 1/0/3h 5,158/212 (5,871, 105);
+	// 1/0.65/2h 5,184/226 (5,898, 105); 0/0.75/4h 5,123/210 (5,824, 101);
+	// 1.3/0.65/3h 5,126/200 (5,815, 101); 1.5/0.5/3h 5,128/201 (5,819,
+	// 101); 1.5/0.65/2.5h 5,130/201 (5,818, 101); 1.7/0.65/3h 5,121/197
+	// (5,808, 102; marginal precision 0.89); 1.5/0.75/3h 5,116/197 (5,805,
+	// 101); 1.5/0.65/4h 5,115/196 (5,802, 102); chosen 1.5/0.65/3h
+	// 5,123/198 (5,809, 101, ends 248/873; two sets against; marginal
+	// precision 1 - (2 - 1)/10 = 0.90, at the bar, its neighbours
+	// 0.79-0.89). Cities 513-544 at 5 min 4,140/133 -> 4,146/133 (alerts
+	// 4,678 -> 4,686, charging-day alerts 101 -> 101, ends 188/648 ->
+	// 188/652; no set against). 1 min and 10 s untouched.
 	HeldLongHold  time.Duration
 	HeldLongMinIv float64
 	HeldLongQuiet float64
