@@ -23,8 +23,10 @@ func dupSlots(s *physCore, ts, mn int64) {
 // forget another; the memory is not told. Not when the rule is off at the
 // interval, when the levels or the references lie further apart than the
 // tolerance, when the references stand off the floor, when one of the two
-// is a confirmed charge or not settled. Of three of a size, the newest
-// goes.
+// is a confirmed charge or not settled, at 5 min and at 1 min (the
+// defaults' RoomDup 0.1 since round 35c: levels 11% apart are no pair
+// there, as they would be under RoomDupLong's 0.12). Of three of a size,
+// the newest goes.
 func TestPhysicsRoomDup(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	ts := int64(10 * 3600 * 1000)
@@ -41,6 +43,12 @@ func TestPhysicsRoomDup(t *testing.T) {
 		{"off", 300, 0, 0, 200, nil, -1},
 		{"1 min: RoomDup 0", 60, 0, 0.12, 200, nil, -1},
 		{"1 min: RoomDup on", 60, 0.12, 0, 200, nil, 1},
+		{"1 min, the defaults (0.1): the newer of the two", 60, 0.1, 0.12, 200, nil, 1},
+		{"1 min, 0.1: levels 11% apart (within RoomDupLong's 0.12)", 60, 0.1, 0.12, 200, func(s *physCore) { s.c[1].lvl = 142 }, -1},
+		{"1 min, 0.1: references apart", 60, 0.1, 0.12, 200, func(s *physCore) { s.c[1].ref, s.c[1].pre = 230, 235 }, -1},
+		{"1 min, 0.1: off the floor", 60, 0.1, 0.12, 100, nil, -1},
+		{"1 min, 0.1: a confirmed charge", 60, 0.1, 0.12, 200, func(s *physCore) { s.c[1].setState(cCharge) }, -1},
+		{"1 min, 0.1: not settled", 60, 0.1, 0.12, 200, func(s *physCore) { s.c[1].lvl = 0 }, -1},
 		{"levels apart", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].lvl = 130 }, -1},
 		{"references apart", 300, 0, 0.12, 200, func(s *physCore) { s.c[1].ref, s.c[1].pre = 230, 235 }, -1},
 		{"off the floor", 300, 0, 0.12, 100, nil, -1},
@@ -97,7 +105,7 @@ func TestPhysicsRoomDupDefault(t *testing.T) {
 }
 
 // TestPhysicsRoomDupMinIv: RoomDupMinIv bounds RoomDup from below: at
-// 1 min (and at an interval just over the bound) the newer of the two
+// 1 min (and at the bound or just over it) the newer of the two
 // steps goes; at 10 s, 30 s and just under the bound the usual rules
 // choose, as with RoomDup 0; with the bound 0 RoomDup holds at 10 s too.
 // RoomDupLong is untouched over 90 s.
@@ -113,6 +121,7 @@ func TestPhysicsRoomDupMinIv(t *testing.T) {
 	}{
 		{"1 min", 60, 45, true},
 		{"just over the bound", 46, 45, true},
+		{"at the bound", 45, 45, true},
 		{"just under the bound", 44, 45, false},
 		{"30 s", 30, 45, false},
 		{"10 s", 10, 45, false},
