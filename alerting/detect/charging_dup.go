@@ -17,7 +17,8 @@ package detect
 // within RoomDup (RoomDupLong over 90 s; RoomDup only from RoomDupMinIv s
 // when that is over 0) of the larger level of each other,
 // both references within roomDupFloor of it over the floor, the newer (of
-// several such pairs, the newest); -1 when there is none or RoomDup is 0.
+// several such pairs, the newest); -1 when there is none or the rule is
+// off at the interval (its tolerance 0, or under RoomDupMinIv).
 func (s *physCore) roomDup() int {
 	tol := float32(s.p.RoomDup)
 	if s.iv > 90 {

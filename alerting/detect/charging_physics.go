@@ -1178,7 +1178,8 @@ type PhysicsParams struct {
 	// 19, on fresh cities never tuned on, RoomDupLong 0.12 at 5 min:
 	// 201-208 +11/+2 (983/44 -> 994/46), 217-224 +5/-1 (924/51 ->
 	// 929/50), its added alerts there 16 of 17 true; looks on round 17
-	// 2,190/78 -> 2,201/82. So: 0 (1 min, where it fails), 0.12.
+	// 2,190/78 -> 2,201/82. So: 0 (1 min, where it failed), 0.12 (until
+	// round 35c below).
 	// Round 35c, at 1 min (RoomDupMinIv 45): on the wide pool (main
 	// 6,509/211, alerts 7,289, charging-day alerts 190, ends 417/920)
 	// RoomDup 0.07 6,523/212, 0.1 6,533/211 (alerts 7,311, charging-day
