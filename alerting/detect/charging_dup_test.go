@@ -17,6 +17,21 @@ func dupSlots(s *physCore, ts, mn int64) {
 	s.c[4] = cand{t0: ts - 10*mn, ref: 605, pre: 610, step: 90, lvl: 90, sf: cOpen, n: 2, sd2: 2 * 0.2, rq: 0.2}
 }
 
+// usualRoom returns the slot the usual rules give an up-edge at ts on
+// s, set up with the rule under test off (what they forget); it fails
+// the test when the new step is not followed.
+func usualRoom(t *testing.T, name string, cfg *ChargingConfig, s *physCore, ts int64) int {
+	t.Helper()
+	s.open(cfg, ts, 700, 100)
+	for j := range s.c {
+		if s.c[j].t0 == ts {
+			return j
+		}
+	}
+	t.Fatalf("%s: the new step not followed with the rule off", name)
+	return -1
+}
+
 // TestPhysicsRoomDup: an up-edge that finds every slot taken forgets the
 // newer of two settled open steps of one level on one reference on the
 // floor (RoomDupLong at 5 min, RoomDup at 1 min), where the usual rules
@@ -25,8 +40,7 @@ func dupSlots(s *physCore, ts, mn int64) {
 // tolerance, when the references stand off the floor, when one of the two
 // is a confirmed charge or not settled, at 5 min and at 1 min (round
 // 35c's RoomDup 0.1: levels 11% apart are no pair there, as they would be
-// under RoomDupLong's 0.12). Of three of a size,
-// the newest goes.
+// under RoomDupLong's 0.12). Of three of a size, the newest goes.
 func TestPhysicsRoomDup(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	ts := int64(10 * 3600 * 1000)
@@ -66,18 +80,7 @@ func TestPhysicsRoomDup(t *testing.T) {
 			}
 			return s
 		}
-		// what the usual rules forget
-		s0 := setup(0, 0)
-		s0.open(&cfg, ts, 700, 100)
-		usual := -1
-		for j := range s0.c {
-			if s0.c[j].t0 == ts {
-				usual = j
-			}
-		}
-		if usual < 0 {
-			t.Fatalf("%s: the new step not followed with the rule off", c.name)
-		}
+		usual := usualRoom(t, c.name, &cfg, setup(0, 0), ts)
 		want := c.want
 		if want < 0 {
 			want = usual
@@ -140,16 +143,9 @@ func TestPhysicsRoomDupMinIv(t *testing.T) {
 			dupSlots(s, ts, mn)
 			return s
 		}
-		s0 := setup(0)
-		s0.open(&cfg, ts, 700, 100)
-		usual := -1
-		for j := range s0.c {
-			if s0.c[j].t0 == ts {
-				usual = j
-			}
-		}
-		if usual < 0 || usual == 1 {
-			t.Fatalf("%s: with the rule off the new step went to slot %d", c.name, usual)
+		usual := usualRoom(t, c.name, &cfg, setup(0), ts)
+		if usual == 1 {
+			t.Fatalf("%s: with the rule off the new step went to the duplicate's slot 1", c.name)
 		}
 		want := usual
 		if c.dup {
