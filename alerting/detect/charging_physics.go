@@ -1692,7 +1692,9 @@ const (
 
 // sig is a load the unit is known to switch: a step of about w watts that
 // was a charge, or was not (then how long it ran at most, and how often it
-// ran for less than an hour: a compressor). 24 bytes.
+// ran for less than an hour: a compressor). 16 bytes, of which 15 are
+// used: the last is padding, free for a per-slot byte (round 35's layout
+// map; physCore has 7 more bytes of padding).
 type sig struct {
 	last    int32 // when it was last seen, Unix minutes
 	w       float32
