@@ -41,6 +41,9 @@ func usualRoom(t *testing.T, name string, cfg *ChargingConfig, s *physCore, ts i
 // is a confirmed charge or not settled, at 5 min and at 1 min (round
 // 35c's RoomDup 0.1: levels 11% apart are no pair there, as they would be
 // under RoomDupLong's 0.12). Of three of a size, the newest goes.
+// RoomDupMinIv bounds RoomDup from below: at the bound or over it the
+// newer goes; at 10 s, 30 s and just under the bound the usual rules
+// choose; with the bound 0 RoomDup holds at 10 s too.
 func TestPhysicsRoomDup(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	ts := int64(10 * 3600 * 1000)
@@ -58,6 +61,13 @@ func TestPhysicsRoomDup(t *testing.T) {
 		{"1 min: RoomDup 0", 60, 0, 0.12, 200, nil, -1},
 		{"1 min: RoomDup on", 60, 0.12, 0, 200, nil, 1},
 		{"1 min, 0.1 (round 35c): the newer of the two", 60, 0.1, 0.12, 200, nil, 1},
+		// RoomDupMinIv (45 by default) bounds RoomDup from below
+		{"0.1 just over RoomDupMinIv", 46, 0.1, 0.12, 200, nil, 1},
+		{"0.1 at RoomDupMinIv", 45, 0.1, 0.12, 200, nil, 1},
+		{"0.1 just under RoomDupMinIv", 44, 0.1, 0.12, 200, nil, -1},
+		{"0.1 at 30 s", 30, 0.1, 0.12, 200, nil, -1},
+		{"0.1 at 10 s", 10, 0.1, 0.12, 200, nil, -1},
+		{"0.1 at 10 s, RoomDupMinIv 0", 10, 0.1, 0.12, 200, func(s *physCore) { s.p.RoomDupMinIv = 0 }, 1},
 		{"1 min, 0.1: levels 11% apart (within RoomDupLong's 0.12)", 60, 0.1, 0.12, 200, func(s *physCore) { s.c[1].lvl = 142 }, -1},
 		{"1 min, 0.1: references apart", 60, 0.1, 0.12, 200, func(s *physCore) { s.c[1].ref, s.c[1].pre = 230, 235 }, -1},
 		{"1 min, 0.1: off the floor", 60, 0.1, 0.12, 100, nil, -1},
@@ -106,51 +116,5 @@ func TestPhysicsRoomDupDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
 	if p.RoomDup != 0 || p.RoomDupMinIv != 45 || p.RoomDupLong != 0.12 {
 		t.Errorf("RoomDup %v, RoomDupMinIv %v, RoomDupLong %v; want 0, 45, 0.12", p.RoomDup, p.RoomDupMinIv, p.RoomDupLong)
-	}
-}
-
-// TestPhysicsRoomDupMinIv: RoomDupMinIv bounds RoomDup from below: at
-// 1 min (and at the bound or just over it) the newer of the two
-// steps goes; at 10 s, 30 s and just under the bound the usual rules
-// choose, as with RoomDup 0; with the bound 0 RoomDup holds at 10 s too.
-// RoomDupLong is untouched over 90 s.
-func TestPhysicsRoomDupMinIv(t *testing.T) {
-	cfg := Defaults(devices.KindMeter).Charging
-	ts := int64(10 * 3600 * 1000)
-	const mn = 60 * 1000
-	for _, c := range []struct {
-		name  string
-		iv    float32
-		minIv float64
-		dup   bool // the duplicate goes
-	}{
-		{"1 min", 60, 45, true},
-		{"just over the bound", 46, 45, true},
-		{"at the bound", 45, 45, true},
-		{"just under the bound", 44, 45, false},
-		{"30 s", 30, 45, false},
-		{"10 s", 10, 45, false},
-		{"10 s, no bound", 10, 0, true},
-		{"5 min (RoomDupLong)", 300, 45, true},
-	} {
-		setup := func(dup float64) *physCore {
-			p := DefaultPhysicsParams()
-			p.RoomDup, p.RoomDupLong, p.RoomDupMinIv = dup, 0.12, c.minIv
-			if dup == 0 {
-				p.RoomDupLong = 0
-			}
-			s := &physCore{p: &p, iv: c.iv, na: 4, base: 200, last: ts - mn, prev: 700, seg0: ts - 10*mn}
-			dupSlots(s, ts, mn)
-			return s
-		}
-		usual := usualRoom(t, c.name, &cfg, setup(0), ts)
-		if usual == 1 {
-			t.Fatalf("%s: with the rule off the new step went to the duplicate's slot 1", c.name)
-		}
-		want := usual
-		if c.dup {
-			want = 1
-		}
-		checkRoom(t, c.name, &cfg, setup(0.1), ts, want)
 	}
 }
