@@ -1307,6 +1307,20 @@ type PhysicsParams struct {
 	// at or under the step's reference, against 6 sessions.
 	TaperLeftW     float64
 	TaperLeftMinIv float64
+	// TaperHomePF: over 0, at reading intervals over TaperHomePFMinIv s,
+	// the active core's taper paths do not confirm a step on a reading
+	// whose whole home draws under TaperHomePF var per watt (when the
+	// readings carry it; charging_taperhome.go): resistive loads then carry
+	// the home, and a decline under them is not the charger's to judge; the
+	// step may still confirm on a later reading. Round 36b/36d: wide pool at
+	// 5 min (main 5,123/198, charging days 101) 0.5 gave 5,123/192 (no set
+	// against; charging days 100), 0.6 5,121/190 (two against); cities
+	// 609-640 once (its own new cities: the round's first confirmation,
+	// 577-608, went to the helper's other rule) 3,738/148 -> 3,735/142
+	// (two of eight sets against; charging days 82 -> 80); 1 min and 10 s
+	// byte for byte (the gate).
+	TaperHomePF      float64
+	TaperHomePFMinIv float64
 	// Taper5DecW: over 0, a step followed in its taper (Taper5N) must also
 	// decline by at least Taper5DecW on each reading
 	// (charging_taper5dec.go): a charger's taper loses watts between 5-min
@@ -1415,7 +1429,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		FastQuiet: 0.6, FastQuietLong: 0.5, FastQuietMinIv: 45, FastQuietPaths: 2, ScoreDropFallLong: 1,
 		RoomDup: 0, RoomDupLong: 0.12, RoomDupMinIv: 45,
 		OutlastMaxIv: 90, EndFullLearn: 0, EndFullRun: 180 * time.Minute,
-		TaperLeftW: 0.5, TaperLeftMinIv: 150, Taper5DecW: 0,
+		TaperLeftW: 0.5, TaperLeftMinIv: 150, TaperHomePF: 0.5, TaperHomePFMinIv: 150, Taper5DecW: 0,
 		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90,
 		HeldLongHold: 180 * time.Minute, HeldLongMinIv: 150, HeldLongQuiet: 0.65, HeldLongZ: 1.5,
 	}
@@ -2697,6 +2711,9 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 		return ChargeNone
 	}
 	if s.floorRefuses(ts, i, path) {
+		return ChargeNone
+	}
+	if (path == pathTaper || path == pathTaperFall) && s.taperHomePF() {
 		return ChargeNone
 	}
 	c := &s.c[i]
