@@ -47,7 +47,7 @@ func TestPhysicsTaperHomePF(t *testing.T) {
 }
 
 // TestPhysicsTaperHomePFFire: fire refuses a taper path (both) when the
-// home reads resistive, not the score; a refused step stays open.
+// home reads resistive, no other path; a refused step stays open.
 func TestPhysicsTaperHomePFFire(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -59,9 +59,20 @@ func TestPhysicsTaperHomePFFire(t *testing.T) {
 		{"taper, resistive home", pathTaper, 80, ChargeNone},
 		{"taper, declined, a charger's home", pathTaperFall, 240, ChargeStarted},
 		{"score, resistive home", pathScore, 80, ChargeStarted},
+		// the other paths are not the rule's either
+		{"fast, resistive home", pathFast, 80, ChargeStarted},
+		{"fast, known charger, resistive home", pathKnown, 80, ChargeStarted},
+		{"outlasted a cycler, resistive home", pathCycler, 80, ChargeStarted},
+		{"rise, resistive home", pathRise, 80, ChargeStarted},
+		{"quiet later, resistive home", pathQuiet, 80, ChargeStarted},
+		{"known charger, resistive home", pathKnownHeld, 80, ChargeStarted},
+		{"held in band, resistive home", pathBand, 80, ChargeStarted},
 	} {
 		p := DefaultPhysicsParams()
 		p.TaperHomePF = 0.5
+		// the score's veto judges the fast, rise and known paths at 5 min
+		// (and this bare step has no score): the rule alone is tested
+		p.ScoreVetoMin = 0
 		s := physCore{p: &p, iv: 300, prev: 200, nx: c.nx, nxOK: true}
 		s.c[0] = cand{t0: 1, ref: 40, lvl: 150, step: 150, sf: cOpen}
 		if got := s.fire(2*hr*1000, 0, c.path); got != c.want {
