@@ -1312,7 +1312,9 @@ type PhysicsParams struct {
 	// whose whole home draws under TaperHomePF var per watt (when the
 	// readings carry it; charging_taperhome.go): resistive loads then carry
 	// the home, and a decline under them is not the charger's to judge; the
-	// step may still confirm on a later reading. Round 36b/36d: wide pool at
+	// step may still confirm on a later reading (not a followed taper,
+	// Taper5N: taper5Step drops a step any veto refuses, and its drop may
+	// teach the memory). Round 36b/36d: wide pool at
 	// 5 min (main 5,123/198, charging days 101) 0.5 gave 5,123/192 (no set
 	// against; charging days 100), 0.6 5,121/190 (two against); cities
 	// 609-640 once (its own new cities: the round's first confirmation,
