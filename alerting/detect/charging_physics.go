@@ -1387,6 +1387,36 @@ type PhysicsParams struct {
 	// 0.79-0.89). Cities 513-544 at 5 min 4,140/133 -> 4,146/133 (alerts
 	// 4,678 -> 4,686, charging-day alerts 101 -> 101, ends 188/648 ->
 	// 188/652; no set against). 1 min and 10 s untouched.
+	// DropMem (round 36c, charging_dropmem.go): over 0 (a probability),
+	// at reading intervals from DropMemMinIv s up to DropMemMaxIv s (0: no
+	// upper bound), the drop-time score (ScoreDropMin, which must be on)
+	// confirms a step held DropMemHold or more at DropMem or more (instead
+	// of its own limit, when lower) when the unit's memory knows the
+	// step's size as a charger DropMemCount times or more (and, with
+	// DropMemWin 1, more often than as other loads; with DropMemFall over
+	// 0, when the rise's t is -DropMemFall or less), with the drop-time
+	// score's other conditions (ScoreDropLeft, the flat veto). 0 disables.
+	// Round 36c, wide pool at 1 min (main 6,509/211, alerts 7,289,
+	// charging-day alerts 190, ends 417/920), DropMem / Fall / Hold:
+	// ScoreDropMin 0.1 for every step (no rule) 6,719/293 (7,630, 217);
+	// ScoreDropHold 40 min 6,632/253 (7,455, 192); 0.1/0/1h 6,560/222
+	// (7,355, 193); with DropMemWin 1 6,525/214; DropMemCount 3
+	// 6,512/213; 0.1/2/1h 6,556/217; 0.1/4/1h 6,541/215; 0.1/4/20m
+	// 6,605/219 (7,397, 192); 0.1/4/10m 6,609/223; 0.1/6/20m 6,599/214
+	// (7,384, 190); 0.05/6/20m 6,636/224; 0.15/8/20m 6,552/211;
+	// 0.1/8/20m 6,588/212 (7,369, 188); 0.07/8/20m 6,601/213 (7,378,
+	// 186, ends 429/922; no set against); 0.05/8/20m 6,609/214 (7,393,
+	// 187). Cities 577-608 once, 0.07/8/20m: 5,199/133 -> 5,265/133
+	// (alerts 5,788 -> 5,853, charging-day alerts 144 -> 145, ends
+	// 338/647 -> 347/659; no set against): the charging-day alerts rose
+	// by one, so it stays off.
+	DropMem       float64
+	DropMemHold   time.Duration
+	DropMemCount  float64
+	DropMemWin    float64
+	DropMemFall   float64
+	DropMemMinIv  float64
+	DropMemMaxIv  float64
 	HeldLongHold  time.Duration
 	HeldLongMinIv float64
 	HeldLongQuiet float64
@@ -1434,6 +1464,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		TaperLeftW: 0.5, TaperLeftMinIv: 150, TaperHomePF: 0.5, TaperHomePFMinIv: 150, Taper5DecW: 0,
 		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90,
 		HeldLongHold: 180 * time.Minute, HeldLongMinIv: 150, HeldLongQuiet: 0.65, HeldLongZ: 1.5,
+		DropMem: 0, DropMemHold: 60 * time.Minute, DropMemCount: 1, DropMemWin: 0, DropMemMinIv: 45, DropMemMaxIv: 90,
 	}
 }
 

@@ -301,8 +301,9 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	pp := s.p
 	dump := pp.ScoreTrace == 2 && pp.Trace != nil
 	on := pp.ScoreMin > 0 && pp.ScoreDropMin > 0 && held >= ms(pp.ScoreDropHold)
+	mem := pp.ScoreMin > 0 && pp.ScoreDropMin > 0 && pp.DropMem > 0 && held >= ms(pp.DropMemHold) // maybe a known charger's drop (charging_dropmem.go)
 	c := &s.c[i]
-	if !on && !(dump && held >= scoreDumpHold) || float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05 {
+	if !on && !mem && !(dump && held >= scoreDumpHold) || float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05 {
 		return false, 0
 	}
 	var f [ScoreFeatures]float64
@@ -310,6 +311,15 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	w, zMin := &pp.ScoreDropW, pp.scoreZDrop
 	if s.iv > 90 {
 		w, zMin = &pp.ScoreDropWLong, pp.scoreZDropLong
+	}
+	if !on {
+		zMin = math.Inf(1)
+	}
+	if mem && s.dropMemOn(&f, held) {
+		on, zMin = true, min(zMin, pp.dropMemZ())
+	}
+	if !on && !dump {
+		return false, 0
 	}
 	var z float64
 	if pp.scoreTrees(true, float64(s.iv)) {

@@ -1,0 +1,47 @@
+package detect
+
+import "math"
+
+// A known charger's drop at 1 min (round 36c; PhysicsParams.DropMem). At
+// 1-min readings the largest group of missed sessions after "no room" is a
+// charger's step held through its plateau and lost in its taper or float:
+// the power under it no longer stays over its hold level ("fell", "not
+// persistent") and the drop-time score (ScoreDropMin) rates it under its
+// limit or the step is younger than ScoreDropHold (a later step that
+// carried the charge). A lower drop-time limit for every step confirms
+// lamps and small loads as well (wide pool at 1 min: ScoreDropMin 0.1
+// +210 sessions for +82 false alarms); here it is lowered only for a step
+// whose size the unit's memory has learnt as a charger.
+
+// dropMemOn reports whether the known-charger drop rule judges the drop of
+// an open step of features f held held ms: DropMem over 0, a reading
+// interval from DropMemMinIv s up to DropMemMaxIv s (0: no upper bound),
+// held DropMemHold or more, and the unit's memory holding the step's size
+// as a charger DropMemCount times or more (f[12], the log of one more than
+// the count) and, with DropMemWin 1, more often than as other loads (f[13]),
+// and with DropMemFall over 0 a rise's t of -DropMemFall or less (a taper's
+// decline, not a load gone off at once).
+func (s *physCore) dropMemOn(f *[ScoreFeatures]float64, held int64) bool {
+	pp := s.p
+	if pp.DropMem <= 0 || held < ms(pp.DropMemHold) {
+		return false
+	}
+	if iv := float64(s.iv); iv < pp.DropMemMinIv || pp.DropMemMaxIv > 0 && iv > pp.DropMemMaxIv {
+		return false
+	}
+	if f[12] < math.Log(1+max(pp.DropMemCount, 1))-1e-9 {
+		return false
+	}
+	if pp.DropMemFall > 0 && f[7] > -pp.DropMemFall/4 { // f[7]: the rise's t ÷ 4
+		return false
+	}
+	return pp.DropMemWin != 1 || f[12] > f[13]
+}
+
+// dropMemZ is the log-odds DropMem gives (+Inf when off or not in (0, 1)).
+func (p *PhysicsParams) dropMemZ() float64 {
+	if p.DropMem <= 0 || p.DropMem >= 1 {
+		return math.Inf(1)
+	}
+	return math.Log(p.DropMem / (1 - p.DropMem))
+}

@@ -1,0 +1,133 @@
+package detect
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
+)
+
+// TestDropMemDefault pins the known-charger drop rule's defaults (round
+// 36c: off; measured at 1 min, not kept: on the confirmation cities the
+// alerts overlapping no session on charging days rose by one).
+func TestDropMemDefault(t *testing.T) {
+	p := DefaultPhysicsParams()
+	if p.DropMem != 0 || p.DropMemHold != 60*time.Minute || p.DropMemCount != 1 || p.DropMemWin != 0 || p.DropMemFall != 0 ||
+		p.DropMemMinIv != 45 || p.DropMemMaxIv != 90 {
+		t.Fatalf("DropMem %v, DropMemHold %v, DropMemCount %v, DropMemWin %v, DropMemFall %v, DropMemMinIv %v, DropMemMaxIv %v; want 0, 1h, 1, 0, 0, 45, 90",
+			p.DropMem, p.DropMemHold, p.DropMemCount, p.DropMemWin, p.DropMemFall, p.DropMemMinIv, p.DropMemMaxIv)
+	}
+}
+
+// dropMemParams is the measured variant: DropMem 0.07, a rise's t of -8
+// or less, held 20 minutes or more.
+func dropMemParams() PhysicsParams {
+	p := DefaultPhysicsParams()
+	p.DropMem, p.DropMemFall, p.DropMemHold = 0.07, 8, 20*time.Minute
+	return p
+}
+
+// TestDropMemOn: the gates of dropMemOn, one shut at a time.
+func TestDropMemOn(t *testing.T) {
+	var known [ScoreFeatures]float64
+	known[12], known[13], known[7] = math.Log(1+2), math.Log(1+1), -2.5 // a charger twice, other once, t -10
+	with := func(f func(*[ScoreFeatures]float64)) [ScoreFeatures]float64 {
+		g := known
+		f(&g)
+		return g
+	}
+	set := func(f func(*PhysicsParams)) PhysicsParams {
+		p := dropMemParams()
+		f(&p)
+		return p
+	}
+	def := dropMemParams()
+	cases := []struct {
+		name string
+		p    PhysicsParams
+		iv   float32
+		f    [ScoreFeatures]float64
+		held time.Duration
+		want bool
+	}{
+		{"a known charger, t -10, held 30 min, 1 min", def, 60, known, 30 * time.Minute, true},
+		{"a 1-min meter whose gaps jitter (58 s)", def, 58, known, 30 * time.Minute, true},
+		{"at the lower bound (45 s)", def, 45, known, 30 * time.Minute, true},
+		{"at the upper bound (90 s)", def, 90, known, 30 * time.Minute, true},
+		{"DropMem 0: off", set(func(p *PhysicsParams) { p.DropMem = 0 }), 60, known, 30 * time.Minute, false},
+		{"10-s readings", def, 10, known, 30 * time.Minute, false},
+		{"44 s", def, 44, known, 30 * time.Minute, false},
+		{"91 s", def, 91, known, 30 * time.Minute, false},
+		{"5-min readings", def, 300, known, 30 * time.Minute, false},
+		{"DropMemMaxIv 0: no upper bound", set(func(p *PhysicsParams) { p.DropMemMaxIv = 0 }), 300, known, 30 * time.Minute, true},
+		{"held under DropMemHold", def, 60, known, 19 * time.Minute, false},
+		{"held DropMemHold exactly", def, 60, known, 20 * time.Minute, true},
+		{"a size the memory does not know", def, 60, with(func(f *[ScoreFeatures]float64) { f[12], f[13] = 0, 0 }), 30 * time.Minute, false},
+		{"known only as another load", def, 60, with(func(f *[ScoreFeatures]float64) { f[12] = 0 }), 30 * time.Minute, false},
+		{"a charger once, DropMemCount 1", def, 60, with(func(f *[ScoreFeatures]float64) { f[12] = math.Log(2) }), 30 * time.Minute, true},
+		{"a charger twice, DropMemCount 3", set(func(p *PhysicsParams) { p.DropMemCount = 3 }), 60, known, 30 * time.Minute, false},
+		{"a charger twice, DropMemCount 2", set(func(p *PhysicsParams) { p.DropMemCount = 2 }), 60, known, 30 * time.Minute, true},
+		{"DropMemWin 1, charger 2 over other 1", set(func(p *PhysicsParams) { p.DropMemWin = 1 }), 60, known, 30 * time.Minute, true},
+		{"DropMemWin 1, charger 2, other 2", set(func(p *PhysicsParams) { p.DropMemWin = 1 }), 60,
+			with(func(f *[ScoreFeatures]float64) { f[13] = f[12] }), 30 * time.Minute, false},
+		{"t -7, over -DropMemFall", def, 60, with(func(f *[ScoreFeatures]float64) { f[7] = -7.0 / 4 }), 30 * time.Minute, false},
+		{"t -8, at -DropMemFall", def, 60, with(func(f *[ScoreFeatures]float64) { f[7] = -2 }), 30 * time.Minute, true},
+		{"a rising step, DropMemFall 0: no fall asked", set(func(p *PhysicsParams) { p.DropMemFall = 0 }), 60,
+			with(func(f *[ScoreFeatures]float64) { f[7] = 1 }), 30 * time.Minute, true},
+	}
+	for _, c := range cases {
+		p := c.p
+		s := physCore{p: &p, iv: c.iv}
+		f := c.f
+		if got := s.dropMemOn(&f, ms(c.held)); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestDropMemScored: at a drop, a step held 30 minutes (under
+// ScoreDropHold's hour) whose drop-time score is 0.1 (under ScoreDropMin
+// 0.15) is confirmed only when the rule is on and the unit's memory knows
+// its size as a charger; a score under DropMem (0.05) is not; the rule
+// does not lift ScoreDropLeft; a step held ScoreDropHold is confirmed by
+// DropMem's lower limit too. DropMemFall 0: the features' t is the
+// regression's, not built here.
+func TestDropMemScored(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	charger := sig{w: 150, charger: 2}
+	lamp := sig{w: 150, other: 2}
+	cases := []struct {
+		name string
+		mode float64 // DropMem
+		prob float64 // the drop-time score
+		mem  sig
+		left float64 // ScoreDropLeft
+		held time.Duration
+		want bool
+	}{
+		{"on, a known charger, 0.1 at 30 min", 0.07, 0.1, charger, 0, 30 * time.Minute, true},
+		{"off", 0, 0.1, charger, 0, 30 * time.Minute, false},
+		{"a size known as another load", 0.07, 0.1, lamp, 0, 30 * time.Minute, false},
+		{"0.05 under DropMem", 0.07, 0.05, charger, 0, 30 * time.Minute, false},
+		{"held under DropMemHold (10 min)", 0.07, 0.1, charger, 0, 10 * time.Minute, false},
+		{"ScoreDropLeft 1 still applies", 0.07, 0.1, charger, 1, 30 * time.Minute, false},
+		{"held 2 h: 0.1 under ScoreDropMin, over DropMem", 0.07, 0.1, charger, 0, 2 * time.Hour, true},
+		{"held 2 h, off: 0.1 under ScoreDropMin", 0, 0.1, charger, 0, 2 * time.Hour, false},
+		{"held 2 h, off: 0.2 over ScoreDropMin", 0, 0.2, charger, 0, 2 * time.Hour, true},
+	}
+	for _, c := range cases {
+		p := DefaultPhysicsParams()
+		p.DropMem, p.DropMemHold, p.DropMemFall, p.ScoreDropLeft = c.mode, 20*time.Minute, 0, c.left
+		p.ScoreModel = 0 // the drop-time score is ScoreDropW's at every interval
+		p.ScoreDropW = [ScoreFeatures + 1]float64{math.Log(c.prob / (1 - c.prob))}
+		p.scoreLimits()
+		s := physCore{p: &p, iv: 60, prev: 40 + 75}
+		s.mem[0] = c.mem
+		s.c[0] = cand{t0: 1, ref: 40, lvl: 150, step: 150, ws: 150, sf: cOpen}
+		got, _ := s.scoredDrop(&cfg, ms(c.held)+1, 0, ms(c.held))
+		if got != c.want {
+			t.Errorf("%s: confirmed %v, want %v", c.name, got, c.want)
+		}
+	}
+}
