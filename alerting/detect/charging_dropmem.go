@@ -45,3 +45,14 @@ func (p *PhysicsParams) dropMemZ() float64 {
 	}
 	return math.Log(p.DropMem / (1 - p.DropMem))
 }
+
+// dropMemCalm reports whether a step the known-charger drop rule would
+// judge is calm enough for it (round 37a): with DropMemNoise over 0 its
+// noise since the start (f[2], the log of the noise over 0.8% of the
+// step, as scoreFeatures makes it) is DropMemNoise or less. A charger's
+// plateau and taper are smooth; the wide pool's false alarms the rule
+// added without it were a busy home's steps (noise 15% and 38%).
+func (s *physCore) dropMemCalm(f *[ScoreFeatures]float64) bool {
+	pp := s.p
+	return pp.DropMemNoise <= 0 || f[2] <= math.Log(pp.DropMemNoise/0.008)+1e-9
+}

@@ -14,9 +14,9 @@ import (
 func TestDropMemDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
 	if p.DropMem != 0 || p.DropMemHold != 60*time.Minute || p.DropMemCount != 1 || p.DropMemWin != 0 || p.DropMemFall != 0 ||
-		p.DropMemMinIv != 45 || p.DropMemMaxIv != 90 {
-		t.Fatalf("DropMem %v, DropMemHold %v, DropMemCount %v, DropMemWin %v, DropMemFall %v, DropMemMinIv %v, DropMemMaxIv %v; want 0, 1h, 1, 0, 0, 45, 90",
-			p.DropMem, p.DropMemHold, p.DropMemCount, p.DropMemWin, p.DropMemFall, p.DropMemMinIv, p.DropMemMaxIv)
+		p.DropMemMinIv != 45 || p.DropMemMaxIv != 90 || p.DropMemNoise != 0 {
+		t.Fatalf("DropMem %v, DropMemHold %v, DropMemCount %v, DropMemWin %v, DropMemFall %v, DropMemMinIv %v, DropMemMaxIv %v, DropMemNoise %v; want 0, 1h, 1, 0, 0, 45, 90, 0",
+			p.DropMem, p.DropMemHold, p.DropMemCount, p.DropMemWin, p.DropMemFall, p.DropMemMinIv, p.DropMemMaxIv, p.DropMemNoise)
 	}
 }
 
@@ -91,8 +91,9 @@ func TestDropMemOn(t *testing.T) {
 // 0.15) is confirmed only when the rule is on and the unit's memory knows
 // its size as a charger; a score under DropMem (0.05) is not; the rule
 // does not lift ScoreDropLeft; a step held ScoreDropHold is confirmed by
-// DropMem's lower limit too. DropMemFall 0: the features' t is the
-// regression's, not built here.
+// DropMem's lower limit too; with DropMemNoise 0.12 a step whose noise
+// is 20% is not (11% is), unless its own score confirms it.
+// DropMemFall 0: the features' t is the regression's, not built here.
 func TestDropMemScored(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	charger := sig{w: 150, charger: 2}
@@ -104,30 +105,70 @@ func TestDropMemScored(t *testing.T) {
 		mem  sig
 		left float64 // ScoreDropLeft
 		held time.Duration
+		q    float64 // the step's noise
+		nmax float64 // DropMemNoise
 		want bool
 	}{
-		{"on, a known charger, 0.1 at 30 min", 0.07, 0.1, charger, 0, 30 * time.Minute, true},
-		{"off", 0, 0.1, charger, 0, 30 * time.Minute, false},
-		{"a size known as another load", 0.07, 0.1, lamp, 0, 30 * time.Minute, false},
-		{"0.05 under DropMem", 0.07, 0.05, charger, 0, 30 * time.Minute, false},
-		{"held under DropMemHold (10 min)", 0.07, 0.1, charger, 0, 10 * time.Minute, false},
-		{"ScoreDropLeft 1 still applies", 0.07, 0.1, charger, 1, 30 * time.Minute, false},
-		{"held 2 h: 0.1 under ScoreDropMin, over DropMem", 0.07, 0.1, charger, 0, 2 * time.Hour, true},
-		{"held 2 h, off: 0.1 under ScoreDropMin", 0, 0.1, charger, 0, 2 * time.Hour, false},
-		{"held 2 h, off: 0.2 over ScoreDropMin", 0, 0.2, charger, 0, 2 * time.Hour, true},
+		{"on, a known charger, 0.1 at 30 min", 0.07, 0.1, charger, 0, 30 * time.Minute, 0.05, 0.12, true},
+		{"off", 0, 0.1, charger, 0, 30 * time.Minute, 0.05, 0.12, false},
+		{"a size known as another load", 0.07, 0.1, lamp, 0, 30 * time.Minute, 0.05, 0.12, false},
+		{"0.05 under DropMem", 0.07, 0.05, charger, 0, 30 * time.Minute, 0.05, 0.12, false},
+		{"held under DropMemHold (10 min)", 0.07, 0.1, charger, 0, 10 * time.Minute, 0.05, 0.12, false},
+		{"ScoreDropLeft 1 still applies", 0.07, 0.1, charger, 1, 30 * time.Minute, 0.05, 0.12, false},
+		{"held 2 h: 0.1 under ScoreDropMin, over DropMem", 0.07, 0.1, charger, 0, 2 * time.Hour, 0.05, 0.12, true},
+		{"held 2 h, off: 0.1 under ScoreDropMin", 0, 0.1, charger, 0, 2 * time.Hour, 0.05, 0.12, false},
+		{"held 2 h, off: 0.2 over ScoreDropMin", 0, 0.2, charger, 0, 2 * time.Hour, 0.05, 0.12, true},
+		{"noise 20% over DropMemNoise 0.12", 0.07, 0.1, charger, 0, 30 * time.Minute, 0.2, 0.12, false},
+		{"noise 11% under DropMemNoise 0.12", 0.07, 0.1, charger, 0, 30 * time.Minute, 0.11, 0.12, true},
+		{"noise 20%, DropMemNoise 0: no bound", 0.07, 0.1, charger, 0, 30 * time.Minute, 0.2, 0, true},
+		{"held 2 h, noise 20%: 0.2 over ScoreDropMin, not DropMem's", 0.07, 0.2, charger, 0, 2 * time.Hour, 0.2, 0.12, true},
 	}
 	for _, c := range cases {
 		p := DefaultPhysicsParams()
 		p.DropMem, p.DropMemHold, p.DropMemFall, p.ScoreDropLeft = c.mode, 20*time.Minute, 0, c.left
+		p.DropMemNoise = c.nmax
 		p.ScoreModel = 0 // the drop-time score is ScoreDropW's at every interval
 		p.ScoreDropW = [ScoreFeatures + 1]float64{math.Log(c.prob / (1 - c.prob))}
 		p.scoreLimits()
 		s := physCore{p: &p, iv: 60, prev: 40 + 75}
 		s.mem[0] = c.mem
-		s.c[0] = cand{t0: 1, ref: 40, lvl: 150, step: 150, ws: 150, sf: cOpen}
+		// ten quiet readings whose noise is c.q of the step: sqrt(sd2/n/2)/150
+		s.c[0] = cand{t0: 1, ref: 40, lvl: 150, step: 150, ws: 150, sf: cOpen, n: 10, sd2: float32(2 * 10 * (c.q * 150) * (c.q * 150))}
 		got, _ := s.scoredDrop(&cfg, ms(c.held)+1, 0, ms(c.held))
 		if got != c.want {
 			t.Errorf("%s: confirmed %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestDropMemCalm: DropMemNoise (round 37a) refuses a step noisier than
+// itself; 0 is no bound.
+func TestDropMemCalm(t *testing.T) {
+	cases := []struct {
+		name     string
+		noiseMax float64 // DropMemNoise
+		q        float64 // the step's noise
+		want     bool
+	}{
+		{"0: a noisy step (38%)", 0, 0.38, true},
+		{"0: a step with no readings (noise 1)", 0, 1, true},
+		{"5% under 12%", 0.12, 0.05, true},
+		{"1% under 12%", 0.12, 0.01, true},
+		{"12% at the bound", 0.12, 0.12, true},
+		{"13% over 12%", 0.12, 0.13, false},
+		{"15% over 12% (a busy home's step)", 0.12, 0.15, false},
+		{"38% over 12%", 0.12, 0.38, false},
+		{"a step with no readings (noise 1)", 0.12, 1, false},
+		{"8%: 10% over it", 0.08, 0.10, false},
+	}
+	for _, c := range cases {
+		p := dropMemParams()
+		p.DropMemNoise = c.noiseMax
+		s := physCore{p: &p, iv: 60}
+		var f [ScoreFeatures]float64
+		f[2] = clip(flog(max(c.q, 1e-4)/0.008), -4, 5) // as scoreFeatures makes it
+		if got := s.dropMemCalm(&f); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }

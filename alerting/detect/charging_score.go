@@ -315,7 +315,7 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	if !on {
 		zMin = math.Inf(1)
 	}
-	if mem && s.dropMemOn(&f, held) {
+	if mem && s.dropMemOn(&f, held) && s.dropMemCalm(&f) {
 		on, zMin = true, min(zMin, pp.dropMemZ())
 	}
 	if !on && !dump {
