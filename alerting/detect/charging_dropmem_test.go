@@ -9,13 +9,15 @@ import (
 )
 
 // TestDropMemDefault pins the known-charger drop rule's defaults (round
-// 36c: off; measured at 1 min, not kept: on the confirmation cities the
-// alerts overlapping no session on charging days rose by one).
+// 36c, off: on its confirmation cities the alerts overlapping no session
+// on charging days rose by one; round 37a, on at 0.07, a rise's t of -8
+// or less, held 20 minutes, with the step's noise 12% or less: cities
+// 673-704 +66 sessions / +1 false alarm, charging-day alerts 138 -> 138).
 func TestDropMemDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.DropMem != 0 || p.DropMemHold != 60*time.Minute || p.DropMemCount != 1 || p.DropMemWin != 0 || p.DropMemFall != 0 ||
-		p.DropMemMinIv != 45 || p.DropMemMaxIv != 90 || p.DropMemNoise != 0 {
-		t.Fatalf("DropMem %v, DropMemHold %v, DropMemCount %v, DropMemWin %v, DropMemFall %v, DropMemMinIv %v, DropMemMaxIv %v, DropMemNoise %v; want 0, 1h, 1, 0, 0, 45, 90, 0",
+	if p.DropMem != 0.07 || p.DropMemHold != 20*time.Minute || p.DropMemCount != 1 || p.DropMemWin != 0 || p.DropMemFall != 8 ||
+		p.DropMemMinIv != 45 || p.DropMemMaxIv != 90 || p.DropMemNoise != 0.12 {
+		t.Fatalf("DropMem %v, DropMemHold %v, DropMemCount %v, DropMemWin %v, DropMemFall %v, DropMemMinIv %v, DropMemMaxIv %v, DropMemNoise %v; want 0.07, 20m, 1, 0, 8, 45, 90, 0.12",
 			p.DropMem, p.DropMemHold, p.DropMemCount, p.DropMemWin, p.DropMemFall, p.DropMemMinIv, p.DropMemMaxIv, p.DropMemNoise)
 	}
 }

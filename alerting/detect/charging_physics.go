@@ -1424,7 +1424,7 @@ type PhysicsParams struct {
 	// 1,580. Cities 673-704 once, 0.07/8/20m/0.12: 5,102/189 -> 5,168/190
 	// (alerts 5,719 -> 5,781, charging-day alerts 138 -> 138, ends
 	// 365/627 -> 373/618, within 20/30/60 min 1,314/1,784/2,435 ->
-	// 1,315/1,791/2,470; no set against).
+	// 1,315/1,791/2,470; no set against): on.
 	DropMem       float64
 	DropMemHold   time.Duration
 	DropMemCount  float64
@@ -1480,7 +1480,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		TaperLeftW: 0.5, TaperLeftMinIv: 150, TaperHomePF: 0.5, TaperHomePFMinIv: 150, Taper5DecW: 0,
 		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90,
 		HeldLongHold: 180 * time.Minute, HeldLongMinIv: 150, HeldLongQuiet: 0.65, HeldLongZ: 1.5,
-		DropMem: 0, DropMemHold: 60 * time.Minute, DropMemCount: 1, DropMemWin: 0, DropMemMinIv: 45, DropMemMaxIv: 90, DropMemNoise: 0,
+		DropMem: 0.07, DropMemHold: 20 * time.Minute, DropMemCount: 1, DropMemWin: 0, DropMemFall: 8, DropMemMinIv: 45, DropMemMaxIv: 90, DropMemNoise: 0.12,
 	}
 }
 
