@@ -77,6 +77,10 @@ func TestDropMemOn(t *testing.T) {
 		{"t -8, at -DropMemFall", def, 60, with(func(f *[ScoreFeatures]float64) { f[7] = -2 }), 30 * time.Minute, true},
 		{"a rising step, DropMemFall 0: no fall asked", set(func(p *PhysicsParams) { p.DropMemFall = 0 }), 60,
 			with(func(f *[ScoreFeatures]float64) { f[7] = 1 }), 30 * time.Minute, true},
+		{"DropMemCount 0 counts as 1: a size the memory does not know", set(func(p *PhysicsParams) { p.DropMemCount = 0 }), 60,
+			with(func(f *[ScoreFeatures]float64) { f[12], f[13] = 0, 0 }), 30 * time.Minute, false},
+		{"a charger twice as scoreFeatures makes it (flog, a hair under the log), DropMemCount 2", set(func(p *PhysicsParams) { p.DropMemCount = 2 }), 60,
+			with(func(f *[ScoreFeatures]float64) { f[12] = flog(1 + 2) }), 30 * time.Minute, true},
 	}
 	for _, c := range cases {
 		p := c.p
@@ -169,6 +173,87 @@ func TestDropMemCalm(t *testing.T) {
 		s := physCore{p: &p, iv: 60}
 		var f [ScoreFeatures]float64
 		f[2] = clip(flog(max(c.q, 1e-4)/0.008), -4, 5) // as scoreFeatures makes it
+		if got := s.dropMemCalm(&f); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestDropMemScoredLimits: in scoredDrop the rule only ever lowers the
+// drop-time limit, for a step held DropMemHold or more, and only with the
+// drop-time score on; it judges at DropMem (not ScoreDropMin) a step
+// younger than ScoreDropHold; DropMem out of (0, 1) is off; the flat veto
+// (ScoreDropFall) still applies; the rise's t it reads is the step's
+// regression's; other intervals than 45-90 s are not judged by it.
+func TestDropMemScoredLimits(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	cases := []struct {
+		name     string
+		dropMin  float64 // ScoreDropMin
+		scoreMin float64 // ScoreMin
+		mode     float64 // DropMem
+		fall     float64 // DropMemFall
+		flat     float64 // ScoreDropFall
+		iv       float32
+		sxy      float64 // the regression: t = sxy / 10 (sxx 100 at 1 min)
+		prob     float64 // the drop-time score
+		held     time.Duration
+		want     bool
+	}{
+		{"ScoreDropMin 0.05 under DropMem, held 30 min: 0.06 under DropMem", 0.05, 0.93, 0.07, 0, 0, 60, 0, 0.06, 30 * time.Minute, false},
+		{"ScoreDropMin 0.05 under DropMem, held 30 min: 0.08 over DropMem", 0.05, 0.93, 0.07, 0, 0, 60, 0, 0.08, 30 * time.Minute, true},
+		{"ScoreDropMin 0.05 under DropMem, held 2 h: 0.06 (never raised)", 0.05, 0.93, 0.07, 0, 0, 60, 0, 0.06, 2 * time.Hour, true},
+		{"ScoreDropMin 0: the drop-time score off, the rule too", 0, 0.93, 0.07, 0, 0, 60, 0, 0.5, 30 * time.Minute, false},
+		{"ScoreMin 0: the score off, the rule too", 0.15, 0, 0.07, 0, 0, 60, 0, 0.5, 30 * time.Minute, false},
+		{"DropMem 1: off", 0.15, 0.93, 1, 0, 0, 60, 0, 0.99, 30 * time.Minute, false},
+		{"DropMem 1.5: off, held 2 h, 0.2 confirmed by ScoreDropMin", 0.15, 0.93, 1.5, 0, 0, 60, 0, 0.2, 2 * time.Hour, true},
+		{"ScoreDropFall 1: the flat veto still applies (t 0)", 0.15, 0.93, 0.07, 0, 1, 60, 0, 0.1, 30 * time.Minute, false},
+		{"ScoreDropFall 1, t -10: not flat", 0.15, 0.93, 0.07, 0, 1, 60, -100, 0.1, 30 * time.Minute, true},
+		{"DropMemFall 8, t -10", 0.15, 0.93, 0.07, 8, 0, 60, -100, 0.1, 30 * time.Minute, true},
+		{"DropMemFall 8, t -7", 0.15, 0.93, 0.07, 8, 0, 60, -70, 0.1, 30 * time.Minute, false},
+		{"DropMemFall 8, t 0 (no regression)", 0.15, 0.93, 0.07, 8, 0, 60, 0, 0.1, 30 * time.Minute, false},
+		{"10-s readings", 0.15, 0.93, 0.07, 0, 0, 10, 0, 0.1, 30 * time.Minute, false},
+		{"5-min readings", 0.15, 0.93, 0.07, 0, 0, 300, 0, 0.1, 30 * time.Minute, false},
+	}
+	for _, c := range cases {
+		p := DefaultPhysicsParams()
+		p.ScoreDropMin, p.ScoreMin, p.DropMem, p.DropMemFall, p.ScoreDropFall, p.ScoreDropFallLong = c.dropMin, c.scoreMin, c.mode, c.fall, c.flat, c.flat
+		p.DropMemHold, p.DropMemNoise, p.ScoreDropLeft = 20*time.Minute, 0.12, 0
+		p.ScoreModel = 0 // the drop-time score is ScoreDropW's (ScoreDropWLong's over 90 s)
+		z := math.Log(c.prob / (1 - c.prob))
+		p.ScoreDropW = [ScoreFeatures + 1]float64{z}
+		p.ScoreDropWLong = [ScoreFeatures + 1]float64{z}
+		p.scoreLimits()
+		s := physCore{p: &p, iv: c.iv, prev: 40 + 75}
+		s.mem[0] = sig{w: 150, charger: 2}
+		// noise 5%; the rise regression's sxx 100 (t = sxy / 10 at 1 min)
+		s.c[0] = cand{t0: 1, ref: 40, lvl: 150, step: 150, ws: 150, sf: cOpen, n: 10, sd2: float32(2 * 10 * 7.5 * 7.5), sxx: 100, sxy: float32(c.sxy)}
+		got, _ := s.scoredDrop(&cfg, ms(c.held)+1, 0, ms(c.held))
+		if got != c.want {
+			t.Errorf("%s: confirmed %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestDropMemCalmBound: DropMemNoise's bound is inclusive, to a rounding
+// (1e-9 of the log).
+func TestDropMemCalmBound(t *testing.T) {
+	p := dropMemParams()
+	p.DropMemNoise = 0.12
+	s := physCore{p: &p, iv: 60}
+	b := math.Log(0.12 / 0.008)
+	for _, c := range []struct {
+		name string
+		f2   float64
+		want bool
+	}{
+		{"at the bound", b, true},
+		{"a rounding over it", b + 5e-10, true},
+		{"at the bound and its rounding", b + 1e-9, true},
+		{"over it", b + 1e-6, false},
+	} {
+		var f [ScoreFeatures]float64
+		f[2] = c.f2
 		if got := s.dropMemCalm(&f); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
