@@ -20,7 +20,10 @@ import "math"
 // as a charger DropMemCount times or more (f[12], the log of one more than
 // the count) and, with DropMemWin 1, more often than as other loads (f[13]),
 // and with DropMemFall over 0 a rise's t of -DropMemFall or less (a taper's
-// decline, not a load gone off at once).
+// decline, not a load gone off at once). f[7] is clipped at -3 (a t of
+// -12): a DropMemFall over 12 shuts the rule. The interval is s.iv, the
+// readings' running mean: at 10 s a gap of 6 to 20 minutes (MaxGap) brings
+// it into 45-90 s for a few readings, and the rule with it.
 func (s *physCore) dropMemOn(f *[ScoreFeatures]float64, held int64) bool {
 	pp := s.p
 	if pp.DropMem <= 0 || held < ms(pp.DropMemHold) {
@@ -49,9 +52,13 @@ func (p *PhysicsParams) dropMemZ() float64 {
 // dropMemCalm reports whether a step the known-charger drop rule would
 // judge is calm enough for it (round 37a): with DropMemNoise over 0 its
 // noise since the start (f[2], the log of the noise over 0.8% of the
-// step, as scoreFeatures makes it) is DropMemNoise or less. A charger's
+// step, as scoreFeatures makes it, clipped at 5: a DropMemNoise over
+// 1.19 bounds nothing) is DropMemNoise or less. A charger's
 // plateau and taper are smooth; the wide pool's false alarms the rule
-// added without it were a busy home's steps (noise 15% and 38%).
+// added without it were a busy home's steps (noise 15% and 38%). The
+// noise is s.noise's: the home's reading-to-reading noise over the step's
+// quiet readings (the drop's own reading included when it is no edge),
+// over the step's level, not the step's own.
 func (s *physCore) dropMemCalm(f *[ScoreFeatures]float64) bool {
 	pp := s.p
 	return pp.DropMemNoise <= 0 || f[2] <= math.Log(pp.DropMemNoise/0.008)+1e-9
