@@ -26,10 +26,7 @@ import "math"
 // it into 45-90 s for a few readings, and the rule with it.
 func (s *physCore) dropMemOn(f *[ScoreFeatures]float64, held int64) bool {
 	pp := s.p
-	if pp.DropMem <= 0 || held < ms(pp.DropMemHold) {
-		return false
-	}
-	if iv := float64(s.iv); iv < pp.DropMemMinIv || pp.DropMemMaxIv > 0 && iv > pp.DropMemMaxIv {
+	if !s.dropMemMay(held) {
 		return false
 	}
 	if f[12] < math.Log(1+max(pp.DropMemCount, 1))-1e-9 {
@@ -39,6 +36,20 @@ func (s *physCore) dropMemOn(f *[ScoreFeatures]float64, held int64) bool {
 		return false
 	}
 	return pp.DropMemWin != 1 || f[12] > f[13]
+}
+
+// dropMemMay reports whether the rule may judge a drop of a step held held
+// ms, before its features are computed: DropMem over 0, held DropMemHold
+// or more, the interval from DropMemMinIv s up to DropMemMaxIv s (0: no
+// upper bound). scoredDrop asks it first, so that a drop the rule cannot
+// judge (every drop at 5 min and 10 s) computes no features for it.
+func (s *physCore) dropMemMay(held int64) bool {
+	pp := s.p
+	if pp.DropMem <= 0 || held < ms(pp.DropMemHold) {
+		return false
+	}
+	iv := float64(s.iv)
+	return iv >= pp.DropMemMinIv && (pp.DropMemMaxIv <= 0 || iv <= pp.DropMemMaxIv)
 }
 
 // dropMemZ is the log-odds DropMem gives (+Inf when off or not in (0, 1)).

@@ -301,7 +301,7 @@ func (s *physCore) scoredDrop(cfg *ChargingConfig, ts int64, i int, held int64) 
 	pp := s.p
 	dump := pp.ScoreTrace == 2 && pp.Trace != nil
 	on := pp.ScoreMin > 0 && pp.ScoreDropMin > 0 && held >= ms(pp.ScoreDropHold)
-	mem := pp.ScoreMin > 0 && pp.ScoreDropMin > 0 && pp.DropMem > 0 && held >= ms(pp.DropMemHold) // maybe a known charger's drop (charging_dropmem.go)
+	mem := pp.ScoreMin > 0 && pp.ScoreDropMin > 0 && s.dropMemMay(held) // maybe a known charger's drop (charging_dropmem.go)
 	c := &s.c[i]
 	if !on && !mem && !(dump && held >= scoreDumpHold) || float64(c.lvl) < cfg.StepMinW || float64(c.lvl) > cfg.StepMaxW*1.05 {
 		return false, 0
