@@ -1442,6 +1442,11 @@ type PhysicsParams struct {
 	LampMemRunMax float64
 	LampMemMinIv  float64
 	LampMemMaxIv  float64
+	// SagDrop (round 42a, charging_sag.go): the fast known-charger path
+	// does not confirm a step whose level fell SagDrop (a fraction of it)
+	// or more since it settled, as a compressor's sags and a charger's
+	// plateau does not; only at intervals SagMinIv-SagMaxIv s. 0 off.
+	SagDrop, SagMinIv, SagMaxIv float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -1479,6 +1484,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		OutlastMaxIv: 90, EndFullLearn: 0, EndFullRun: 180 * time.Minute,
 		TaperLeftW: 0.5, TaperLeftMinIv: 150, TaperHomePF: 0.5, TaperHomePFMinIv: 150, Taper5DecW: 0,
 		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90,
+		SagDrop: 0.01, SagMinIv: 45, SagMaxIv: 90,
 		HeldLongHold: 180 * time.Minute, HeldLongMinIv: 150, HeldLongQuiet: 0.65, HeldLongZ: 1.5,
 		DropMem: 0.07, DropMemHold: 20 * time.Minute, DropMemCount: 1, DropMemWin: 0, DropMemFall: 8, DropMemMinIv: 45, DropMemMaxIv: 90, DropMemNoise: 0.12,
 	}
@@ -2648,7 +2654,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: dipped"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
-		case s.mem[k].charger >= s.mem[k].other && !s.peakVetoed(c, pathKnown):
+		case s.mem[k].charger >= s.mem[k].other && !s.sagged(c) && !s.peakVetoed(c, pathKnown):
 			why = s.fastVeto(c, held, pathKnown)
 			if why == "" {
 				return s.fire(ts, i, pathKnown)
