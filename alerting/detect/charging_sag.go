@@ -8,14 +8,20 @@ package detect
 // pack's voltage from a few minutes after plug-in. The fast known-charger
 // path confirms a step of a size the unit's memory counts as a charger
 // from ten minutes on; sagged measures how far the step's level fell
-// since it settled: its level at Settle (cand.lvl) against the mean of
-// the readings since the step's edge less RiseSkip (the current
-// stretch's mean, less the power before the step), only when no edge
-// came since the step (the stretch is the step's own) and the stretch
-// has at least two readings. A step that fell SagDrop or more of its
-// level is not confirmed by that path (later paths may still confirm
-// it). No new state: the stretch's sums are the rise regression's. Only
-// at SagMinIv-SagMaxIv s.
+// since it settled: its level at Settle (cand.lvl: one reading, the
+// first after Settle) against the mean of the readings from RiseSkip
+// after the step's edge on (the current stretch's mean, less the power
+// before the step: the power before cancels, the drop is that reading
+// less the mean, over the level), only when no edge came since the step
+// (the stretch is the step's own) and the stretch has at least two
+// readings (at 1 min, at ten minutes: those at nine and ten). A step that
+// fell SagDrop or more of its level is not confirmed by that path (later
+// paths may still confirm it, the next being the cycler's in judge's
+// switch). No new state: the stretch's sums are the rise regression's.
+// Only at SagMinIv-SagMaxIv s. Each core measures its own quantity: the
+// non-active core's known path is vetoed by its var's sag, and a step
+// whose watts sag but whose var does not is still confirmed by it
+// (TestSagObserve).
 //
 // Measured (round 42a; found by round 41b's helper on the wide pool): on
 // the fast known-charger path at 1 min, wide pool 6,590/211 -> 6,590/207,

@@ -91,3 +91,88 @@ func TestSagVeto(t *testing.T) {
 		}
 	}
 }
+
+// sagRun feeds readings every step s for three hours to a physics model
+// with SagDrop drop whose memories know the step's size as the unit's
+// charger (the active core's 150 W when pm, the non-active core's 225 var
+// when qm): 100 W (and 50 var) of other loads, and from the first hour a
+// step of 150 W (and 225 var, with the var readings) falling by slopeP
+// (slopeQ) of it a minute, 0.1% ripple. It returns the path that started
+// the session, the minutes after the step it started and the core.
+func sagRun(drop, step, slopeP, slopeQ float64, withVar, pm, qm bool) (string, float64, uint8) {
+	p := DefaultPhysicsParams()
+	p.SagDrop = drop
+	ch := NewPhysicsModel(p).New().(*physCharging)
+	last := int32(t0/60000) - 600
+	if pm {
+		ch.pc.mem[0] = sig{w: 150, maxRun: 200, charger: 3, other: 1, last: last}
+	}
+	if qm {
+		ch.nc.mem[0] = sig{w: 225, maxRun: 200, charger: 3, other: 1, last: last}
+	}
+	cfg := Defaults(devices.KindMeter).Charging
+	for s := 0.0; s < 3*hr; s += step {
+		w, q := 100.0, 50.0
+		if s >= hr {
+			m := (s - hr) / 60
+			w += 150 * (1 - slopeP*m) * (1 + 0.001*ripple(s, 7))
+			q += 225 * (1 - slopeQ*m) * (1 + 0.001*ripple(s, 8))
+		}
+		r := ChargeReading{PowerW: w, NonActive: q, HasNA: withVar}
+		if ch.Observe(&cfg, t0+int64(s*1000), r) == ChargeStarted {
+			return ch.Session().Path, (s - hr) / 60, ch.from
+		}
+	}
+	return "", 0, 0
+}
+
+// TestSagObserve runs the rule on readings (the stretch's sums as the
+// detector accumulates them, not set by hand): at 1 min a known charger's
+// step that held flat or rose is confirmed by the fast known-charger path
+// at 10 minutes; one falling 0.3% a minute (1.4% from its level at Settle
+// to the mean of the readings at 9-10 minutes) is not with SagDrop, and
+// is without it; at 10 s and 5 min SagDrop changes nothing. Each core
+// measures its own quantity: the non-active core's known path is vetoed by
+// its own sag, and a step whose watts sag but whose var does not is
+// confirmed by the non-active core's known path.
+func TestSagObserve(t *testing.T) {
+	const known = "fast, known charger"
+	for _, c := range []struct {
+		name           string
+		drop, step     float64
+		slopeP, slopeQ float64
+		withVar        bool
+		pm, qm         bool
+		want           string // the path at 10 minutes; "-": not a known-charger path then
+		core           uint8
+	}{
+		{"1 min, flat", 0.01, 60, 0, 0, false, true, false, known, 0},
+		{"1 min, rising", 0.01, 60, -0.001, 0, false, true, false, known, 0},
+		{"1 min, falling 0.2%/min", 0.01, 60, 0.002, 0, false, true, false, known, 0},
+		{"1 min, falling 0.3%/min", 0.01, 60, 0.003, 0, false, true, false, "-", 0},
+		{"1 min, falling 0.3%/min, off", 0, 60, 0.003, 0, false, true, false, known, 0},
+		{"1 min, var sags, var known", 0.01, 60, 0, 0.003, true, false, true, "-", 0},
+		{"1 min, var sags, var known, off", 0, 60, 0, 0.003, true, false, true, known + " (var)", 1},
+		{"1 min, watts sag, both known", 0.01, 60, 0.003, 0, true, true, true, known + " (var)", 1},
+	} {
+		path, m, core := sagRun(c.drop, c.step, c.slopeP, c.slopeQ, c.withVar, c.pm, c.qm)
+		if c.want == "-" {
+			if m <= 10 || path == known || path == known+" (var)" {
+				t.Errorf("%s: %q at %.1f min (core %d), want no known-charger path", c.name, path, m, core)
+			}
+			continue
+		}
+		if path != c.want || m != 10 || core != c.core {
+			t.Errorf("%s: %q at %.1f min (core %d), want %q at 10 min (core %d)", c.name, path, m, core, c.want, c.core)
+		}
+	}
+	for _, step := range []float64{10, 300} {
+		for _, slope := range []float64{0, 0.003} {
+			p0, m0, _ := sagRun(0, step, slope, 0, false, true, false)
+			p1, m1, _ := sagRun(0.01, step, slope, 0, false, true, false)
+			if p0 != p1 || m0 != m1 {
+				t.Errorf("%v s, falling %v/min: SagDrop changed %q at %.1f min to %q at %.1f min", step, slope, p0, m0, p1, m1)
+			}
+		}
+	}
+}
