@@ -1442,11 +1442,44 @@ type PhysicsParams struct {
 	LampMemRunMax float64
 	LampMemMinIv  float64
 	LampMemMaxIv  float64
-	// SagDrop (round 42a, charging_sag.go): the fast known-charger path
-	// does not confirm a step whose level fell SagDrop (a fraction of it)
+	// MemProof (round 36, charging_memproof.go): bits saying which
+	// charges teach a memory slot's proof count (8 the rise or a taper
+	// confirmed the session; 256 the active core only; 512 the other core
+	// does not know the size as a non-charger; 1 ran 2 h, 2 rose, 4 ended
+	// on a float) and who reads it (16 the fast known-charger path, 32 the
+	// known charger held, 64 notCharger, 128 the cycler tests; 16384 and
+	// 32768 bound the fast path's reading, see MemProofCyc and MemProofT);
+	// a slot whose proof count reaches MemProofMin is the unit's charger
+	// for the readers; only at intervals MemProofMinIv-MemProofMaxIv s.
+	// 0 off.
+	MemProof, MemProofMin, MemProofMinIv, MemProofMaxIv float64
+	// MemProofHold: a step the fast known-charger path reads as the unit's
+	// charger only by its slot's proof count must have held MemProofHold
+	// (0: the fast path's hold).
+	MemProofHold time.Duration
+	// MemProofCyc: with MemProof's bit 16384, on a cycler's slot the step
+	// must also have held MemProofCyc times the slot's longest run.
+	MemProofCyc float64
+	// MemProofT: with MemProof's bit 32768 (on a cycler's slot only with
+	// 65536), the step's rise must have a t of MemProofT or more.
+	MemProofT float64
+	// MemProofNoise: the step must be at most this noisy (a fraction of its
+	// level; 0: the fast path's limit) to be read so.
+	MemProofNoise float64
+	// SagDrop (round 42a, charging_sag.go): the fast known-charger path,
+	// and MemProof's reading of a proof count on it (round 42b), do not
+	// confirm a step whose level fell SagDrop (a fraction of it)
 	// or more since it settled, as a compressor's sags and a charger's
 	// plateau does not; only at intervals SagMinIv-SagMaxIv s. 0 off.
 	SagDrop, SagMinIv, SagMaxIv float64
+	// ProofGuard (round 42b, charging_proofguard.go): what MemProof's
+	// reading of a proof count does not read as the charger: 1 a step that
+	// overshot its settled level by more than ProofOver at its start (a
+	// compressor's start-up), 2 a step of a slot whose other lessons that
+	// were not cycles exceed ProofOth times its proof count (a steady
+	// non-charger of this size); only at intervals ProofGuardMinIv-
+	// ProofGuardMaxIv s. 0 off.
+	ProofGuard, ProofOver, ProofOth, ProofGuardMinIv, ProofGuardMaxIv float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -1483,8 +1516,9 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomDup: 0, RoomDupLong: 0.12, RoomDupMinIv: 45,
 		OutlastMaxIv: 90, EndFullLearn: 0, EndFullRun: 180 * time.Minute,
 		TaperLeftW: 0.5, TaperLeftMinIv: 150, TaperHomePF: 0.5, TaperHomePFMinIv: 150, Taper5DecW: 0,
-		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90,
+		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90, MemProof: 784, MemProofMin: 1, MemProofMinIv: 45, MemProofMaxIv: 90, MemProofHold: 15 * time.Minute, MemProofCyc: 1.1, MemProofT: 1, MemProofNoise: 0.005,
 		SagDrop: 0.01, SagMinIv: 45, SagMaxIv: 90,
+		ProofGuard: 3, ProofOver: 0.06, ProofOth: 3, ProofGuardMinIv: 45, ProofGuardMaxIv: 90,
 		HeldLongHold: 180 * time.Minute, HeldLongMinIv: 150, HeldLongQuiet: 0.65, HeldLongZ: 1.5,
 		DropMem: 0.07, DropMemHold: 20 * time.Minute, DropMemCount: 1, DropMemWin: 0, DropMemFall: 8, DropMemMinIv: 45, DropMemMaxIv: 90, DropMemNoise: 0.12,
 	}
@@ -1761,9 +1795,10 @@ const (
 
 // sig is a load the unit is known to switch: a step of about w watts that
 // was a charge, or was not (then how long it ran at most, and how often it
-// ran for less than an hour: a compressor). 16 bytes, of which 15 are
-// used: the last is padding, free for a per-slot byte (round 35's layout
-// map; physCore has 7 more bytes of padding).
+// ran for less than an hour: a compressor), and how many of its "charger"
+// lessons were proof (MemProof). 16 bytes, all used since round 36 (the
+// proof count took the padding byte of round 35's layout map; physCore
+// has 7 more bytes of padding).
 type sig struct {
 	last    int32 // when it was last seen, Unix minutes
 	w       float32
@@ -1771,6 +1806,7 @@ type sig struct {
 	other   uint8   // saturating counts
 	charger uint8
 	cycles  uint8
+	proof   uint8 // charger lessons a slot cannot teach itself (MemProof, charging_memproof.go; checkpoint version 11)
 }
 
 const memSize = 6
@@ -2302,7 +2338,7 @@ func (s *physCore) cyclerLike(c *cand) bool {
 		return true
 	}
 	k := s.known(c.size())
-	return k >= 0 && int(s.mem[k].cycles)*2 > int(s.mem[k].other) && s.mem[k].charger < s.mem[k].other
+	return k >= 0 && int(s.mem[k].cycles)*2 > int(s.mem[k].other) && s.mem[k].charger < s.mem[k].other && !s.proofKnown(k, 128)
 }
 
 // segment returns the regression of the current stretch weighted by the
@@ -2408,13 +2444,13 @@ func (s *physCore) known(w float32) int {
 // w that is not a charger.
 func (s *physCore) notCharger(w float32) bool {
 	k := s.known(w)
-	return k >= 0 && s.mem[k].charger < s.mem[k].other
+	return k >= 0 && s.mem[k].charger < s.mem[k].other && !s.proofKnown(k, 64)
 }
 
 // remember records a load of w watts that ran for run minutes.
-func (s *physCore) remember(w float32, run float32, charger bool) {
+func (s *physCore) remember(w float32, run float32, charger bool) int {
 	if w <= 0 {
-		return
+		return -1
 	}
 	i := s.known(w)
 	if i < 0 {
@@ -2438,13 +2474,14 @@ func (s *physCore) remember(w float32, run float32, charger bool) {
 	m.w += 0.3 * (w - m.w)
 	if charger {
 		m.charger = min(m.charger+1, 250)
-		return
+		return i
 	}
 	m.other = min(m.other+1, 250)
 	if run < 60 {
 		m.cycles = min(m.cycles+1, 250)
 	}
 	m.maxRun = max(m.maxRun, run)
+	return i
 }
 
 // notChargerPF reports whether a step of the active core drew the non-
@@ -2638,7 +2675,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		case s.peer != nil && s.peer.notCharger(c.ws):
 			// the active power's memory knows a load of this size
 			why = "fast: peer memory"
-		case s.nv && noise > pp.VarNewFast && (k < 0 || s.mem[k].charger < s.mem[k].other):
+		case s.nv && noise > pp.VarNewFast && (k < 0 || s.mem[k].charger < s.mem[k].other && !s.proofKnown(k, 16)):
 			why = "fast: var, unknown"
 		case k < 0 && s.resistive(c, 1<<pathFast):
 			// a resistive step is not marked for the delayed fast path
@@ -2654,7 +2691,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: dipped"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
-		case s.mem[k].charger >= s.mem[k].other && !s.sagged(c) && !s.peakVetoed(c, pathKnown):
+		case (s.mem[k].charger >= s.mem[k].other || s.proofKnown(k, 16) && s.proofReady(c, k, held, noise) && !s.proofGuarded(c, k)) && !s.sagged(c) && !s.peakVetoed(c, pathKnown):
 			why = s.fastVeto(c, held, pathKnown)
 			if why == "" {
 				return s.fire(ts, i, pathKnown)
@@ -2669,7 +2706,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		}
 	}
 	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise && !s.splitVetoed(c, 1) {
-		if k := s.known(c.lvl); k >= 0 && s.mem[k].charger >= 2 && s.mem[k].other == 0 &&
+		if k := s.known(c.lvl); k >= 0 && (s.mem[k].charger >= 2 && s.mem[k].other == 0 || s.proofKnown(k, 32)) &&
 			(s.peer == nil || !s.peer.notCharger(c.ws)) && !s.notPF(c, 1<<pathKnownHeld) && !s.peakVetoed(c, pathKnownHeld) && !s.resistive(c, 1<<pathKnownHeld) {
 			return s.fire(ts, i, pathKnownHeld)
 		}
@@ -2891,7 +2928,10 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
 	if k := s.endVerdict(c, tapered, why, run); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
-		s.remember(c.lvl, run, k > 0)
+		proof := k > 0 && s.proofCharge(c, why, run)
+		if m := s.remember(c.lvl, run, k > 0); m >= 0 && proof {
+			s.mem[m].proof = min(s.mem[m].proof+1, 250)
+		}
 		if s.p.Trace != nil {
 			s.trace(ts, "learn", learnWhy(k > 0, "charge ended: ", why), i)
 		}
@@ -3085,7 +3125,14 @@ func inBand(cfg *ChargingConfig, d float64) bool {
 	return d >= cfg.StepMinW*0.8 && d <= cfg.StepMaxW*1.6
 }
 
-// physVersion is the version of the checkpoint encoding: 10
+// physVersion is the version of the checkpoint encoding: 11
+// (physVersionMemProof, charging_memproof.go) is 10's layout (cand.sf as it
+// is in memory) and each memory slot's proof count after its cycles,
+// written only while a slot the checkpoint keeps has a proof count (only
+// with MemProof on), so that a binary of version 10 or lower, which refuses
+// it (ErrOtherChargingModel), starts only that device's charging detector
+// afresh, its learnt memory included, and every other state is written
+// byte for byte as before; 10
 // (physVersionXShare) is 9's layout with cand.sf as it is in memory since
 // round 33 (an open step's xRes and xPF on xJump's and xTaper's bits),
 // read but written only while a kept candidate has a free bit (xFree),
@@ -3117,14 +3164,15 @@ func inBand(cfg *ChargingConfig, d float64) bool {
 // taper where 2 kept a noise no decision used; 2 has the non-active core;
 // 1 (the active core alone). All are still read.
 const (
-	physVersion       = 4
-	physVersionNoScr  = 3
-	physVersionSeq    = 5
-	physVersionBand   = 6
-	physVersionSlots  = 7
-	physVersionOwn    = 8
-	physVersionFlags  = 9
-	physVersionXShare = 10
+	physVersion         = 4
+	physVersionNoScr    = 3
+	physVersionSeq      = 5
+	physVersionBand     = 6
+	physVersionSlots    = 7
+	physVersionOwn      = 8
+	physVersionFlags    = 9
+	physVersionXShare   = 10
+	physVersionMemProof = 11
 )
 
 // physMagic starts every state of this model.
@@ -3158,6 +3206,9 @@ func (s *physCharging) MarshalBinary() ([]byte, error) {
 	}
 	if s.pc.xFree() || s.nc.xFree() {
 		v = physVersionXShare // never until a round claims a free bit (sfTo9)
+	}
+	if s.pc.proofKept() || s.nc.proofKept() {
+		v = physVersionMemProof
 	}
 	e.u8(v)
 	var fl uint8
@@ -3244,6 +3295,9 @@ func (s *physCore) marshal(e *enc, v uint8) {
 		e.u8(m.other)
 		e.u8(m.charger)
 		e.u8(m.cycles)
+		if v >= physVersionMemProof {
+			e.u8(m.proof)
+		}
 	}
 	if v >= physVersionSeq {
 		// the first four slots' 3 bytes before version 7 (no slot past
@@ -3281,7 +3335,7 @@ func (s *physCharging) UnmarshalBinary(b []byte) error {
 	}
 	d := dec{b: b[len(physMagic):]}
 	v := d.u8()
-	if v < 1 || v > physVersionXShare {
+	if v < 1 || v > physVersionMemProof {
 		return ErrOtherChargingModel
 	}
 	n := physCharging{p: s.p, pc: physCore{p: s.p}, nc: physCore{p: s.p, nv: true}}
@@ -3385,6 +3439,9 @@ func (s *physCore) unmarshal(d *dec, v uint8) error {
 		m.other = d.u8()
 		m.charger = d.u8()
 		m.cycles = d.u8()
+		if v >= physVersionMemProof {
+			m.proof = d.u8()
+		}
 	}
 	if v >= physVersionSeq {
 		n := oldSeqBytes

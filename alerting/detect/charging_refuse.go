@@ -21,7 +21,7 @@ func (s *physCore) roomRefused(ts int64, d float32) bool {
 	if k < 0 {
 		return false
 	}
-	if m := &s.mem[k]; !(int(m.cycles)*2 > int(m.other) && m.charger < m.other) {
+	if m := &s.mem[k]; !(int(m.cycles)*2 > int(m.other) && m.charger < m.other) || s.proofKnown(k, 128) {
 		return false
 	}
 	s.ghostSet(ts, d)

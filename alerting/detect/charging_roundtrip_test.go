@@ -24,11 +24,14 @@ import (
 // checkpoint that reads back to the state it was written from is the
 // one round 32's binary wrote for it (TestCandXFlagsVersion9 holds the
 // layout to that binary's own bytes). It counts the checkpoints with an
-// open step's xRes or xPF (on their version-9 bits, sfTo9).
+// open step's xRes or xPF (on their version-9 bits, sfTo9). Since round
+// 41b (MemProof on by default) a state whose memory keeps a proof count is
+// written as version 11, and only such a state; it is read back and
+// written again the same like every other.
 func TestPhysicsCheckpointEveryReading(t *testing.T) {
 	cfg := Defaults(devices.KindMeter).Charging
 	m := NewPhysicsModel(DefaultPhysicsParams())
-	readings, shared := 0, 0
+	readings, shared, proofs := 0, 0, 0
 	var vmax uint8
 	for seed := uint64(1); seed <= 1500; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
@@ -56,9 +59,18 @@ func TestPhysicsCheckpointEveryReading(t *testing.T) {
 			if err := xFlagsExclusive(ch.(*physCharging)); err != "" {
 				t.Fatalf("seed %d at %.2f h: %s", seed, s/hr, err)
 			}
-			if v := b[len(physMagic)]; v > physVersionFlags {
+			pc := ch.(*physCharging)
+			switch v := b[len(physMagic)]; {
+			case pc.pc.proofKept() || pc.nc.proofKept():
+				// a memory slot keeps a proof count (MemProof, on since
+				// round 41b): version 11, and only then
+				if v != physVersionMemProof {
+					t.Fatalf("seed %d at %.2f h: a proof count kept in a checkpoint of version %d, want %d", seed, s/hr, v, physVersionMemProof)
+				}
+				proofs++
+			case v > physVersionFlags:
 				t.Fatalf("seed %d at %.2f h: a checkpoint of version %d, want %d or lower (round 32's)", seed, s/hr, v, physVersionFlags)
-			} else {
+			default:
 				vmax = max(vmax, v)
 			}
 			if openShared(ch.(*physCharging)) {
@@ -77,7 +89,7 @@ func TestPhysicsCheckpointEveryReading(t *testing.T) {
 			readings++
 		}
 	}
-	t.Logf("%d checkpoints read back, of version %d at most, %d with an open step's xRes or xPF", readings, vmax, shared)
+	t.Logf("%d checkpoints read back, of version %d at most (%d of version 11: a proof count kept), %d with an open step's xRes or xPF", readings, vmax, proofs, shared)
 	if shared == 0 || vmax != physVersionFlags {
 		t.Errorf("%d checkpoints with an open step's xRes or xPF, version %d at most: the shared bits were not written as version 9's", shared, vmax)
 	}
@@ -125,4 +137,56 @@ func xFlagsExclusive(s *physCharging) string {
 		}
 	}
 	return ""
+}
+
+// TestPhysicsCheckpointMemProof: with MemProof on (every charger lesson of
+// the active core counts), the checkpoints of random homes at 1-min
+// readings are of version 11 exactly while a kept memory slot has a proof
+// count, version 9 or lower otherwise, and each is read back and written
+// again the same.
+func TestPhysicsCheckpointMemProof(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	p := DefaultPhysicsParams()
+	p.MemProof = 256 | 16
+	m := NewPhysicsModel(p)
+	n11 := 0
+	for seed := uint64(1); seed <= 80; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		fs := []func(float64) float64{base(30 + 60*rng.Float64())}
+		if rng.IntN(2) == 0 {
+			fs = append(fs, cycler(80+100*rng.Float64(), 10+20*rng.Float64(), 20+40*rng.Float64()))
+		}
+		for k := 2 + rng.IntN(3); k > 0; k-- {
+			fs = append(fs, charge(rng.Float64()*40*hr, 1+3*rng.Float64(), 10+60*rng.Float64(), 8, 70+200*rng.Float64()))
+		}
+		w := sumW(fs...)
+		ch := m.New()
+		for s := 0.0; s < 48*hr; s += 60 {
+			pw := math.Round(w(s)*10) / 10
+			ch.Observe(&cfg, t0+int64(s*1000)+rng.Int64N(1000), ChargeReading{PowerW: pw, NonActive: 0.8 * pw, HasNA: true})
+			b, err := ch.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pc := ch.(*physCharging)
+			proof := pc.pc.proofKept() || pc.nc.proofKept()
+			if v := b[len(physMagic)]; proof != (v == physVersionMemProof) || !proof && v > physVersionFlags {
+				t.Fatalf("seed %d at %.2f h: version %d with a proof count kept %v", seed, s/hr, v, proof)
+			}
+			if proof {
+				n11++
+			}
+			back := m.New()
+			if err := back.UnmarshalBinary(b); err != nil {
+				t.Fatalf("seed %d at %.2f h: its own checkpoint refused: %v", seed, s/hr, err)
+			}
+			if again, _ := back.MarshalBinary(); !bytes.Equal(again, b) {
+				t.Fatalf("seed %d at %.2f h: the checkpoint read back is written differently", seed, s/hr)
+			}
+		}
+	}
+	t.Logf("%d checkpoints of version 11", n11)
+	if n11 == 0 {
+		t.Errorf("no checkpoint kept a proof count: the test did not reach version 11")
+	}
 }

@@ -15,7 +15,8 @@ package detect
 // less the mean, over the level), only when no edge came since the step
 // (the stretch is the step's own) and the stretch has at least two
 // readings (at 1 min, at ten minutes: those at nine and ten). A step that
-// fell SagDrop or more of its level is not confirmed by that path (later
+// fell SagDrop or more of its level is not confirmed by that path, nor
+// (since round 42b) by MemProof's reading of a slot's proof count on it (later
 // paths may still confirm it, the next being the cycler's in judge's
 // switch). No new state: the stretch's sums are the rise regression's.
 // Only at SagMinIv-SagMaxIv s. Each core measures its own quantity: the

@@ -92,6 +92,32 @@ func TestSagVeto(t *testing.T) {
 	}
 }
 
+// TestSagVetoProof: MemProof's reading of a slot's proof count (a slot the
+// memory outweighs as another load) is under the same veto since round
+// 42b: a proved slot's step held 15 minutes is confirmed by the known
+// path when its level held, not when it fell 1.2% since it settled, and
+// again with SagDrop off.
+func TestSagVetoProof(t *testing.T) {
+	proved := sig{w: 150, maxRun: 30, charger: 1, other: 5, cycles: 5, proof: 1}
+	for _, c := range []struct {
+		name string
+		drop float64
+		sag  float64
+		want bool
+	}{
+		{"proof, held", 0.01, 0, true},
+		{"proof, fell 1.2%", 0.01, 0.012, false},
+		{"proof, fell 1.2%, SagDrop off", 0, 0.012, true},
+	} {
+		p := DefaultPhysicsParams()
+		p.SagDrop = c.drop
+		s := sagStepJudged(&p, 60, 15, 7, c.sag, false, proved)
+		if got := s.c[0].state() == cCharge && s.sPath == pathKnown; got != c.want {
+			t.Errorf("%s: confirmed by the known charger %v (state %d, path %d), want %v", c.name, got, s.c[0].state(), s.sPath, c.want)
+		}
+	}
+}
+
 // sagRun feeds readings every step s for three hours to a physics model
 // with SagDrop drop whose memories know the step's size as the unit's
 // charger (the active core's 150 W when pm, the non-active core's 225 var

@@ -309,7 +309,7 @@ func TestScoreCheckpoint(t *testing.T) {
 	// as a reader from before the score sees it: a version it does not
 	// know is another model's state, not a corrupt one
 	old := slices.Clone(b)
-	old[len(physMagic)] = physVersionXShare + 1 // (physVersionSeq + 1 until round 13b made 6 the held band's, 13e 7 the fifth slot's, 13f 8 the remembered up-edge's, 26a 9 the x flags, 33 10 their shared bits)
+	old[len(physMagic)] = physVersionMemProof + 1 // (physVersionSeq + 1 until round 13b made 6 the held band's, 13e 7 the fifth slot's, 13f 8 the remembered up-edge's, 26a 9 the x flags, 33 10 their shared bits, 36 11 the memory's proof count)
 	if err := m.New().UnmarshalBinary(old); !errors.Is(err, ErrOtherChargingModel) {
 		t.Errorf("an unknown checkpoint version: %v, want ErrOtherChargingModel", err)
 	}
