@@ -12,9 +12,13 @@ package detect
 // only where the other core's memory does not know the step as a
 // non-charger (bit 512), and only when it ran 2 hours or more (bit 1), rose
 // with t >= 2 (bit 2) or ended on a taper to a float (bit 4) (any of the
-// set ones; none set: every such "charger" lesson). A slot whose proof
-// count reaches MemProofMin is then read as the unit's charger, even when
-// its other count outweighs its charger count, by the fast known-charger
+// set ones; none set: every such "charger" lesson). Without bit 8 (the
+// default 784) a charge the known-charger path confirmed counts too,
+// whether the slot's counts or its proof count read it so (the lesson
+// then rests on the end's verdict, endVerdict, as the charger count's
+// does). A slot whose proof count reaches MemProofMin is then read as
+// the unit's charger, even when its other count outweighs its charger
+// count, by the fast known-charger
 // path (16; there only once the step held MemProofHold, was at most
 // MemProofNoise noisy, with bit 16384 on a cycler's slot outlasted
 // MemProofCyc times its longest run, with bit 32768 rose with t >=
@@ -120,8 +124,7 @@ func (s *physCore) proofReady(c *cand, k int, held int64, noise float64) bool {
 	if !s.memProofOn(32768) || (s.memProofOn(65536) && int(s.mem[k].cycles)*2 <= int(s.mem[k].other)) {
 		return true
 	}
-	r, t := s.rise(c)
-	_ = r
+	_, t := s.rise(c)
 	return t >= s.p.MemProofT
 }
 

@@ -2,14 +2,20 @@ package detect
 
 import (
 	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/chargewatch/chargewatch/devices"
 )
 
 // TestMemProofDefault pins MemProof's defaults: on since round 42b at
-// 784 (the rise or a taper confirmed the session, the active core, the
-// other core agreeing; read by the fast known-charger path, there under
-// SagDrop and ProofGuard), and its bounds.
+// 784 (every "charger" lesson of the active core with the other core
+// agreeing, whichever path confirmed the session: bit 8 is not set; read
+// by the fast known-charger path, there under SagDrop and ProofGuard),
+// and its bounds.
 func TestMemProofDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
 	if p.MemProof != 784 || p.MemProofMin != 1 || p.MemProofMinIv != 45 || p.MemProofMaxIv != 90 || p.MemProofHold != 15*time.Minute || p.MemProofCyc != 1.1 || p.MemProofT != 1 || p.MemProofNoise != 0.005 {
@@ -220,6 +226,171 @@ func TestMemProofEndTeaches(t *testing.T) {
 		}
 		if s.mem[k].proof != c.want {
 			t.Errorf("%s: proof %d, want %d", c.name, s.mem[k].proof, c.want)
+		}
+	}
+}
+
+// TestMemProofRemember: the slot remember returns is the one it taught, so
+// that endCharge adds the proof count to it: the slot a size merged into,
+// a free slot, or the slot it evicted for a new size, whose proof count is
+// not inherited (a slot reused for another size starts with none). The
+// count saturates at 250 as the others do.
+func TestMemProofRemember(t *testing.T) {
+	p := DefaultPhysicsParams()
+	now := int64(30 * 24 * 3600 * 1000)
+	s := &physCore{p: &p, iv: 60, last: now}
+	full := func() {
+		for i := range s.mem {
+			// sizes far apart; slot 3 the least worth keeping (seen once,
+			// long ago) and proved
+			s.mem[i] = sig{last: int32(now/60000) - 60, w: float32(100 + 300*i), charger: 5, other: 5, proof: 7}
+		}
+		s.mem[3] = sig{last: int32(now/60000) - 20*1440, w: 1000, charger: 1, proof: 9}
+	}
+	full()
+	if k := s.remember(s.mem[2].w*1.02, 30, false); k != 2 || s.mem[2].proof != 7 || s.mem[2].other != 6 {
+		t.Errorf("a size merged into slot 2: remember %d, slot %+v", k, s.mem[2])
+	}
+	if k := s.remember(5000, 200, true); k != 3 || s.mem[3].proof != 0 || s.mem[3].charger != 1 || s.mem[3].w != 5000 {
+		t.Errorf("a new size evicting slot 3: remember %d, slot %+v; want 3, its proof count reset", k, s.mem[3])
+	}
+	s.mem[4] = sig{}
+	if k := s.remember(4321, 200, false); k != 4 || s.mem[4].proof != 0 {
+		t.Errorf("a new size in a free slot: remember %d, slot %+v", k, s.mem[4])
+	}
+	if k := s.remember(0, 200, true); k != -1 {
+		t.Errorf("no size: remember %d, want -1", k)
+	}
+	// through endCharge: a proved charge that evicts a proved slot leaves
+	// the new size's slot a count of 1
+	p.MemProof = 256 | 16
+	full()
+	const w = 2500
+	s.c[0] = cand{t0: now - 3*3600*1000, ref: 100, pre: 100, step: w, lvl: w, ws: w, sf: cCharge, n: 180}
+	s.chg, s.sPath, s.sT0 = 1, pathRise, now-3*3600*1000
+	s.endCharge(now, 0, "float", true)
+	if k := s.known(w); k != 3 || s.mem[k].proof != 1 || s.mem[k].charger != 1 {
+		t.Errorf("a proved charge evicting a proved slot: slot %d %+v, want slot 3 with proof 1", k, s.mem[max(k, 0)])
+	}
+	s.mem[3].proof = 250
+	s.c[0] = cand{t0: now - 3*3600*1000, ref: 100, pre: 100, step: w, lvl: w, ws: w, sf: cCharge, n: 180}
+	s.chg = 1
+	s.endCharge(now, 0, "float", true)
+	if s.mem[3].proof != 250 {
+		t.Errorf("proof count %d after 251 lessons, want 250", s.mem[3].proof)
+	}
+}
+
+// TestMemProofCheckpointOld: a checkpoint of version 10 (version 11's
+// layout without the proof bytes) is still read, to the same state with
+// no proof count; version 11 cut short anywhere is refused.
+func TestMemProofCheckpointOld(t *testing.T) {
+	m := NewPhysicsModel(DefaultPhysicsParams())
+	ch := m.New().(*physCharging)
+	s := &ch.pc
+	s.last, s.prev, s.base, s.iv, s.seg0, s.blkT = t0, 500, 380, 60, t0, t0
+	s.c[1] = cand{t0: t0 - 3600*1000, ref: 295, pre: 300, step: 100, lvl: 100, sf: cOpen, n: 60}
+	s.mem[0] = sig{last: int32(t0/60000) - 100, w: 100, maxRun: 20, other: 7, charger: 2, cycles: 6}
+	s.mem[2] = sig{last: int32(t0/60000) - 50, w: 230, charger: 3, proof: 2}
+	b, _ := ch.MarshalBinary()
+	e := enc{}
+	e.b = append(e.b, physMagic...)
+	e.u8(physVersionXShare)
+	e.u8(b[len(physMagic)+1])
+	e.u8(ch.from)
+	ch.pc.marshal(&e, physVersionXShare)
+	back := m.New().(*physCharging)
+	if err := back.UnmarshalBinary(e.b); err != nil {
+		t.Fatalf("version 10: %v", err)
+	}
+	want := ch.pc.mem
+	want[2].proof = 0
+	if back.pc.mem != want {
+		t.Errorf("version 10 read back %+v, want %+v", back.pc.mem, want)
+	}
+	for n := len(physMagic); n < len(b); n++ {
+		if err := m.New().UnmarshalBinary(b[:n]); err == nil {
+			t.Errorf("version 11 cut to %d of %d bytes was accepted", n, len(b))
+		}
+	}
+}
+
+// TestMemProofResume: at 1-min readings with the defaults, a detector
+// restored from its checkpoint of version 11 (a proof count kept) at any
+// point goes on as the one never interrupted: the same changes, and the
+// same checkpoint at the end.
+func TestMemProofResume(t *testing.T) {
+	cfg := Defaults(devices.KindMeter).Charging
+	m := NewPhysicsModel(DefaultPhysicsParams())
+	cuts := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		cw := 100 + 150*rng.Float64()
+		w := sumW(base(30+60*rng.Float64()), cycler(cw, 10+20*rng.Float64(), 20+40*rng.Float64()),
+			charge(2*hr, 3, 30, 8, cw), charge(26*hr, 2, 40, 8, cw), charge(50*hr, 3, 20, 8, cw))
+		type rd struct {
+			ts int64
+			r  ChargeReading
+		}
+		var rds []rd
+		for x := 0.0; x < 60*hr; x += 60 {
+			pw := math.Round(w(x)*10) / 10
+			rds = append(rds, rd{t0 + int64(x*1000) + rng.Int64N(1000), ChargeReading{PowerW: pw, NonActive: 0.8 * pw, HasNA: true}})
+		}
+		run := func(cut int) (string, bool) {
+			ch := m.New()
+			out, v11 := "", false
+			for i, r := range rds {
+				if i == cut {
+					b, _ := ch.MarshalBinary()
+					v11 = b[len(physMagic)] == physVersionMemProof
+					ch = m.New()
+					if err := ch.UnmarshalBinary(b); err != nil {
+						t.Fatalf("seed %d, cut %d: %v", seed, cut, err)
+					}
+				}
+				if c := ch.Observe(&cfg, r.ts, r.r); c != ChargeNone {
+					out += fmt.Sprintf("%d@%d ", c, i)
+				}
+			}
+			b, _ := ch.MarshalBinary()
+			return out + fmt.Sprintf("%x", b), v11
+		}
+		want, _ := run(-1)
+		for _, cut := range []int{20 * 60, 30 * 60, 45 * 60, 52 * 60} {
+			got, v11 := run(cut)
+			if v11 {
+				cuts++
+			}
+			if got != want {
+				t.Errorf("seed %d, restored at reading %d (version 11 %v): not as the run never interrupted", seed, cut, v11)
+			}
+		}
+	}
+	if cuts == 0 {
+		t.Errorf("no cut at a checkpoint of version 11: the test did not reach it")
+	}
+}
+
+// TestMemProofFastVeto: the proof count's reading on the fast known-
+// charger path is under that path's own vetoes (fastVeto; here the flat
+// veto on the known path), as a slot known by its counts is.
+func TestMemProofFastVeto(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		flatT float64
+		m     sig
+		want  bool
+	}{
+		{"proof, no flat veto", 0, sig{w: 150, maxRun: 30, charger: 1, other: 5, cycles: 5, proof: 1}, true},
+		{"proof, flat", 1, sig{w: 150, maxRun: 30, charger: 1, other: 5, cycles: 5, proof: 1}, false},
+		{"counts, flat", 1, sig{w: 150, maxRun: 200, charger: 3, other: 1}, false},
+	} {
+		p := DefaultPhysicsParams()
+		p.FlatT, p.FlatPaths, p.FlatIv, p.FlatNoise = c.flatT, 1<<pathKnown, 45, 0
+		s := stepJudged(&p, 60, 16, 16, fClean, c.m)
+		if got := s.c[0].state() == cCharge && s.sPath == pathKnown; got != c.want {
+			t.Errorf("%s: confirmed as a known charger %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -1447,11 +1447,15 @@ type PhysicsParams struct {
 	// confirmed the session; 256 the active core only; 512 the other core
 	// does not know the size as a non-charger; 1 ran 2 h, 2 rose, 4 ended
 	// on a float) and who reads it (16 the fast known-charger path, 32 the
-	// known charger held, 64 notCharger, 128 the cycler tests; 16384 and
-	// 32768 bound the fast path's reading, see MemProofCyc and MemProofT);
-	// a slot whose proof count reaches MemProofMin is the unit's charger
-	// for the readers; only at intervals MemProofMinIv-MemProofMaxIv s.
-	// 0 off.
+	// known charger held, 64 notCharger, 128 the cycler tests; 16 also
+	// lifts the var core's "var, unknown" veto; 4096 not on a cycler's
+	// slot, 8192 not on a slot whose other count exceeds its charger and
+	// proof counts together; 16384 and 32768 (with 65536 on a cycler's
+	// slot only) bound the fast path's reading, see MemProofCyc and
+	// MemProofT); a slot whose proof count reaches MemProofMin is the
+	// unit's charger for the readers; none of 8, 256, 512, 1, 2 and 4
+	// set: nothing is taught; only at intervals MemProofMinIv-
+	// MemProofMaxIv s. 0 off.
 	MemProof, MemProofMin, MemProofMinIv, MemProofMaxIv float64
 	// MemProofHold: a step the fast known-charger path reads as the unit's
 	// charger only by its slot's proof count must have held MemProofHold
@@ -1806,7 +1810,7 @@ type sig struct {
 	other   uint8   // saturating counts
 	charger uint8
 	cycles  uint8
-	proof   uint8 // charger lessons a slot cannot teach itself (MemProof, charging_memproof.go; checkpoint version 11)
+	proof   uint8 // the "charger" lessons MemProof's lesson bits count (charging_memproof.go; checkpoint version 11)
 }
 
 const memSize = 6

@@ -25,7 +25,7 @@ import (
 // one round 32's binary wrote for it (TestCandXFlagsVersion9 holds the
 // layout to that binary's own bytes). It counts the checkpoints with an
 // open step's xRes or xPF (on their version-9 bits, sfTo9). Since round
-// 41b (MemProof on by default) a state whose memory keeps a proof count is
+// 42b (MemProof on by default) a state whose memory keeps a proof count is
 // written as version 11, and only such a state; it is read back and
 // written again the same like every other.
 func TestPhysicsCheckpointEveryReading(t *testing.T) {
@@ -63,7 +63,7 @@ func TestPhysicsCheckpointEveryReading(t *testing.T) {
 			switch v := b[len(physMagic)]; {
 			case pc.pc.proofKept() || pc.nc.proofKept():
 				// a memory slot keeps a proof count (MemProof, on since
-				// round 41b): version 11, and only then
+				// round 42b): version 11, and only then
 				if v != physVersionMemProof {
 					t.Fatalf("seed %d at %.2f h: a proof count kept in a checkpoint of version %d, want %d", seed, s/hr, v, physVersionMemProof)
 				}
