@@ -48,8 +48,7 @@ func (s *physCore) dropMemMay(held int64) bool {
 	if pp.DropMem <= 0 || held < ms(pp.DropMemHold) {
 		return false
 	}
-	iv := float64(s.iv)
-	return iv >= pp.DropMemMinIv && (pp.DropMemMaxIv <= 0 || iv <= pp.DropMemMaxIv)
+	return s.ivIn(pp.DropMemMinIv, pp.DropMemMaxIv)
 }
 
 // dropMemZ is the log-odds DropMem gives (+Inf when off or not in (0, 1)).

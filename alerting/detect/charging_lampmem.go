@@ -27,7 +27,7 @@ func (s *physCore) lampMem(c *cand) bool {
 	if pp.LampMem <= 0 || !s.nv || s.peer == nil {
 		return false
 	}
-	if iv := float64(s.iv); iv < pp.LampMemMinIv || pp.LampMemMaxIv > 0 && iv > pp.LampMemMaxIv {
+	if !s.ivIn(pp.LampMemMinIv, pp.LampMemMaxIv) {
 		return false
 	}
 	if !longOther(s.peer, c.ws, float32(pp.LampMemRun), float32(pp.LampMemRunMax)) {

@@ -54,8 +54,7 @@ func (s *physCore) memProofOn(b int) bool {
 	if pp == nil || pp.MemProof <= 0 || int(pp.MemProof)&b == 0 {
 		return false
 	}
-	iv := float64(s.iv)
-	return iv >= pp.MemProofMinIv && (pp.MemProofMaxIv <= 0 || iv <= pp.MemProofMaxIv)
+	return s.ivIn(pp.MemProofMinIv, pp.MemProofMaxIv)
 }
 
 // proofPath reports whether path confirms a charge from its own power

@@ -2420,6 +2420,15 @@ func (s *physCore) noise(c *cand) float64 {
 	return math.Sqrt(float64(c.sd2/float32(c.n))/2) / float64(c.size())
 }
 
+// ivIn reports whether the reading interval (the averaged gap, s) is in
+// [lo, hi]; hi 0 has no upper bound. The interval gates of the rules
+// meant for one reading interval (LampMem, DropMem, MemProof, ProofGuard,
+// SagDrop) ask it.
+func (s *physCore) ivIn(lo, hi float64) bool {
+	iv := float64(s.iv)
+	return iv >= lo && (hi <= 0 || iv <= hi)
+}
+
 // overshoot is the relative overshoot of a step's first reading over its
 // settled level.
 func overshoot(c *cand) float64 {

@@ -35,8 +35,7 @@ func (s *physCore) proofGuardOn(b int) bool {
 	if pp == nil || pp.ProofGuard <= 0 || int(pp.ProofGuard)&b == 0 {
 		return false
 	}
-	iv := float64(s.iv)
-	return iv >= pp.ProofGuardMinIv && (pp.ProofGuardMaxIv <= 0 || iv <= pp.ProofGuardMaxIv)
+	return s.ivIn(pp.ProofGuardMinIv, pp.ProofGuardMaxIv)
 }
 
 // proofGuarded reports whether ProofGuard keeps slot k's proof count from

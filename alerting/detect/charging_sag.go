@@ -39,8 +39,7 @@ func (s *physCore) sagOn() bool {
 	if pp == nil || pp.SagDrop <= 0 {
 		return false
 	}
-	iv := float64(s.iv)
-	return iv >= pp.SagMinIv && (pp.SagMaxIv <= 0 || iv <= pp.SagMaxIv)
+	return s.ivIn(pp.SagMinIv, pp.SagMaxIv)
 }
 
 // sag returns how far step c's level fell since it settled, relative to
