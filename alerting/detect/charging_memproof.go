@@ -95,7 +95,7 @@ func (s *physCore) proofCharge(c *cand, why string, run float32) bool {
 // proofKnown reports whether slot k's proof count reads it as the unit's
 // charger for the reader b.
 func (s *physCore) proofKnown(k int, b int) bool {
-	if k < 0 || !s.memProofOn(b) || s.mem[k].proof == 0 || float64(s.mem[k].proof) < s.p.MemProofMin {
+	if k < 0 || !s.memProofOn(b) || s.mem[k].proof == 0 || s.mem[k].proof == refuted || float64(s.mem[k].proof) < s.p.MemProofMin {
 		return false
 	}
 	m := &s.mem[k]

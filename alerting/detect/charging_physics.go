@@ -1476,6 +1476,11 @@ type PhysicsParams struct {
 	// or more since it settled, as a compressor's sags and a charger's
 	// plateau does not; only at intervals SagMinIv-SagMaxIv s. 0 off.
 	SagDrop, SagMinIv, SagMaxIv float64
+	// Feedback (charging_feedback.go): over 0, a person's verdict on an
+	// alert (closed as a false alarm: no charging found on site) marks the
+	// size of its step refuted in the unit's memory; a refuted size is
+	// confirmed only by the rise and the tapers. 0: verdicts teach nothing.
+	Feedback float64
 	// ProofGuard (round 42b, charging_proofguard.go): what MemProof's
 	// reading of a proof count does not read as the charger: 1 a step that
 	// overshot its settled level by more than ProofOver at its start (a
@@ -2476,6 +2481,9 @@ func (s *physCore) remember(w float32, run float32, charger bool) int {
 				break
 			}
 			v := math.Min(float64(m.other)+float64(m.charger), 10) - float64(int32(s.last/60000)-m.last)/1440
+			if m.proof == refuted {
+				v += refutedWorth // a person's verdict outweighs the lessons
+			}
 			if v < worst {
 				worst, i = v, j
 			}
@@ -2662,7 +2670,10 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 	}
 	// why the fast paths did not confirm it (for Trace only)
 	why := "fast: held too short"
+	ref := s.refutedStep(c) // only the rise and the tapers confirm it
 	switch {
+	case ref:
+		why = "refuted"
 	case s.splitVetoed(c, 4):
 		why = "fast: split"
 	case c.fl&fFast != 0 && held >= fastNew && s.known(c.lvl) < 0 &&
@@ -2718,7 +2729,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: memory"
 		}
 	}
-	if pp.KnownHold > 0 && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise && !s.splitVetoed(c, 1) {
+	if pp.KnownHold > 0 && !ref && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise && !s.splitVetoed(c, 1) {
 		if k := s.known(c.lvl); k >= 0 && (s.mem[k].charger >= 2 && s.mem[k].other == 0 || s.proofKnown(k, 32)) &&
 			(s.peer == nil || !s.peer.notCharger(c.ws)) && !s.notPF(c, 1<<pathKnownHeld) && !s.peakVetoed(c, pathKnownHeld) && !s.resistive(c, 1<<pathKnownHeld) {
 			return s.fire(ts, i, pathKnownHeld)
@@ -2742,6 +2753,12 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		case inRange:
 			c.tb = max(c.tb, float32(t))
 		}
+	}
+	if ref {
+		if pp.Trace != nil {
+			s.trace(ts, "judge", why, i)
+		}
+		return ChargeNone
 	}
 	if ok, pr := s.scored(ts, i, held, noise); ok && !s.fastUnquiet(c, held, pathScore) {
 		return s.fireScore(ts, i, pr)
@@ -2815,7 +2832,7 @@ func (s *physCore) fire(ts int64, i int, path uint8) ChargeChange {
 	if s.p.ScoreVetoMin > 0 && float64(s.iv) > s.p.ScoreVetoIv && s.scoreVetoed(ts, i, path) {
 		return ChargeNone
 	}
-	if s.floorRefuses(ts, i, path) {
+	if s.floorRefuses(ts, i, path) || s.refutedVeto(ts, i, path) {
 		return ChargeNone
 	}
 	if (path == pathTaper || path == pathTaperFall) && s.taperHomePF() {
@@ -2942,7 +2959,7 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 	run := float32(ts-c.t0) / 60000
 	if k := s.endVerdict(c, tapered, why, run); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
 		proof := k > 0 && s.proofCharge(c, why, run)
-		if m := s.remember(c.lvl, run, k > 0); m >= 0 && proof {
+		if m := s.remember(c.lvl, run, k > 0); m >= 0 && proof && s.mem[m].proof != refuted {
 			s.mem[m].proof = min(s.mem[m].proof+1, 250)
 		}
 		if s.p.Trace != nil {

@@ -30,8 +30,41 @@ func (e *Engine) Close(ctx context.Context, id int64, actor string, outcome aler
 		return nil, fmt.Errorf("close alert %d: a note is required: say what was found and done: %w", id, alerting.ErrInvalid)
 	}
 	return e.act(ctx, id, alerting.ActionClose, func(now int64) (lifecycle.Change, error) {
-		return e.book.Close(id, actor, outcome, note, now)
+		ch, err := e.book.Close(id, actor, outcome, note, now)
+		if err == nil && outcome == alerting.OutcomeFalseAlarm {
+			e.notCharging(ch.Alert)
+		}
+		return ch, err
 	})
+}
+
+// notCharging hands a false-alarm verdict on an indoor-charging alert to
+// the charging detectors of the devices that raised it (its sources and
+// the devices of its evidence): a person found no charging, so the load of
+// the alert's step is no charger (detect.Device.NotCharging;
+// docs/detection.md, "Grid workers' verdicts"). Their states go in the
+// close's commit. The caller holds e.mu.
+func (e *Engine) notCharging(a *alerting.Alert) {
+	if a.Rule != alerting.RuleIndoorCharging || a.Value <= 0 {
+		return
+	}
+	ids := slices.Clone(a.Sources)
+	for _, s := range a.Evidence {
+		if s.Device != "" && !slices.Contains(ids, s.Device) {
+			ids = append(ids, s.Device)
+		}
+	}
+	for _, id := range ids {
+		ds := e.devs[id]
+		if ds == nil || ds.heard == 0 {
+			continue
+		}
+		if ds.det.NotCharging(ds.heard, a.Value) {
+			e.touch(ds)
+			e.pendSources[id] = true
+			e.m.verdict()
+		}
+	}
 }
 
 func (e *Engine) act(ctx context.Context, id int64, act alerting.Action, do func(now int64) (lifecycle.Change, error)) (*alerting.Alert, error) {

@@ -21,6 +21,7 @@ type metrics struct {
 	commitDur   prometheus.Histogram
 	devOffline  prometheus.Gauge
 	gwOffline   prometheus.Gauge
+	verdicts    prometheus.Counter
 	openStates  []alerting.State
 }
 
@@ -67,6 +68,10 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 			Name: "chargewatch_alerting_gateways_offline",
 			Help: "Gateways whose offline condition holds.",
 		}),
+		verdicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chargewatch_alerting_charging_verdicts_total",
+			Help: "False-alarm verdicts on indoor-charging alerts handed to a device's charging detector, which then confirms a load of that size only by its rise or taper.",
+		}),
 		openStates: []alerting.State{alerting.StatePending, alerting.StateFiring, alerting.StateAcknowledged, alerting.StateResolved},
 	}
 	for _, r := range alerting.Rules() {
@@ -86,7 +91,7 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	m.commits.WithLabelValues("ok")
 	m.commits.WithLabelValues("error")
 	var errs []error
-	for _, c := range []prometheus.Collector{m.alerts, m.transitions, m.inputs, m.evalDur, m.lag, m.commits, m.commitDur, m.devOffline, m.gwOffline} {
+	for _, c := range []prometheus.Collector{m.alerts, m.transitions, m.inputs, m.evalDur, m.lag, m.commits, m.commitDur, m.devOffline, m.gwOffline, m.verdicts} {
 		if err := r.Register(c); err != nil {
 			errs = append(errs, err)
 		}
@@ -121,6 +126,12 @@ func (m *metrics) commit(d time.Duration, err error) {
 		m.commits.WithLabelValues("error").Inc()
 	} else {
 		m.commits.WithLabelValues("ok").Inc()
+	}
+}
+
+func (m *metrics) verdict() {
+	if m != nil {
+		m.verdicts.Inc()
 	}
 }
 
