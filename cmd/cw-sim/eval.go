@@ -38,6 +38,7 @@ type evalFlags struct {
 	baseline, noPlots, quiet        bool
 	explain, explainFalse           bool
 	features                        string
+	feedback                        time.Duration
 }
 
 type multiFlag []string
@@ -62,6 +63,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.explain, "explain-misses", false, "say why each missed session was missed and which path fired each alert (slower)")
 	fs.BoolVar(&f.explainFalse, "explain-false", false, "list each false alarm with the appliances the simulator ran at its start, and count them by cause and path; then the same for the alerts overlapping no session on days with charging, each after an unplug or unrelated")
 	fs.StringVar(&f.features, "features", "", "write every candidate step's labelled score features to this CSV file (cw-sim fit-score)")
+	fs.DurationVar(&f.feedback, "feedback", 0, "simulate the grid workers' verdicts: visit each alert this long after it fired (e.g. 12h) and close one that overlaps no charging as a false alarm, which the detector learns from; 0: the detector alone")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -109,6 +111,12 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintln(stderr, "cw-sim eval: ../shared/realdata not found beside the repository: no semi-synthetic set (give --realdata DIR)")
 		}
 	}
+	if f.feedback < 0 {
+		return usageErr("--feedback %s: give a delay of 0 (no verdicts) or more, such as 12h", f.feedback)
+	}
+	if f.baseline && f.feedback > 0 {
+		return usageErr("--feedback applies to the physics detector, not to --baseline")
+	}
 	if f.baseline && f.features != "" {
 		return usageErr("--features applies to the physics detector, not to --baseline")
 	}
@@ -131,7 +139,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	pr := newProgress(stderr, f.quiet)
 	res, err := eval.Evaluate(ctx, eval.Options{
-		Set: set, Intervals: ivs, Model: model, Workers: f.workers, RealData: realdata, Explain: explain, Features: f.features != "",
+		Set: set, Intervals: ivs, Model: model, Workers: f.workers, RealData: realdata, Explain: explain, Features: f.features != "", Feedback: f.feedback,
 		Progress: func(line string) { pr.print(true, "%s", line) },
 	})
 	if err != nil {

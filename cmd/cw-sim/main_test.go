@@ -249,3 +249,25 @@ func TestEvalExplainFalse(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalFeedback: --feedback simulates the grid workers' verdicts and
+// says so above the tables and under each interval's; a negative delay or
+// --baseline is refused with what to give instead.
+func TestEvalFeedback(t *testing.T) {
+	code, out, errs := cli(t, "eval", "--seeds", "7", "--units", "10", "--days", "2", "--intervals", "5m",
+		"--realdata", "none", "--no-plots", "--quiet", "--feedback", "2h", "--set", "Feedback=1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"WITH GRID WORKERS' VERDICTS (simulated, --feedback 2h0m0s)", "grid workers' verdicts: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	for _, args := range [][]string{{"--feedback", "-1h"}, {"--feedback", "2h", "--baseline"}} {
+		code, _, errs := cli(t, append([]string{"eval", "--realdata", "none", "--no-plots", "--quiet"}, args...)...)
+		if code != 2 || !strings.Contains(errs, "--feedback") {
+			t.Errorf("%v: exit %d, %q; want a usage error about --feedback", args, code, errs)
+		}
+	}
+}

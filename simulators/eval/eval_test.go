@@ -263,7 +263,7 @@ func TestRegression(t *testing.T) {
 // unit-days count whole days of every unit.
 func TestWholeDaysOnly(t *testing.T) {
 	s := Spec{Seed: 5, Start: day(2026, 3, 2), Days: 2, Interval: 5 * time.Minute, Buildings: 2, Units: 10, Indoor: 0.5, TwoBikes: 0.3}
-	o, err := runCity(context.Background(), s, Physics(detect.DefaultPhysicsParams()), nil)
+	o, err := runCity(context.Background(), s, Physics(detect.DefaultPhysicsParams()), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

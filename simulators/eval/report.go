@@ -117,12 +117,19 @@ func WriteReport(w io.Writer, r *Result) {
 	fmt.Fprintln(w, "An alert detects a session when it overlaps it and fired before it ended; an alert overlapping no session is a false alarm.")
 	fmt.Fprintln(w, "False alarms count those on charger-free unit-days; the last column those on unit-days with charging (in precision, not in false alarms).")
 	fmt.Fprintln(w, "Intervals: recall and precision Wilson 95%; F1 from their bounds; false alarms exact Poisson 95%; median TTD by order statistics.")
+	if r.Feedback > 0 {
+		fmt.Fprintf(w, "WITH GRID WORKERS' VERDICTS (simulated, --feedback %s): each alert visited %s after it fired; one overlapping no charging of its unit from its estimated start to the visit closed as a false alarm, which its devices' detectors learn from. Not the detector alone; the semi-synthetic set has no verdicts.\n",
+			r.Feedback, r.Feedback)
+	}
 	for _, iv := range r.Intervals {
 		fmt.Fprintln(w)
 		WriteTable(w, fmt.Sprintf("simulated, readings every %s", fmtInterval(iv)), r.Runs[iv])
 		writeVerdict(w, iv, r.Runs[iv])
 		writeEnds(w, r.Runs[iv])
 		writeStarts(w, r.Runs[iv])
+		if r.Feedback > 0 {
+			writeVisits(w, r.Runs[iv])
+		}
 		if semi := r.Semi[iv]; semi != nil {
 			fmt.Fprintln(w)
 			WriteTable(w, fmt.Sprintf("SEMI-SYNTHETIC (real charges on real household and appliance traces, %d units x 2 days), readings every %s", semiUnits, fmtInterval(iv)), []*Outcome{semi})
@@ -242,4 +249,14 @@ func verdict(name string, v, target float64, atLeast bool) string {
 		word = "MISSES"
 	}
 	return fmt.Sprintf("%s %s %s %s %g", name, fnum(v, 3), word, rel, target)
+}
+
+// writeVisits writes how many alerts the simulated grid workers visited
+// and how many they closed as false alarms (Options.Feedback).
+func writeVisits(w io.Writer, outs []*Outcome) {
+	var v, n int
+	for _, o := range outs {
+		v, n = v+o.Visits, n+o.Verdicts
+	}
+	fmt.Fprintf(w, "grid workers' verdicts: %d alerts visited, %d closed as false alarms (taught to the detector)\n", v, n)
 }

@@ -32,6 +32,12 @@ type Options struct {
 	Features bool
 	// Progress, when set, receives a line per finished run.
 	Progress func(string)
+	// Feedback, over 0, simulates the grid workers' verdicts: each alert
+	// is visited Feedback after it fired, and one that overlaps no
+	// charging of its unit from its estimated start to the visit is
+	// closed as a false alarm, which its devices' detectors learn from
+	// (detect.Device.NotCharging). 0: no verdicts, the detector alone.
+	Feedback time.Duration
 }
 
 // Result is an evaluation: the outcome of every city at every interval,
@@ -43,6 +49,7 @@ type Result struct {
 	Semi      map[time.Duration]*Outcome   // semi-synthetic, per interval it has
 	Readings  int64
 	Elapsed   time.Duration
+	Feedback  time.Duration // Options.Feedback
 }
 
 // Evaluate simulates the set's cities at every interval, feeds every meter
@@ -99,7 +106,7 @@ func Evaluate(ctx context.Context, o Options) (*Result, error) {
 						}
 					}
 				}
-				j.out, j.err = runCity(ctx, j.sp, o.Model, on)
+				j.out, j.err = runCity(ctx, j.sp, o.Model, on, o.Feedback)
 				if tr != nil && j.err == nil {
 					j.out.Explain = tr.explain(j.out, *o.Explain)
 				}
@@ -128,7 +135,7 @@ func Evaluate(ctx context.Context, o Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &Result{Set: o.Set, Intervals: o.Intervals, Runs: map[time.Duration][]*Outcome{}, Semi: map[time.Duration]*Outcome{}}
+	r := &Result{Set: o.Set, Intervals: o.Intervals, Runs: map[time.Duration][]*Outcome{}, Semi: map[time.Duration]*Outcome{}, Feedback: o.Feedback}
 	var errs []error
 	for _, j := range jobs {
 		if j.err != nil {

@@ -117,6 +117,11 @@ type Outcome struct {
 	// Features are the candidates' labelled score features (Options.Features).
 	Features []FeatureRow
 
+	// Visits and Verdicts count the simulated grid workers' visits
+	// (Options.Feedback) and those that closed their alert as a false
+	// alarm.
+	Visits, Verdicts int
+
 	series func(unit string, from, to int64) ([]int64, []float64) // regenerates what the unit's meter read
 	semi   []semiDiag                                             // semi-synthetic set: per episode, how findable it is
 	hh     map[string]*household.Unit
@@ -209,8 +214,9 @@ func (b *alertBook) signal(unit, source string, s *detect.Signal, why string) {
 // to the detectors exactly as the alerting engine does: one detect.Device
 // per device, the device kind's default thresholds, charging detection for
 // devices in units that are not designated charging rooms, readings in log
-// order.
-func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev string, tr *detect.ChargingTrace)) (*Outcome, error) {
+// order. With fb over 0 a grid worker visits each alert fb after it fired
+// (Options.Feedback).
+func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev string, tr *detect.ChargingTrace), fb time.Duration) (*Outcome, error) {
 	sc, site := s.scenario()
 	// The detectors start a day early, so that every scored day begins
 	// with warm state (and no session is cut by the start).
@@ -226,18 +232,13 @@ func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev 
 	for _, u := range site.Units {
 		unitSpec[u.ID] = u
 	}
-	type devRun struct {
-		det  detect.Device
-		info detect.Info
-		cfg  *detect.Config
-		unit string
-	}
 	cfgs := map[devices.Kind]*detect.Config{}
 	for _, k := range []devices.Kind{devices.KindMeter, devices.KindPlug} {
 		c := detect.Defaults(k)
 		cfgs[k] = &c
 	}
 	runs := map[*city.Device]*devRun{}
+	byID := map[string]*devRun{}
 	for _, d := range c.Devices() {
 		if d.Kind != devices.KindMeter && d.Kind != devices.KindPlug {
 			continue
@@ -247,6 +248,7 @@ func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev 
 			info: detect.Info{ID: d.ID, Kind: d.Kind, RatedCurrentA: d.RatedA, Charging: d.Unit != "" && u.Type != registry.UnitChargingRoom},
 			cfg:  cfgs[d.Kind], unit: d.Unit,
 		}
+		byID[d.ID] = runs[d]
 	}
 	book := newAlertBook()
 	var cur *city.Device
@@ -264,6 +266,7 @@ func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev 
 	var recs []truth.Record
 	var sigs []detect.Signal
 	out := &Outcome{Label: "simulated", Interval: s.Interval, From: from.UnixMilli(), To: to.UnixMilli()}
+	wk := &workers{delay: fb.Milliseconds(), charges: map[string][]truth.Record{}, devs: byID, book: book, out: out}
 	_, err = c.Run(ctx, city.RunOptions{
 		From: simFrom, To: to, Batch: 1,
 		Emit: func(m *city.Message) error {
@@ -280,19 +283,23 @@ func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev 
 			cur = m.Device
 			for i := range m.Readings {
 				out.Readings++
+				wk.visit(m.Readings[i].TS)
 				var ok bool
 				sigs, ok = dr.det.Observe(dr.cfg, &dr.info, model, &m.Readings[i], sigs[:0])
 				if !ok {
 					continue
 				}
+				n := len(book.alerts)
 				for j := range sigs {
 					book.signal(dr.unit, m.Device.ID, &sigs[j], why[m.Device.ID])
 				}
+				wk.plan(n)
 			}
 			return nil
 		},
 		Truth: func(r *truth.Record) error {
 			recs = append(recs, *r)
+			wk.truth(r)
 			return nil
 		},
 	})
@@ -343,6 +350,14 @@ func runCity(ctx context.Context, s Spec, mk ModelMaker, onTrace func(unit, dev 
 		return ts, ws
 	}
 	return out, nil
+}
+
+// devRun is one device of a simulated city and its detector.
+type devRun struct {
+	det  detect.Device
+	info detect.Info
+	cfg  *detect.Config
+	unit string
 }
 
 // warmup is how long the detectors run before the scored span.
