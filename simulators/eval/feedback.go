@@ -53,8 +53,8 @@ func (w *workers) visit(ts int64) {
 		}
 		w.out.Verdicts++
 		for _, src := range a.Sources {
-			if d := w.devs[src]; d != nil {
-				d.det.NotCharging(v.at, a.StepW)
+			if d := w.devs[src]; d != nil && d.det.NotCharging(v.at, a.StepW) {
+				w.out.Learnt++
 			}
 		}
 	}

@@ -60,9 +60,11 @@ func TestWorkersVisit(t *testing.T) {
 // alert fired at least the delay before the last reading is visited, and
 // the false-alarm verdicts are exactly the visited alerts that overlap no
 // labelled session of their unit from their estimated start to the visit
-// (the episodes the scorer uses, built apart from the visits' records).
+// (the episodes the scorer uses, built apart from the visits' records);
+// the devices that raised them learn them (the seed is one whose verdicts
+// fall on sizes the memory does not hold as a charger).
 func TestFeedbackCity(t *testing.T) {
-	s := Spec{Seed: 5, Start: day(2026, 3, 2), Days: 3, Interval: time.Minute, Buildings: 2, Units: 10, Indoor: 0.5, TwoBikes: 0.3}
+	s := Spec{Seed: 7, Start: day(2026, 3, 2), Days: 4, Interval: time.Minute, Buildings: 3, Units: 10, Indoor: 0.1, TwoBikes: 0.3}
 	p := detect.DefaultPhysicsParams()
 	p.Feedback = 32
 	const fb = 2 * time.Hour
@@ -94,5 +96,8 @@ func TestFeedbackCity(t *testing.T) {
 	if o.Visits != visits || o.Verdicts != verdicts {
 		t.Errorf("%d visits, %d false-alarm verdicts; want %d, %d", o.Visits, o.Verdicts, visits, verdicts)
 	}
-	t.Logf("%d alerts, %d visited, %d closed as false alarms", len(o.Alerts), o.Visits, o.Verdicts)
+	if o.Learnt > o.Verdicts*2 || o.Verdicts > 0 && o.Learnt == 0 {
+		t.Errorf("%d verdicts learnt by %d detectors (a unit has a meter and at most a plug)", o.Verdicts, o.Learnt)
+	}
+	t.Logf("%d alerts, %d visited, %d closed as false alarms, learnt by %d", len(o.Alerts), o.Visits, o.Verdicts, o.Learnt)
 }

@@ -254,9 +254,9 @@ func verdict(name string, v, target float64, atLeast bool) string {
 // writeVisits writes how many alerts the simulated grid workers visited
 // and how many they closed as false alarms (Options.Feedback).
 func writeVisits(w io.Writer, outs []*Outcome) {
-	var v, n int
+	var v, n, l int
 	for _, o := range outs {
-		v, n = v+o.Visits, n+o.Verdicts
+		v, n, l = v+o.Visits, n+o.Verdicts, l+o.Learnt
 	}
-	fmt.Fprintf(w, "grid workers' verdicts: %d alerts visited, %d closed as false alarms (taught to the detector)\n", v, n)
+	fmt.Fprintf(w, "grid workers' verdicts: %d alerts visited, %d closed as false alarms, learnt by %d devices' detectors\n", v, n, l)
 }

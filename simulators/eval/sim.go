@@ -119,8 +119,10 @@ type Outcome struct {
 
 	// Visits and Verdicts count the simulated grid workers' visits
 	// (Options.Feedback) and those that closed their alert as a false
-	// alarm.
-	Visits, Verdicts int
+	// alarm; Learnt the devices' detectors that learnt from a verdict (a
+	// detector refuses one on its unit's charger's size, or with Feedback
+	// 0).
+	Visits, Verdicts, Learnt int
 
 	series func(unit string, from, to int64) ([]int64, []float64) // regenerates what the unit's meter read
 	semi   []semiDiag                                             // semi-synthetic set: per episode, how findable it is
