@@ -50,7 +50,9 @@ func dipStepJudged(p *PhysicsParams, iv float32, held int64, n uint16, under flo
 // under it, at 90 s and 1-min readings, and when the memory knows its size
 // as a charger.
 func TestPhysicsFastDip(t *testing.T) {
-	known := sig{w: 150, maxRun: 200, charger: 5}
+	// a proof count of 1: over 90 s the fast known-charger path asks for
+	// one (KnownProof, charging_knownproof.go)
+	known := sig{w: 150, maxRun: 200, charger: 5, proof: 1}
 	for _, c := range []struct {
 		name  string
 		dip   float64

@@ -1489,6 +1489,17 @@ type PhysicsParams struct {
 	// non-charger of this size); only at intervals ProofGuardMinIv-
 	// ProofGuardMaxIv s. 0 off.
 	ProofGuard, ProofOver, ProofOth, ProofGuardMinIv, ProofGuardMaxIv float64
+	// KnownProof (round 44a, charging_knownproof.go): the known-charger
+	// paths read a slot as the unit's charger by its counts only when
+	// some of its "charger" lessons came from confirmed charges (its proof
+	// count): bit 1 over 90 s, where MemProof teaches nothing, a confirmed
+	// charge that ends teaching "charger" on the active core, the other
+	// core agreeing, counts in its slot's proof count (with bit 8 not the
+	// charge whose session the score confirmed); bit 2 the fast
+	// known-charger path, bit 4 the held one, need a proof count of
+	// KnownProofMin (0: 1); only at intervals KnownProofMinIv-
+	// KnownProofMaxIv s. 0 off; 3 at 150 s or more since round 44a.
+	KnownProof, KnownProofMin, KnownProofMinIv, KnownProofMaxIv float64
 }
 
 // DefaultPhysicsParams returns the defaults.
@@ -1528,6 +1539,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90, MemProof: 784, MemProofMin: 1, MemProofMinIv: 45, MemProofMaxIv: 90, MemProofHold: 15 * time.Minute, MemProofCyc: 1.1, MemProofT: 1, MemProofNoise: 0.005,
 		SagDrop: 0.01, SagMinIv: 45, SagMaxIv: 90,
 		ProofGuard: 3, ProofOver: 0.06, ProofOth: 3, ProofGuardMinIv: 45, ProofGuardMaxIv: 90,
+		KnownProof: 3, KnownProofMinIv: 150,
 		HeldLongHold: 180 * time.Minute, HeldLongMinIv: 150, HeldLongQuiet: 0.65, HeldLongZ: 1.5,
 		DropMem: 0.07, DropMemHold: 20 * time.Minute, DropMemCount: 1, DropMemWin: 0, DropMemFall: 8, DropMemMinIv: 45, DropMemMaxIv: 90, DropMemNoise: 0.12,
 	}
@@ -2715,7 +2727,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 			why = "fast: dipped"
 		case k < 0:
 			return s.fire(ts, i, pathFast)
-		case (s.mem[k].charger >= s.mem[k].other || s.proofKnown(k, 16) && s.proofReady(c, k, held, noise) && !s.proofGuarded(c, k)) && !s.sagged(c) && !s.peakVetoed(c, pathKnown):
+		case (s.mem[k].charger >= s.mem[k].other && !s.unproven(k, 2) || s.proofKnown(k, 16) && s.proofReady(c, k, held, noise) && !s.proofGuarded(c, k)) && !s.sagged(c) && !s.peakVetoed(c, pathKnown):
 			why = s.fastVeto(c, held, pathKnown)
 			if why == "" {
 				return s.fire(ts, i, pathKnown)
@@ -2730,7 +2742,7 @@ func (s *physCore) judge(cfg *ChargingConfig, ts int64, i int) ChargeChange {
 		}
 	}
 	if pp.KnownHold > 0 && !ref && held >= ms(pp.KnownHold) && noise <= pp.KnownNoise && !s.splitVetoed(c, 1) {
-		if k := s.known(c.lvl); k >= 0 && (s.mem[k].charger >= 2 && s.mem[k].other == 0 || s.proofKnown(k, 32)) &&
+		if k := s.known(c.lvl); k >= 0 && (s.mem[k].charger >= 2 && s.mem[k].other == 0 && !s.unproven(k, 4) || s.proofKnown(k, 32)) &&
 			(s.peer == nil || !s.peer.notCharger(c.ws)) && !s.notPF(c, 1<<pathKnownHeld) && !s.peakVetoed(c, pathKnownHeld) && !s.resistive(c, 1<<pathKnownHeld) {
 			return s.fire(ts, i, pathKnownHeld)
 		}
@@ -2958,7 +2970,7 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 	c := &s.c[i]
 	run := float32(ts-c.t0) / 60000
 	if k := s.endVerdict(c, tapered, why, run); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
-		proof := k > 0 && s.proofCharge(c, why, run)
+		proof := k > 0 && (s.proofCharge(c, why, run) || s.knownProofCharge(c))
 		if m := s.remember(c.lvl, run, k > 0); m >= 0 && proof && s.mem[m].proof != refuted {
 			s.mem[m].proof = min(s.mem[m].proof+1, 250)
 		}
