@@ -9,7 +9,7 @@ package detect
 // known-charger path fires on a slot whose charger count reaches its
 // other count. Its proof count (sig.proof, charging_memproof.go) holds
 // only the lessons of confirmed charges (MemProof 784: the active core,
-// the other core agreeing, whichever path confirmed them), so "proof"
+// whichever path confirmed them), so "proof"
 // and "charger count less proof" are the lessons by route, with no new
 // state. With KnownProof the known-charger paths read a slot by its
 // counts only once it has a proof: a slot taught "charger" only by
@@ -63,6 +63,8 @@ func (s *physCore) knownProofCharge(c *cand) bool {
 	if s.knownProofOn(8) && s.sT0 == c.t0 && s.sPath == pathScore {
 		return false // the charge whose session the score confirmed
 	}
+	// as MemProof's bit 512: only a core with a peer asks it, and the
+	// active core has none (the detector sets only the non-active core's)
 	return s.peer == nil || !s.peer.notCharger(c.ws)
 }
 

@@ -10,7 +10,9 @@ package detect
 // session by the rise path or a taper path (bit 8; the fast, known and
 // score paths' charges do not count), on the active core only (bit 256),
 // only where the other core's memory does not know the step as a
-// non-charger (bit 512), and only when it ran 2 hours or more (bit 1), rose
+// non-charger (bit 512: only a core with a peer asks it, and only the
+// non-active core has one, so with bit 256 it asks nothing; round 44's
+// review), and only when it ran 2 hours or more (bit 1), rose
 // with t >= 2 (bit 2) or ended on a taper to a float (bit 4) (any of the
 // set ones; none set: every such "charger" lesson). Without bit 8 (the
 // default 784) a charge the known-charger path confirmed counts too,
@@ -26,7 +28,7 @@ package detect
 // cycle otherwise), the known-charger held path (32), notCharger (64) and
 // the cycler tests (cyclerLike, roomRefused; 128). Only at MemProofMinIv-
 // MemProofMaxIv s (1 min). Measured on the wide pool at 1 min (round 36):
-// 784 (active core, other core agreeing, every lesson; fast path) with
+// 784 (active core, every lesson; fast path) with
 // MemProofHold 15 min and MemProofNoise 0.005 moved 8 sessions under 20
 // minutes with no other change; without the noise or hold bounds, or with
 // the rise's t instead, fridges' cycles of the charger's size were

@@ -1445,7 +1445,8 @@ type PhysicsParams struct {
 	// MemProof (round 36, charging_memproof.go): bits saying which
 	// charges teach a memory slot's proof count (8 the rise or a taper
 	// confirmed the session; 256 the active core only; 512 the other core
-	// does not know the size as a non-charger; 1 ran 2 h, 2 rose, 4 ended
+	// does not know the size as a non-charger (asked only by the non-
+	// active core, the one with a peer: nothing with 256); 1 ran 2 h, 2 rose, 4 ended
 	// on a float) and who reads it (16 the fast known-charger path, 32 the
 	// known charger held, 64 notCharger, 128 the cycler tests; 16 also
 	// lifts the var core's "var, unknown" veto; 4096 not on a cycler's
@@ -1493,8 +1494,8 @@ type PhysicsParams struct {
 	// paths read a slot as the unit's charger by its counts only when
 	// some of its "charger" lessons came from confirmed charges (its proof
 	// count): bit 1 over 90 s, where MemProof teaches nothing, a confirmed
-	// charge that ends teaching "charger" on the active core, the other
-	// core agreeing, counts in its slot's proof count (with bit 8 not the
+	// charge that ends teaching "charger" on the active core counts in
+	// its slot's proof count (with bit 8 not the
 	// charge whose session the score confirmed); bit 2 the fast
 	// known-charger path, bit 4 the held one, need a proof count of
 	// KnownProofMin (0: 1); only at intervals KnownProofMinIv-
