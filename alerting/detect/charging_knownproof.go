@@ -71,6 +71,13 @@ func (s *physCore) knownProofCharge(c *cand) bool {
 // unproven reports whether KnownProof bit b (2 the fast known-charger
 // path, 4 the held one) keeps slot k from being read as the unit's
 // charger by its counts: its proof count is under KnownProofMin (0: 1).
+// A slot a person's verdict refuted (proof byte 255, charging_feedback.go)
+// has no proof count: with Feedback turned off after a verdict it must not
+// read as the best-proven slot of the memory.
 func (s *physCore) unproven(k int, b int) bool {
-	return s.knownProofOn(b) && float64(s.mem[k].proof) < max(s.p.KnownProofMin, 1)
+	if !s.knownProofOn(b) {
+		return false
+	}
+	m := &s.mem[k]
+	return m.proof == refuted || float64(m.proof) < max(s.p.KnownProofMin, 1)
 }

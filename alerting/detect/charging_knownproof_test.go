@@ -109,3 +109,29 @@ func TestKnownProofPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownProofRefuted: a slot a verdict refuted (proof byte 255) holds
+// no proof count for KnownProof: with Feedback turned off after the
+// verdict, a quiet, clean step of its size, counted a charger, is not
+// confirmed by the fast known-charger path at 5-min readings, as for a
+// slot with no proof; nor by the held path with bit 4.
+func TestKnownProofRefuted(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		bits           float64
+		charger, other uint8
+	}{
+		{"fast", 3, 5, 1},
+		{"held, bit 4", 2 | 4, 2, 0},
+	} {
+		p := DefaultPhysicsParams()
+		p.KnownProof, p.Feedback = c.bits, 0
+		s := stepJudged(&p, 300, 40, 8, fClean, sig{w: 150, maxRun: 30, charger: c.charger, other: c.other, proof: refuted})
+		if s.c[0].state() == cCharge && (s.sPath == pathKnown || s.sPath == pathKnownHeld) {
+			t.Errorf("%s: a refuted slot read as proven: confirmed by %s", c.name, chargePaths[s.sPath])
+		}
+		if !s.unproven(0, 2) {
+			t.Errorf("%s: a refuted slot is not unproven", c.name)
+		}
+	}
+}
