@@ -18,7 +18,10 @@ package detect
 // in the memory over slots worth up to refutedWorth more. No new state:
 // the slot's proof byte, written by checkpoint version 11 (an older
 // binary reads the mark as a large proof count: do not run one on
-// checkpoints written after a verdict).
+// checkpoints written after a verdict). With Feedback turned back to 0 a
+// mark teaches nothing: the slot reads as one with no proof count
+// (MemProof's proofKnown, KnownProof's unproven), a confirmed charge
+// counts its proof from 0, and it is kept as any other slot.
 
 // refuted is the proof byte of a slot a person's verdict refuted; counts
 // stop at 250.
@@ -72,6 +75,27 @@ func (s *physCore) refute(ts int64, w float32) bool {
 	m.proof = refuted
 	m.last = max(m.last, int32(ts/60000))
 	return true
+}
+
+// isMark reports whether slot m holds a verdict's mark that still counts:
+// with Feedback 0 (turned off after a verdict) a mark teaches nothing, and
+// the slot is read and taught as one with no proof count.
+func (s *physCore) isMark(m *sig) bool {
+	return m.proof == refuted && s.p.Feedback > 0
+}
+
+// countProof adds a confirmed charge's lesson to slot k's proof count
+// (capped at 250): none to a slot a verdict refuted (it stays refuted),
+// unless Feedback is 0, when a stale mark is counted from 0.
+func (s *physCore) countProof(k int) {
+	m := &s.mem[k]
+	if m.proof == refuted {
+		if s.isMark(m) {
+			return
+		}
+		m.proof = 0
+	}
+	m.proof = min(m.proof+1, 250)
 }
 
 // isRefuted reports whether the active memory holds the size w refuted.

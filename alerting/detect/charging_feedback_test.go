@@ -118,3 +118,44 @@ func TestNotCharging(t *testing.T) {
 		t.Error("a verdict was learnt with Feedback 0")
 	}
 }
+
+// TestFeedbackOffMark: with Feedback turned back to 0 after a verdict, a
+// refuted slot teaches nothing: a confirmed charge that ends teaching a
+// proof counts it from 0 (at 1 min by MemProof, at 5 min by KnownProof),
+// and the slot is not kept over one worth more; with Feedback on, the mark
+// stays and is kept.
+func TestFeedbackOffMark(t *testing.T) {
+	const ts = int64(20 * 3600 * 1000)
+	for _, c := range []struct {
+		name      string
+		feedback  float64
+		iv        float32
+		wantProof uint8
+	}{
+		{"off, 1 min", 0, 60, 1},
+		{"off, 5 min", 0, 300, 1},
+		{"on, 1 min", 1, 60, refuted},
+		{"on, 5 min", 1, 300, refuted},
+	} {
+		p := DefaultPhysicsParams()
+		p.Feedback = c.feedback
+		s := &physCore{p: &p, iv: c.iv, last: ts, chg: 1, sPath: pathRise, sT0: ts - 3*3600*1000}
+		s.mem[0] = sig{w: 150, maxRun: 60, other: 1, proof: refuted, last: int32(ts/60000) - 60}
+		s.c[0] = cand{t0: ts - 3*3600*1000, ref: 100, pre: 100, step: 150, lvl: 150, ws: 150, sf: cCharge, n: 180}
+		s.endCharge(ts, 0, "float", true)
+		if k := s.known(150); k != 0 || s.mem[0].charger != 1 || s.mem[0].proof != c.wantProof {
+			t.Errorf("%s: slot %d %+v, want slot 0 with charger 1, proof %d", c.name, k, s.mem[0], c.wantProof)
+		}
+		// a full memory: slot 0 (refuted, one lesson, seen an hour ago) is
+		// the least worth keeping but for the mark
+		s.mem[0].proof = refuted
+		for j := 1; j < len(s.mem); j++ {
+			s.mem[j] = sig{w: float32(300 + 100*j), maxRun: 60, other: 3, last: int32(ts/60000) - 60}
+		}
+		s.remember(40, 60, false)
+		kept := s.known(150) >= 0
+		if want := c.feedback > 0; kept != want {
+			t.Errorf("%s: the refuted slot kept %v, want %v", c.name, kept, want)
+		}
+	}
+}

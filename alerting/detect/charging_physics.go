@@ -2494,7 +2494,7 @@ func (s *physCore) remember(w float32, run float32, charger bool) int {
 				break
 			}
 			v := math.Min(float64(m.other)+float64(m.charger), 10) - float64(int32(s.last/60000)-m.last)/1440
-			if m.proof == refuted {
+			if s.isMark(m) {
 				v += refutedWorth // a person's verdict outweighs the lessons
 			}
 			if v < worst {
@@ -2972,8 +2972,8 @@ func (s *physCore) endCharge(ts int64, i int, why string, tapered bool) ChargeCh
 	run := float32(ts-c.t0) / 60000
 	if k := s.endVerdict(c, tapered, why, run); k != 0 && !s.splitVetoed(c, 2) && c.fl&fDrop == 0 {
 		proof := k > 0 && (s.proofCharge(c, why, run) || s.knownProofCharge(c))
-		if m := s.remember(c.lvl, run, k > 0); m >= 0 && proof && s.mem[m].proof != refuted {
-			s.mem[m].proof = min(s.mem[m].proof+1, 250)
+		if m := s.remember(c.lvl, run, k > 0); m >= 0 && proof {
+			s.countProof(m)
 		}
 		if s.p.Trace != nil {
 			s.trace(ts, "learn", learnWhy(k > 0, "charge ended: ", why), i)
