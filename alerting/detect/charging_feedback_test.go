@@ -125,7 +125,6 @@ func TestNotCharging(t *testing.T) {
 // and the slot is not kept over one worth more; with Feedback on, the mark
 // stays and is kept.
 func TestFeedbackOffMark(t *testing.T) {
-	const ts = int64(20 * 3600 * 1000)
 	for _, c := range []struct {
 		name      string
 		feedback  float64
@@ -139,18 +138,15 @@ func TestFeedbackOffMark(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.Feedback = c.feedback
-		s := &physCore{p: &p, iv: c.iv, last: ts, chg: 1, sPath: pathRise, sT0: ts - 3*3600*1000}
-		s.mem[0] = sig{w: 150, maxRun: 60, other: 1, proof: refuted, last: int32(ts/60000) - 60}
-		s.c[0] = cand{t0: ts - 3*3600*1000, ref: 100, pre: 100, step: 150, lvl: 150, ws: 150, sf: cCharge, n: 180}
-		s.endCharge(ts, 0, "float", true)
-		if k := s.known(150); k != 0 || s.mem[0].charger != 1 || s.mem[0].proof != c.wantProof {
+		s, k := endTaught(&p, c.iv, false, pathRise, nil, sig{w: 150, maxRun: 60, other: 1, proof: refuted})
+		if k != 0 || s.mem[0].charger != 1 || s.mem[0].proof != c.wantProof {
 			t.Errorf("%s: slot %d %+v, want slot 0 with charger 1, proof %d", c.name, k, s.mem[0], c.wantProof)
 		}
 		// a full memory: slot 0 (refuted, one lesson, seen an hour ago) is
 		// the least worth keeping but for the mark
 		s.mem[0].proof = refuted
 		for j := 1; j < len(s.mem); j++ {
-			s.mem[j] = sig{w: float32(300 + 100*j), maxRun: 60, other: 3, last: int32(ts/60000) - 60}
+			s.mem[j] = sig{w: float32(300 + 100*j), maxRun: 60, other: 3, last: int32(endTS/60000) - 60}
 		}
 		s.remember(40, 60, false)
 		kept := s.known(150) >= 0

@@ -21,7 +21,6 @@ func TestKnownProofDefault(t *testing.T) {
 // KnownProofMinIv, with bit 8 not the charge whose session the score
 // confirmed; at 1 min bit 1 teaches nothing (MemProof off there).
 func TestKnownProofTeaches(t *testing.T) {
-	const ts = int64(20 * 3600 * 1000)
 	for _, c := range []struct {
 		name  string
 		bits  float64
@@ -46,15 +45,11 @@ func TestKnownProofTeaches(t *testing.T) {
 		p := DefaultPhysicsParams()
 		p.MemProof = 0
 		p.KnownProof, p.KnownProofMinIv = c.bits, c.minIv
-		s := &physCore{p: &p, iv: c.iv, nv: c.nv, last: ts, chg: 1, sPath: c.path, sT0: ts - 3*3600*1000}
 		peer := &physCore{p: &p, iv: c.iv, nv: !c.nv}
 		if c.peer {
 			peer.mem[0] = sig{w: 150, other: 5, cycles: 5, maxRun: 20}
 		}
-		s.peer = peer
-		s.c[0] = cand{t0: ts - 3*3600*1000, ref: 100, pre: 100, step: 150, lvl: 150, ws: 150, sf: cCharge, n: 180}
-		s.endCharge(ts, 0, "float", true)
-		k := s.known(150)
+		s, k := endTaught(&p, c.iv, c.nv, c.path, peer, sig{})
 		if k < 0 || s.mem[k].charger != 1 {
 			t.Fatalf("%s: the charge taught no charger (slot %d)", c.name, k)
 		}

@@ -204,7 +204,6 @@ func TestMemProofCheckpoint(t *testing.T) {
 // "charger", and with MemProof's lesson met also a proof count; the var
 // core's (bit 256) or with MemProof off, no proof count.
 func TestMemProofEndTeaches(t *testing.T) {
-	const ts = int64(20 * 3600 * 1000)
 	for _, c := range []struct {
 		name string
 		bits float64
@@ -217,10 +216,7 @@ func TestMemProofEndTeaches(t *testing.T) {
 	} {
 		p := DefaultPhysicsParams()
 		p.MemProof = c.bits
-		s := &physCore{p: &p, iv: 60, nv: c.nv, last: ts, chg: 1, sPath: pathKnown, sT0: ts - 3*3600*1000}
-		s.c[0] = cand{t0: ts - 3*3600*1000, ref: 100, pre: 100, step: 150, lvl: 150, ws: 150, sf: cCharge, n: 180}
-		s.endCharge(ts, 0, "float", true)
-		k := s.known(150)
+		s, k := endTaught(&p, 60, c.nv, pathKnown, nil, sig{})
 		if k < 0 || s.mem[k].charger != 1 {
 			t.Fatalf("%s: the charge taught no charger (slot %d)", c.name, k)
 		}
@@ -228,6 +224,28 @@ func TestMemProofEndTeaches(t *testing.T) {
 			t.Errorf("%s: proof %d, want %d", c.name, s.mem[k].proof, c.want)
 		}
 	}
+}
+
+// endTS is when endTaught's charge ends.
+const endTS = int64(20 * 3600 * 1000)
+
+// endTaught ends, tapered to a float at endTS, a confirmed 150 W charge of
+// three hours that began its session by path, on a core at iv s (the var
+// core with nv) with peer as its peer and mem in its first memory slot
+// (none when mem.w is 0; seen an hour before when mem.last is 0). It
+// returns the core and the slot of 150 W (-1: none).
+func endTaught(p *PhysicsParams, iv float32, nv bool, path uint8, peer *physCore, mem sig) (*physCore, int) {
+	t0 := endTS - 3*3600*1000
+	s := &physCore{p: p, iv: iv, nv: nv, last: endTS, chg: 1, sPath: path, sT0: t0, peer: peer}
+	if mem.w > 0 {
+		if mem.last == 0 {
+			mem.last = int32(endTS/60000) - 60
+		}
+		s.mem[0] = mem
+	}
+	s.c[0] = cand{t0: t0, ref: 100, pre: 100, step: 150, lvl: 150, ws: 150, sf: cCharge, n: 180}
+	s.endCharge(endTS, 0, "float", true)
+	return s, s.known(150)
 }
 
 // TestMemProofRemember: the slot remember returns is the one it taught, so
