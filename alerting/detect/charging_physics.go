@@ -1480,7 +1480,8 @@ type PhysicsParams struct {
 	// Feedback (charging_feedback.go): over 0, a person's verdict on an
 	// alert (closed as a false alarm: no charging found on site) marks the
 	// size of its step refuted in the unit's memory; a refuted size is
-	// confirmed only by the rise and the tapers. 0: verdicts teach nothing.
+	// confirmed only by the rise and the tapers. 0: verdicts teach nothing
+	// (and the marks of earlier ones read as no proof count).
 	Feedback float64
 	// ProofGuard (round 42b, charging_proofguard.go): what MemProof's
 	// reading of a proof count does not read as the charger: 1 a step that
