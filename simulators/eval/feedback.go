@@ -1,6 +1,11 @@
 package eval
 
-import "github.com/chargewatch/chargewatch/simulators/truth"
+import (
+	"slices"
+	"sort"
+
+	"github.com/chargewatch/chargewatch/simulators/truth"
+)
 
 // workers simulates the grid workers of a city (Options.Feedback): each
 // alert is visited delay after it fired; one that overlaps no charging of
@@ -16,7 +21,7 @@ type workers struct {
 	devs    map[string]*devRun
 	book    *alertBook
 	out     *Outcome
-	due     []visitDue // in the order the alerts fired
+	due     []visitDue // by the time of the visit
 }
 
 type visitDue struct {
@@ -37,7 +42,11 @@ func (w *workers) plan(n int) {
 		return
 	}
 	for i := n; i < len(w.book.alerts); i++ {
-		w.due = append(w.due, visitDue{at: w.book.alerts[i].Fired + w.delay, alert: i})
+		// kept in time order: an alert raised from readings a gateway
+		// held through an outage fired before alerts planned earlier
+		v := visitDue{at: w.book.alerts[i].Fired + w.delay, alert: i}
+		k := sort.Search(len(w.due), func(j int) bool { return w.due[j].at > v.at })
+		w.due = slices.Insert(w.due, k, v)
 	}
 }
 

@@ -101,3 +101,26 @@ func TestFeedbackCity(t *testing.T) {
 	}
 	t.Logf("%d alerts, %d visited, %d closed as false alarms, learnt by %d", len(o.Alerts), o.Visits, o.Verdicts, o.Learnt)
 }
+
+// TestWorkersVisitOrder: visits are made in the order they fall due, not
+// the order their alerts were raised: an alert raised later from readings a
+// gateway held through an outage, fired before one raised earlier, is
+// visited when its own visit falls due.
+func TestWorkersVisitOrder(t *testing.T) {
+	const h = int64(time.Hour / time.Millisecond)
+	out := &Outcome{}
+	book := newAlertBook()
+	w := &workers{delay: 2 * h, charges: map[string][]truth.Record{}, book: book, out: out}
+	book.alerts = append(book.alerts, Alert{Unit: "a", Start: 9 * h, Fired: 10 * h, StepW: 100})
+	w.plan(0)
+	book.alerts = append(book.alerts, Alert{Unit: "b", Start: 5 * h, Fired: 6 * h, StepW: 100}) // held readings
+	w.plan(1)
+	w.visit(9 * h)
+	if out.Visits != 1 || len(w.due) != 1 || w.due[0].alert != 0 {
+		t.Errorf("at 9 h: %d visits, due %+v; want the held alert's visit made, the other due", out.Visits, w.due)
+	}
+	w.visit(12 * h)
+	if out.Visits != 2 || len(w.due) != 0 {
+		t.Errorf("at 12 h: %d visits, %d due; want 2, 0", out.Visits, len(w.due))
+	}
+}
