@@ -70,7 +70,7 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 		}),
 		verdicts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chargewatch_alerting_charging_verdicts_total",
-			Help: "False-alarm verdicts on indoor-charging alerts handed to a device's charging detector, which then confirms a load of that size only by its rise or taper.",
+			Help: "False-alarm verdicts on indoor-charging alerts learnt by a device's charging detector (one per device), which then confirms a load of that size only by its rise or taper.",
 		}),
 		openStates: []alerting.State{alerting.StatePending, alerting.StateFiring, alerting.StateAcknowledged, alerting.StateResolved},
 	}
