@@ -60,6 +60,13 @@ type Config struct {
 	// PurgeCancelledAfter is how long cancelled (never fired) alerts are
 	// kept.
 	PurgeCancelledAfter time.Duration
+	// LearnFromFalseAlarms makes the default charging model learn from a
+	// person's false-alarm verdicts (detect.PhysicsParams.Feedback 1):
+	// closing an indoor-charging alert as false_alarm refutes the size of
+	// its step, which only a charge's rise or taper then confirms. Off by
+	// default (round 44f: docs/detection.md, "Grid workers' verdicts").
+	// Ignored when Options.ChargingModel is set.
+	LearnFromFalseAlarms bool
 
 	kinds     map[devices.Kind]*detect.Config
 	overrides []override
@@ -120,14 +127,15 @@ func (c *Config) Kind(k devices.Kind) *detect.Config { return c.kinds[k] }
 
 // fileConfig is the YAML file's shape.
 type fileConfig struct {
-	Lifecycle           yaml.Node            `yaml:"lifecycle"`
-	Offline             yaml.Node            `yaml:"offline"`
-	Severity            map[string]string    `yaml:"severity"`
-	Disable             []string             `yaml:"disable"`
-	CheckInterval       time.Duration        `yaml:"check_interval"`
-	PurgeCancelledAfter time.Duration        `yaml:"purge_cancelled_after"`
-	Kinds               map[string]yaml.Node `yaml:"kinds"`
-	Overrides           []yaml.Node          `yaml:"overrides"`
+	Lifecycle            yaml.Node            `yaml:"lifecycle"`
+	Offline              yaml.Node            `yaml:"offline"`
+	Severity             map[string]string    `yaml:"severity"`
+	Disable              []string             `yaml:"disable"`
+	CheckInterval        time.Duration        `yaml:"check_interval"`
+	PurgeCancelledAfter  time.Duration        `yaml:"purge_cancelled_after"`
+	LearnFromFalseAlarms *bool                `yaml:"learn_from_false_alarms"`
+	Kinds                map[string]yaml.Node `yaml:"kinds"`
+	Overrides            []yaml.Node          `yaml:"overrides"`
 }
 
 type fileOverride struct {
@@ -178,6 +186,9 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	if fc.CheckInterval != 0 {
 		c.CheckInterval = fc.CheckInterval
+	}
+	if fc.LearnFromFalseAlarms != nil {
+		c.LearnFromFalseAlarms = *fc.LearnFromFalseAlarms
 	}
 	if fc.PurgeCancelledAfter != 0 {
 		c.PurgeCancelledAfter = fc.PurgeCancelledAfter

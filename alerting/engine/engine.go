@@ -103,7 +103,7 @@ type Options struct {
 	Logger        *slog.Logger          // nil: discard
 	Registerer    prometheus.Registerer // nil: no metrics
 	Notifier      Notifier              // nil: none
-	ChargingModel detect.ChargingModel  // nil: detect.PhysicsModel
+	ChargingModel detect.ChargingModel  // nil: detect.PhysicsModel (learning from false alarms with Config.LearnFromFalseAlarms)
 	// CheckpointSlice, with a Marker, bounds the device states one commit
 	// writes (the oldest dirty ones first, plus those of devices with
 	// alert changes in the commit): a checkpoint of a whole city is then
@@ -247,6 +247,11 @@ func New(ctx context.Context, st *store.Store, reg Registry, o Options) (*Engine
 	}
 	if e.model == nil {
 		e.model = detect.PhysicsModel
+		if e.cfg.LearnFromFalseAlarms {
+			p := detect.DefaultPhysicsParams()
+			p.Feedback = 1
+			e.model = detect.NewPhysicsModel(p)
+		}
 	}
 	e.res = newResolver(e.cfg)
 	m, err := newMetrics(o.Registerer)

@@ -633,6 +633,9 @@ offline:
 	if _, err := ParseConfig("empty.yaml", nil); err != nil {
 		t.Errorf("empty config: %v", err)
 	}
+	if _, err := ParseConfig("x.yaml", []byte("learn_from_false_alarms: sometimes\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("learn_from_false_alarms not a boolean: %v", err)
+	}
 }
 
 // TestConcurrentUse feeds, commits, ticks and acts from several goroutines

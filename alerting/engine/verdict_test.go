@@ -20,24 +20,35 @@ import (
 // false alarm, the engine restarts, and the same lamp the next evening
 // raises no alert, because the detector was told that a load of that size
 // is no charger and the lamp shows no charge curve. Closed as referred, or
-// with verdicts off, the lamp raises a second alert.
+// with verdicts off (the default model unless the configuration sets
+// learn_from_false_alarms), the lamp raises a second alert.
 func TestFalseAlarmVerdictTeaches(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		name     string
-		feedback float64
+		feedback float64 // -1: the default model, with the config's switch
+		config   string  // the engine's configuration file
 		outcome  alerting.Outcome
 		want     []string // the alerts at the end, oldest first
 		verdicts float64
 	}{
-		{"false alarm", 1, alerting.OutcomeFalseAlarm, []string{"indoor_charging/u1 closed"}, 1},
-		{"referred", 1, alerting.OutcomeReferred, []string{"indoor_charging/u1 closed", "indoor_charging/u1 resolved"}, 0},
-		{"false alarm, verdicts off", 0, alerting.OutcomeFalseAlarm, []string{"indoor_charging/u1 closed", "indoor_charging/u1 resolved"}, 0},
+		{"false alarm", 1, "", alerting.OutcomeFalseAlarm, []string{"indoor_charging/u1 closed"}, 1},
+		{"referred", 1, "", alerting.OutcomeReferred, []string{"indoor_charging/u1 closed", "indoor_charging/u1 resolved"}, 0},
+		{"false alarm, verdicts off", 0, "", alerting.OutcomeFalseAlarm, []string{"indoor_charging/u1 closed", "indoor_charging/u1 resolved"}, 0},
+		{"false alarm, the default model", -1, "", alerting.OutcomeFalseAlarm, []string{"indoor_charging/u1 closed", "indoor_charging/u1 resolved"}, 0},
+		{"false alarm, learn_from_false_alarms", -1, "learn_from_false_alarms: true\n", alerting.OutcomeFalseAlarm, []string{"indoor_charging/u1 closed"}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := detect.DefaultPhysicsParams()
-			p.Feedback = c.feedback
-			r := &rig{t: t, path: t.TempDir() + "/alerts.db", model: detect.NewPhysicsModel(p)}
+			cfg, err := ParseConfig("alerting.yaml", []byte(c.config))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &rig{t: t, path: t.TempDir() + "/alerts.db", cfg: cfg}
+			if c.feedback >= 0 {
+				p := detect.DefaultPhysicsParams()
+				p.Feedback = c.feedback
+				r.model = detect.NewPhysicsModel(p)
+			}
 			base := newRig(t, nil)
 			r.snap, r.clock = base.snap, base.clock
 			r.open()
