@@ -50,6 +50,13 @@ package detect
 // 2,282, every count unchanged. With round 42a's sag veto on the fast
 // known-charger path the pool's within 20 is 1,577 -> 1,584
 // (docs/detection-history.md, Tuning, rounds 41 and 42).
+// Round 45a: with ProofGuard stopping the fridges that made round 36a need
+// it, MemProofNoise 0.005 -> 0.01: wide pool at 1 min 6,590/207 ->
+// 6,594/207 (alerts +2, both in sessions; charging days 185 both), within
+// 20 / 30 / 60 minutes 1,584 / 2,151 / 3,083 -> 1,615 / 2,173 / 3,092
+// (0.0075: 1,612 / 2,168 / 3,089); cities 1281-1312 (never used before)
+// 4,897/167 -> 4,901/167, charging days 116 both, within 1,137 / 1,554 /
+// 2,237 -> 1,153 / 1,567 / 2,246.
 
 func (s *physCore) memProofOn(b int) bool {
 	pp := s.p

@@ -18,8 +18,8 @@ import (
 // and its bounds.
 func TestMemProofDefault(t *testing.T) {
 	p := DefaultPhysicsParams()
-	if p.MemProof != 784 || p.MemProofMin != 1 || p.MemProofMinIv != 45 || p.MemProofMaxIv != 90 || p.MemProofHold != 15*time.Minute || p.MemProofCyc != 1.1 || p.MemProofT != 1 || p.MemProofNoise != 0.005 {
-		t.Errorf("MemProof %v, MemProofMin %v, MemProofMinIv %v, MemProofMaxIv %v, MemProofHold %v, MemProofCyc %v, MemProofT %v, MemProofNoise %v; want 784, 1, 45, 90, 15m, 1.1, 1, 0.005",
+	if p.MemProof != 784 || p.MemProofMin != 1 || p.MemProofMinIv != 45 || p.MemProofMaxIv != 90 || p.MemProofHold != 15*time.Minute || p.MemProofCyc != 1.1 || p.MemProofT != 1 || p.MemProofNoise != 0.01 {
+		t.Errorf("MemProof %v, MemProofMin %v, MemProofMinIv %v, MemProofMaxIv %v, MemProofHold %v, MemProofCyc %v, MemProofT %v, MemProofNoise %v; want 784, 1, 45, 90, 15m, 1.1, 1, 0.01",
 			p.MemProof, p.MemProofMin, p.MemProofMinIv, p.MemProofMaxIv, p.MemProofHold, p.MemProofCyc, p.MemProofT, p.MemProofNoise)
 	}
 }

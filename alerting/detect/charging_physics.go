@@ -1469,7 +1469,8 @@ type PhysicsParams struct {
 	// 65536), the step's rise must have a t of MemProofT or more.
 	MemProofT float64
 	// MemProofNoise: the step must be at most this noisy (a fraction of its
-	// level; 0: the fast path's limit) to be read so.
+	// level; 0: the fast path's limit) to be read so (0.005 from round 36a
+	// to 44, 0.01 since round 45a).
 	MemProofNoise float64
 	// SagDrop (round 42a, charging_sag.go): the fast known-charger path,
 	// and MemProof's reading of a proof count on it (round 42b), do not
@@ -1538,7 +1539,7 @@ func DefaultPhysicsParams() PhysicsParams {
 		RoomDup: 0, RoomDupLong: 0.12, RoomDupMinIv: 45,
 		OutlastMaxIv: 90, EndFullLearn: 0, EndFullRun: 180 * time.Minute,
 		TaperLeftW: 0.5, TaperLeftMinIv: 150, TaperHomePF: 0.5, TaperHomePFMinIv: 150, Taper5DecW: 0,
-		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90, MemProof: 784, MemProofMin: 1, MemProofMinIv: 45, MemProofMaxIv: 90, MemProofHold: 15 * time.Minute, MemProofCyc: 1.1, MemProofT: 1, MemProofNoise: 0.005,
+		LampMem: 5, LampMemRun: 240, LampMemRunMax: 420, LampMemMinIv: 45, LampMemMaxIv: 90, MemProof: 784, MemProofMin: 1, MemProofMinIv: 45, MemProofMaxIv: 90, MemProofHold: 15 * time.Minute, MemProofCyc: 1.1, MemProofT: 1, MemProofNoise: 0.01,
 		SagDrop: 0.01, SagMinIv: 45, SagMaxIv: 90,
 		ProofGuard: 3, ProofOver: 0.06, ProofOth: 3, ProofGuardMinIv: 45, ProofGuardMaxIv: 90,
 		KnownProof: 3, KnownProofMinIv: 150,
