@@ -60,10 +60,7 @@ func (s *physCharging) NotCharging(ts int64, stepW float64) bool {
 func (s *physCore) refute(ts int64, w float32) bool {
 	k := s.known(w)
 	if k < 0 {
-		last := s.last
-		s.last = max(s.last, ts)
-		k = s.remember(w, 60, false)
-		s.last = last
+		k = s.remember(w, 60, false) // a slot of its own, seen at the verdict (below)
 	}
 	if k < 0 {
 		return false
@@ -98,17 +95,18 @@ func (s *physCore) countProof(k int) {
 	m.proof = min(m.proof+1, 250)
 }
 
-// isRefuted reports whether the active memory holds the size w refuted.
+// isRefuted reports whether the active memory holds the size w refuted
+// by a mark that counts.
 func (s *physCore) isRefuted(w float32) bool {
 	k := s.known(w)
-	return k >= 0 && s.mem[k].proof == refuted
+	return k >= 0 && s.isMark(&s.mem[k])
 }
 
 // refutedStep reports whether step c is of a size a verdict refuted (the
 // non-active core's by its active size).
 func (s *physCore) refutedStep(c *cand) bool {
 	if s.p.Feedback <= 0 {
-		return false
+		return false // no mark counts: skip the memory's search
 	}
 	act, w := s, c.lvl
 	if s.nv {
